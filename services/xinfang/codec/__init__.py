@@ -1,0 +1,1 @@
+"""Avro wire format: schema catalogue, single-object encoding, CloudEvents headers."""

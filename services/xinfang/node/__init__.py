@@ -1,0 +1,1 @@
+"""The node: application service, outbox relay, faust app and bootstrap."""

@@ -1,0 +1,224 @@
+"""The application service of one node: commands in, inbound events in, all through the store.
+
+Every state change and the records it must publish commit in one transaction
+(outbox); every inbound event is recorded with its effect in one transaction
+(idempotent inbox). Nothing here talks to Kafka: the relay and the consumer do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TypeVar
+
+from ..codec.wire import DecodeError, EventCodec, cloudevents_headers
+from ..domain.case import Case, evolve, fold
+from ..domain.clock import Clock, system_clock
+from ..domain.commands import Context, RegisterPetition, decide_register
+from ..domain.errors import CaseNotFound, DependencyMissing
+from ..domain.events import CaseFile, Event
+from ..domain.routing import forward_upward, recipients
+from ..domain.topology import Topology
+from ..store.repository import Headers, NodeStore, StoredEvent, Transaction
+from ..topics import TopicNames
+
+log = logging.getLogger(__name__)
+C = TypeVar("C")
+
+_QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
+
+
+class Receipt(StrEnum):
+    APPLIED = "applied"
+    PARKED = "parked"
+    DUPLICATE = "duplicate"
+    DEAD_LETTERED = "dead_lettered"
+
+
+@dataclass(frozen=True)
+class Registered:
+    case_id: str
+    query_code: str
+    events: list[Event]
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _truncate_to_millis(moment: datetime) -> datetime:
+    # Avro timestamp-millis keeps milliseconds; deciding with finer time would
+    # make an event differ from its own round trip.
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+class NodeService:
+    def __init__(
+        self,
+        division: str,
+        topology: Topology,
+        store: NodeStore,
+        codec: EventCodec,
+        topics: TopicNames,
+        clock: Clock = system_clock,
+    ) -> None:
+        topology.division(division)  # fail fast on a division that is not in the topology
+        self.division = division
+        self.topology = topology
+        self.store = store
+        self.codec = codec
+        self.topics = topics
+        self.clock = clock
+        self.on_commit: list[Callable[[], None]] = []
+
+    # -- commands -------------------------------------------------------------------
+    def context(self) -> Context:
+        return Context(
+            division=self.division,
+            topology=self.topology,
+            now=_truncate_to_millis(self.clock()),
+            new_id=lambda: str(uuid.uuid4()),
+        )
+
+    def register(self, actor: str, file: CaseFile) -> Registered:
+        ctx = self.context()
+        with self.store.transaction() as tx:
+            serial = tx.next_serial(f"case:{ctx.now.year}")
+            case_id = f"{self.division}-{ctx.now.year}-{serial:06d}"
+            query_code = "".join(secrets.choice(_QUERY_ALPHABET) for _ in range(8))
+            cmd = RegisterPetition(actor=actor, case_id=case_id, query_code=query_code, file=file)
+            events = decide_register(ctx, None, cmd)
+            self._commit(tx, None, events)
+        self._notify()
+        return Registered(case_id, query_code, events)
+
+    def execute(
+        self, case_id: str, decide: Callable[[Context, Case, C], list[Event]], command: C
+    ) -> list[Event]:
+        ctx = self.context()
+        with self.store.transaction() as tx:
+            case = self._load(tx, case_id)
+            if case is None:
+                raise CaseNotFound(case_id, case=case_id)
+            events = decide(ctx, case, command)
+            self._commit(tx, case, events)
+        self._notify()
+        return events
+
+    def _commit(self, tx: Transaction, case: Case | None, events: list[Event]) -> None:
+        seq, prev_hash = tx.log_head()
+        for event in events:
+            seq += 1
+            event = event.positioned(seq, prev_hash)
+            data = self.codec.encode(event)
+            prev_hash = _digest(data)
+            tx.append_log(event, data, prev_hash)
+            case = evolve(case, event)
+            tx.record_case_event(event, data)
+            headers = self._headers(event)
+            tx.enqueue(self.topics.log(self.division), event.case_id, data, headers)
+            for division in recipients(event, case, self.division, self.topology):
+                tx.enqueue(self.topics.inbox(division), event.case_id, data, headers)
+        if case is not None:
+            tx.save_case(case)
+
+    def _headers(self, event: Event) -> Headers:
+        schema = self.codec.catalogue.get(event.type)
+        return cloudevents_headers(event, schema.fingerprint_hex)
+
+    # -- inbound events -----------------------------------------------------------------
+    def receive(self, data: bytes, headers: Headers) -> Receipt:
+        """Apply one record from this node's inbox; never raises for bad input."""
+        try:
+            event = self.codec.decode(data).event
+        except DecodeError as exc:
+            return self._dead_letter(data, headers, exc.reason, str(exc))
+        source = event.header.source
+        if source == self.division or not self.topology.has_division(source):
+            return self._dead_letter(data, headers, "unexpected-source", source)
+        digest = _digest(data)
+        with self.store.transaction() as tx:
+            seen = tx.inbox_entry(event.header.event_id)
+            if seen is not None:
+                if seen[0] != digest:
+                    self._dead_letter_in(tx, data, headers, "conflicting-duplicate", event.header.event_id)
+                    receipt = Receipt.DEAD_LETTERED
+                else:
+                    receipt = Receipt.DUPLICATE
+            else:
+                receipt = self._apply(tx, event, data, headers)
+                tx.mark_received(event.header.event_id, digest, source, receipt.value)
+                if receipt is Receipt.APPLIED:
+                    self._drain_parked(tx, event.case_id)
+        self._notify()
+        return receipt
+
+    def _apply(self, tx: Transaction, event: Event, data: bytes, headers: Headers) -> Receipt:
+        try:
+            case = evolve(self._load(tx, event.case_id), event)
+        except DependencyMissing:
+            tx.park(event.header.event_id, event.case_id, data, headers)
+            return Receipt.PARKED
+        tx.record_case_event(event, data)
+        tx.save_case(case)
+        upward = forward_upward(event, self.division, self.topology)
+        if upward is not None:
+            tx.enqueue(self.topics.inbox(upward), event.case_id, data, headers)
+        return Receipt.APPLIED
+
+    def _drain_parked(self, tx: Transaction, case_id: str) -> None:
+        progressed = True
+        while progressed:
+            progressed = False
+            for event_id, data, headers in tx.parked_for(case_id):
+                event = self.codec.decode(data).event
+                tx.unpark(event_id)
+                receipt = self._apply(tx, event, data, headers)
+                if receipt is Receipt.APPLIED:
+                    tx.mark_received(event_id, _digest(data), event.header.source, receipt.value)
+                    progressed = True
+
+    def _dead_letter(self, data: bytes, headers: Headers, reason: str, detail: str) -> Receipt:
+        with self.store.transaction() as tx:
+            self._dead_letter_in(tx, data, headers, reason, detail)
+        self._notify()
+        return Receipt.DEAD_LETTERED
+
+    def _dead_letter_in(
+        self, tx: Transaction, data: bytes, headers: Headers, reason: str, detail: str
+    ) -> None:
+        log.warning("dead letter at %s: %s (%s)", self.division, reason, detail)
+        extra: Headers = [
+            ("xinfang_dlq_reason", reason.encode()),
+            ("xinfang_dlq_detail", detail[:500].encode("utf-8", "replace")),
+            ("xinfang_dlq_node", self.division.encode()),
+        ]
+        tx.enqueue(self.topics.deadletter(self.division), reason, data, list(headers) + extra)
+
+    # -- reads ------------------------------------------------------------------------
+    def _load(self, tx: Transaction, case_id: str) -> Case | None:
+        return fold([self.codec.decode(p).event for p in tx.case_payloads(case_id)])
+
+    def case(self, case_id: str) -> Case:
+        with self.store.transaction() as tx:
+            case = self._load(tx, case_id)
+        if case is None:
+            raise CaseNotFound(case_id, case=case_id)
+        return case
+
+    def history(self, case_id: str) -> list[tuple[StoredEvent, Event]]:
+        rows = self.store.case_history(case_id)
+        if not rows:
+            raise CaseNotFound(case_id, case=case_id)
+        return [(row, self.codec.decode(row.payload).event) for row in rows]
+
+    def _notify(self) -> None:
+        for callback in self.on_commit:
+            callback()
+

@@ -1,0 +1,65 @@
+"""Typed node settings, read once from the environment (prefix XINFANG_) and CLI flags.
+
+Flags win over the environment. A missing required key fails loudly and names the key.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class NodeSettings:
+    division: str
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topology_path: Path | None = None
+    topic_prefix: str = ""
+    db_url: str = ""
+    data_dir: Path = Path("var")
+    http_host: str = "127.0.0.1"
+    http_port: int = 6066
+
+    @property
+    def database_url(self) -> str:
+        if self.db_url:
+            return self.db_url
+        return f"sqlite:///{self.data_dir / f'node-{self.division}.sqlite3'}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **flags: object) -> NodeSettings:
+        env = os.environ if env is None else env
+
+        def get(flag: str, *keys: str) -> str | None:
+            value = flags.get(flag)
+            if value not in (None, ""):
+                return str(value)
+            for key in keys:
+                if env.get(key):
+                    return env[key]
+            return None
+
+        division = get("division", "XINFANG_DIVISION")
+        if division is None:
+            raise SettingsError("缺少配置 / missing setting: XINFANG_DIVISION (or --division)")
+        port_text = get("http_port", "XINFANG_HTTP_PORT") or "6066"
+        if not port_text.isdigit():
+            raise SettingsError(f"XINFANG_HTTP_PORT 须为整数 / must be an integer: {port_text!r}")
+        topology = get("topology_path", "XINFANG_TOPOLOGY")
+        return cls(
+            division=division,
+            bootstrap_servers=get("bootstrap_servers", "KAFKA_BOOTSTRAP_SERVERS")
+            or "127.0.0.1:9092",
+            topology_path=Path(topology) if topology else None,
+            topic_prefix=get("topic_prefix", "XINFANG_TOPIC_PREFIX") or "",
+            db_url=get("db_url", "XINFANG_DB_URL") or "",
+            data_dir=Path(get("data_dir", "XINFANG_DATA_DIR") or "var"),
+            http_host=get("http_host", "XINFANG_HTTP_HOST") or "127.0.0.1",
+            http_port=int(port_text),
+        )

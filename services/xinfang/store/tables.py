@@ -1,0 +1,104 @@
+"""Table definitions. One database per node; no node reads another's."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# The node's own decisions, in order: seq is the hash-chain position.
+log_events = Table(
+    "log_events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("case_id", String(64), nullable=False, index=True),
+    Column("type", String(64), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# Every case event this node knows (its own and received), in the order applied.
+case_events = Table(
+    "case_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("case_id", String(64), nullable=False, index=True),
+    Column("source", String(16), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+)
+
+# A queryable summary per case (derived from case_events; rebuilt on every change).
+cases = Table(
+    "cases",
+    metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("query_code", String(32), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("holder", String(64), nullable=False),
+    Column("outcome", String(32), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Transactional outbox: rows commit with the state change, a relay publishes them in id order.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("topic", String(255), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("value", LargeBinary, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True, index=True),
+)
+
+# Idempotent inbox: an event id is recorded in the same transaction as its effect.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # applied | parked
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+# Events that arrived before what they depend on; applied once it arrives.
+parked = Table(
+    "parked",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("case_id", String(64), nullable=False, index=True),
+    Column("payload", LargeBinary, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("parked_at", DateTime(timezone=True), nullable=False),
+)
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)

@@ -1,0 +1,25 @@
+"""Topic names (ARCHITECTURE.md): one log, one inbox and one dead-letter topic per division.
+
+A prefix keeps test runs and deployments that share a broker apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    prefix: str = ""
+
+    def log(self, division: str) -> str:
+        """The node's own append-only event log (single writer, kept forever)."""
+        return f"{self.prefix}xinfang.{division}.log"
+
+    def inbox(self, division: str) -> str:
+        """What other nodes address to this node (written by parent and children)."""
+        return f"{self.prefix}xinfang.{division}.inbox"
+
+    def deadletter(self, division: str) -> str:
+        """Inbound records the node could not accept, with the reason and the original bytes."""
+        return f"{self.prefix}xinfang.{division}.deadletter"
