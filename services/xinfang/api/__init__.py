@@ -1,0 +1,1 @@
+"""HTTP API of a node: JSON in, domain commands out; refusals keep their domain codes."""

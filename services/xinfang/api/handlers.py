@@ -1,0 +1,115 @@
+"""Framework-free request handlers: (method, path, JSON body) -> (status, JSON).
+
+The faust web server only adapts these; tests can call them directly. Every
+refusal carries its domain error code; bad input is a 4xx, never a 5xx.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain import commands
+from ..domain.errors import DomainError, InvalidInput
+from ..node.service import NodeService
+from ..presentation import case_view, timeline_entry
+from . import inputs
+
+Json = Any
+Handler = Callable[[dict[str, str], Json], tuple[int, Json]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str  # aiohttp-style path with {placeholders}
+    handler: Handler
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template) + "$")
+
+
+class NodeApi:
+    def __init__(self, service: NodeService, status: Callable[[], dict[str, Any]] | None = None):
+        self.service = service
+        self._status = status or (lambda: {})
+        self.routes = [
+            Route("GET", "/health", self.health),
+            Route("GET", "/api/cases", self.list_cases),
+            Route("POST", "/api/cases", self.register),
+            Route("GET", "/api/cases/{case_id}", self.get_case),
+            Route("GET", "/api/cases/{case_id}/timeline", self.timeline),
+            Route("POST", "/api/cases/{case_id}/transfer", self.transfer),
+            Route("POST", "/api/cases/{case_id}/accept", self.accept),
+            Route("POST", "/api/cases/{case_id}/opinion", self.opinion),
+        ]
+
+    def dispatch(self, method: str, path: str, body: Json) -> tuple[int, Json]:
+        for route in self.routes:
+            match = route.pattern.match(path)
+            if match and route.method == method:
+                return self.call(route, match.groupdict(), body)
+        return 404, {"code": "XF-NO-ROUTE", "message_zh": "没有该接口", "message_en": "No such route"}
+
+    def call(self, route: Route, params: dict[str, str], body: Json) -> tuple[int, Json]:
+        try:
+            return route.handler(params, body)
+        except DomainError as err:
+            return err.http_status, err.to_dict()
+
+    # -- handlers ---------------------------------------------------------------------
+    def health(self, _p: dict[str, str], _b: Json) -> tuple[int, Json]:
+        division = self.service.topology.division(self.service.division)
+        return 200, {
+            "status": "ok",
+            "division": division.code,
+            "name": division.name,
+            "level": division.level.value,
+            **self.service.store.stats(),
+            **self._status(),
+        }
+
+    def list_cases(self, _p: dict[str, str], _b: Json) -> tuple[int, Json]:
+        rows = self.service.store.list_cases()
+        for row in rows:
+            row["updated_at"] = row["updated_at"].isoformat()
+        return 200, {"cases": rows}
+
+    def register(self, _p: dict[str, str], body: Json) -> tuple[int, Json]:
+        data = body if isinstance(body, dict) else {}
+        if body is None or not isinstance(body, dict):
+            raise InvalidInput("请求体须为 JSON 对象 / body must be a JSON object")
+        office = self.service.topology.division(self.service.division).petition_office().id
+        actor = data.get("actor") or office
+        if not isinstance(actor, str):
+            raise InvalidInput("actor 须为字符串 / actor must be a string", field="actor")
+        file = inputs.case_file(body, self.service.context().now)
+        done = self.service.register(actor, file)
+        return 201, {"case_id": done.case_id, "query_code": done.query_code}
+
+    def get_case(self, p: dict[str, str], _b: Json) -> tuple[int, Json]:
+        return 200, case_view(self.service.case(p["case_id"]), self.service.topology)
+
+    def timeline(self, p: dict[str, str], _b: Json) -> tuple[int, Json]:
+        topology = self.service.topology
+        entries = [timeline_entry(event, topology) for _, event in self.service.history(p["case_id"])]
+        return 200, {"case_id": p["case_id"], "node": self.service.division, "timeline": entries}
+
+    def _run(self, case_id: str, decide: Any, command: Any) -> tuple[int, Json]:
+        events = self.service.execute(case_id, decide, command)
+        return 200, {
+            "case": case_view(self.service.case(case_id), self.service.topology),
+            "events": [e.header.event_id for e in events],
+        }
+
+    def transfer(self, p: dict[str, str], body: Json) -> tuple[int, Json]:
+        return self._run(p["case_id"], commands.decide_transfer, inputs.transfer(body))
+
+    def accept(self, p: dict[str, str], body: Json) -> tuple[int, Json]:
+        return self._run(p["case_id"], commands.decide_accept, inputs.accept(body))
+
+    def opinion(self, p: dict[str, str], body: Json) -> tuple[int, Json]:
+        return self._run(p["case_id"], commands.decide_opinion, inputs.opinion(body))

@@ -1,0 +1,167 @@
+"""The `xinfang` command line: run a node, drive cases through a node's API, run the demo.
+
+Messages are Chinese first; `--lang en` (or XINFANG_LANG=en) switches to English.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .client import ApiError, NodeClient
+
+
+def _say(zh: str, en: str) -> str:
+    return en if os.environ.get("XINFANG_LANG", "zh") == "en" else f"{zh} / {en}"
+
+
+def _print_json(payload: Any) -> None:
+    print(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+def cmd_node_run(args: argparse.Namespace) -> int:
+    from .node.app import run_node
+    from .settings import NodeSettings, SettingsError
+
+    try:
+        settings = NodeSettings.from_env(
+            division=args.division,
+            bootstrap_servers=args.bootstrap_servers,
+            topology_path=args.topology,
+            topic_prefix=args.topic_prefix,
+            db_url=args.db_url,
+            data_dir=args.data_dir,
+            http_host=args.http_host,
+            http_port=args.http_port,
+        )
+    except SettingsError as err:
+        print(err, file=sys.stderr)
+        return 2
+    run_node(settings)
+    return 0
+
+
+def _client(args: argparse.Namespace) -> NodeClient:
+    url = args.api or os.environ.get("XINFANG_API")
+    if not url:
+        raise SystemExit(_say("请用 --api 指定节点地址", "pass the node URL with --api"))
+    return NodeClient(url)
+
+
+def cmd_case(args: argparse.Namespace) -> int:
+    client = _client(args)
+    action = args.action
+    if action == "register":
+        body = json.loads(Path(args.file).read_text(encoding="utf-8")) if args.file else {}
+        result = client.post("/api/cases", body)
+    elif action == "show":
+        result = client.get(f"/api/cases/{args.case_id}")
+    elif action == "list":
+        result = client.get("/api/cases")
+    elif action == "timeline":
+        result = client.get(f"/api/cases/{args.case_id}/timeline")
+        if not args.json:
+            for entry in result["timeline"]:
+                print(
+                    f"{entry['occurred_at'][:19]}  [{entry['division']} {entry['division_name']}]"
+                    f"  {entry['label_zh']}  {entry['summary_zh']}"
+                )
+            return 0
+    elif action == "transfer":
+        result = client.post(
+            f"/api/cases/{args.case_id}/transfer",
+            {"actor": args.actor, "to_body": args.to_body, "note": args.note or ""},
+        )
+    elif action == "accept":
+        result = client.post(f"/api/cases/{args.case_id}/accept", {"actor": args.actor})
+    elif action == "opinion":
+        result = client.post(
+            f"/api/cases/{args.case_id}/opinion",
+            {
+                "actor": args.actor,
+                "outcome": args.outcome,
+                "opinion": args.opinion,
+                "legal_basis": args.legal_basis or "",
+            },
+        )
+    else:  # pragma: no cover - argparse restricts the choices
+        raise SystemExit(2)
+    _print_json(result)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .devtools.demo import run_demo
+
+    return run_demo(Path(args.output))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xinfang", description="信访事项跨层级流转系统 / multi-level petition case transfer"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    node = sub.add_parser("node", help="节点 / node").add_subparsers(dest="node_cmd", required=True)
+    run = node.add_parser("run", help="运行一个节点 / run one node")
+    run.add_argument("--division", help="行政区划代码 / division code (XINFANG_DIVISION)")
+    run.add_argument("--bootstrap-servers", help="Kafka 地址 / KAFKA_BOOTSTRAP_SERVERS")
+    run.add_argument("--topology", help="拓扑文件 / topology file (XINFANG_TOPOLOGY)")
+    run.add_argument("--topic-prefix", help="主题前缀 / topic prefix (XINFANG_TOPIC_PREFIX)")
+    run.add_argument("--db-url", help="数据库 URL / SQLAlchemy URL (XINFANG_DB_URL)")
+    run.add_argument("--data-dir", help="数据目录 / data folder (XINFANG_DATA_DIR)")
+    run.add_argument("--http-host", help="HTTP 监听地址 / XINFANG_HTTP_HOST")
+    run.add_argument("--http-port", help="HTTP 端口 / XINFANG_HTTP_PORT")
+    run.set_defaults(func=cmd_node_run)
+
+    case = sub.add_parser("case", help="信访事项 / cases")
+    case.add_argument("--api", help="节点 API 地址 / node URL (XINFANG_API)")
+    case.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
+    actions = case.add_subparsers(dest="action", required=True)
+    reg = actions.add_parser("register", help="登记 / register from a JSON file")
+    reg.add_argument("file", help="登记内容 JSON 文件 / JSON file with the case file")
+    actions.add_parser("list", help="列出 / list")
+    for name, help_text in (("show", "查看 / show"), ("timeline", "时间线 / timeline")):
+        p = actions.add_parser(name, help=help_text)
+        p.add_argument("case_id")
+    tr = actions.add_parser("transfer", help="转送 / transfer")
+    tr.add_argument("case_id")
+    tr.add_argument("--actor", required=True)
+    tr.add_argument("--to-body", required=True)
+    tr.add_argument("--note")
+    ac = actions.add_parser("accept", help="受理 / accept")
+    ac.add_argument("case_id")
+    ac.add_argument("--actor", required=True)
+    op = actions.add_parser("opinion", help="出具处理意见 / issue handling opinion")
+    op.add_argument("case_id")
+    op.add_argument("--actor", required=True)
+    op.add_argument(
+        "--outcome", required=True, choices=["SUPPORTED", "EXPLAINED", "NOT_SUPPORTED", "MEDIATED"]
+    )
+    op.add_argument("--opinion", required=True)
+    op.add_argument("--legal-basis")
+    case.set_defaults(func=cmd_case)
+
+    demo = sub.add_parser("demo", help="演示：三级节点流转一个事项 / run the three-level demo")
+    demo.add_argument("--output", default="demo-output", help="输出目录 / output folder")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ApiError as err:
+        payload = err.payload if isinstance(err.payload, dict) else {}
+        print(
+            f"拒绝 / refused [{err.status} {payload.get('code', '')}]: "
+            f"{payload.get('message_zh', '')} / {payload.get('message_en', '')}",
+            file=sys.stderr,
+        )
+        return 1

@@ -1,0 +1,1 @@
+"""Running brokers and node processes for the demo, tests and benchmarks."""

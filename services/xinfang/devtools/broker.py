@@ -1,0 +1,129 @@
+"""Find or start a real Apache Kafka broker.
+
+Order (tests and demo alike): KAFKA_BOOTSTRAP_SERVERS if set → testcontainers'
+Kafka container if a Docker engine answers → the deploy/kafka broker (jars from
+Maven Central, KRaft mode, run with `java`).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+def repo_root() -> Path:
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "deploy" / "kafka" / "kafka.sh").is_file():
+            return parent
+    raise FileNotFoundError("deploy/kafka/kafka.sh not found above " + str(here))
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class BrokerUnavailable(RuntimeError):
+    pass
+
+
+@dataclass
+class Broker:
+    bootstrap_servers: str
+    kind: str  # "env" | "testcontainers" | "deploy"
+    started_here: bool = False
+    startup_s: float = 0.0
+    _stop: Any = field(default=None, repr=False)
+
+    def stop(self) -> None:
+        if self.started_here and self._stop is not None:
+            self._stop()
+            self._stop = None
+
+    # The deploy/kafka broker can be restarted in place (fault-injection tests).
+    def restart(self) -> None:
+        if self.kind != "deploy":
+            raise BrokerUnavailable("only the deploy/kafka broker can be restarted by xinfang")
+        env = self._deploy_env
+        script = str(repo_root() / "deploy" / "kafka" / "kafka.sh")
+        subprocess.run([script, "stop"], env=env, check=True, capture_output=True)
+        subprocess.run([script, "start"], env=env, check=True, capture_output=True)
+
+    _deploy_env: dict[str, str] = field(default_factory=dict, repr=False)
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker  # type: ignore[import-untyped]  # comes with testcontainers
+    except ImportError:
+        return False
+    try:
+        client = docker.from_env(timeout=3)
+        client.ping()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "no engine here"
+        return False
+
+
+def _start_testcontainers() -> Broker:
+    from testcontainers.kafka import KafkaContainer
+
+    began = time.monotonic()
+    container = KafkaContainer("apache/kafka:4.1.1").with_kraft()
+    container.start()
+    return Broker(
+        container.get_bootstrap_server(),
+        "testcontainers",
+        started_here=True,
+        startup_s=time.monotonic() - began,
+        _stop=container.stop,
+    )
+
+
+def start_deploy_broker(state_dir: Path, port: int | None = None) -> Broker:
+    """Start a private deploy/kafka broker with its own state folder and port."""
+    port = port or free_port()
+    script = repo_root() / "deploy" / "kafka" / "kafka.sh"
+    env = {
+        **os.environ,
+        "XINFANG_KAFKA_PORT": str(port),
+        "XINFANG_KAFKA_CONTROLLER_PORT": str(free_port()),
+        "XINFANG_KAFKA_STATE": str(state_dir),
+    }
+    began = time.monotonic()
+    done = subprocess.run([str(script), "start"], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BrokerUnavailable(
+            f"deploy/kafka 启动失败 / failed to start (exit {done.returncode}):\n"
+            f"{done.stdout}\n{done.stderr}"
+        )
+
+    def stop() -> None:
+        subprocess.run([str(script), "stop"], env=env, capture_output=True, text=True)
+
+    broker = Broker(
+        f"127.0.0.1:{port}",
+        "deploy",
+        started_here=True,
+        startup_s=time.monotonic() - began,
+        _stop=stop,
+    )
+    broker._deploy_env = env
+    return broker
+
+
+def find_or_start_broker(state_dir: Path, env: Mapping[str, str] | None = None) -> Broker:
+    env = os.environ if env is None else env
+    if env.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return Broker(env["KAFKA_BOOTSTRAP_SERVERS"], "env")
+    if _docker_answers():
+        return _start_testcontainers()
+    return start_deploy_broker(state_dir)

@@ -1,0 +1,113 @@
+"""Node processes: each node is its own OS process running `xinfang node run`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from ..client import ApiError, NodeClient
+from .broker import free_port
+
+
+@dataclass
+class NodeProcess:
+    division: str
+    bootstrap_servers: str
+    data_dir: Path
+    topic_prefix: str = ""
+    port: int = field(default_factory=free_port)
+    topology: Path | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def client(self) -> NodeClient:
+        return NodeClient(self.url)
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / f"node-{self.division}.log"
+
+    def start(self) -> NodeProcess:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            sys.executable, "-m", "xinfang", "node", "run",
+            "--division", self.division,
+            "--bootstrap-servers", self.bootstrap_servers,
+            "--topic-prefix", self.topic_prefix,
+            "--data-dir", str(self.data_dir),
+            "--http-port", str(self.port),
+        ]  # fmt: skip
+        if self.topology is not None:
+            cmd += ["--topology", str(self.topology)]
+        self._log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **self.extra_env, "PYTHONUNBUFFERED": "1"},
+        )
+        return self
+
+    def wait_ready(self, timeout: float = 60.0) -> dict[str, Any]:
+        """Wait until the node's HTTP API answers (its agent and relay run by then)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"节点 {self.division} 已退出 / node exited with {self.proc.returncode}; "
+                    f"log:\n{self.tail_log()}"
+                )
+            try:
+                health: dict[str, Any] = self.client.get("/health")
+                return health
+            except (OSError, ApiError):
+                time.sleep(0.2)
+        raise TimeoutError(f"节点 {self.division} 未就绪 / not ready in {timeout}s:\n{self.tail_log()}")
+
+    def tail_log(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def signal(self, sig: int) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to clean up (crash simulation)."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None

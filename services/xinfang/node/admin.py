@@ -1,0 +1,38 @@
+"""Topic provisioning: a node creates its own topics and its neighbours' inboxes."""
+
+from __future__ import annotations
+
+import logging
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+log = logging.getLogger(__name__)
+
+# The log is the auditable record: kept forever, never compacted.
+LOG_CONFIG = {"retention.ms": "-1", "cleanup.policy": "delete"}
+
+
+async def ensure_topics(
+    bootstrap_servers: str, topics: dict[str, dict[str, str]], partitions: int = 1
+) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(name=name, num_partitions=partitions, replication_factor=1, topic_configs=cfg)
+            for name, cfg in topics.items()
+            if name not in existing
+        ]
+        if not missing:
+            return
+        response = await admin.create_topics(missing)
+        for topic_error in response.topic_errors:
+            name, code = topic_error[0], topic_error[1]
+            # Another node may have created it between our listing and our request.
+            if code not in (0, TopicAlreadyExistsError.errno):
+                raise RuntimeError(f"cannot create topic {name}: error code {code} {topic_error[2:]}")
+        log.info("created topics: %s", ", ".join(t.name for t in missing))
+    finally:
+        await admin.close()

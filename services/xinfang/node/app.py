@@ -1,0 +1,176 @@
+"""The faust-streaming app of one node: inbox agent, outbox relay, HTTP API.
+
+Agents are thin: decode-apply-commit happens in NodeService. concurrency=1 keeps
+inbox order (faust-streaming #606), and state lives in SQL, not faust tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+from faust.web import Request, Response, View
+
+from ..api.handlers import NodeApi, Route
+from ..codec.wire import EventCodec
+from ..node.admin import LOG_CONFIG, ensure_topics
+from ..node.relay import OutboxRelay
+from ..node.service import NodeService
+from ..settings import NodeSettings
+from ..store.repository import Headers, NodeStore
+from ..topics import TopicNames
+from ..topology_file import load_topology
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Node:
+    settings: NodeSettings
+    app: faust.App
+    service: NodeService
+    relay: OutboxRelay
+    api: NodeApi
+
+    def topics_to_provision(self) -> dict[str, dict[str, str]]:
+        names = self.service.topics
+        own = self.settings.division
+        wanted = {
+            names.log(own): LOG_CONFIG,
+            names.inbox(own): {},
+            names.deadletter(own): {"retention.ms": "-1"},
+        }
+        for neighbour in self.service.topology.neighbours(own):
+            wanted.setdefault(names.inbox(neighbour), {})
+        return wanted
+
+    async def provision(self) -> None:
+        await ensure_topics(self.settings.bootstrap_servers, self.topics_to_provision())
+
+
+def _headers(raw: Mapping[str, bytes] | Iterable[tuple[str, bytes]] | None) -> Headers:
+    if raw is None:
+        return []
+    items = raw.items() if isinstance(raw, Mapping) else raw
+    return [(str(k), bytes(v) if v is not None else b"") for k, v in items]
+
+
+def build_node(settings: NodeSettings) -> Node:
+    topology = load_topology(settings.topology_path)
+    division = topology.division(settings.division)
+    if not settings.db_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = NodeStore(settings.database_url)
+    topics = TopicNames(settings.topic_prefix)
+    service = NodeService(division.code, topology, store, EventCodec(), topics)
+    relay = OutboxRelay(
+        store, settings.bootstrap_servers, client_id=f"{settings.topic_prefix}xinfang-{division.code}"
+    )
+    service.on_commit.append(relay.wake)
+
+    app = faust.App(
+        f"{settings.topic_prefix}xinfang-node-{division.code}",
+        broker=[f"kafka://{hp}" for hp in settings.bootstrap_servers.split(",")],
+        store="memory://",
+        autodiscover=False,
+        web_enabled=True,
+        web_bind=settings.http_host,
+        web_host=settings.http_host,
+        web_port=settings.http_port,
+        topic_replication_factor=1,
+        topic_partitions=1,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_interval=1.0,
+        producer_acks=-1,
+    )
+    inbox = app.topic(
+        topics.inbox(division.code),
+        value_type=bytes,
+        key_type=bytes,
+        value_serializer="raw",
+        key_serializer="raw",
+        partitions=1,
+    )
+
+    def node_status() -> dict[str, Any]:
+        return {"relay_published": relay.published}
+
+    api = NodeApi(service, status=node_status)
+    node = Node(settings, app, service, relay, api)
+
+    @app.agent(inbox, concurrency=1)
+    async def consume_inbox(stream: Any) -> AsyncIterator[None]:
+        async for event in stream.events():
+            receipt = service.receive(bytes(event.value or b""), _headers(event.headers))
+            log.debug("inbox %s -> %s", division.code, receipt.value)
+            yield None
+
+    @app.task
+    async def start_relay() -> None:
+        app.add_future(_run_relay(relay))
+
+    _register_views(app, api)
+    return node
+
+
+async def _run_relay(relay: OutboxRelay) -> None:
+    try:
+        await relay.run()
+    finally:
+        await relay.stop()
+
+
+def _register_views(app: faust.App, api: NodeApi) -> None:
+    by_template: dict[str, list[Route]] = {}
+    for route in api.routes:
+        by_template.setdefault(route.template, []).append(route)
+    for template, routes in by_template.items():
+        app.page(template, name=template)(_view_class(api, routes))
+
+
+def _view_class(api: NodeApi, routes: list[Route]) -> type[View]:
+    namespace: dict[str, Any] = {}
+    for route in routes:
+
+        async def handle(
+            self: View, request: Request, _route: Route = route, **params: str
+        ) -> Response:
+            body: Any = None
+            if _route.method == "POST":
+                raw = await request.read()
+                if raw:
+                    try:
+                        body = json.loads(raw)
+                    except ValueError:
+                        return self.json(
+                            {
+                                "code": "XF-INVALID-JSON",
+                                "message_zh": "请求体不是合法的 JSON",
+                                "message_en": "The request body is not valid JSON",
+                            },
+                            status=400,
+                        )
+            try:
+                status, payload = api.call(_route, params, body)
+            except Exception:  # a bug, not bad input: log it, answer 500 with a stable code
+                log.exception("unhandled error in %s %s", _route.method, _route.template)
+                status, payload = 500, {"code": "XF-INTERNAL", "message_zh": "内部错误", "message_en": "Internal error"}
+            return self.json(payload, status=status)
+
+        namespace[route.method.lower()] = handle
+    return type("NodeView", (View,), namespace)
+
+
+def run_node(settings: NodeSettings) -> None:
+    """Provision topics, then run the faust worker until SIGTERM/SIGINT."""
+    node = build_node(settings)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(node.provision())
+    worker = faust.Worker(node.app, loop=loop, loglevel="INFO", quiet=True)
+    worker.execute_from_commandline()

@@ -1,0 +1,104 @@
+"""Outbox relay: publishes committed outbox rows in order, then marks them sent.
+
+The producer is idempotent with acks=all, so a broker retry never duplicates or
+reorders a record. A crash after publishing but before marking re-publishes the
+rows on restart; receivers deduplicate by event id. While the broker is away the
+rows simply wait; the backlog goes out in order when it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from ..store.repository import NodeStore
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        store: NodeStore,
+        bootstrap_servers: str,
+        client_id: str,
+        batch_size: int = 500,
+        idle_poll_s: float = 0.5,
+    ) -> None:
+        self.store = store
+        self.bootstrap_servers = bootstrap_servers
+        self.client_id = client_id
+        self.batch_size = batch_size
+        self.idle_poll_s = idle_poll_s
+        self._wake = asyncio.Event()
+        self._producer: AIOKafkaProducer | None = None
+        self.published = 0
+
+    def wake(self) -> None:
+        """Called after a commit that may have added outbox rows (thread-unsafe by design:
+        commits happen on the event loop)."""
+        self._wake.set()
+
+    async def _ensure_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap_servers,
+                client_id=self.client_id,
+                enable_idempotence=True,
+                acks="all",
+                linger_ms=2,
+                request_timeout_ms=15000,
+            )
+            await producer.start()
+            self._producer = producer
+        return self._producer
+
+    async def publish_pending(self) -> int:
+        """Publish one batch; returns how many rows were published."""
+        rows = self.store.pending_outbox(self.batch_size)
+        if not rows:
+            return 0
+        producer = await self._ensure_producer()
+        futures = [
+            await producer.send(
+                row.topic, value=row.value, key=row.key.encode(), headers=row.headers
+            )
+            for row in rows
+        ]
+        await asyncio.gather(*futures)
+        self.store.mark_sent([row.id for row in rows])
+        self.published += len(rows)
+        return len(rows)
+
+    async def run(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                sent = await self.publish_pending()
+                backoff = 0.5
+            except (KafkaError, OSError) as exc:
+                log.warning("outbox relay: broker unavailable (%r); retrying in %.1fs", exc, backoff)
+                await self._reset_producer()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            if sent == 0:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.idle_poll_s)
+                except TimeoutError:
+                    pass
+
+    async def _reset_producer(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                await producer.stop()
+            except Exception:  # noqa: BLE001 - already broken; we only want it gone
+                log.debug("producer stop failed", exc_info=True)
+
+    async def stop(self) -> None:
+        await self._reset_producer()
