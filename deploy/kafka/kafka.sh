@@ -184,8 +184,9 @@ running_pid() {
     fi
   fi
   # The pid file may be missing or stale: look for a broker started with our server.properties.
-  for p in /proc/[0-9]*; do
+  for p in $(grep -laF -- "$PROPS" /proc/[0-9]*/cmdline 2>/dev/null || true); do
     p="${p#/proc/}"
+    p="${p%/cmdline}"
     if is_our_broker "$p"; then
       printf '%s\n' "$p" >"$PID_FILE" 2>/dev/null || true
       printf '%s\n' "$p"
@@ -195,11 +196,25 @@ running_pid() {
   return 1
 }
 
-# The broker answers real Kafka requests: Metadata (it is registered and unfenced) and
-# ApiVersions, through Kafka's own BrokerApiVersionsCommand. Output goes to $STATE_DIR/.check.out.
+# Cheap check (pure bash, no JVM): send a Kafka ApiVersions v0 request to 127.0.0.1:$PORT and
+# expect a response carrying our correlation id. A KRaft broker only processes requests once it
+# is registered and unfenced, so an answer means it is serving (the listening socket alone is not).
+api_versions_ok() {
+  local hex
+  # request: int32 size=14 | int16 api_key=18 (ApiVersions) | int16 version=0 | int32 correlation=1
+  #          | string client_id="ping"; response: int32 size | int32 correlation | int16 error ...
+  # shellcheck disable=SC2016 # $0/$1 expand in the inner bash
+  hex="$(timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1
+    printf "\000\000\000\016\000\022\000\000\000\000\000\001\000\004ping" >&3
+    head -c 10 <&3 | od -An -tx1' "$HOST" "$PORT" 2>/dev/null | tr -d ' \n')" || return 1
+  [ "${hex:8:8}" = 00000001 ]
+}
+
+# Full check with Kafka's own BrokerApiVersionsCommand: Metadata (the broker is registered and
+# unfenced) then ApiVersions through the Java client. Output goes to $STATE_DIR/.check.out.
 broker_answers() {
   [ -f "$LIB_DIR/kafka_2.13-$KAFKA_VERSION.jar" ] || return 1
-  port_open "$PORT" || return 1
+  api_versions_ok || return 1
   local out="$STATE_DIR/.check.out"
   if [ ! -f "$TOOLS_PROPS" ]; then
     mkdir -p "$STATE_DIR"
@@ -214,13 +229,19 @@ broker_answers() {
   fi
 }
 
+LOG_SKIP=0 # lines of server.log written by earlier runs (not shown on failure)
+
 print_log_tail() {
-  local f
+  local f new
   for f in "$LOG_DIR/server.log" "$LOG_DIR/kafka.out"; do
     if [ -s "$f" ]; then
-      err "---- $f (最后 40 行 / last 40 lines) ----"
-      tail -n 40 "$f" >&2
+      new="$(tail -n +"$((LOG_SKIP + 1))" "$f" | tail -n 40)"
+      if [ -n "$new" ]; then
+        err "---- $f (最后 40 行 / last 40 lines) ----"
+        printf '%s\n' "$new" >&2
+      fi
     fi
+    LOG_SKIP=0 # kafka.out is truncated on every start
   done
   if [ -s "$STATE_DIR/.check.out" ]; then
     err "---- 就绪检查输出 / readiness check output ----"
@@ -333,7 +354,7 @@ cmd_start() {
   local pid t0
   t0="$(now_ms)"
   if pid="$(running_pid)"; then
-    if broker_answers; then
+    if api_versions_ok; then
       say "Kafka 已在运行 / Kafka already running ($BOOTSTRAP, pid $pid)"
       return 0
     fi
@@ -363,6 +384,8 @@ cmd_start() {
   # Own session: the broker outlives this script and is not hit by the caller's Ctrl-C/SIGHUP.
   if command -v setsid >/dev/null 2>&1; then launcher=(setsid); fi
   : >"$LOG_DIR/kafka.out"
+  rm -f "$STATE_DIR/.check.out"
+  if [ -f "$LOG_DIR/server.log" ]; then LOG_SKIP="$(wc -l <"$LOG_DIR/server.log")"; fi
   ${launcher[@]+"${launcher[@]}"} "$JAVA" "${heap[@]}" -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError \
     -Djava.awt.headless=true "-Dkafka.logs.dir=$LOG_DIR" \
@@ -390,8 +413,8 @@ stop_pid() {
     if [ "$SECONDS" -ge "$deadline" ]; then
       say "Kafka 未在 ${STOP_TIMEOUT} 秒内退出,强制结束 / Kafka did not exit within ${STOP_TIMEOUT} s, sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
-      local i
-      for i in 1 2 3 4 5 6 7 8 9 10; do
+      local _
+      for _ in 1 2 3 4 5 6 7 8 9 10; do
         is_our_broker "$pid" || break
         sleep 0.5
       done
@@ -429,7 +452,7 @@ cmd_status() {
     err "Kafka 未运行 / Kafka not running (state: $STATE_DIR)"
     return 1
   fi
-  if broker_answers; then
+  if api_versions_ok; then
     err "Kafka 运行中 / Kafka running (pid $pid, Kafka $KAFKA_VERSION)"
     printf '%s\n' "$BOOTSTRAP"
     return 0

@@ -61,15 +61,21 @@ class Broker:
 
 
 def _docker_answers() -> bool:
-    try:
-        import docker  # type: ignore[import-untyped]  # comes with testcontainers
-    except ImportError:
+    """True if a Docker engine answers /_ping on its Unix socket (no Docker client needed)."""
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if not host.startswith("unix://"):
+        return bool(host)  # a remote engine was configured explicitly: let testcontainers try
+    path = host.removeprefix("unix://")
+    if not Path(path).exists():
         return False
     try:
-        client = docker.from_env(timeout=3)
-        client.ping()
-        return True
-    except Exception:  # noqa: BLE001 - any failure means "no engine here"
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(3)
+            sock.connect(path)
+            sock.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+            status_line = sock.recv(64)
+            return status_line.startswith(b"HTTP/1.") and b" 200 " in status_line
+    except OSError:
         return False
 
 

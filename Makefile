@@ -1,0 +1,49 @@
+# xinfang — the two commands a new machine needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: help venv demo test test-unit test-integration lint typecheck kafka-fetch kafka-start kafka-stop kafka-status clean
+
+help:
+	@echo "make demo   — 演示：启动 Kafka 与三级节点，流转一个事项 / run the three-level demo"
+	@echo "make test   — 运行全部测试 / run the whole test suite (starts its own broker)"
+	@echo "make lint   — ruff + mypy --strict"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+kafka-fetch:
+	bash deploy/kafka/kafka.sh fetch
+
+demo: $(STAMP) kafka-fetch
+	$(BIN)/xinfang demo --output demo-output
+
+test: $(STAMP) kafka-fetch
+	$(BIN)/python -m pytest
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit
+
+test-integration: $(STAMP) kafka-fetch
+	$(BIN)/python -m pytest tests/integration
+
+lint: $(STAMP)
+	$(BIN)/ruff check services tests
+	$(BIN)/mypy
+
+kafka-start:
+	bash deploy/kafka/kafka.sh start
+kafka-stop:
+	bash deploy/kafka/kafka.sh stop
+kafka-status:
+	bash deploy/kafka/kafka.sh status
+
+clean:
+	rm -rf $(VENV) demo-output var .pytest_cache .mypy_cache .ruff_cache

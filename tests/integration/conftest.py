@@ -1,0 +1,54 @@
+"""Integration fixtures: a real Apache Kafka broker and node processes.
+
+Broker order: KAFKA_BOOTSTRAP_SERVERS → testcontainers (if a Docker engine answers)
+→ deploy/kafka (jars from Maven Central, run with java). A test that cannot get a
+broker fails; it never skips. Every test gets its own topic prefix.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from xinfang.devtools.broker import Broker, find_or_start_broker
+from xinfang.devtools.processes import NodeProcess
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    broker = find_or_start_broker(tmp_path_factory.mktemp("kafka"))
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+NodeFactory = Callable[..., NodeProcess]
+
+
+@pytest.fixture
+def start_node(kafka: Broker, topic_prefix: str, tmp_path: Path) -> Iterator[NodeFactory]:
+    started: list[NodeProcess] = []
+
+    def start(division: str, **kwargs: object) -> NodeProcess:
+        node = NodeProcess(
+            division,
+            kafka.bootstrap_servers,
+            tmp_path / "nodes" / division,
+            topic_prefix=topic_prefix,
+            **kwargs,  # type: ignore[arg-type]
+        ).start()
+        started.append(node)
+        return node
+
+    yield start
+    for node in started:
+        node.stop()
