@@ -39,7 +39,18 @@ class Case:
     handling_due: datetime | None = None
     outcome: Outcome | None = None
     notices: tuple[NoticeKind, ...] = ()
-    version: int = 0  # number of events folded in
+    history: tuple[str, ...] = ()  # ids of the events folded in, in order
+
+    @property
+    def version(self) -> int:
+        return len(self.history)
+
+    @property
+    def last_event_id(self) -> str:
+        return self.history[-1] if self.history else ""
+
+    def knows(self, event_id: str) -> bool:
+        return event_id in self.history
 
     @property
     def holder_division(self) -> str:
@@ -48,6 +59,23 @@ class Case:
 
 def evolve(case: Case | None, event: Event) -> Case:
     """Apply one event. Raises DependencyMissing if the case is not known yet."""
+    return _record(_transition(case, event), event)
+
+
+def require_predecessor(case: Case | None, event: Event) -> None:
+    """Raise DependencyMissing unless the event's predecessor has been applied."""
+    after = event.header.causation_id
+    if after and (case is None or not case.knows(after)):
+        raise DependencyMissing(
+            f"{event.type} 接续的事件 {after} 尚未到达", case=event.case_id, after=after
+        )
+
+
+def _record(case: Case, event: Event) -> Case:
+    return replace(case, history=(*case.history, event.header.event_id))
+
+
+def _transition(case: Case | None, event: Event) -> Case:
     if isinstance(event, PetitionRegistered):
         return Case(
             case_id=event.case_id,
@@ -56,7 +84,6 @@ def evolve(case: Case | None, event: Event) -> Case:
             status=CaseStatus.REGISTERED,
             origin=event.header.source,
             holder=event.header.actor,
-            version=1,
         )
     if isinstance(event, CaseTransferred):
         due = event.header.occurred_at + ACCEPTANCE_LIMIT
@@ -89,7 +116,7 @@ def evolve(case: Case | None, event: Event) -> Case:
 
 
 def _next(case: Case, **changes: object) -> Case:
-    return replace(case, version=case.version + 1, **changes)  # type: ignore[arg-type]
+    return replace(case, **changes)  # type: ignore[arg-type]
 
 
 def fold(events: list[Event]) -> Case | None:

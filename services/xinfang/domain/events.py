@@ -24,6 +24,7 @@ class EventHeader:
     occurred_at: datetime  # event time (tz-aware, UTC)
     seq: int = 0  # position in the source node's log; 0 until committed
     prev_hash: str = ""  # SHA-256 (hex) of the previous event of the same log
+    causation_id: str = ""  # the case event this one follows ("" for a case's first event)
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,12 @@ class Event:
     def case_id(self) -> str:
         return self.header.case_id
 
-    def positioned(self, seq: int, prev_hash: str) -> Event:
-        """The same event placed at a position of its node's log."""
-        return replace(self, header=replace(self.header, seq=seq, prev_hash=prev_hash))
+    def positioned(self, seq: int, prev_hash: str, causation_id: str) -> Event:
+        """The same event placed in its node's log and after its predecessor in the case."""
+        return replace(
+            self,
+            header=replace(self.header, seq=seq, prev_hash=prev_hash, causation_id=causation_id),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

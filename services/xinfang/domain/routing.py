@@ -17,6 +17,9 @@ def recipients(event: Event, case: Case, own: str, topology: Topology) -> tuple[
     """Divisions (other than `own`) whose inbox must receive `event`."""
     targets: list[str] = []
     if isinstance(event, CaseTransferred):
+        # the addressee, and every level between us and it: they answer for their territory
+        path = topology.ancestors(event.to_division)
+        targets += [d for d in reversed(path) if topology.is_within(d, own) and d != own]
         targets.append(event.to_division)
     elif case.routed_from is not None and case.holder_division == own:
         targets.append(case.routed_from)  # report back to the office that routed it
@@ -36,3 +39,15 @@ def forward_upward(event: Event, own: str, topology: Topology) -> str | None:
     if source != own and topology.is_within(source, own):
         return topology.parent(own)
     return None
+
+
+def complete_stream_expected(event: Event, own: str, topology: Topology) -> bool:
+    """True if this node receives every earlier event of the case from the event's source.
+
+    Nodes hear everything their descendants decide (upward reporting), so an event
+    from below is applied only after its predecessor. Events from above are addressed
+    to us without their history (we learn of a case by its transfer), and come in order
+    from the single partition of our inbox.
+    """
+    source = event.header.source
+    return source != own and topology.is_within(source, own)

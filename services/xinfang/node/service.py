@@ -18,12 +18,12 @@ from enum import StrEnum
 from typing import TypeVar
 
 from ..codec.wire import DecodeError, EventCodec, cloudevents_headers
-from ..domain.case import Case, evolve, fold
+from ..domain.case import Case, evolve, fold, require_predecessor
 from ..domain.clock import Clock, system_clock
 from ..domain.commands import Context, RegisterPetition, decide_register
 from ..domain.errors import CaseNotFound, DependencyMissing
 from ..domain.events import CaseFile, Event
-from ..domain.routing import forward_upward, recipients
+from ..domain.routing import complete_stream_expected, forward_upward, recipients
 from ..domain.topology import Topology
 from ..store.repository import Headers, NodeStore, StoredEvent, Transaction
 from ..topics import TopicNames
@@ -115,7 +115,7 @@ class NodeService:
         seq, prev_hash = tx.log_head()
         for event in events:
             seq += 1
-            event = event.positioned(seq, prev_hash)
+            event = event.positioned(seq, prev_hash, case.last_event_id if case else "")
             data = self.codec.encode(event)
             prev_hash = _digest(data)
             tx.append_log(event, data, prev_hash)
@@ -161,7 +161,10 @@ class NodeService:
 
     def _apply(self, tx: Transaction, event: Event, data: bytes, headers: Headers) -> Receipt:
         try:
-            case = evolve(self._load(tx, event.case_id), event)
+            case = self._load(tx, event.case_id)
+            if complete_stream_expected(event, self.division, self.topology):
+                require_predecessor(case, event)
+            case = evolve(case, event)
         except DependencyMissing:
             tx.park(event.header.event_id, event.case_id, data, headers)
             return Receipt.PARKED
