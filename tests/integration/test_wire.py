@@ -41,8 +41,9 @@ def schemas_from_files_only() -> dict[bytes, dict]:
 
 
 async def read_topic(bootstrap: str, topic: str, count: int) -> list:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
     await consumer.start()
     records = []
     try:
@@ -63,7 +64,9 @@ def test_log_topic_is_self_describing_and_chained(
         node.wait_ready()
     case_id = run_slice(nodes[CITY].client, nodes[COUNTY].client, nodes[PROVINCE].client)
 
-    records = asyncio.run(read_topic(kafka.bootstrap_servers, f"{topic_prefix}xinfang.{COUNTY}.log", 4))
+    records = asyncio.run(
+        read_topic(kafka.bootstrap_servers, f"{topic_prefix}xinfang.{COUNTY}.log", 4)
+    )
     schemas = schemas_from_files_only()
     prev_hash = ""
     for seq, record in enumerate(records, start=1):

@@ -59,7 +59,9 @@ def file(category: Category = Category.APPEAL, accused_body: str | None = None) 
 
 def registered(topology: Topology, f: CaseFile | None = None) -> tuple[Case, list[Event]]:
     events = decide_register(
-        ctx(topology, "150400"), None, RegisterPetition("150400.xfj", "150400-2026-000001", "Q", f or file())
+        ctx(topology, "150400"),
+        None,
+        RegisterPetition("150400.xfj", "150400-2026-000001", "Q", f or file()),
     )
     case = fold(events)
     assert case is not None
@@ -68,18 +70,26 @@ def registered(topology: Topology, f: CaseFile | None = None) -> tuple[Case, lis
 
 def test_R1_registration_by_petition_office_only(topology: Topology) -> None:
     with pytest.raises(NotPetitionOffice) as info:
-        decide_register(ctx(topology, "150400"), None, RegisterPetition("150400.zj", "c", "q", file()))
+        decide_register(
+            ctx(topology, "150400"), None, RegisterPetition("150400.zj", "c", "q", file())
+        )
     assert info.value.code == "XF-NOT-PETITION-OFFICE"
 
 
 def test_node_acts_only_for_its_own_bodies(topology: Topology) -> None:
     with pytest.raises(NotThisNode):
-        decide_register(ctx(topology, "150400"), None, RegisterPetition("150000.xfj", "c", "q", file()))
+        decide_register(
+            ctx(topology, "150400"), None, RegisterPetition("150000.xfj", "c", "q", file())
+        )
     with pytest.raises(UnknownBody):
-        decide_register(ctx(topology, "150400"), None, RegisterPetition("150400.nope", "c", "q", file()))
+        decide_register(
+            ctx(topology, "150400"), None, RegisterPetition("150400.nope", "c", "q", file())
+        )
 
 
-def test_registration_needs_title_request_and_a_named_or_anonymous_petitioner(topology: Topology) -> None:
+def test_registration_needs_title_request_and_a_named_or_anonymous_petitioner(
+    topology: Topology,
+) -> None:
     c = ctx(topology, "150400")
     for bad in (
         replace(file(), title=" "),
@@ -115,7 +125,9 @@ def test_R17_accusation_is_never_transferred_to_the_accused_body(topology: Topol
 
 def test_R3_only_the_receiving_body_accepts_and_only_once(topology: Topology) -> None:
     case, events = registered(topology)
-    events += decide_transfer(ctx(topology, "150400"), case, TransferCase("150400.xfj", "150404.zj"))
+    events += decide_transfer(
+        ctx(topology, "150400"), case, TransferCase("150400.xfj", "150404.zj")
+    )
     transferred = fold(events)
     assert transferred is not None and transferred.status is CaseStatus.TRANSFERRED
     county = ctx(topology, "150404")
@@ -131,7 +143,9 @@ def test_R3_only_the_receiving_body_accepts_and_only_once(topology: Topology) ->
 
 def test_R5_opinion_needs_acceptance_and_text(topology: Topology) -> None:
     case, events = registered(topology)
-    events += decide_transfer(ctx(topology, "150400"), case, TransferCase("150400.xfj", "150404.zj"))
+    events += decide_transfer(
+        ctx(topology, "150400"), case, TransferCase("150400.xfj", "150404.zj")
+    )
     transferred = fold(events)
     assert transferred is not None
     county = ctx(topology, "150404")

@@ -50,10 +50,25 @@ FILE = CaseFile(
 
 SAMPLES: list[Event] = [
     PetitionRegistered(header=header(), query_code="ABCD2345", file=FILE),
-    CaseTransferred(header=header(), to_body="150400.jw", to_division="150400", query_code="Q", file=FILE, note="n"),
+    CaseTransferred(
+        header=header(),
+        to_body="150400.jw",
+        to_division="150400",
+        query_code="Q",
+        file=FILE,
+        note="n",
+    ),
     CaseAccepted(header=header(), body="150404.zj", handling_due=T),
-    NoticeServed(header=header(), kind=NoticeKind.ACCEPTANCE, served_at=T, method=ServiceMethod.POST, receipt=Receipt.REFUSED),
-    HandlingOpinionIssued(header=header(), body="150404.zj", outcome=Outcome.MEDIATED, opinion="o", legal_basis="b"),
+    NoticeServed(
+        header=header(),
+        kind=NoticeKind.ACCEPTANCE,
+        served_at=T,
+        method=ServiceMethod.POST,
+        receipt=Receipt.REFUSED,
+    ),
+    HandlingOpinionIssued(
+        header=header(), body="150404.zj", outcome=Outcome.MEDIATED, opinion="o", legal_basis="b"
+    ),
 ]
 
 
@@ -73,10 +88,12 @@ def test_round_trip(event: Event) -> None:
 
 
 def test_fingerprint_matches_avro_spec_vector() -> None:
-    # The Avro spec's CRC-64-AVRO of the schema "int" is 0x7275d51a3f395c8f (little-endian on the wire).
+    # Avro spec: CRC-64-AVRO of the schema "int" is 0x7275d51a3f395c8f (little-endian on the wire).
     from fastavro.schema import fingerprint
 
-    assert bytes.fromhex(fingerprint('"int"', "CRC-64-AVRO")) == (0x7275D51A3F395C8F).to_bytes(8, "little")
+    assert bytes.fromhex(fingerprint('"int"', "CRC-64-AVRO")) == (0x7275D51A3F395C8F).to_bytes(
+        8, "little"
+    )
 
 
 def test_every_field_is_documented() -> None:

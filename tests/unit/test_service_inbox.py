@@ -17,7 +17,9 @@ def dead_letters(bus: FakeBus, division: str) -> list[tuple[str, bytes]]:
     return [(dict(r.headers)["xinfang_dlq_reason"].decode(), r.value) for r in rows]
 
 
-def test_garbage_is_dead_lettered_with_reason_and_original_bytes(topology: Topology, tmp_path: Path) -> None:
+def test_garbage_is_dead_lettered_with_reason_and_original_bytes(
+    topology: Topology, tmp_path: Path
+) -> None:
     bus = FakeBus(topology, ["150404"], tmp_path)
     county = bus.nodes["150404"]
     assert county.receive(b"\x00\x01garbage", [("ce_id", b"x")]).value == "dead_lettered"
@@ -29,21 +31,25 @@ def test_garbage_is_dead_lettered_with_reason_and_original_bytes(topology: Topol
     assert county.store.stats()["case_events"] == 0
 
 
-def test_known_event_id_with_different_content_is_dead_lettered(topology: Topology, tmp_path: Path) -> None:
+def test_known_event_id_with_different_content_is_dead_lettered(
+    topology: Topology, tmp_path: Path
+) -> None:
     bus = FakeBus(topology, ["150400", "150404"], tmp_path)
     city, county = bus.nodes["150400"], bus.nodes["150404"]
     reg = city.register("150400.xfj", sample_file(bus))
     city.execute(reg.case_id, decide_transfer, TransferCase("150400.xfj", "150404.zj"))
     [row] = [r for r in city.store.pending_outbox() if r.topic == bus.topics.inbox("150404")]
     assert county.receive(row.value, row.headers).value == "applied"
-    forged = row.value.replace("150404.zj".encode(), "150404.rs".encode())
+    forged = row.value.replace(b"150404.zj", b"150404.rs")
     assert forged != row.value
     assert county.receive(forged, row.headers).value == "dead_lettered"
     assert [reason for reason, _ in dead_letters(bus, "150404")] == ["conflicting-duplicate"]
     assert county.case(reg.case_id).holder == "150404.zj"
 
 
-def test_event_from_own_division_or_unknown_source_is_refused(topology: Topology, tmp_path: Path) -> None:
+def test_event_from_own_division_or_unknown_source_is_refused(
+    topology: Topology, tmp_path: Path
+) -> None:
     bus = FakeBus(topology, ["150400"], tmp_path)
     city = bus.nodes["150400"]
     reg = city.register("150400.xfj", sample_file(bus))
@@ -68,7 +74,8 @@ def test_event_arriving_before_its_case_waits_and_is_applied_in_order(
     for row in accepted:
         city.receive(row.value, row.headers)
     forwarded = [
-        r for r in city.store.pending_outbox()
+        r
+        for r in city.store.pending_outbox()
         if r.topic == bus.topics.inbox("150000") and r not in to_province
     ]
     # the province gets the county's acceptance before it has heard of the case

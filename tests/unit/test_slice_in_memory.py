@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xinfang.domain.commands import AcceptCase, IssueOpinion, TransferCase, decide_accept, decide_opinion, decide_transfer
+from xinfang.domain.commands import (
+    AcceptCase,
+    IssueOpinion,
+    TransferCase,
+    decide_accept,
+    decide_opinion,
+    decide_transfer,
+)
 from xinfang.domain.events import CaseFile, Petitioner
 from xinfang.domain.topology import Topology
 from xinfang.domain.vocabulary import CaseStatus, Category, Channel, Outcome
@@ -26,11 +33,15 @@ def sample_file(bus: FakeBus, place: str = "150404") -> CaseFile:
     )
 
 
-def test_transfer_accept_opinion_reaches_city_and_province(topology: Topology, tmp_path: Path) -> None:
+def test_transfer_accept_opinion_reaches_city_and_province(
+    topology: Topology, tmp_path: Path
+) -> None:
     bus = FakeBus(topology, ["150000", "150400", "150404"], tmp_path)
     city, county, province = bus.nodes["150400"], bus.nodes["150404"], bus.nodes["150000"]
     reg = city.register("150400.xfj", sample_file(bus))
-    city.execute(reg.case_id, decide_transfer, TransferCase(actor="150400.xfj", to_body="150404.zj"))
+    city.execute(
+        reg.case_id, decide_transfer, TransferCase(actor="150400.xfj", to_body="150404.zj")
+    )
     bus.settle()
     assert county.case(reg.case_id).status is CaseStatus.TRANSFERRED
     county.execute(reg.case_id, decide_accept, AcceptCase(actor="150404.zj"))
@@ -55,14 +66,16 @@ def test_transfer_accept_opinion_reaches_city_and_province(topology: Topology, t
         "NoticeServed",
     ]
     # the county never sees the registration itself, only the transfer
-    assert [e.type for _, e in county.history(reg.case_id)][0] == "CaseTransferred"
+    assert next(e.type for _, e in county.history(reg.case_id)) == "CaseTransferred"
 
 
 def test_redelivery_changes_nothing(topology: Topology, tmp_path: Path) -> None:
     bus = FakeBus(topology, ["150000", "150400", "150404"], tmp_path)
     city, county = bus.nodes["150400"], bus.nodes["150404"]
     reg = city.register("150400.xfj", sample_file(bus))
-    city.execute(reg.case_id, decide_transfer, TransferCase(actor="150400.xfj", to_body="150404.zj"))
+    city.execute(
+        reg.case_id, decide_transfer, TransferCase(actor="150400.xfj", to_body="150404.zj")
+    )
     bus.settle()
     before = county.store.stats()
     for value in bus.published[bus.topics.inbox("150404")]:

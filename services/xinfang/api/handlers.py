@@ -52,7 +52,11 @@ class NodeApi:
             match = route.pattern.match(path)
             if match and route.method == method:
                 return self.call(route, match.groupdict(), body)
-        return 404, {"code": "XF-NO-ROUTE", "message_zh": "没有该接口", "message_en": "No such route"}
+        return 404, {
+            "code": "XF-NO-ROUTE",
+            "message_zh": "没有该接口",
+            "message_en": "No such route",
+        }
 
     def call(self, route: Route, params: dict[str, str], body: Json) -> tuple[int, Json]:
         try:
@@ -95,7 +99,9 @@ class NodeApi:
 
     def timeline(self, p: dict[str, str], _b: Json) -> tuple[int, Json]:
         topology = self.service.topology
-        entries = [timeline_entry(event, topology) for _, event in self.service.history(p["case_id"])]
+        entries = [
+            timeline_entry(event, topology) for _, event in self.service.history(p["case_id"])
+        ]
         return 200, {"case_id": p["case_id"], "node": self.service.division, "timeline": entries}
 
     def _run(self, case_id: str, decide: Any, command: Any) -> tuple[int, Json]:

@@ -59,10 +59,12 @@ def _enum(enum: type[E], data: dict[str, Any], key: str, default: E | None = Non
     if value is None and default is not None:
         return default
     try:
-        return enum(value)
+        return enum(str(value))
     except ValueError:
         allowed = ", ".join(m.value for m in enum)
-        raise InvalidInput(f"{key} 取值无效 / invalid value {value!r}; allowed: {allowed}", field=key) from None
+        raise InvalidInput(
+            f"{key} 取值无效 / invalid value {value!r}; allowed: {allowed}", field=key
+        ) from None
 
 
 def _time(data: dict[str, Any], key: str) -> datetime | None:
@@ -74,7 +76,9 @@ def _time(data: dict[str, Any], key: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"{key} 须为 ISO 8601 时间 / must be an ISO 8601 time", field=key) from None
+        raise InvalidInput(
+            f"{key} 须为 ISO 8601 时间 / must be an ISO 8601 time", field=key
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -7,7 +7,6 @@ import types
 import typing
 from datetime import UTC, datetime
 from enum import Enum
-from functools import cache
 from typing import Any
 
 from ..domain.events import EVENT_TYPES, Event
@@ -21,9 +20,13 @@ def to_datum(value: Any) -> Any:
     return value
 
 
-@cache
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
 def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
 
 
 def _convert(hint: Any, value: Any) -> Any:

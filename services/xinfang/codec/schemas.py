@@ -62,7 +62,7 @@ class SchemaCatalogue:
             for path, raw in list(pending.items()):
                 try:
                     parse_schema(raw, named_schemas=self._named)
-                except Exception:  # noqa: BLE001 - unresolved reference, retry next round
+                except Exception:
                     continue
                 del pending[path]
                 progressed = True

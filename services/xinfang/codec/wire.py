@@ -58,7 +58,7 @@ class EventCodec:
         buf = io.BytesIO(data[10:])
         try:
             datum = schemaless_reader(buf, schema.parsed, None)
-        except Exception as exc:  # noqa: BLE001 - any decoder failure is bad input
+        except Exception as exc:
             raise DecodeError("undecodable-body", repr(exc)) from exc
         if buf.tell() != len(data) - 10:
             raise DecodeError("trailing-bytes", f"{len(data) - 10 - buf.tell()} bytes")

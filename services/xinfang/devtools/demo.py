@@ -17,7 +17,9 @@ NAMES = {PROVINCE: "内蒙古自治区", CITY: "赤峰市", COUNTY: "松山区"}
 
 def print_timeline(client: NodeClient, case_id: str, title: str) -> None:
     data = client.get(f"/api/cases/{case_id}/timeline")
-    print(f"\n== {title}（节点 {data['node']} 本地库）/ timeline as stored at node {data['node']} ==")
+    print(
+        f"\n== {title}（节点 {data['node']} 本地库）/ timeline as stored at node {data['node']} =="
+    )
     for entry in data["timeline"]:
         print(
             f"  {entry['occurred_at'][:19].replace('T', ' ')}  "
@@ -33,7 +35,9 @@ def run_demo(output: Path) -> int:
     shutil.rmtree(nodes_dir, ignore_errors=True)
     print("启动 Kafka / starting Apache Kafka …", flush=True)
     broker = find_or_start_broker(output / "kafka")
-    print(f"  Kafka: {broker.bootstrap_servers} ({broker.kind}, {broker.startup_s:.1f}s)", flush=True)
+    print(
+        f"  Kafka: {broker.bootstrap_servers} ({broker.kind}, {broker.startup_s:.1f}s)", flush=True
+    )
     prefix = f"demo-{uuid.uuid4().hex[:6]}."
     nodes = {
         d: NodeProcess(d, broker.bootstrap_servers, nodes_dir / d, topic_prefix=prefix)
@@ -42,7 +46,9 @@ def run_demo(output: Path) -> int:
     try:
         for division, node in nodes.items():
             node.start()
-            print(f"启动节点 / starting node {division} {NAMES[division]} on {node.url}", flush=True)
+            print(
+                f"启动节点 / starting node {division} {NAMES[division]} on {node.url}", flush=True
+            )
         for node in nodes.values():
             node.wait_ready()
         print("三个节点已就绪 / all three nodes ready", flush=True)

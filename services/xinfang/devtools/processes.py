@@ -74,7 +74,9 @@ class NodeProcess:
                 return health
             except (OSError, ApiError):
                 time.sleep(0.2)
-        raise TimeoutError(f"节点 {self.division} 未就绪 / not ready in {timeout}s:\n{self.tail_log()}")
+        raise TimeoutError(
+            f"节点 {self.division} 未就绪 / not ready in {timeout}s:\n{self.tail_log()}"
+        )
 
     def tail_log(self, lines: int = 40) -> str:
         try:

@@ -16,7 +16,11 @@ PETITION: dict[str, Any] = {
     "title": "松山区某小区冬季供暖长期不达标",
     "channel": "ONLINE",
     "category": "APPEAL",
-    "petitioner": {"name": "王某某", "address": "赤峰市松山区某小区 3 号楼", "contact": "13900000000"},
+    "petitioner": {
+        "name": "王某某",
+        "address": "赤峰市松山区某小区 3 号楼",
+        "contact": "13900000000",
+    },
     "request": "请求督促供热企业整改，保障室温达标",
     "facts": "2026 年 11 月以来室内温度长期低于 16℃，多次向物业和供热企业反映未果",
     "reasons": "供热企业未履行供热合同约定的室温标准",
@@ -51,8 +55,14 @@ def case_status(client: NodeClient, case_id: str) -> str | None:
         raise
 
 
-def run_slice(city: NodeClient, county: NodeClient, province: NodeClient, timeout: float = 60.0) -> str:
-    """登记 → 转送 → 受理 (+送达) → 处理意见; returns the case id once the province has the outcome."""
+def _status_is(client: NodeClient, case_id: str, status: str) -> Callable[[], bool]:
+    return lambda: case_status(client, case_id) == status
+
+
+def run_slice(
+    city: NodeClient, county: NodeClient, province: NodeClient, timeout: float = 60.0
+) -> str:
+    """登记 → 转送 → 受理 (+送达) → 处理意见; returns the case id once 150000 has the outcome."""
     case_id = str(city.post("/api/cases", {"actor": CITY_OFFICE, **PETITION})["case_id"])
     city.post(
         f"/api/cases/{case_id}/transfer",
@@ -74,12 +84,11 @@ def run_slice(city: NodeClient, county: NodeClient, province: NodeClient, timeou
         },
     )
     for node, name in ((city, "赤峰市"), (province, "内蒙古自治区")):
-        wait_for(
-            lambda node=node: case_status(node, case_id) == "OPINION_ISSUED",
-            f"{name}看到处理意见",
-            timeout,
-        )
+        wait_for(_status_is(node, case_id, "OPINION_ISSUED"), f"{name}看到处理意见", timeout)
     # the last NoticeServed follows the opinion; wait until every level has the full history
-    wait_for(lambda: len(province.get(f"/api/cases/{case_id}/timeline")["timeline"]) >= 6,
-             "省级收到完整时间线", timeout)
+    wait_for(
+        lambda: len(province.get(f"/api/cases/{case_id}/timeline")["timeline"]) >= 6,
+        "省级收到完整时间线",
+        timeout,
+    )
     return case_id

@@ -105,7 +105,9 @@ def _transition(case: Case | None, event: Event) -> Case:
             acceptance_due=due,
         )
     if case is None:
-        raise DependencyMissing(f"{event.type} 所属事项 {event.case_id} 尚未到达", case=event.case_id)
+        raise DependencyMissing(
+            f"{event.type} 所属事项 {event.case_id} 尚未到达", case=event.case_id
+        )
     if isinstance(event, CaseAccepted):
         return _next(case, status=CaseStatus.ACCEPTED, handling_due=event.handling_due)
     if isinstance(event, NoticeServed):

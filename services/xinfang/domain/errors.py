@@ -24,8 +24,10 @@ class DomainError(Exception):
 
     def message(self, lang: str = "zh") -> str:
         base = self.zh if lang == "zh" else self.en
-        return f"{base}：{self.detail}" if self.detail and lang == "zh" else (
-            f"{base}: {self.detail}" if self.detail else base
+        return (
+            f"{base}：{self.detail}"
+            if self.detail and lang == "zh"
+            else (f"{base}: {self.detail}" if self.detail else base)
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -32,7 +32,9 @@ async def ensure_topics(
             name, code = topic_error[0], topic_error[1]
             # Another node may have created it between our listing and our request.
             if code not in (0, TopicAlreadyExistsError.errno):
-                raise RuntimeError(f"cannot create topic {name}: error code {code} {topic_error[2:]}")
+                raise RuntimeError(
+                    f"cannot create topic {name}: error code {code} {topic_error[2:]}"
+                )
         log.info("created topics: %s", ", ".join(t.name for t in missing))
     finally:
         await admin.close()

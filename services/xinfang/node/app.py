@@ -69,7 +69,9 @@ def build_node(settings: NodeSettings) -> Node:
     topics = TopicNames(settings.topic_prefix)
     service = NodeService(division.code, topology, store, EventCodec(), topics)
     relay = OutboxRelay(
-        store, settings.bootstrap_servers, client_id=f"{settings.topic_prefix}xinfang-{division.code}"
+        store,
+        settings.bootstrap_servers,
+        client_id=f"{settings.topic_prefix}xinfang-{division.code}",
     )
     service.on_commit.append(relay.wake)
 
@@ -110,7 +112,7 @@ def build_node(settings: NodeSettings) -> Node:
             log.debug("inbox %s -> %s", division.code, receipt.value)
             yield None
 
-    @app.task
+    @app.task  # type: ignore[untyped-decorator]
     async def start_relay() -> None:
         app.add_future(_run_relay(relay))
 
@@ -159,7 +161,14 @@ def _view_class(api: NodeApi, routes: list[Route]) -> type[View]:
                 status, payload = api.call(_route, params, body)
             except Exception:  # a bug, not bad input: log it, answer 500 with a stable code
                 log.exception("unhandled error in %s %s", _route.method, _route.template)
-                status, payload = 500, {"code": "XF-INTERNAL", "message_zh": "内部错误", "message_en": "Internal error"}
+                status, payload = (
+                    500,
+                    {
+                        "code": "XF-INTERNAL",
+                        "message_zh": "内部错误",
+                        "message_en": "Internal error",
+                    },
+                )
             return self.json(payload, status=status)
 
         namespace[route.method.lower()] = handle

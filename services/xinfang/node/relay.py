@@ -9,6 +9,7 @@ rows simply wait; the backlog goes out in order when it is back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from aiokafka import AIOKafkaProducer
@@ -80,24 +81,24 @@ class OutboxRelay:
                 sent = await self.publish_pending()
                 backoff = 0.5
             except (KafkaError, OSError) as exc:
-                log.warning("outbox relay: broker unavailable (%r); retrying in %.1fs", exc, backoff)
+                log.warning(
+                    "outbox relay: broker unavailable (%r); retrying in %.1fs", exc, backoff
+                )
                 await self._reset_producer()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue
             if sent == 0:
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.idle_poll_s)
-                except TimeoutError:
-                    pass
 
     async def _reset_producer(self) -> None:
         producer, self._producer = self._producer, None
         if producer is not None:
             try:
                 await producer.stop()
-            except Exception:  # noqa: BLE001 - already broken; we only want it gone
+            except Exception:
                 log.debug("producer stop failed", exc_info=True)
 
     async def stop(self) -> None:

@@ -147,7 +147,9 @@ class NodeService:
             seen = tx.inbox_entry(event.header.event_id)
             if seen is not None:
                 if seen[0] != digest:
-                    self._dead_letter_in(tx, data, headers, "conflicting-duplicate", event.header.event_id)
+                    self._dead_letter_in(
+                        tx, data, headers, "conflicting-duplicate", event.header.event_id
+                    )
                     receipt = Receipt.DEAD_LETTERED
                 else:
                     receipt = Receipt.DUPLICATE
@@ -224,4 +226,3 @@ class NodeService:
     def _notify(self) -> None:
         for callback in self.on_commit:
             callback()
-
