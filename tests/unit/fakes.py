@@ -6,6 +6,7 @@ tests use the real broker.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from xinfang.codec.wire import EventCodec
@@ -17,15 +18,22 @@ from xinfang.topics import TopicNames
 
 
 class FakeBus:
-    def __init__(self, topology: Topology, divisions: list[str], tmp: Path) -> None:
+    def __init__(
+        self,
+        topology: Topology,
+        divisions: list[str],
+        tmp: Path,
+        database_url: Callable[[str], str] | None = None,  # division -> URL; default SQLite
+    ) -> None:
         self.topics = TopicNames("t.")
         self.clock = ManualClock()
         codec = EventCodec()
+        url = database_url or (lambda d: f"sqlite:///{tmp / f'{d}.db'}")
         self.nodes = {
             d: NodeService(
                 d,
                 topology,
-                NodeStore(f"sqlite:///{tmp / f'{d}.db'}"),
+                NodeStore(url(d)),
                 codec,
                 self.topics,
                 clock=self.clock,
@@ -50,3 +58,7 @@ class FakeBus:
             if not moved:
                 return
         raise AssertionError("bus did not settle")
+
+    def close(self) -> None:
+        for node in self.nodes.values():
+            node.store.close()

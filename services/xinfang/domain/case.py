@@ -2,28 +2,70 @@
 
 Every node that learns of a case — the registering office, the handling body's
 node, the levels above it — folds the same events with `evolve`, so the same
-history gives the same state everywhere.
+history gives the same state everywhere. Deadlines live in the state; they only
+move later, and only through the events that may move them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from .errors import DependencyMissing
 from .events import (
     CaseAccepted,
+    CaseAssigned,
+    CaseClosed,
+    CaseDiverted,
     CaseFile,
+    CaseNotAccepted,
     CaseTransferred,
+    CompletionReported,
+    DeadlineMissed,
     Event,
+    HandlingExtended,
     HandlingOpinionIssued,
     NoticeServed,
     PetitionRegistered,
+    ReReviewDecided,
+    ReReviewRequested,
+    ReviewDecided,
+    ReviewRequested,
+    SatisfactionEvaluated,
+    SupervisionAnswered,
+    SupervisionIssued,
+    TransferObjected,
+    TransferReturned,
+    UrgentReported,
 )
-from .vocabulary import CaseStatus, NoticeKind, Outcome
+from .vocabulary import (
+    CaseStatus,
+    CloseReason,
+    NoticeKind,
+    Outcome,
+    Rating,
+    ReviewResult,
+    SupervisionLevel,
+)
 
-ACCEPTANCE_LIMIT = timedelta(days=15)  # R3, Arts. 23, 44(3)
-HANDLING_LIMIT = timedelta(days=60)  # R5, Art. 34
+
+@dataclass(frozen=True)
+class Supervision:
+    supervision_id: str
+    by: str  # supervising petition office
+    to_body: str
+    level: SupervisionLevel
+    obligation: str
+    answer_due: datetime
+    answered: bool = False
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    handling_body: str
+    handling_rating: Rating
+    office: str
+    office_rating: Rating
 
 
 @dataclass(frozen=True)
@@ -33,12 +75,41 @@ class Case:
     file: CaseFile
     status: CaseStatus
     origin: str  # division that registered it
-    holder: str  # body currently responsible
-    routed_from: str | None = None  # division that transferred it to the holder
-    acceptance_due: datetime | None = None
-    handling_due: datetime | None = None
+    holder: str  # body responsible for the next step
+    registered_at: datetime
+    routed_from: str | None = None  # division that transferred/assigned it to the holder
+    routed_by: str | None = None  # petition office that routed it (and supervises)
+    assigned: bool = False  # 交办 rather than 转送
+    route_due: datetime | None = None  # R1, while REGISTERED
+    acceptance_due: datetime | None = None  # R3
+    transfer_received_at: datetime | None = None
+    objection_due: datetime | None = None  # R4
+    report_due: datetime | None = None  # R6
+    completion_reported: bool = False
+    accepted_at: datetime | None = None
+    handling_due: datetime | None = None  # R5
+    extension_days: int = 0
+    handling_body: str | None = None  # body that issued the handling opinion
     outcome: Outcome | None = None
+    revoked_outcomes: tuple[Outcome, ...] = ()  # opinions revoked on review (not to be repeated)
+    opinion_served_at: datetime | None = None  # starts R7
+    reviewer: str | None = None
+    review_due: datetime | None = None  # R8
+    review_result: ReviewResult | None = None
+    review_served_at: datetime | None = None  # starts R9
+    re_reviewer: str | None = None
+    re_review_due: datetime | None = None  # R10
+    re_review_result: ReviewResult | None = None
+    final: bool = False  # 复核 decided: same facts and reasons not accepted again (R11)
+    closed_reason: CloseReason | None = None
+    diverted_to: str | None = None
+    urgent_reported: bool = False
+    objection: str | None = None
     notices: tuple[NoticeKind, ...] = ()
+    missed: tuple[str, ...] = ()  # obligation keys already reported as missed
+    supervisions: tuple[Supervision, ...] = ()
+    evaluations: tuple[Evaluation, ...] = ()
+    participants: tuple[str, ...] = ()  # divisions that took part (sources and addressees)
     history: tuple[str, ...] = ()  # ids of the events folded in, in order
 
     @property
@@ -49,17 +120,49 @@ class Case:
     def last_event_id(self) -> str:
         return self.history[-1] if self.history else ""
 
-    def knows(self, event_id: str) -> bool:
-        return event_id in self.history
-
     @property
     def holder_division(self) -> str:
         return self.holder.split(".", 1)[0]
 
+    @property
+    def closed(self) -> bool:
+        return self.status is CaseStatus.CLOSED
+
+    @property
+    def in_progress(self) -> bool:
+        """Accepted or being routed and not yet concluded (R12)."""
+        return self.status in {
+            CaseStatus.REGISTERED,
+            CaseStatus.TRANSFERRED,
+            CaseStatus.ASSIGNED,
+            CaseStatus.OBJECTED,
+            CaseStatus.ACCEPTED,
+            CaseStatus.REVIEW_REQUESTED,
+            CaseStatus.RE_REVIEW_REQUESTED,
+        }
+
+    def knows(self, event_id: str) -> bool:
+        return event_id in self.history
+
+    def open_supervision(self, supervision_id: str) -> Supervision | None:
+        for s in self.supervisions:
+            if s.supervision_id == supervision_id and not s.answered:
+                return s
+        return None
+
 
 def evolve(case: Case | None, event: Event) -> Case:
     """Apply one event. Raises DependencyMissing if the case is not known yet."""
-    return _record(_transition(case, event), event)
+    after = _transition(case, event)
+    participants = list(after.participants)
+    for division in (event.header.source, _addressee_division(event)):
+        if division and division not in participants:
+            participants.append(division)
+    return replace(
+        after,
+        participants=tuple(participants),
+        history=(*after.history, event.header.event_id),
+    )
 
 
 def require_predecessor(case: Case | None, event: Event) -> None:
@@ -71,54 +174,180 @@ def require_predecessor(case: Case | None, event: Event) -> None:
         )
 
 
-def _record(case: Case, event: Event) -> Case:
-    return replace(case, history=(*case.history, event.header.event_id))
+def _addressee_division(event: Event) -> str | None:
+    if isinstance(event, CaseTransferred | CaseAssigned):
+        return event.to_division
+    if isinstance(event, CaseDiverted):
+        return event.to_division
+    if isinstance(event, SupervisionIssued | CompletionReported):
+        return event.to_body.split(".", 1)[0]
+    return None
 
 
-def _transition(case: Case | None, event: Event) -> Case:
+def _start(event: CaseTransferred | CaseAssigned) -> Case:
+    """A receiving node learns of a case by its transfer or assignment."""
+    return Case(
+        case_id=event.case_id,
+        query_code=event.query_code,
+        file=event.file,
+        status=CaseStatus.REGISTERED,
+        origin=event.case_id.split("-", 1)[0],
+        holder=event.header.actor,
+        registered_at=event.file.received_at,
+    )
+
+
+def _transition(case: Case | None, event: Event) -> Case:  # noqa: C901 - one branch per event type
+    h = event.header
     if isinstance(event, PetitionRegistered):
         return Case(
             case_id=event.case_id,
             query_code=event.query_code,
             file=event.file,
             status=CaseStatus.REGISTERED,
-            origin=event.header.source,
-            holder=event.header.actor,
+            origin=h.source,
+            holder=h.actor,
+            registered_at=event.file.received_at,
+            route_due=event.route_due,
         )
-    if isinstance(event, CaseTransferred):
-        due = event.header.occurred_at + ACCEPTANCE_LIMIT
-        if case is None:  # the receiving node learns of the case by the transfer itself
-            origin = event.case_id.split("-", 1)[0]
-            case = Case(
-                case_id=event.case_id,
-                query_code=event.query_code,
-                file=event.file,
-                status=CaseStatus.REGISTERED,
-                origin=origin,
-                holder=event.header.actor,
-            )
-        return _next(
-            case,
-            status=CaseStatus.TRANSFERRED,
+    if isinstance(event, CaseTransferred | CaseAssigned):
+        base = case or _start(event)
+        assigned = isinstance(event, CaseAssigned)
+        return replace(
+            base,
+            status=CaseStatus.ASSIGNED if assigned else CaseStatus.TRANSFERRED,
             holder=event.to_body,
-            routed_from=event.header.source,
-            acceptance_due=due,
+            routed_from=h.source,
+            routed_by=h.actor,
+            assigned=assigned,
+            report_due=event.report_due if isinstance(event, CaseAssigned) else None,
+            transfer_received_at=h.occurred_at,
+            acceptance_due=event.acceptance_due,
+            objection_due=event.objection_due,
+            objection=None,
+            route_due=None,
         )
     if case is None:
-        raise DependencyMissing(
-            f"{event.type} 所属事项 {event.case_id} 尚未到达", case=event.case_id
+        raise DependencyMissing(f"{event.type} 所属事项 {event.case_id} 尚未到达", case=event.case_id)
+    if isinstance(event, CaseDiverted):
+        return replace(
+            case,
+            status=CaseStatus.CLOSED if event.to_body is None else CaseStatus.ACCEPTED,
+            holder=event.to_body or case.holder,
+            diverted_to=event.route.value,
+            closed_reason=CloseReason.DIVERTED if event.to_body is None else None,
+            routed_from=h.source if event.to_body else case.routed_from,
+            routed_by=h.actor if event.to_body else case.routed_by,
+            accepted_at=h.occurred_at if event.to_body else case.accepted_at,
+        )
+    if isinstance(event, UrgentReported):
+        return replace(case, urgent_reported=True)
+    if isinstance(event, TransferObjected):
+        return replace(case, status=CaseStatus.OBJECTED, objection=event.reasons)
+    if isinstance(event, TransferReturned):
+        return replace(
+            case,
+            status=CaseStatus.REGISTERED,
+            holder=event.body,
+            objection=None,
+            assigned=False,
+            report_due=None,
+            transfer_received_at=None,
         )
     if isinstance(event, CaseAccepted):
-        return _next(case, status=CaseStatus.ACCEPTED, handling_due=event.handling_due)
+        return replace(
+            case,
+            status=CaseStatus.ACCEPTED,
+            accepted_at=h.occurred_at,
+            handling_due=event.handling_due,
+        )
+    if isinstance(event, CaseNotAccepted):
+        return replace(case, status=CaseStatus.CLOSED, closed_reason=CloseReason.NOT_ACCEPTED)
     if isinstance(event, NoticeServed):
-        return _next(case, notices=(*case.notices, event.kind))
+        served = replace(case, notices=(*case.notices, event.kind))
+        if event.kind is NoticeKind.HANDLING_OPINION:
+            return replace(served, opinion_served_at=event.served_at)
+        if event.kind is NoticeKind.REVIEW_OPINION:
+            return replace(served, review_served_at=event.served_at)
+        return served
+    if isinstance(event, HandlingExtended):
+        return replace(
+            case,
+            handling_due=event.handling_due,
+            extension_days=case.extension_days + event.days,
+        )
     if isinstance(event, HandlingOpinionIssued):
-        return _next(case, status=CaseStatus.OPINION_ISSUED, outcome=event.outcome)
+        return replace(
+            case,
+            status=CaseStatus.OPINION_ISSUED,
+            outcome=event.outcome,
+            handling_body=event.body,
+            opinion_served_at=None,
+        )
+    if isinstance(event, CompletionReported):
+        return replace(case, completion_reported=True)
+    if isinstance(event, ReviewRequested):
+        return replace(
+            case,
+            status=CaseStatus.REVIEW_REQUESTED,
+            holder=event.reviewer,
+            reviewer=event.reviewer,
+            review_due=event.decision_due,
+        )
+    if isinstance(event, ReviewDecided):
+        if event.result is ReviewResult.REVOKE:
+            revoked = (*case.revoked_outcomes, case.outcome) if case.outcome else case.revoked_outcomes
+            return replace(
+                case,
+                status=CaseStatus.ACCEPTED,
+                holder=case.handling_body or case.holder,
+                review_result=event.result,
+                revoked_outcomes=revoked,
+                outcome=None,
+                handling_due=event.rehandle_due or case.handling_due,
+                opinion_served_at=None,
+                review_served_at=None,
+            )
+        return replace(
+            case, status=CaseStatus.REVIEW_DECIDED, review_result=event.result, review_served_at=None
+        )
+    if isinstance(event, ReReviewRequested):
+        return replace(
+            case,
+            status=CaseStatus.RE_REVIEW_REQUESTED,
+            holder=event.reviewer,
+            re_reviewer=event.reviewer,
+            re_review_due=event.decision_due,
+        )
+    if isinstance(event, ReReviewDecided):
+        return replace(case, re_review_result=event.result, final=True)
+    if isinstance(event, CaseClosed):
+        return replace(case, status=CaseStatus.CLOSED, closed_reason=event.reason)
+    if isinstance(event, DeadlineMissed):
+        return replace(case, missed=(*case.missed, obligation_key(event.obligation, event.body, event.due)))
+    if isinstance(event, SupervisionIssued):
+        supervision = Supervision(
+            event.supervision_id, h.actor, event.to_body, event.level, event.obligation, event.answer_due
+        )
+        return replace(case, supervisions=(*case.supervisions, supervision))
+    if isinstance(event, SupervisionAnswered):
+        return replace(
+            case,
+            supervisions=tuple(
+                replace(s, answered=True) if s.supervision_id == event.supervision_id else s
+                for s in case.supervisions
+            ),
+        )
+    if isinstance(event, SatisfactionEvaluated):
+        evaluation = Evaluation(
+            event.handling_body, event.handling_rating, event.office, event.office_rating
+        )
+        return replace(case, evaluations=(*case.evaluations, evaluation))
     raise TypeError(f"unhandled event type {event.type}")
 
 
-def _next(case: Case, **changes: object) -> Case:
-    return replace(case, **changes)  # type: ignore[arg-type]
+def obligation_key(obligation: str, body: str, due: datetime) -> str:
+    return f"{obligation}|{body}|{due.isoformat()}"
 
 
 def fold(events: list[Event]) -> Case | None:

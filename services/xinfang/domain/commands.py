@@ -2,16 +2,20 @@
 
 Each `decide_*` function is pure: it takes the node's context and the current
 case (folded from events) and either returns the events to record or raises a
-DomainError. It never does I/O; the application service commits the events.
+DomainError naming the rule it enforces. It never does I/O; the application
+service commits the events.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from .case import HANDLING_LIMIT, Case
+from .calendar import HolidayCalendar
+from .case import Case, obligation_key
+from .deadlines import due, extended, not_earlier
 from .errors import (
     IllegalTransition,
     InvalidInput,
@@ -22,26 +26,76 @@ from .errors import (
 )
 from .events import (
     CaseAccepted,
+    CaseAssigned,
+    CaseClosed,
+    CaseDiverted,
     CaseFile,
+    CaseNotAccepted,
     CaseTransferred,
+    CompletionReported,
+    DeadlineMissed,
     Event,
     EventHeader,
+    HandlingExtended,
     HandlingOpinionIssued,
     NoticeServed,
     PetitionRegistered,
+    ReReviewDecided,
+    ReReviewRequested,
+    ReviewDecided,
+    ReviewRequested,
+    SatisfactionEvaluated,
+    SupervisionAnswered,
+    SupervisionIssued,
+    TransferObjected,
+    TransferReturned,
+    UrgentReported,
 )
-from .topology import BodyKind, Topology
-from .vocabulary import CaseStatus, Category, NoticeKind, Outcome, Receipt, ServiceMethod
+from .hierarchy import ReviewHierarchy
+from .lifecycle_errors import (
+    AccusedUnitExcluded,
+    AlreadyDone,
+    DuplicateInProgress,
+    FinalAfterReReview,
+    ObjectionTooLate,
+    SameOpinionAfterRevocation,
+    TooManyRepresentatives,
+    VisitSkipsLevels,
+    WindowClosed,
+    WrongReviewer,
+)
+from .rules import RuleSet
+from .topology import Body, BodyKind, Level, Topology
+from .vocabulary import (
+    CaseStatus,
+    Category,
+    Channel,
+    CloseReason,
+    DiversionRoute,
+    NoticeKind,
+    Outcome,
+    Rating,
+    Receipt,
+    ReviewResult,
+    ServiceMethod,
+    SupervisionLevel,
+)
+
+LEVEL_RANK = {Level.PROVINCE: 0, Level.CITY: 1, Level.COUNTY: 2}
+NATIONAL_BUREAU = "国家信访局"
 
 
 @dataclass(frozen=True)
 class Context:
-    """What a node knows when it decides: who it is, the map, and the time."""
+    """What a node knows when it decides: who it is, the map, the rules and the time."""
 
     division: str
     topology: Topology
     now: datetime
     new_id: Callable[[], str]
+    rules: RuleSet = field(default_factory=RuleSet.national)
+    calendar: HolidayCalendar | None = None
+    hierarchy: ReviewHierarchy | None = None
 
     def header(self, case_id: str, actor: str) -> EventHeader:
         return EventHeader(
@@ -52,7 +106,17 @@ class Context:
             occurred_at=self.now,
         )
 
+    def due(self, limit_name: str, start: datetime | None = None) -> datetime:
+        limit = getattr(self.rules, limit_name)
+        if self.calendar is None:
+            raise InvalidInput("节点未配置工作日历 / the node has no calendar configured")
+        return due(limit, start or self.now, self.calendar)
 
+    def reviewers(self) -> ReviewHierarchy:
+        return self.hierarchy or ReviewHierarchy(self.topology)
+
+
+# -- commands ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Service:
     """Service of a written document (送达) recorded together with a decision."""
@@ -78,8 +142,52 @@ class TransferCase:
 
 
 @dataclass(frozen=True)
+class AssignCase:
+    actor: str
+    to_body: str
+    report_within_days: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class DivertCase:
+    actor: str
+    route: DiversionRoute
+    guidance: str
+    to_body: str | None = None
+
+
+@dataclass(frozen=True)
+class ObjectTransfer:
+    actor: str
+    reasons: str
+
+
+@dataclass(frozen=True)
+class ReturnTransfer:
+    actor: str  # the sender's petition office agreeing to the objection
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class AcceptCase:
     actor: str
+    notice: Service | None = Service()
+
+
+@dataclass(frozen=True)
+class RejectCase:
+    actor: str
+    reasons: str
+    notice: Service | None = Service()
+
+
+@dataclass(frozen=True)
+class ExtendHandling:
+    actor: str
+    days: int
+    approved_by: str
+    reasons: str
     notice: Service | None = Service()
 
 
@@ -92,16 +200,87 @@ class IssueOpinion:
     notice: Service | None = Service()
 
 
-def _own_body(ctx: Context, actor: str) -> None:
+@dataclass(frozen=True)
+class ServeNotice:
+    actor: str
+    kind: NoticeKind
+    service: Service = Service()
+
+
+@dataclass(frozen=True)
+class ReportCompletion:
+    actor: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class RequestReview:
+    actor: str  # the body that receives the request (must be the level above)
+    reasons: str
+    requested_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DecideReview:
+    actor: str
+    result: ReviewResult
+    opinion: str
+    rehandle_within_days: int = 30
+    notice: Service | None = Service()
+
+
+@dataclass(frozen=True)
+class CloseCase:
+    actor: str
+    reason: CloseReason
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Supervise:
+    actor: str  # the supervising petition office
+    to_body: str
+    obligation: str
+    reasons: str
+    level: SupervisionLevel | None = None  # next ladder level when None
+
+
+@dataclass(frozen=True)
+class AnswerSupervision:
+    actor: str
+    supervision_id: str
+    answer: str
+    adopted: bool
+
+
+@dataclass(frozen=True)
+class Evaluate:
+    actor: str  # the petition office or handling body recording the evaluation
+    handling_rating: Rating
+    office_rating: Rating
+    comment: str = ""
+
+
+# -- guards ------------------------------------------------------------------------------------
+def _own_body(ctx: Context, actor: str) -> Body:
     body = ctx.topology.body(actor)
     if body.division != ctx.division:
         raise NotThisNode(f"{body.name} 不属于 {ctx.division}", body=actor)
+    return body
 
 
-def _holder(ctx: Context, case: Case, actor: str) -> None:
-    _own_body(ctx, actor)
+def _office(ctx: Context, actor: str) -> Body:
+    body = _own_body(ctx, actor)
+    if body.kind is not BodyKind.PETITION_OFFICE:
+        raise NotPetitionOffice(body=actor)
+    return body
+
+
+def _holder(ctx: Context, case: Case, actor: str) -> Body:
+    body = _own_body(ctx, actor)
     if case.holder != actor:
         raise NotHolder(f"当前承办单位为 {case.holder}", case=case.case_id, body=actor)
+    return body
 
 
 def _require(case: Case, *allowed: CaseStatus) -> None:
@@ -111,50 +290,25 @@ def _require(case: Case, *allowed: CaseStatus) -> None:
         )
 
 
-def decide_register(ctx: Context, existing: Case | None, cmd: RegisterPetition) -> list[Event]:
-    _own_body(ctx, cmd.actor)
-    if ctx.topology.body(cmd.actor).kind is not BodyKind.PETITION_OFFICE:
-        raise NotPetitionOffice(body=cmd.actor)
-    if existing is not None:
-        raise IllegalTransition("事项编号已被使用", case=cmd.case_id)
-    f = cmd.file
-    if not f.title.strip() or not f.request.strip():
-        raise InvalidInput("标题和诉求不能为空 / title and request are required")
-    if not f.petitioner.anonymous and not (f.petitioner.name or "").strip():
-        raise InvalidInput("非匿名信访须填写信访人姓名 / a named petition needs the name")
-    if not ctx.topology.has_division(f.place):
-        raise InvalidInput(f"问题属地 {f.place} 不在拓扑中", place=f.place)
-    if f.collective_size < 1:
-        raise InvalidInput("人数至少为 1", collective_size=f.collective_size)
-    return [
-        PetitionRegistered(
-            header=ctx.header(cmd.case_id, cmd.actor), query_code=cmd.query_code, file=f
-        )
-    ]
+def _text(value: str, what: str) -> str:
+    if not value.strip():
+        raise InvalidInput(f"{what}不能为空 / {what} is required")
+    return value
 
 
-def decide_transfer(ctx: Context, case: Case, cmd: TransferCase) -> list[Event]:
-    _holder(ctx, case, cmd.actor)
-    if ctx.topology.body(cmd.actor).kind is not BodyKind.PETITION_OFFICE:
-        raise NotPetitionOffice(body=cmd.actor)
-    _require(case, CaseStatus.REGISTERED)
-    target = ctx.topology.body(cmd.to_body)
-    if not ctx.topology.is_within(target.division, ctx.division):
-        raise RoutingNotAllowed(f"{target.name} 不在本级或下级", to_body=cmd.to_body)
-    if cmd.to_body == cmd.actor:
-        raise RoutingNotAllowed("不能转送给自己", to_body=cmd.to_body)
-    if case.file.category is Category.ACCUSATION and case.file.accused_body == cmd.to_body:
-        raise RoutingNotAllowed("检举控告材料不得转送被检举控告的单位 (R17)", to_body=cmd.to_body)
-    return [
-        CaseTransferred(
-            header=ctx.header(case.case_id, cmd.actor),
-            to_body=target.id,
-            to_division=target.division,
-            query_code=case.query_code,
-            file=case.file,
-            note=cmd.note,
+def accused_division(file: CaseFile) -> str | None:
+    """R17: the division of the accused unit, for accusations against a body we know."""
+    if file.category is Category.ACCUSATION and file.accused_body:
+        return file.accused_body.split(".", 1)[0]
+    return None
+
+
+def _not_to_accused(case: Case, target: Body) -> None:
+    accused = accused_division(case.file)
+    if accused is not None and (target.id == case.file.accused_body or target.division == accused):
+        raise AccusedUnitExcluded(
+            f"{target.name} 为被检举控告单位或其所在地", to_body=target.id, case=case.case_id
         )
-    ]
 
 
 def _served(ctx: Context, case: Case, actor: str, kind: NoticeKind, s: Service) -> NoticeServed:
@@ -167,26 +321,260 @@ def _served(ctx: Context, case: Case, actor: str, kind: NoticeKind, s: Service) 
     )
 
 
-def decide_accept(ctx: Context, case: Case, cmd: AcceptCase) -> list[Event]:
+def _notice_owed(case: Case) -> bool:
+    """No written notice is owed when the petitioner's name or address is unknown (R2/R3)."""
+    p = case.file.petitioner
+    return not p.anonymous and bool(p.name) and bool(p.address)
+
+
+def matter_key(file: CaseFile) -> str | None:
+    """A key for the same matter raised again by the same petitioner (R11, R12).
+
+    None for anonymous petitions: there is nobody to match.
+    """
+    p = file.petitioner
+    if p.anonymous or not p.name:
+        return None
+    parts = [p.name.strip(), (p.contact or "").strip(), file.place, " ".join(file.request.split())]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+# -- intake and routing (R1, R11–R15, R17) --------------------------------------------------------
+def decide_register(
+    ctx: Context, existing: Case | None, cmd: RegisterPetition, related: Sequence[Case] = ()
+) -> list[Event]:
+    """登记. `related` are the cases this node knows with the same matter key."""
+    office = _office(ctx, cmd.actor)
+    if existing is not None:
+        raise IllegalTransition("事项编号已被使用", case=cmd.case_id)
+    f = cmd.file
+    _text(f.title, "标题 / title")
+    _text(f.request, "诉求 / request")
+    if not f.petitioner.anonymous and not (f.petitioner.name or "").strip():
+        raise InvalidInput("非匿名信访须填写信访人姓名 / a named petition needs the name")
+    if not ctx.topology.has_division(f.place):
+        raise InvalidInput(f"问题属地 {f.place} 不在拓扑中", place=f.place)
+    if f.collective_size < 1 or f.representatives < 0:
+        raise InvalidInput("人数至少为 1，代表人数不能为负", collective_size=f.collective_size)
+    if f.accused_body is not None:
+        ctx.topology.body(f.accused_body)
+    for earlier in related:
+        if earlier.final:  # R11
+            raise FinalAfterReReview(f"原事项 {earlier.case_id} 已复核终结", case=earlier.case_id)
+        if earlier.in_progress:  # R12
+            raise DuplicateInProgress(
+                f"原事项 {earlier.case_id} 由 {earlier.holder} 办理中", case=earlier.case_id
+            )
+    if f.channel is Channel.VISIT:
+        place = ctx.topology.division(f.place)
+        own = ctx.topology.division(office.division)
+        if not ctx.topology.is_within(place.code, own.code):
+            raise RoutingNotAllowed(f"问题属地 {place.name} 不在本行政区域内", place=f.place)
+        if LEVEL_RANK[place.level] - LEVEL_RANK[own.level] > 1:  # R13
+            raise VisitSkipsLevels(f"{place.name}的问题应向{place.name}或其上一级提出")
+        allowed = ctx.rules.max_representatives(f.collective_size)
+        if f.collective_size > 1 and f.representatives > allowed:  # R14
+            raise TooManyRepresentatives(
+                f"{f.collective_size} 人最多推选 {allowed} 名代表，实际 {f.representatives} 名",
+                allowed=allowed,
+            )
+    events: list[Event] = [
+        PetitionRegistered(
+            header=ctx.header(cmd.case_id, cmd.actor),
+            query_code=cmd.query_code,
+            file=f,
+            route_due=ctx.due("route", f.received_at),
+        )
+    ]
+    if f.urgent:  # R15: report at once to the same-level committee, the level above, the bureau
+        parent = ctx.topology.parent(office.division)
+        reported = [f"中共{ctx.topology.division(office.division).name}委员会",
+                    f"{ctx.topology.division(office.division).name}人民政府"]
+        if parent is not None:
+            reported.append(ctx.topology.division(parent).petition_office().name)
+        reported.append(NATIONAL_BUREAU)
+        events.append(
+            UrgentReported(
+                header=ctx.header(cmd.case_id, cmd.actor), reported_to=reported, summary=f.title
+            )
+        )
+    return events
+
+
+def _route_target(ctx: Context, case: Case, actor: str, to_body: str) -> Body:
+    _holder(ctx, case, actor)
+    _office(ctx, actor)
+    _require(case, CaseStatus.REGISTERED)
+    target = ctx.topology.body(to_body)
+    if not ctx.topology.is_within(target.division, ctx.division):
+        raise RoutingNotAllowed(f"{target.name} 不在本级或下级", to_body=to_body)
+    if to_body == actor:
+        raise RoutingNotAllowed("不能转送给自己", to_body=to_body)
+    _not_to_accused(case, target)
+    return target
+
+
+def decide_transfer(ctx: Context, case: Case, cmd: TransferCase) -> list[Event]:
+    """转送 (R1)."""
+    target = _route_target(ctx, case, cmd.actor, cmd.to_body)
+    return [
+        CaseTransferred(
+            header=ctx.header(case.case_id, cmd.actor),
+            to_body=target.id,
+            to_division=target.division,
+            query_code=case.query_code,
+            file=case.file,
+            acceptance_due=ctx.due("acceptance_notice"),
+            objection_due=ctx.due("objection"),
+            note=cmd.note,
+        )
+    ]
+
+
+def decide_assign(ctx: Context, case: Case, cmd: AssignCase) -> list[Event]:
+    """交办 with the deadline the assigning office sets (R1, R6)."""
+    target = _route_target(ctx, case, cmd.actor, cmd.to_body)
+    if not 1 <= cmd.report_within_days <= 365:
+        raise InvalidInput("办结报告期限须为 1–365 日", days=cmd.report_within_days)
+    assert ctx.calendar is not None or True
+    report_due = ctx.calendar.add_calendar_days(ctx.now, cmd.report_within_days) if ctx.calendar else ctx.now
+    return [
+        CaseAssigned(
+            header=ctx.header(case.case_id, cmd.actor),
+            to_body=target.id,
+            to_division=target.division,
+            query_code=case.query_code,
+            file=case.file,
+            acceptance_due=ctx.due("acceptance_notice"),
+            objection_due=ctx.due("objection"),
+            report_due=report_due,
+            note=cmd.note,
+        )
+    ]
+
+
+DIVERSION_BODY_KINDS = {
+    DiversionRoute.POLITICAL_LEGAL: BodyKind.POLITICAL_LEGAL,
+    DiversionRoute.DISCIPLINE: BodyKind.DISCIPLINE,
+}
+
+
+def decide_divert(ctx: Context, case: Case, cmd: DivertCase) -> list[Event]:
+    """诉访分离: to the 政法/纪检监察 organ (which takes it over) or out to another procedure."""
     _holder(ctx, case, cmd.actor)
-    _require(case, CaseStatus.TRANSFERRED)
+    _require(case, CaseStatus.REGISTERED, CaseStatus.TRANSFERRED, CaseStatus.ASSIGNED)
+    _text(cmd.guidance, "告知内容 / guidance")
+    to_body: Body | None = None
+    kind = DIVERSION_BODY_KINDS.get(cmd.route)
+    if kind is not None:
+        if cmd.to_body is None:
+            raise InvalidInput("转政法、纪检监察机关须指定接办机关 / to_body is required")
+        to_body = ctx.topology.body(cmd.to_body)
+        if to_body.kind is not kind:
+            raise RoutingNotAllowed(f"{to_body.name} 不是{cmd.route.value}机关", to_body=cmd.to_body)
+        # the organ of the same level, or of a level above when the matter concerns this level
+        if not (ctx.topology.is_within(ctx.division, to_body.division)
+                or ctx.topology.is_within(to_body.division, ctx.division)):
+            raise RoutingNotAllowed(f"{to_body.name} 不在本级、上级或下级", to_body=cmd.to_body)
+        _not_to_accused(case, to_body)
+    elif cmd.to_body is not None:
+        raise InvalidInput("导入其他法定程序时不指定系统内机关 / no to_body for other procedures")
+    events: list[Event] = [
+        CaseDiverted(
+            header=ctx.header(case.case_id, cmd.actor),
+            route=cmd.route,
+            to_body=to_body.id if to_body else None,
+            to_division=to_body.division if to_body else None,
+            guidance=cmd.guidance,
+        )
+    ]
+    if _notice_owed(case):
+        events.append(_served(ctx, case, cmd.actor, NoticeKind.DIVERSION, Service()))
+    return events
+
+
+# -- the receiving body (R3, R4) --------------------------------------------------------------------
+def decide_object(ctx: Context, case: Case, cmd: ObjectTransfer) -> list[Event]:
+    """异议: outside the receiver's remit, within 5 working days of receipt (R4)."""
+    _holder(ctx, case, cmd.actor)
+    _require(case, CaseStatus.TRANSFERRED, CaseStatus.ASSIGNED)
+    _text(cmd.reasons, "异议理由 / reasons")
+    if case.objection_due is not None and ctx.now > case.objection_due:
+        raise ObjectionTooLate(f"异议期限至 {case.objection_due:%Y-%m-%d}", case=case.case_id)
+    return [TransferObjected(header=ctx.header(case.case_id, cmd.actor), body=cmd.actor, reasons=cmd.reasons)]
+
+
+def decide_return(ctx: Context, case: Case, cmd: ReturnTransfer) -> list[Event]:
+    """The sender checked the objection and agrees: the item comes back to it (Art. 23)."""
+    _office(ctx, cmd.actor)
+    _require(case, CaseStatus.OBJECTED)
+    if case.routed_by != cmd.actor:
+        raise NotHolder(f"应由转送机关 {case.routed_by} 审核异议", case=case.case_id)
+    return [TransferReturned(header=ctx.header(case.case_id, cmd.actor), body=cmd.actor, note=cmd.note)]
+
+
+def decide_accept(ctx: Context, case: Case, cmd: AcceptCase) -> list[Event]:
+    """受理 and the written notice (R3); the handling clock starts (R5)."""
+    _holder(ctx, case, cmd.actor)
+    _require(case, CaseStatus.TRANSFERRED, CaseStatus.ASSIGNED)
     events: list[Event] = [
         CaseAccepted(
             header=ctx.header(case.case_id, cmd.actor),
             body=cmd.actor,
-            handling_due=ctx.now + HANDLING_LIMIT,
+            handling_due=ctx.due("handling"),
         )
     ]
-    if cmd.notice is not None:
+    if cmd.notice is not None and _notice_owed(case):
         events.append(_served(ctx, case, cmd.actor, NoticeKind.ACCEPTANCE, cmd.notice))
     return events
 
 
-def decide_opinion(ctx: Context, case: Case, cmd: IssueOpinion) -> list[Event]:
+def decide_reject(ctx: Context, case: Case, cmd: RejectCase) -> list[Event]:
+    """不予受理 with reasons and notice (R3)."""
+    _holder(ctx, case, cmd.actor)
+    _require(case, CaseStatus.TRANSFERRED, CaseStatus.ASSIGNED)
+    _text(cmd.reasons, "不予受理理由 / reasons")
+    events: list[Event] = [
+        CaseNotAccepted(header=ctx.header(case.case_id, cmd.actor), body=cmd.actor, reasons=cmd.reasons)
+    ]
+    if cmd.notice is not None and _notice_owed(case):
+        events.append(_served(ctx, case, cmd.actor, NoticeKind.NON_ACCEPTANCE, cmd.notice))
+    return events
+
+
+# -- handling (R5, R6) ---------------------------------------------------------------------------------
+def decide_extend(ctx: Context, case: Case, cmd: ExtendHandling) -> list[Event]:
+    """延期: at most 30 days in all, approved by the head, petitioner told (R5)."""
     _holder(ctx, case, cmd.actor)
     _require(case, CaseStatus.ACCEPTED)
-    if not cmd.opinion.strip():
-        raise InvalidInput("处理意见不能为空 / the opinion text is required")
+    _text(cmd.approved_by, "批准人 / approved_by")
+    _text(cmd.reasons, "延期理由 / reasons")
+    assert case.handling_due is not None
+    new_due = extended(
+        case.handling_due, cmd.days, ctx.rules, already=case.extension_days, calendar=ctx.calendar
+    )
+    events: list[Event] = [
+        HandlingExtended(
+            header=ctx.header(case.case_id, cmd.actor),
+            body=cmd.actor,
+            days=cmd.days,
+            approved_by=cmd.approved_by,
+            reasons=cmd.reasons,
+            handling_due=not_earlier(case.handling_due, new_due),
+        )
+    ]
+    if cmd.notice is not None and _notice_owed(case):
+        events.append(_served(ctx, case, cmd.actor, NoticeKind.EXTENSION, cmd.notice))
+    return events
+
+
+def decide_opinion(ctx: Context, case: Case, cmd: IssueOpinion) -> list[Event]:
+    """信访处理意见书 (Arts. 32–33)."""
+    _holder(ctx, case, cmd.actor)
+    _require(case, CaseStatus.ACCEPTED)
+    _text(cmd.opinion, "处理意见 / opinion")
+    if cmd.outcome in case.revoked_outcomes:
+        raise SameOpinionAfterRevocation(f"原意见「{cmd.outcome.value}」已被撤销", case=case.case_id)
     events: list[Event] = [
         HandlingOpinionIssued(
             header=ctx.header(case.case_id, cmd.actor),
@@ -199,3 +587,230 @@ def decide_opinion(ctx: Context, case: Case, cmd: IssueOpinion) -> list[Event]:
     if cmd.notice is not None:
         events.append(_served(ctx, case, cmd.actor, NoticeKind.HANDLING_OPINION, cmd.notice))
     return events
+
+
+def decide_serve(ctx: Context, case: Case, cmd: ServeNotice) -> list[Event]:
+    """Record the service of a document issued earlier (e.g. served by post days later)."""
+    _own_body(ctx, cmd.actor)
+    return [_served(ctx, case, cmd.actor, cmd.kind, cmd.service)]
+
+
+def decide_completion(ctx: Context, case: Case, cmd: ReportCompletion) -> list[Event]:
+    """办结报告 of an assigned item to the assigning office (R6)."""
+    _own_body(ctx, cmd.actor)
+    if not case.assigned or case.routed_by is None:
+        raise IllegalTransition("只有交办事项需要办结报告", case=case.case_id)
+    if case.handling_body != cmd.actor:
+        raise NotHolder("办结报告由出具处理意见的机关提交", case=case.case_id)
+    if case.completion_reported:
+        raise AlreadyDone("已提交办结报告", case=case.case_id)
+    _require(case, CaseStatus.OPINION_ISSUED, CaseStatus.REVIEW_DECIDED, CaseStatus.CLOSED)
+    _text(cmd.summary, "办理结果 / summary")
+    return [
+        CompletionReported(
+            header=ctx.header(case.case_id, cmd.actor),
+            body=cmd.actor,
+            to_body=case.routed_by,
+            summary=cmd.summary,
+        )
+    ]
+
+
+# -- review and re-review (R7–R11) -----------------------------------------------------------------------
+def decide_request_review(ctx: Context, case: Case, cmd: RequestReview) -> list[Event]:
+    """复查 request, received by the body one level above the handling body (R7)."""
+    body = _own_body(ctx, cmd.actor)
+    if case.final:
+        raise FinalAfterReReview(case=case.case_id)
+    _require(case, CaseStatus.OPINION_ISSUED)
+    assert case.handling_body is not None
+    expected = ctx.reviewers().reviewer(case.handling_body)
+    if body.id != expected.id:
+        raise WrongReviewer(f"应向 {expected.name} 请求复查", expected=expected.id)
+    requested_at = cmd.requested_at or ctx.now
+    if case.opinion_served_at is not None:
+        window = ctx.due("review_request_window", case.opinion_served_at)
+        if requested_at > window:
+            raise WindowClosed(f"复查请求期限至 {window:%Y-%m-%d} (R7)", case=case.case_id)
+    _text(cmd.reasons, "请求理由 / reasons")
+    return [
+        ReviewRequested(
+            header=ctx.header(case.case_id, cmd.actor),
+            reviewer=body.id,
+            reasons=cmd.reasons,
+            decision_due=ctx.due("review_decision", requested_at),
+        )
+    ]
+
+
+def decide_review(ctx: Context, case: Case, cmd: DecideReview) -> list[Event]:
+    """复查意见 within 30 days (R8): uphold, revoke (re-handling) or vary."""
+    _holder(ctx, case, cmd.actor)
+    _require(case, CaseStatus.REVIEW_REQUESTED)
+    _text(cmd.opinion, "复查意见 / opinion")
+    rehandle = (
+        ctx.calendar.add_calendar_days(ctx.now, cmd.rehandle_within_days)
+        if cmd.result is ReviewResult.REVOKE and ctx.calendar
+        else None
+    )
+    events: list[Event] = [
+        ReviewDecided(
+            header=ctx.header(case.case_id, cmd.actor),
+            reviewer=cmd.actor,
+            result=cmd.result,
+            opinion=cmd.opinion,
+            rehandle_due=rehandle,
+        )
+    ]
+    if cmd.notice is not None and cmd.result is not ReviewResult.REVOKE:
+        events.append(_served(ctx, case, cmd.actor, NoticeKind.REVIEW_OPINION, cmd.notice))
+    return events
+
+
+def decide_request_re_review(ctx: Context, case: Case, cmd: RequestReview) -> list[Event]:
+    """复核 request, received by the body one level above the reviewer (R9)."""
+    body = _own_body(ctx, cmd.actor)
+    if case.final:
+        raise FinalAfterReReview(case=case.case_id)
+    _require(case, CaseStatus.REVIEW_DECIDED)
+    assert case.reviewer is not None
+    expected = ctx.reviewers().reviewer(case.reviewer)
+    if body.id != expected.id:
+        raise WrongReviewer(f"应向 {expected.name} 请求复核", expected=expected.id)
+    requested_at = cmd.requested_at or ctx.now
+    if case.review_served_at is not None:
+        window = ctx.due("re_review_request_window", case.review_served_at)
+        if requested_at > window:
+            raise WindowClosed(f"复核请求期限至 {window:%Y-%m-%d} (R9)", case=case.case_id)
+    _text(cmd.reasons, "请求理由 / reasons")
+    return [
+        ReReviewRequested(
+            header=ctx.header(case.case_id, cmd.actor),
+            reviewer=body.id,
+            reasons=cmd.reasons,
+            decision_due=ctx.due("re_review_decision", requested_at),
+        )
+    ]
+
+
+def decide_re_review(ctx: Context, case: Case, cmd: DecideReview) -> list[Event]:
+    """复核意见 (R10); once served the case ends and is final (R11)."""
+    _holder(ctx, case, cmd.actor)
+    _require(case, CaseStatus.RE_REVIEW_REQUESTED)
+    _text(cmd.opinion, "复核意见 / opinion")
+    header = ctx.header(case.case_id, cmd.actor)
+    events: list[Event] = [
+        ReReviewDecided(header=header, reviewer=cmd.actor, result=cmd.result, opinion=cmd.opinion)
+    ]
+    service = cmd.notice or Service()
+    events.append(_served(ctx, case, cmd.actor, NoticeKind.RE_REVIEW_OPINION, service))
+    events.append(
+        CaseClosed(
+            header=ctx.header(case.case_id, cmd.actor),
+            reason=CloseReason.RE_REVIEW_SERVED,
+            note="复核意见送达，信访事项终结",
+        )
+    )
+    return events
+
+
+def decide_close(ctx: Context, case: Case, cmd: CloseCase) -> list[Event]:
+    """终结 for the reasons a person records (mediation fulfilled, petitioner deceased, …)."""
+    _holder(ctx, case, cmd.actor)
+    if case.closed:
+        raise AlreadyDone("事项已终结", case=case.case_id)
+    if cmd.reason is CloseReason.MEDIATION_FULFILLED and case.outcome is not Outcome.MEDIATED:
+        raise IllegalTransition("未达成调解协议", case=case.case_id)
+    if cmd.reason in {CloseReason.RE_REVIEW_SERVED, CloseReason.DIVERTED, CloseReason.NOT_ACCEPTED}:
+        raise InvalidInput("该终结原因由相应流程自动产生", reason=cmd.reason.value)
+    return [CaseClosed(header=ctx.header(case.case_id, cmd.actor), reason=cmd.reason, note=cmd.note)]
+
+
+# -- supervision (R16) and evaluation ------------------------------------------------------------------------
+LADDER = (SupervisionLevel.REMINDER, SupervisionLevel.SUPERVISION, SupervisionLevel.LISTED)
+
+
+def next_level(case: Case, to_body: str) -> SupervisionLevel:
+    issued = [s.level for s in case.supervisions if s.to_body == to_body]
+    if not issued:
+        return LADDER[0]
+    index = LADDER.index(issued[-1])
+    return LADDER[min(index + 1, len(LADDER) - 1)]
+
+
+def decide_supervise(ctx: Context, case: Case, cmd: Supervise) -> list[Event]:
+    """督办 by a petition office over a body in its territory (Arts. 39–40)."""
+    _office(ctx, cmd.actor)
+    target = ctx.topology.body(cmd.to_body)
+    if not ctx.topology.is_within(target.division, ctx.division):
+        raise RoutingNotAllowed(f"{target.name} 不在本行政区域内", to_body=cmd.to_body)
+    _text(cmd.reasons, "督办事由 / reasons")
+    level = cmd.level or next_level(case, cmd.to_body)
+    return [
+        SupervisionIssued(
+            header=ctx.header(case.case_id, cmd.actor),
+            supervision_id=f"{case.case_id}/S{len(case.supervisions) + 1}",
+            to_body=cmd.to_body,
+            level=level,
+            obligation=cmd.obligation,
+            reasons=cmd.reasons,
+            answer_due=ctx.due("supervision_answer"),
+        )
+    ]
+
+
+def decide_answer(ctx: Context, case: Case, cmd: AnswerSupervision) -> list[Event]:
+    """The supervised body answers in writing (R16)."""
+    _own_body(ctx, cmd.actor)
+    supervision = case.open_supervision(cmd.supervision_id)
+    if supervision is None:
+        raise IllegalTransition("没有待反馈的该督办", supervision=cmd.supervision_id)
+    if supervision.to_body != cmd.actor:
+        raise NotHolder(f"督办对象为 {supervision.to_body}", supervision=cmd.supervision_id)
+    _text(cmd.answer, "反馈内容 / answer")
+    return [
+        SupervisionAnswered(
+            header=ctx.header(case.case_id, cmd.actor),
+            supervision_id=cmd.supervision_id,
+            body=cmd.actor,
+            answer=cmd.answer,
+            adopted=cmd.adopted,
+        )
+    ]
+
+
+def decide_evaluate(ctx: Context, case: Case, cmd: Evaluate) -> list[Event]:
+    """满意度评价 of the handling body and the petition office (Art. 21)."""
+    _own_body(ctx, cmd.actor)
+    if case.handling_body is None or case.routed_by is None:
+        raise IllegalTransition("尚未出具处理意见，不能评价", case=case.case_id)
+    if case.evaluations:
+        raise AlreadyDone("该事项已评价", case=case.case_id)
+    return [
+        SatisfactionEvaluated(
+            header=ctx.header(case.case_id, cmd.actor),
+            handling_body=case.handling_body,
+            handling_rating=cmd.handling_rating,
+            office=case.routed_by,
+            office_rating=cmd.office_rating,
+            comment=cmd.comment,
+        )
+    ]
+
+
+def decide_missed(ctx: Context, case: Case, obligation: str, rule_id: str, body: str, due_at: datetime) -> list[Event]:
+    """The watcher's record that a deadline passed (one per obligation and deadline)."""
+    if obligation_key(obligation, body, due_at) in case.missed:
+        return []
+    actor = ctx.topology.division(ctx.division).petition_office().id
+    if ctx.topology.body(body).division == ctx.division:
+        actor = body
+    return [
+        DeadlineMissed(
+            header=ctx.header(case.case_id, actor),
+            obligation=obligation,
+            rule_id=rule_id,
+            body=body,
+            due=due_at,
+        )
+    ]

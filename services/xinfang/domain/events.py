@@ -12,7 +12,19 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import ClassVar
 
-from .vocabulary import Category, Channel, NoticeKind, Outcome, Receipt, ServiceMethod
+from .vocabulary import (
+    Category,
+    Channel,
+    CloseReason,
+    DiversionRoute,
+    NoticeKind,
+    Outcome,
+    Rating,
+    Receipt,
+    ReviewResult,
+    ServiceMethod,
+    SupervisionLevel,
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,7 @@ class CaseFile:
     accused: str | None = None  # 被反映人/单位 (free text)
     accused_body: str | None = None  # body id if the accused is a body in the topology
     collective_size: int = 1
+    representatives: int = 0  # 走访代表人数 (R14); 0 when not a collective visit
     urgent: bool = False
     litigation_related: bool = False
     repeat_of: str | None = None
@@ -86,6 +99,7 @@ class PetitionRegistered(Event):
     TYPE: ClassVar[str] = "PetitionRegistered"
     query_code: str
     file: CaseFile
+    route_due: datetime  # R1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,6 +111,8 @@ class CaseTransferred(Event):
     to_division: str
     query_code: str
     file: CaseFile
+    acceptance_due: datetime  # R3
+    objection_due: datetime  # R4
     note: str = ""
 
 
@@ -131,13 +147,213 @@ class HandlingOpinionIssued(Event):
     legal_basis: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class CaseAssigned(Event):
+    """交办 (Art. 22): like a transfer, but the receiver reports the result by `report_due` (R6)."""
+
+    TYPE: ClassVar[str] = "CaseAssigned"
+    to_body: str
+    to_division: str
+    query_code: str
+    file: CaseFile
+    acceptance_due: datetime  # R3
+    objection_due: datetime  # R4
+    report_due: datetime  # R6
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseDiverted(Event):
+    """诉访分离 (Arts. 22 ¶2, 28, 31): sent to a political-legal or discipline organ, or out of
+    the petition procedure to another statutory procedure, with the petitioner told where to go."""
+
+    TYPE: ClassVar[str] = "CaseDiverted"
+    route: DiversionRoute
+    to_body: str | None  # body in the topology that takes it over, if any
+    to_division: str | None
+    guidance: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UrgentReported(Event):
+    """Art. 25: a major or urgent matter reported to the same-level Party committee and
+    government and, by a petition office, to the next level up and the national bureau."""
+
+    TYPE: ClassVar[str] = "UrgentReported"
+    reported_to: list[str]
+    summary: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransferObjected(Event):
+    """Art. 23: the receiving body says the item is outside its remit (within 5 working days)."""
+
+    TYPE: ClassVar[str] = "TransferObjected"
+    body: str
+    reasons: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransferReturned(Event):
+    """Art. 23: the sender checked the objection and agreed; the item is back with the sender."""
+
+    TYPE: ClassVar[str] = "TransferReturned"
+    body: str  # the sender's petition office, which takes the item back
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseNotAccepted(Event):
+    """不予受理 (Arts. 23, 44(3)), with reasons."""
+
+    TYPE: ClassVar[str] = "CaseNotAccepted"
+    body: str
+    reasons: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HandlingExtended(Event):
+    """Art. 34: handling extended by at most 30 days, approved by the head of the body."""
+
+    TYPE: ClassVar[str] = "HandlingExtended"
+    body: str
+    days: int
+    approved_by: str
+    reasons: str
+    handling_due: datetime  # the new deadline
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompletionReported(Event):
+    """办结报告 (Art. 22): result of an assigned item reported to the assigning office."""
+
+    TYPE: ClassVar[str] = "CompletionReported"
+    body: str
+    to_body: str
+    summary: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewRequested(Event):
+    """复查 request (Art. 35), received by the body one level above the handling body."""
+
+    TYPE: ClassVar[str] = "ReviewRequested"
+    reviewer: str
+    reasons: str
+    decision_due: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewDecided(Event):
+    """复查意见 (Art. 35): uphold, revoke (original body re-handles) or vary."""
+
+    TYPE: ClassVar[str] = "ReviewDecided"
+    reviewer: str
+    result: ReviewResult
+    opinion: str
+    rehandle_due: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReReviewRequested(Event):
+    """复核 request (Art. 36), received by the body one level above the reviewer."""
+
+    TYPE: ClassVar[str] = "ReReviewRequested"
+    reviewer: str
+    reasons: str
+    decision_due: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReReviewDecided(Event):
+    """复核意见 (Art. 36): final; the same facts and reasons are not accepted again."""
+
+    TYPE: ClassVar[str] = "ReReviewDecided"
+    reviewer: str
+    result: ReviewResult
+    opinion: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseClosed(Event):
+    """终结."""
+
+    TYPE: ClassVar[str] = "CaseClosed"
+    reason: CloseReason
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeadlineMissed(Event):
+    """An obligation's deadline passed without the act that discharges it."""
+
+    TYPE: ClassVar[str] = "DeadlineMissed"
+    obligation: str  # Obligation symbol, e.g. HANDLING
+    rule_id: str  # R1–R19
+    body: str  # the body that owed the act
+    due: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class SupervisionIssued(Event):
+    """督办 (Arts. 39–40) by a petition office, at a level of the ladder."""
+
+    TYPE: ClassVar[str] = "SupervisionIssued"
+    supervision_id: str
+    to_body: str
+    level: SupervisionLevel
+    obligation: str
+    reasons: str
+    answer_due: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class SupervisionAnswered(Event):
+    """The supervised body's written answer (R16)."""
+
+    TYPE: ClassVar[str] = "SupervisionAnswered"
+    supervision_id: str
+    body: str
+    answer: str
+    adopted: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class SatisfactionEvaluated(Event):
+    """满意度评价 (Art. 21), given separately for the handling body and the petition office."""
+
+    TYPE: ClassVar[str] = "SatisfactionEvaluated"
+    handling_body: str
+    handling_rating: Rating
+    office: str
+    office_rating: Rating
+    comment: str = ""
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
         PetitionRegistered,
         CaseTransferred,
+        CaseAssigned,
+        CaseDiverted,
+        UrgentReported,
+        TransferObjected,
+        TransferReturned,
         CaseAccepted,
+        CaseNotAccepted,
         NoticeServed,
+        HandlingExtended,
         HandlingOpinionIssued,
+        CompletionReported,
+        ReviewRequested,
+        ReviewDecided,
+        ReReviewRequested,
+        ReReviewDecided,
+        CaseClosed,
+        DeadlineMissed,
+        SupervisionIssued,
+        SupervisionAnswered,
+        SatisfactionEvaluated,
     )
 }

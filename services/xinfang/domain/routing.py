@@ -1,35 +1,44 @@
-"""Who learns of an event: the addressee, and the level above (上报).
+"""Who learns of an event: the parent (上报), the divisions below that take part, never the accused.
 
-Each node reports the case events of its territory to its parent, which
-applies them to its own store and passes them on, so the province sees the
-outcome of a case handled two levels down without reading anyone's database.
-Events never travel down except to their addressee.
+Each node reports the case events of its territory to its parent, which applies
+them to its own store and passes them on, so the province sees the outcome of a
+case handled two levels down without reading anyone's database. Events travel
+down only to divisions that take part in the case (and the levels between),
+and never — for an accusation — to the accused unit's division (R17).
 """
 
 from __future__ import annotations
 
 from .case import Case
-from .events import CaseTransferred, Event
+from .commands import accused_division
+from .events import Event
 from .topology import Topology
+
+
+def _path_down(topology: Topology, own: str, target: str) -> list[str]:
+    """Divisions strictly below `own` down to `target` (inclusive), top first."""
+    chain = [target, *topology.ancestors(target)]
+    below = [d for d in chain if d != own and topology.is_within(d, own)]
+    return list(reversed(below))
 
 
 def recipients(event: Event, case: Case, own: str, topology: Topology) -> tuple[str, ...]:
     """Divisions (other than `own`) whose inbox must receive `event`."""
     targets: list[str] = []
-    if isinstance(event, CaseTransferred):
-        # the addressee, and every level between us and it: they answer for their territory
-        path = topology.ancestors(event.to_division)
-        targets += [d for d in reversed(path) if topology.is_within(d, own) and d != own]
-        targets.append(event.to_division)
-    elif case.routed_from is not None and case.holder_division == own:
-        targets.append(case.routed_from)  # report back to the office that routed it
     parent = topology.parent(own)
     if parent is not None:
         targets.append(parent)
+    for division in case.participants:
+        if division != own and topology.is_within(division, own):
+            targets += _path_down(topology, own, division)
+    excluded = accused_division(case.file)
     seen: list[str] = []
     for division in targets:
-        if division != own and division not in seen:
-            seen.append(division)
+        if division == own or division in seen:
+            continue
+        if excluded is not None and topology.is_within(division, excluded):
+            continue  # R17: never to the accused unit's division
+        seen.append(division)
     return tuple(seen)
 
 

@@ -164,7 +164,8 @@ class RuleSet:
         """
         if people < 1:
             raise InvalidInput(f"人数必须为正: {people}")
-        size, small_max = self.representatives_small_group_size, self.representatives_small_group_max
+        size = self.representatives_small_group_size
+        small_max = self.representatives_small_group_max
         if size is not None and small_max is not None and people <= size:
             return small_max
         return self.representatives_max
@@ -172,7 +173,5 @@ class RuleSet:
     def limits(self) -> dict[str, Limit]:
         """Every limit that is set, by field name."""
         return {
-            name: value
-            for name in LIMIT_RULES
-            if isinstance(value := getattr(self, name), Limit)
+            name: value for name in LIMIT_RULES if isinstance(value := getattr(self, name), Limit)
         }

@@ -18,12 +18,22 @@ from enum import StrEnum
 from typing import TypeVar
 
 from ..codec.wire import DecodeError, EventCodec, cloudevents_headers
+from ..domain.calendar import HolidayCalendar
 from ..domain.case import Case, evolve, fold, require_predecessor
 from ..domain.clock import Clock, system_clock
-from ..domain.commands import Context, RegisterPetition, decide_register
-from ..domain.errors import CaseNotFound, DependencyMissing
-from ..domain.events import CaseFile, Event
+from ..domain.commands import (
+    Context,
+    RegisterPetition,
+    decide_missed,
+    decide_register,
+    matter_key,
+)
+from ..domain.errors import CaseNotFound, DependencyMissing, DomainError
+from ..domain.events import CaseClosed, CaseFile, Event
+from ..domain.hierarchy import ReviewHierarchy
+from ..domain.obligations import lapsed, overdue, react
 from ..domain.routing import complete_stream_expected, forward_upward, recipients
+from ..domain.rules import RuleSet
 from ..domain.topology import Topology
 from ..store.repository import Headers, NodeStore, StoredEvent, Transaction
 from ..topics import TopicNames
@@ -67,8 +77,22 @@ class NodeService:
         codec: EventCodec,
         topics: TopicNames,
         clock: Clock = system_clock,
+        rules: RuleSet | None = None,
+        calendar: HolidayCalendar | None = None,
+        hierarchy: ReviewHierarchy | None = None,
+        auto_supervise: bool = True,
     ) -> None:
         topology.division(division)  # fail fast on a division that is not in the topology
+        if rules is None or calendar is None or hierarchy is None:
+            from ..rules_file import load_calendar, load_review_hierarchy, load_ruleset
+
+            rules = rules or load_ruleset(division)
+            calendar = calendar or load_calendar(division)
+            hierarchy = hierarchy or load_review_hierarchy(topology, division)
+        self.rules = rules
+        self.calendar = calendar
+        self.hierarchy = hierarchy
+        self.auto_supervise = auto_supervise
         self.division = division
         self.topology = topology
         self.store = store
@@ -84,6 +108,9 @@ class NodeService:
             topology=self.topology,
             now=_truncate_to_millis(self.clock()),
             new_id=lambda: str(uuid.uuid4()),
+            rules=self.rules,
+            calendar=self.calendar,
+            hierarchy=self.hierarchy,
         )
 
     def register(self, actor: str, file: CaseFile) -> Registered:
@@ -93,7 +120,7 @@ class NodeService:
             case_id = f"{self.division}-{ctx.now.year}-{serial:06d}"
             query_code = "".join(secrets.choice(_QUERY_ALPHABET) for _ in range(8))
             cmd = RegisterPetition(actor=actor, case_id=case_id, query_code=query_code, file=file)
-            events = decide_register(ctx, None, cmd)
+            events = decide_register(ctx, None, cmd, self._related(tx, file))
             self._commit(tx, None, events)
         self._notify()
         return Registered(case_id, query_code, events)
@@ -111,7 +138,33 @@ class NodeService:
         self._notify()
         return events
 
-    def _commit(self, tx: Transaction, case: Case | None, events: list[Event]) -> None:
+    def _related(self, tx: Transaction, file: CaseFile) -> list[Case]:
+        """Cases this node knows about the same matter from the same petitioner (R11, R12)."""
+        key = matter_key(file)
+        if key is None:
+            return []
+        related = []
+        for case_id in tx.case_ids_with_matter_key(key):
+            case = self._load(tx, case_id)
+            if case is not None:
+                related.append(case)
+        return related
+
+    def _commit(self, tx: Transaction, case: Case | None, events: list[Event]) -> Case | None:
+        """Record this node's own decisions, then its reactions to them."""
+        case = self._record(tx, case, events)
+        if case is not None:
+            for event in events:
+                case = self._react(tx, case, event)
+        return case
+
+    def _react(self, tx: Transaction, case: Case, event: Event) -> Case:
+        reactions = react(self.context(), case, event, self.auto_supervise)
+        if not reactions:
+            return case
+        return self._record(tx, case, reactions) or case
+
+    def _record(self, tx: Transaction, case: Case | None, events: list[Event]) -> Case | None:
         seq, prev_hash = tx.log_head()
         for event in events:
             seq += 1
@@ -126,7 +179,8 @@ class NodeService:
             for division in recipients(event, case, self.division, self.topology):
                 tx.enqueue(self.topics.inbox(division), event.case_id, data, headers)
         if case is not None:
-            tx.save_case(case)
+            tx.save_case(case, matter_key(case.file))
+        return case
 
     def _headers(self, event: Event) -> Headers:
         schema = self.codec.catalogue.get(event.type)
@@ -171,10 +225,11 @@ class NodeService:
             tx.park(event.header.event_id, event.case_id, data, headers)
             return Receipt.PARKED
         tx.record_case_event(event, data)
-        tx.save_case(case)
+        tx.save_case(case, matter_key(case.file))
         upward = forward_upward(event, self.division, self.topology)
         if upward is not None:
             tx.enqueue(self.topics.inbox(upward), event.case_id, data, headers)
+        self._react(tx, case, event)
         return Receipt.APPLIED
 
     def _drain_parked(self, tx: Transaction, case_id: str) -> None:
@@ -205,6 +260,41 @@ class NodeService:
             ("xinfang_dlq_node", self.division.encode()),
         ]
         tx.enqueue(self.topics.deadletter(self.division), reason, data, list(headers) + extra)
+
+    # -- the deadline watcher --------------------------------------------------------------
+    def sweep_deadlines(self) -> int:
+        """Record missed deadlines of this node's bodies and close lapsed cases.
+
+        Returns how many events were recorded. Safe to run at any time and often: each
+        obligation and deadline is reported once (the case remembers what it reported).
+        """
+        recorded = 0
+        for case_id in self.store.open_case_ids():
+            with self.store.transaction() as tx:
+                case = self._load(tx, case_id)
+                if case is None or case.closed:
+                    continue
+                ctx = self.context()
+                events: list[Event] = []
+                for item in overdue(case, ctx.now, self.division):
+                    events += decide_missed(
+                        ctx, case, item.obligation.value, item.rule_id, item.body, item.due
+                    )
+                try:
+                    reason = lapsed(ctx, case)
+                except DomainError:  # e.g. no calendar for the year: report, don't crash
+                    log.exception("cannot compute the review window of %s", case_id)
+                    reason = None
+                if reason is not None:
+                    events.append(
+                        CaseClosed(header=ctx.header(case.case_id, case.holder), reason=reason)
+                    )
+                if events:
+                    self._commit(tx, case, events)
+                    recorded += len(events)
+        if recorded:
+            self._notify()
+        return recorded
 
     # -- reads ------------------------------------------------------------------------
     def _load(self, tx: Transaction, case_id: str) -> Case | None:

@@ -1,27 +1,164 @@
-"""Engine creation: SQLite (WAL) by default, PostgreSQL by URL."""
+"""Engine creation and schema migrations: SQLite (WAL) by default, PostgreSQL by URL.
+
+``make_engine(url)`` opens the node database and upgrades it to the newest Alembic
+revision (``migrations/versions/``) before returning. That is safe on a new database,
+on one already at head (nothing happens), on one a node started before migrations
+existed (tables made by ``metadata.create_all``: stamped at the initial revision,
+then upgraded), and when two processes open a new database at once (they take turns:
+``BEGIN IMMEDIATE`` on SQLite, an advisory lock on PostgreSQL). On both engines the
+whole upgrade is one transaction: a failing revision leaves the schema as it was.
+
+URLs: ``sqlite:///path/node.sqlite3`` or ``postgresql+psycopg://user@host:port/db``
+(a bare ``postgresql://`` is taken to mean psycopg 3).
+
+See :mod:`xinfang.store.migrations` for how to add a revision.
+"""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import URL, Connection, Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy.pool import NullPool
 
-from .tables import metadata
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
+INITIAL_REVISION = "0001"
+# The tables revision 0001 creates: what a pre-migration node database holds.
+INITIAL_TABLES = frozenset(
+    {"log_events", "case_events", "cases", "outbox", "inbox", "parked", "counters"}
+)
+VERSION_TABLE = "alembic_version"
+_PG_MIGRATION_LOCK = 0x78696E66616E67  # "xinfang": one migrator per PostgreSQL database
 
 
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+class SchemaError(RuntimeError):
+    """The database holds something the migrations cannot safely build on."""
+
+
+def normalize_url(url: str | URL) -> URL:
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _is_sqlite(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite"
+
+
+def _is_sqlite_memory(url: URL) -> bool:
+    return _is_sqlite(url) and url.database in (None, "", ":memory:")
+
+
+def _sqlite_pragmas(dbapi_conn: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+    cur.execute("PRAGMA synchronous=FULL")  # a committed transition survives power loss
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def make_engine(url: str | URL, *, upgrade: bool = True) -> Engine:
+    """An engine on the node database, upgraded to the newest schema unless ``upgrade=False``."""
+    parsed = normalize_url(url)
+    if _is_sqlite(parsed):
+        engine = create_engine(parsed, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
-            cur.execute("PRAGMA synchronous=FULL")  # a committed transition survives power loss
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            _sqlite_pragmas(dbapi_conn)
 
     else:
-        engine = create_engine(url, pool_pre_ping=True)
-    metadata.create_all(engine)
+        engine = create_engine(parsed, pool_pre_ping=True)
+    if upgrade:
+        try:
+            upgrade_to_head(engine)
+        except BaseException:
+            engine.dispose()
+            raise
     return engine
+
+
+def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
+    """The Alembic configuration, built in code (no alembic.ini)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    if url is not None:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise SchemaError(f"no migrations in {MIGRATIONS_DIR}")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def _migration_engine(engine: Engine) -> Engine:
+    """The engine migrations run on: the node engine itself, except for SQLite files.
+
+    pysqlite runs DDL outside any transaction unless told otherwise; a separate
+    engine that issues ``BEGIN IMMEDIATE`` itself makes the upgrade one transaction
+    and serialises concurrent migrators on the database's write lock.
+    """
+    if not _is_sqlite(engine.url) or _is_sqlite_memory(engine.url):
+        return engine  # PostgreSQL DDL is transactional; a memory database is per-engine
+    migrator = create_engine(engine.url, poolclass=NullPool, connect_args={"timeout": 30})
+
+    @event.listens_for(migrator, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # no implicit BEGIN/COMMIT from the driver
+        _sqlite_pragmas(dbapi_conn)
+
+    @event.listens_for(migrator, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return migrator
+
+
+def upgrade_to_head(engine: Engine) -> None:
+    migrator = _migration_engine(engine)
+    try:
+        with migrator.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+            cfg = alembic_config(conn)
+            _adopt_unversioned(conn, cfg)
+            command.upgrade(cfg, "head")
+    finally:
+        if migrator is not engine:
+            migrator.dispose()
+
+
+def _adopt_unversioned(conn: Connection, cfg: Config) -> None:
+    """Stamp a database made by ``metadata.create_all`` (before migrations) at 0001."""
+    names = set(inspect(conn).get_table_names())
+    if VERSION_TABLE in names:
+        return
+    ours = names & INITIAL_TABLES
+    if not ours:
+        return  # a new database (other applications' tables are left alone)
+    if ours != INITIAL_TABLES:
+        raise SchemaError(
+            "数据库中有部分节点表但无迁移版本 / the database has some node tables but no "
+            f"{VERSION_TABLE}: {sorted(ours)}; refusing to migrate it"
+        )
+    log.info("node database predates migrations: stamping it at %s", INITIAL_REVISION)
+    command.stamp(cfg, INITIAL_REVISION)

@@ -43,6 +43,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _utc(moment: datetime) -> datetime:
+    # Times are written as UTC. SQLite keeps no offset (a naive value read back is UTC);
+    # PostgreSQL answers in the session's TimeZone. Callers get aware UTC from both.
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
 def _headers_to_json(headers: Headers) -> list[list[str]]:
     # Hex keeps arbitrary header bytes from the wire intact in a JSON column.
     return [[k, v.hex()] for k, v in headers]
@@ -72,20 +80,24 @@ class Transaction:
                 event_id=event.header.event_id,
                 case_id=event.case_id,
                 type=event.type,
-                occurred_at=event.header.occurred_at,
+                occurred_at=_utc(event.header.occurred_at),
                 payload=payload,
                 hash=digest,
             )
         )
 
     def next_serial(self, name: str) -> int:
-        row = self.conn.execute(select(counters.c.value).where(counters.c.name == name)).first()
-        value = (int(row.value) if row else 0) + 1
-        if row:
-            self.conn.execute(update(counters).where(counters.c.name == name).values(value=value))
-        else:
-            self.conn.execute(insert(counters).values(name=name, value=value))
-        return value
+        # Increment in the database (not read-then-write): the UPDATE takes the row lock
+        # (PostgreSQL) or the write lock (SQLite), so two writers never get the same value.
+        bumped = self.conn.execute(
+            update(counters).where(counters.c.name == name).values(value=counters.c.value + 1)
+        )
+        if bumped.rowcount == 0:
+            self.conn.execute(insert(counters).values(name=name, value=1))
+            return 1
+        return int(
+            self.conn.execute(select(counters.c.value).where(counters.c.name == name)).scalar_one()
+        )
 
     # -- case events and summaries ---------------------------------------------
     def case_payloads(self, case_id: str) -> list[bytes]:
@@ -106,13 +118,20 @@ class Transaction:
                 seq=h.seq,
                 type=event.type,
                 actor=h.actor,
-                occurred_at=h.occurred_at,
+                occurred_at=_utc(h.occurred_at),
                 payload=payload,
             )
         )
 
-    def save_case(self, case: Case) -> None:
+    def case_ids_with_matter_key(self, key: str) -> list[str]:
+        rows = self.conn.execute(
+            select(cases.c.case_id).where(cases.c.matter_key == key).order_by(cases.c.case_id)
+        )
+        return [str(r.case_id) for r in rows]
+
+    def save_case(self, case: Case, matter_key: str | None = None) -> None:
         values = {
+            "matter_key": matter_key,
             "query_code": case.query_code,
             "title": case.file.title,
             "category": case.file.category.value,
@@ -178,7 +197,7 @@ class Transaction:
         rows = self.conn.execute(
             select(parked.c.event_id, parked.c.payload, parked.c.headers)
             .where(parked.c.case_id == case_id)
-            .order_by(parked.c.parked_at)
+            .order_by(parked.c.parked_at, parked.c.event_id)
         )
         return [(str(r.event_id), bytes(r.payload), _headers_from_json(r.headers)) for r in rows]
 
@@ -242,10 +261,18 @@ class NodeStore:
                 "parked": count(select(func.count()).select_from(parked)),
             }
 
+    def open_case_ids(self) -> list[str]:
+        """Cases not closed: the ones the deadline watcher looks at."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(cases.c.case_id).where(cases.c.status != "CLOSED").order_by(cases.c.case_id)
+            )
+            return [str(r.case_id) for r in rows]
+
     def list_cases(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(cases).order_by(cases.c.case_id))
-            return [dict(r._mapping) for r in rows]
+            return [{**r._mapping, "updated_at": _utc(r.updated_at)} for r in rows]
 
     def case_history(self, case_id: str) -> list[StoredEvent]:
         with self.engine.connect() as conn:
@@ -262,7 +289,7 @@ class NodeStore:
                     int(r.seq),
                     str(r.type),
                     str(r.actor),
-                    r.occurred_at,
+                    _utc(r.occurred_at),
                     bytes(r.payload),
                 )
                 for r in rows

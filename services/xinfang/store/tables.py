@@ -53,12 +53,14 @@ cases = Table(
     Column("query_code", String(32), nullable=False),
     Column("title", Text, nullable=False),
     Column("category", String(32), nullable=False),
-    Column("status", String(32), nullable=False),
+    Column("status", String(32), nullable=False, index=True),
     Column("origin", String(16), nullable=False),
     Column("holder", String(64), nullable=False),
     Column("outcome", String(32), nullable=True),
     Column("version", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # same petitioner + same request (R11/R12); null for anonymous petitions
+    Column("matter_key", String(64), nullable=True, index=True),
 )
 
 # Transactional outbox: rows commit with the state change, a relay publishes them in id order.

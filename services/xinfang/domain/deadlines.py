@@ -1,0 +1,163 @@
+"""Deadlines: a time limit applied to a start instant on a province's calendar.
+
+`due` is the only place a Limit becomes a datetime; see calendar.py for the
+counting conventions (start day not counted, end of the due day in Beijing
+time, calendar-day periods ending on a non-working day run to the next
+working day). Deadlines only ever move later: `not_earlier` guards every
+change, and `extended` is the one sanctioned way to move the R5 handling
+deadline.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from .calendar import HolidayCalendar, end_of_day, local_date, require_aware
+from .errors import InvalidInput
+from .rule_errors import DeadlineMovesBackwards, ExtensionTooLong
+from .rules import Limit, RuleSet
+
+
+class Obligation(StrEnum):
+    """Obligations that run against a clock, with the rule they come from."""
+
+    ROUTE = "ROUTE"  # R1 转送、交办
+    ACCEPTANCE_NOTICE = "ACCEPTANCE_NOTICE"  # R3 受理告知
+    OBJECTION = "OBJECTION"  # R4 异议
+    HANDLING = "HANDLING"  # R5 办理
+    ASSIGNMENT_REPORT = "ASSIGNMENT_REPORT"  # R6 交办反馈、办结报告
+    REVIEW_REQUEST_WINDOW = "REVIEW_REQUEST_WINDOW"  # R7 请求复查
+    REVIEW_DECISION = "REVIEW_DECISION"  # R8 复查
+    RE_REVIEW_REQUEST_WINDOW = "RE_REVIEW_REQUEST_WINDOW"  # R9 请求复核
+    RE_REVIEW_DECISION = "RE_REVIEW_DECISION"  # R10 复核
+    SUPERVISION_ANSWER = "SUPERVISION_ANSWER"  # R16 督办反馈
+
+    @property
+    def rule_id(self) -> str:
+        return _RULE_IDS[self]
+
+    @property
+    def zh(self) -> str:
+        return _ZH[self]
+
+    def limit(self, rules: RuleSet) -> Limit | None:
+        """The limit `rules` set for this obligation; None for R6, which the assigning
+        office sets case by case."""
+        name = _FIELDS[self]
+        if name is None:
+            return None
+        value = getattr(rules, name)
+        assert isinstance(value, Limit)
+        return value
+
+
+_RULE_IDS: dict[Obligation, str] = {
+    Obligation.ROUTE: "R1",
+    Obligation.ACCEPTANCE_NOTICE: "R3",
+    Obligation.OBJECTION: "R4",
+    Obligation.HANDLING: "R5",
+    Obligation.ASSIGNMENT_REPORT: "R6",
+    Obligation.REVIEW_REQUEST_WINDOW: "R7",
+    Obligation.REVIEW_DECISION: "R8",
+    Obligation.RE_REVIEW_REQUEST_WINDOW: "R9",
+    Obligation.RE_REVIEW_DECISION: "R10",
+    Obligation.SUPERVISION_ANSWER: "R16",
+}
+
+_ZH: dict[Obligation, str] = {
+    Obligation.ROUTE: "登记并转送、交办",
+    Obligation.ACCEPTANCE_NOTICE: "决定是否受理并书面告知",
+    Obligation.OBJECTION: "提出异议",
+    Obligation.HANDLING: "办结",
+    Obligation.ASSIGNMENT_REPORT: "反馈办理结果、提交办结报告",
+    Obligation.REVIEW_REQUEST_WINDOW: "请求复查",
+    Obligation.REVIEW_DECISION: "提出复查意见",
+    Obligation.RE_REVIEW_REQUEST_WINDOW: "请求复核",
+    Obligation.RE_REVIEW_DECISION: "提出复核意见",
+    Obligation.SUPERVISION_ANSWER: "书面反馈督办意见",
+}
+
+_FIELDS: dict[Obligation, str | None] = {
+    Obligation.ROUTE: "route",
+    Obligation.ACCEPTANCE_NOTICE: "acceptance_notice",
+    Obligation.OBJECTION: "objection",
+    Obligation.HANDLING: "handling",
+    Obligation.ASSIGNMENT_REPORT: None,
+    Obligation.REVIEW_REQUEST_WINDOW: "review_request_window",
+    Obligation.REVIEW_DECISION: "review_decision",
+    Obligation.RE_REVIEW_REQUEST_WINDOW: "re_review_request_window",
+    Obligation.RE_REVIEW_DECISION: "re_review_decision",
+    Obligation.SUPERVISION_ANSWER: "supervision_answer",
+}
+
+
+def due(limit: Limit, start: datetime, calendar: HolidayCalendar) -> datetime:
+    """The deadline of `limit` counted from `start` (tz-aware), in UTC.
+
+    Working-day limits end at the end of the n-th working day after the start
+    day; calendar-day limits at the end of start day + n, moved to the next
+    working day if that day is a holiday or weekend. Raises CalendarMissing
+    when the calendar has no data for a year the period touches.
+    """
+    if limit.unit == "working":
+        return calendar.add_working_days(start, limit.amount)
+    return calendar.add_calendar_days(start, limit.amount)
+
+
+def not_earlier(current: datetime | None, proposed: datetime) -> datetime:
+    """`proposed` if it does not move the deadline `current` earlier; else refuse."""
+    require_aware(proposed)
+    if current is not None and proposed < require_aware(current):
+        raise DeadlineMovesBackwards(
+            f"{current.isoformat()} → {proposed.isoformat()}",
+            current=current.isoformat(),
+            proposed=proposed.isoformat(),
+        )
+    return proposed
+
+
+def extended(
+    handling_due: datetime,
+    extension_days: int,
+    rules: RuleSet,
+    *,
+    already: int = 0,
+    calendar: HolidayCalendar | None = None,
+) -> datetime:
+    """R5: the handling deadline after an approved extension of `extension_days`.
+
+    The extension counts from the current due day (that day not counted), in
+    the unit of `rules.handling_extension_max` — calendar days nationally. With
+    a `calendar`, a calendar-day extension ending on a holiday runs to the next
+    working day (a working-day maximum requires the calendar). `already` is the
+    extension granted before; the total may not exceed the maximum
+    (ExtensionTooLong, XF-EXTENSION-TOO-LONG). The result is never earlier than
+    `handling_due` (a negative extension is refused).
+    """
+    require_aware(handling_due)
+    maximum = rules.handling_extension_max
+    if extension_days < 0 or already < 0:
+        raise DeadlineMovesBackwards(
+            f"延长天数不能为负: {extension_days}", extension_days=extension_days
+        )
+    total = already + extension_days
+    if total > maximum.amount:
+        raise ExtensionTooLong(
+            f"累计延长 {total} 日，最长 {maximum.zh}（{maximum.basis}）",
+            extension_days=extension_days,
+            already=already,
+            maximum=maximum.amount,
+            rule="R5",
+        )
+    if calendar is not None:
+        new_due = due(
+            Limit(extension_days, maximum.unit, maximum.rule_id, maximum.basis),
+            handling_due,
+            calendar,
+        )
+    elif maximum.unit == "working":
+        raise InvalidInput("以工作日计算的延长期限需要节假日日历")
+    else:
+        new_due = end_of_day(local_date(handling_due) + timedelta(days=extension_days))
+    return max(new_due, handling_due)  # never earlier than the deadline it extends

@@ -1,0 +1,121 @@
+"""What a case owes, to whom and by when — read off the case state — and who supervises it.
+
+The deadline watcher of each node asks `overdue` for the obligations of its own
+bodies; the supervising petition office reacts to a missed deadline by climbing
+the supervision ladder (reminder → 督办 → 挂牌督办).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .case import Case, obligation_key
+from .commands import Context, Supervise, decide_supervise
+from .deadlines import Obligation
+from .events import DeadlineMissed, Event
+from .topology import BodyKind, Topology
+from .vocabulary import CaseStatus, CloseReason
+
+
+@dataclass(frozen=True)
+class Due:
+    obligation: Obligation
+    body: str
+    due: datetime
+
+    @property
+    def key(self) -> str:
+        return obligation_key(self.obligation.value, self.body, self.due)
+
+    @property
+    def rule_id(self) -> str:
+        return self.obligation.rule_id
+
+
+def open_obligations(case: Case) -> list[Due]:
+    """Every act the case is waiting for that runs against a clock."""
+    found: list[Due] = []
+    s = case.status
+    if s is CaseStatus.REGISTERED and case.route_due is not None:
+        found.append(Due(Obligation.ROUTE, case.holder, case.route_due))
+    if s in (CaseStatus.TRANSFERRED, CaseStatus.ASSIGNED) and case.acceptance_due is not None:
+        found.append(Due(Obligation.ACCEPTANCE_NOTICE, case.holder, case.acceptance_due))
+    if s is CaseStatus.ACCEPTED and case.handling_due is not None:
+        found.append(Due(Obligation.HANDLING, case.holder, case.handling_due))
+    if case.assigned and not case.completion_reported and case.report_due is not None:
+        body = case.handling_body or case.holder
+        if s is not CaseStatus.CLOSED or case.handling_body is not None:
+            found.append(Due(Obligation.ASSIGNMENT_REPORT, body, case.report_due))
+    if s is CaseStatus.REVIEW_REQUESTED and case.review_due and case.reviewer:
+        found.append(Due(Obligation.REVIEW_DECISION, case.reviewer, case.review_due))
+    if s is CaseStatus.RE_REVIEW_REQUESTED and case.re_review_due and case.re_reviewer:
+        found.append(Due(Obligation.RE_REVIEW_DECISION, case.re_reviewer, case.re_review_due))
+    for supervision in case.supervisions:
+        if not supervision.answered:
+            found.append(Due(Obligation.SUPERVISION_ANSWER, supervision.to_body, supervision.answer_due))
+    return found
+
+
+def overdue(case: Case, now: datetime, division: str) -> list[Due]:
+    """Obligations of bodies of `division` whose deadline passed and that were not yet reported."""
+    return [
+        d
+        for d in open_obligations(case)
+        if d.due < now and d.body.split(".", 1)[0] == division and d.key not in case.missed
+    ]
+
+
+def lapsed(ctx: Context, case: Case) -> CloseReason | None:
+    """WINDOW_LAPSED when the review (R7) or re-review (R9) window passed unused.
+
+    Only the node of the body that holds the case closes it, so it closes once.
+    """
+    if case.holder_division != ctx.division:
+        return None
+    if case.status is CaseStatus.OPINION_ISSUED and case.opinion_served_at is not None:
+        if ctx.now > ctx.due("review_request_window", case.opinion_served_at):
+            return CloseReason.WINDOW_LAPSED
+    if case.status is CaseStatus.REVIEW_DECIDED and case.review_served_at is not None:
+        if ctx.now > ctx.due("re_review_request_window", case.review_served_at):
+            return CloseReason.WINDOW_LAPSED
+    return None
+
+
+def supervisor(case: Case, missed: DeadlineMissed, topology: Topology) -> str | None:
+    """The petition office that must supervise a missed deadline (Art. 40).
+
+    A missed supervision answer goes back to the office that supervised; otherwise the office
+    that routed the case supervises the body it routed it to, and any other body is supervised
+    by the petition office of its own division (or of the level above, for that office itself).
+    """
+    if missed.obligation == Obligation.SUPERVISION_ANSWER.value:
+        for s in reversed(case.supervisions):
+            if s.to_body == missed.body:
+                return s.by
+    body = topology.body(missed.body)
+    if case.routed_by and case.routed_by != missed.body:
+        routed_by = topology.body(case.routed_by)
+        if topology.is_within(body.division, routed_by.division):
+            return routed_by.id
+    own_office = topology.division(body.division).petition_office()
+    if body.kind is not BodyKind.PETITION_OFFICE:
+        return own_office.id
+    parent = topology.parent(body.division)
+    return topology.division(parent).petition_office().id if parent else None
+
+
+def react(ctx: Context, case: Case, event: Event, auto_supervise: bool = True) -> list[Event]:
+    """Reactions of this node's petition office to an event it just applied."""
+    if not auto_supervise or not isinstance(event, DeadlineMissed):
+        return []
+    office = supervisor(case, event, ctx.topology)
+    if office is None or ctx.topology.body(office).division != ctx.division:
+        return []
+    reasons = (
+        f"{ctx.topology.body(event.body).name}未在 {event.due:%Y-%m-%d} 前履行"
+        f"「{Obligation(event.obligation).zh}」义务 ({event.rule_id})，请即办理并书面反馈"
+    )
+    return decide_supervise(
+        ctx, case, Supervise(actor=office, to_body=event.body, obligation=event.obligation, reasons=reasons)
+    )

@@ -1,0 +1,113 @@
+"""Store backends for contract tests: SQLite (a file in tmp_path) and PostgreSQL.
+
+PostgreSQL order: XINFANG_TEST_POSTGRES_URL → a throwaway cluster started once per
+test session (xinfang.devtools.postgres; needs the server binaries, e.g. the Debian
+package `postgresql`). Each test gets fresh databases, dropped afterwards. Under
+CI=true a test that needs PostgreSQL and cannot get it fails; elsewhere it skips.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from xinfang.devtools.postgres import PostgresServer, PostgresUnavailable, find_or_start_postgres
+from xinfang.store.repository import NodeStore
+
+BACKENDS = ["sqlite", "postgresql"]
+
+# name -> URL of a fresh, empty database for this test (one per name; one per node)
+DatabaseFactory = Callable[[str], str]
+StoreFactory = Callable[..., NodeStore]
+
+_SERVER = pytest.StashKey[PostgresServer]()
+_UNAVAILABLE = pytest.StashKey[str]()
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="session")
+def postgres(request: pytest.FixtureRequest) -> Iterator[PostgresServer]:
+    began = time.monotonic()
+    try:
+        server = find_or_start_postgres()
+    except PostgresUnavailable as exc:
+        request.config.stash[_UNAVAILABLE] = str(exc)
+        message = f"PostgreSQL unavailable: {exc}"
+        if in_ci():
+            pytest.fail(message + " (CI=true: a PostgreSQL test never skips)", pytrace=False)
+        pytest.skip(message)
+    server.timings.start_s = server.timings.start_s or time.monotonic() - began
+    request.config.stash[_SERVER] = server
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def new_database(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[DatabaseFactory]:
+    made: dict[str, str] = {}
+    server: PostgresServer | None = (
+        request.getfixturevalue("postgres") if backend == "postgresql" else None
+    )
+
+    def make(name: str = "node") -> str:
+        if name not in made:
+            if server is None:
+                made[name] = f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
+            else:
+                made[name] = server.create_database()
+        return made[name]
+
+    yield make
+    if server is not None:
+        for url in made.values():
+            server.drop_database(url)
+
+
+@pytest.fixture
+def open_store(new_database: DatabaseFactory) -> Iterator[StoreFactory]:
+    """NodeStore on a fresh database (per name); every store is closed after the test."""
+    opened: list[NodeStore] = []
+
+    def open_(name: str = "node") -> NodeStore:
+        store = NodeStore(new_database(name))
+        opened.append(store)
+        return store
+
+    yield open_
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(open_store: StoreFactory) -> NodeStore:
+    return open_store()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    server = config.stash.get(_SERVER, None)
+    if server is not None:
+        t = server.timings
+        detail = (
+            f"initdb {t.initdb_s:.2f}s + pg_ctl start {t.start_s:.2f}s"
+            if server.kind == "throwaway"
+            else f"{server.kind}, connected in {t.start_s:.2f}s"
+        )
+        terminalreporter.write_line(f"PostgreSQL for contract tests: {server.kind} ({detail})")
+    elif _UNAVAILABLE in config.stash:
+        terminalreporter.write_line(f"PostgreSQL unavailable: {config.stash[_UNAVAILABLE]}")

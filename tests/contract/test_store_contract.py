@@ -1,0 +1,500 @@
+"""The node store's contract, proven on every backend (SQLite file and PostgreSQL).
+
+One set of tests, parametrized by the `backend` fixture (conftest.py). Each test gets
+fresh databases. The last tests run the FakeBus-driven unit tests (the in-memory
+slice through NodeService) with every node on the backend under test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import threading
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, exc, inspect as sa_inspect, text
+
+from tests.unit import fakes
+from xinfang.domain.case import Case, fold
+from xinfang.domain.commands import Context, RegisterPetition, decide_register
+from xinfang.domain.events import CaseFile, Event, Petitioner
+from xinfang.domain.topology import Topology
+from xinfang.domain.vocabulary import CaseStatus, Category, Channel, Outcome
+from xinfang.store.database import (
+    INITIAL_TABLES,
+    SchemaError,
+    current_revision,
+    head_revision,
+    make_engine,
+)
+from xinfang.store.repository import Headers, NodeStore
+from xinfang.store.tables import metadata
+
+from .conftest import DatabaseFactory, StoreFactory
+
+T0 = datetime(2026, 1, 5, 1, 0, 0, 123456, tzinfo=UTC)
+ALL_BYTES = bytes(range(256))
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def case_file() -> CaseFile:
+    return CaseFile(
+        title="小区供暖不达标",
+        channel=Channel.ONLINE,
+        category=Category.APPEAL,
+        petitioner=Petitioner(name="张三", address="松山区某小区", contact="13800000000"),
+        request="请求督促供热公司整改",
+        facts="室温长期低于 18 度",
+        reasons="违反供热条例",
+        place="150404",
+        received_at=T0,
+    )
+
+
+def event(
+    topology: Topology,
+    case_id: str = "150400-2026-000001",
+    seq: int = 0,
+    event_id: str | None = None,
+    at: datetime = T0,
+) -> Event:
+    """A real domain event (PetitionRegistered) with the header fields the store keeps."""
+    ctx = Context(
+        division="150400", topology=topology, now=at, new_id=lambda: event_id or str(uuid.uuid4())
+    )
+    cmd = RegisterPetition(
+        actor="150400.xfj", case_id=case_id, query_code="ABCD2345", file=case_file()
+    )
+    [ev] = decide_register(ctx, None, cmd)
+    return replace(ev, header=replace(ev.header, seq=seq))
+
+
+def registered_case(topology: Topology, case_id: str) -> Case:
+    case = fold([event(topology, case_id)])
+    assert case is not None
+    return case
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def schema_differences(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        return list(compare_metadata(MigrationContext.configure(conn), metadata))
+
+
+# -- migrations ------------------------------------------------------------------------------
+def test_migrated_schema_matches_tables(store: NodeStore) -> None:
+    assert current_revision(store.engine) == head_revision()
+    assert schema_differences(store.engine) == []
+    names = set(sa_inspect(store.engine).get_table_names())
+    assert names == set(metadata.tables) | {"alembic_version"}
+
+
+def test_upgrade_of_a_database_at_head_changes_nothing(new_database: DatabaseFactory) -> None:
+    url = new_database()
+    first = NodeStore(url)
+    with first.transaction() as tx:
+        tx.enqueue("t", "k", b"v", [])
+    first.close()
+    again = NodeStore(url)  # upgrade at head: a no-op
+    try:
+        assert current_revision(again.engine) == head_revision()
+        assert [r.value for r in again.pending_outbox()] == [b"v"]
+        assert schema_differences(again.engine) == []
+    finally:
+        again.close()
+
+
+def test_two_processes_opening_a_new_database_at_once_both_succeed(
+    new_database: DatabaseFactory,
+) -> None:
+    url = new_database()
+    barrier = threading.Barrier(3)
+    engines: list[Engine] = []
+    errors: list[BaseException] = []
+
+    def open_() -> None:
+        barrier.wait()
+        try:
+            engines.append(make_engine(url))
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=open_) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == []
+        assert schema_differences(engines[0]) == []
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
+def test_database_made_before_migrations_is_adopted(new_database: DatabaseFactory) -> None:
+    url = new_database()
+    legacy = create_engine(url)
+    metadata.create_all(legacy)  # what make_engine did before there were migrations
+    with legacy.begin() as conn:
+        conn.execute(text("INSERT INTO counters (name, value) VALUES ('case:2026', 7)"))
+    legacy.dispose()
+    store = NodeStore(url)
+    try:
+        assert current_revision(store.engine) == head_revision()
+        with store.transaction() as tx:
+            assert tx.next_serial("case:2026") == 8
+    finally:
+        store.close()
+
+
+def test_database_with_only_some_node_tables_is_refused(new_database: DatabaseFactory) -> None:
+    url = new_database()
+    partial = create_engine(url)
+    metadata.tables["counters"].create(partial)
+    partial.dispose()
+    with pytest.raises(SchemaError, match="counters"):
+        make_engine(url).dispose()
+    assert "counters" in INITIAL_TABLES
+
+
+# -- own log ---------------------------------------------------------------------------------
+def test_log_head_follows_append_log(store: NodeStore, topology: Topology) -> None:
+    with store.transaction() as tx:
+        assert tx.log_head() == (0, "")
+    prev = ""
+    for seq in range(1, 4):
+        with store.transaction() as tx:
+            assert tx.log_head() == (seq - 1, prev)
+            ev = event(topology, seq=seq)
+            data = f"payload-{seq}".encode() + ALL_BYTES
+            prev = digest(data + prev.encode())
+            tx.append_log(ev, data, prev)
+            assert tx.log_head() == (seq, prev)  # visible inside its own transaction
+    with store.transaction() as tx:
+        assert tx.log_head() == (3, prev)
+    assert store.stats()["log_events"] == 3
+
+
+def test_several_events_in_one_transaction_get_consecutive_positions(
+    store: NodeStore, topology: Topology
+) -> None:
+    with store.transaction() as tx:
+        seq, prev = tx.log_head()
+        for _ in range(5):
+            seq += 1
+            prev = digest(prev.encode() + str(seq).encode())
+            tx.append_log(event(topology, seq=seq), b"x", prev)
+    with store.transaction() as tx:
+        assert tx.log_head() == (5, prev)
+
+
+def test_log_position_cannot_be_taken_twice(store: NodeStore, topology: Topology) -> None:
+    with store.transaction() as tx:
+        tx.append_log(event(topology, seq=1), b"a", "h1")
+    with pytest.raises(exc.IntegrityError), store.transaction() as tx:
+        tx.append_log(event(topology, seq=1), b"b", "h1'")
+    with store.transaction() as tx:
+        assert tx.log_head() == (1, "h1")
+
+
+def test_next_serial_counts_per_name_and_a_rollback_gives_the_number_back(
+    store: NodeStore,
+) -> None:
+    with store.transaction() as tx:
+        assert [tx.next_serial("case:2026") for _ in range(3)] == [1, 2, 3]
+        assert tx.next_serial("case:2027") == 1
+    with store.transaction() as tx:
+        assert tx.next_serial("case:2026") == 4
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        assert tx.next_serial("case:2026") == 5
+        raise RuntimeError("decision failed")
+    with store.transaction() as tx:
+        assert tx.next_serial("case:2026") == 5
+        assert tx.next_serial("case:2027") == 2
+
+
+# -- case events and summaries ---------------------------------------------------------------
+def test_case_payloads_come_back_in_the_order_recorded(
+    store: NodeStore, topology: Topology
+) -> None:
+    a, b = "150400-2026-000001", "150400-2026-000002"
+    with store.transaction() as tx:
+        for i, case_id in enumerate([a, b, a, a, b]):
+            tx.record_case_event(event(topology, case_id, seq=i + 1), f"{case_id}/{i}".encode())
+    with store.transaction() as tx:
+        assert tx.case_payloads(a) == [f"{a}/0".encode(), f"{a}/2".encode(), f"{a}/3".encode()]
+        assert tx.case_payloads(b) == [f"{b}/1".encode(), f"{b}/4".encode()]
+        assert tx.case_payloads("150400-2026-999999") == []
+
+
+def test_a_duplicate_event_id_rolls_back_the_whole_transaction(
+    store: NodeStore, topology: Topology
+) -> None:
+    first = event(topology, event_id="e-1", seq=1)
+    with store.transaction() as tx:
+        tx.record_case_event(first, b"first")
+    with pytest.raises(exc.IntegrityError), store.transaction() as tx:
+        tx.next_serial("case:2026")
+        tx.enqueue("t.inbox.150404", first.case_id, b"row before the failure", [("a", b"1")])
+        tx.save_case(registered_case(topology, "150400-2026-000002"))
+        tx.mark_received("e-0", "d", "150000", "applied")
+        tx.park("e-p", first.case_id, b"p", [])
+        tx.append_log(event(topology, seq=1), b"log", "h")
+        tx.record_case_event(event(topology, event_id="e-1", seq=2), b"duplicate")
+    assert store.pending_outbox() == []
+    assert store.stats() == {
+        "cases": 0,
+        "log_events": 0,
+        "case_events": 1,
+        "outbox_pending": 0,
+        "inbox": 0,
+        "parked": 0,
+    }
+    with store.transaction() as tx:
+        assert tx.next_serial("case:2026") == 1
+        assert tx.case_payloads(first.case_id) == [b"first"]
+        assert tx.inbox_entry("e-0") is None
+
+
+def test_save_case_inserts_then_updates(store: NodeStore, topology: Topology) -> None:
+    case = registered_case(topology, "150400-2026-000001")
+    with store.transaction() as tx:
+        tx.save_case(case)
+    [row] = store.list_cases()
+    assert row["case_id"] == case.case_id
+    assert row["query_code"] == "ABCD2345"
+    assert row["title"] == "小区供暖不达标"
+    assert (row["status"], row["holder"], row["outcome"]) == (case.status.value, case.holder, None)
+    assert row["version"] == case.version == 1
+    first_update = row["updated_at"]
+    assert first_update.utcoffset() == timedelta(0)
+    moved = replace(
+        case,
+        status=CaseStatus.OPINION_ISSUED,
+        holder="150404.zj",
+        outcome=Outcome.SUPPORTED,
+        history=(*case.history, "e-2", "e-3"),
+    )
+    with store.transaction() as tx:
+        tx.save_case(moved)
+    [row] = store.list_cases()
+    assert (row["status"], row["holder"], row["outcome"], row["version"]) == (
+        "OPINION_ISSUED",
+        "150404.zj",
+        "SUPPORTED",
+        3,
+    )
+    assert row["updated_at"] >= first_update
+    assert store.stats()["cases"] == 1
+
+
+def test_list_cases_is_ordered_by_case_id(store: NodeStore, topology: Topology) -> None:
+    ids = ["150400-2026-000003", "150400-2025-000009", "150400-2026-000001"]
+    with store.transaction() as tx:
+        for case_id in ids:
+            tx.save_case(registered_case(topology, case_id))
+    assert [r["case_id"] for r in store.list_cases()] == sorted(ids)
+
+
+def test_case_history_keeps_every_field(store: NodeStore, topology: Topology) -> None:
+    at = datetime(2026, 3, 1, 9, 30, 15, 250000, tzinfo=timezone(timedelta(hours=8)))
+    ev = event(topology, seq=7, event_id="e-hist", at=at)
+    with store.transaction() as tx:
+        tx.record_case_event(ev, ALL_BYTES)
+    [stored] = store.case_history(ev.case_id)
+    assert (stored.event_id, stored.case_id, stored.source, stored.seq) == (
+        "e-hist",
+        ev.case_id,
+        "150400",
+        7,
+    )
+    assert (stored.type, stored.actor, stored.payload) == ("PetitionRegistered", "150400.xfj", ALL_BYTES)
+    assert stored.occurred_at == at  # the same instant ...
+    assert stored.occurred_at.tzinfo is not None
+    assert stored.occurred_at.utcoffset() == timedelta(0)  # ... handed back in UTC
+    assert store.case_history("150400-2026-999999") == []
+
+
+# -- outbox ----------------------------------------------------------------------------------
+def test_outbox_is_pending_in_enqueue_order_until_marked_sent(store: NodeStore) -> None:
+    with store.transaction() as tx:
+        for i in range(3):
+            tx.enqueue(f"topic-{i % 2}", f"k{i}", f"v{i}".encode(), [("i", str(i).encode())])
+    with store.transaction() as tx:
+        tx.enqueue("topic-0", "k3", b"v3", [])
+    pending = store.pending_outbox()
+    assert [(r.topic, r.key, r.value) for r in pending] == [
+        ("topic-0", "k0", b"v0"),
+        ("topic-1", "k1", b"v1"),
+        ("topic-0", "k2", b"v2"),
+        ("topic-0", "k3", b"v3"),
+    ]
+    assert [r.headers for r in pending] == [[("i", b"0")], [("i", b"1")], [("i", b"2")], []]
+    ids = [r.id for r in pending]
+    assert ids == sorted(ids) and len(set(ids)) == 4
+    assert [r.id for r in store.pending_outbox(limit=2)] == ids[:2]
+    store.mark_sent(ids[:2])
+    store.mark_sent([])
+    assert [r.id for r in store.pending_outbox()] == ids[2:]
+    assert store.stats()["outbox_pending"] == 2
+    store.mark_sent(ids)  # marking again is harmless
+    assert store.pending_outbox() == []
+
+
+def test_headers_keep_arbitrary_bytes(store: NodeStore) -> None:
+    headers: Headers = [
+        ("all", ALL_BYTES),
+        ("empty", b""),
+        ("not-utf8", b"\xff\xfe\x00\xc3\x28\x80"),
+        ("中文", "事项".encode("gb18030")),
+        ("all", b"same key twice"),
+    ]
+    with store.transaction() as tx:
+        tx.enqueue("t", "k", b"\x00value\xff", headers)
+        tx.park("e-1", "case-1", b"\x00parked\xff", headers)
+    [row] = store.pending_outbox()
+    assert (row.value, row.headers) == (b"\x00value\xff", headers)
+    with store.transaction() as tx:
+        assert tx.parked_for("case-1") == [("e-1", b"\x00parked\xff", headers)]
+
+
+# -- inbox and parked events -----------------------------------------------------------------
+def test_inbox_entry_and_mark_received(store: NodeStore) -> None:
+    with store.transaction() as tx:
+        assert tx.inbox_entry("e-1") is None
+        tx.mark_received("e-1", "hash-1", "150400", "parked")
+        assert tx.inbox_entry("e-1") == ("hash-1", "parked")
+    with store.transaction() as tx:
+        tx.mark_received("e-1", "hash-other", "150400", "applied")  # status moves; hash stays
+        tx.mark_received("e-2", "hash-2", "150000", "applied")
+    with store.transaction() as tx:
+        assert tx.inbox_entry("e-1") == ("hash-1", "applied")
+        assert tx.inbox_entry("e-2") == ("hash-2", "applied")
+    assert store.stats()["inbox"] == 2
+
+
+def test_park_parked_for_unpark(store: NodeStore) -> None:
+    with store.transaction() as tx:
+        tx.park("e-b", "case-1", b"first", [("n", b"1")])
+        tx.park("e-c", "case-2", b"other case", [])
+    with store.transaction() as tx:
+        tx.park("e-a", "case-1", b"second", [("n", b"2")])
+    with store.transaction() as tx:
+        assert tx.parked_for("case-1") == [
+            ("e-b", b"first", [("n", b"1")]),
+            ("e-a", b"second", [("n", b"2")]),
+        ]
+        assert tx.parked_for("case-3") == []
+        tx.unpark("e-b")
+        tx.unpark("e-unknown")
+    with store.transaction() as tx:
+        assert [e for e, _, _ in tx.parked_for("case-1")] == ["e-a"]
+    assert store.stats()["parked"] == 2
+    with pytest.raises(exc.IntegrityError), store.transaction() as tx:
+        tx.park("e-a", "case-1", b"again", [])
+
+
+def test_stats_counts_every_table(store: NodeStore, topology: Topology) -> None:
+    empty = {k: 0 for k in ("cases", "log_events", "case_events", "outbox_pending", "inbox", "parked")}
+    assert store.stats() == empty
+    with store.transaction() as tx:
+        ev = event(topology, seq=1)
+        tx.append_log(ev, b"p", "h")
+        tx.record_case_event(ev, b"p")
+        tx.save_case(registered_case(topology, ev.case_id))
+        tx.enqueue("a", "k", b"1", [])
+        tx.enqueue("b", "k", b"2", [])
+        tx.mark_received("r-1", "h", "150000", "applied")
+        tx.park("r-2", ev.case_id, b"p", [])
+    assert store.stats() == {
+        "cases": 1,
+        "log_events": 1,
+        "case_events": 1,
+        "outbox_pending": 2,
+        "inbox": 1,
+        "parked": 1,
+    }
+
+
+def test_committed_state_survives_reopening(
+    new_database: DatabaseFactory, topology: Topology
+) -> None:
+    url = new_database()
+    store = NodeStore(url)
+    with store.transaction() as tx:
+        tx.append_log(event(topology, seq=1), b"p", "h1")
+        tx.next_serial("case:2026")
+    store.close()
+    reopened = NodeStore(url)
+    try:
+        with reopened.transaction() as tx:
+            assert tx.log_head() == (1, "h1")
+            assert tx.next_serial("case:2026") == 2
+    finally:
+        reopened.close()
+
+
+# -- the application service on this backend -------------------------------------------------
+def _fakebus_tests() -> list[tuple[str, str]]:
+    """Every unit test driven through FakeBus with only (topology, tmp_path) arguments."""
+    found: list[tuple[str, str]] = []
+    for path in sorted((Path(__file__).parents[1] / "unit").glob("test_*.py")):
+        module = importlib.import_module(f"tests.unit.{path.stem}")
+        if getattr(module, "FakeBus", None) is not fakes.FakeBus:
+            continue
+        for name, fn in vars(module).items():
+            if name.startswith("test_") and inspect.isfunction(fn):
+                if set(inspect.signature(fn).parameters) <= {"topology", "tmp_path"}:
+                    found.append((module.__name__, name))
+    return found
+
+
+FAKEBUS_TESTS = _fakebus_tests()
+
+
+def test_the_in_memory_slice_is_among_the_service_tests() -> None:
+    assert (
+        "tests.unit.test_slice_in_memory",
+        "test_transfer_accept_opinion_reaches_city_and_province",
+    ) in FAKEBUS_TESTS
+
+
+@pytest.mark.parametrize(("module_name", "test_name"), FAKEBUS_TESTS)
+def test_service_on_backend(
+    module_name: str,
+    test_name: str,
+    new_database: DatabaseFactory,
+    topology: Topology,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    module: ModuleType = importlib.import_module(module_name)
+    buses: list[fakes.FakeBus] = []
+
+    class BackendBus(fakes.FakeBus):
+        def __init__(self, topology: Topology, divisions: list[str], tmp: Path) -> None:
+            super().__init__(topology, divisions, tmp, database_url=new_database)
+            buses.append(self)
+
+    monkeypatch.setattr(module, "FakeBus", BackendBus)
+    test = getattr(module, test_name)
+    kwargs = {"topology": topology, "tmp_path": tmp_path}
+    try:
+        test(**{k: v for k, v in kwargs.items() if k in inspect.signature(test).parameters})
+        assert buses, f"{test_name} built no FakeBus"
+    finally:
+        for bus in buses:
+            bus.close()
