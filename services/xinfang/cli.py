@@ -38,6 +38,8 @@ def cmd_node_run(args: argparse.Namespace) -> int:
             data_dir=args.data_dir,
             http_host=args.http_host,
             http_port=args.http_port,
+            sweep_interval_s=args.sweep_interval,
+            clock_file=args.clock_file,
         )
     except SettingsError as err:
         print(err, file=sys.stderr)
@@ -72,23 +74,15 @@ def cmd_case(args: argparse.Namespace) -> int:
                     f"  {entry['label_zh']}  {entry['summary_zh']}"
                 )
             return 0
-    elif action == "transfer":
-        result = client.post(
-            f"/api/cases/{args.case_id}/transfer",
-            {"actor": args.actor, "to_body": args.to_body, "note": args.note or ""},
-        )
-    elif action == "accept":
-        result = client.post(f"/api/cases/{args.case_id}/accept", {"actor": args.actor})
-    elif action == "opinion":
-        result = client.post(
-            f"/api/cases/{args.case_id}/opinion",
-            {
-                "actor": args.actor,
-                "outcome": args.outcome,
-                "opinion": args.opinion,
-                "legal_basis": args.legal_basis or "",
-            },
-        )
+    elif action == "do":
+        payload: dict[str, Any] = json.loads(args.data) if args.data else {}
+        for item in args.set or []:
+            key, _, raw = item.partition("=")
+            try:
+                payload[key] = json.loads(raw)
+            except ValueError:
+                payload[key] = raw
+        result = client.post(f"/api/cases/{args.case_id}/{args.command_name}", payload)
     else:  # pragma: no cover - argparse restricts the choices
         raise SystemExit(2)
     _print_json(result)
@@ -117,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data-dir", help="数据目录 / data folder (XINFANG_DATA_DIR)")
     run.add_argument("--http-host", help="HTTP 监听地址 / XINFANG_HTTP_HOST")
     run.add_argument("--http-port", help="HTTP 端口 / XINFANG_HTTP_PORT")
+    run.add_argument("--sweep-interval", help="期限检查间隔（秒）/ XINFANG_SWEEP_INTERVAL")
+    run.add_argument("--clock-file", help="仅测试用：时钟偏移文件 / test-only XINFANG_CLOCK_FILE")
     run.set_defaults(func=cmd_node_run)
 
     case = sub.add_parser("case", help="信访事项 / cases")
@@ -129,22 +125,19 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in (("show", "查看 / show"), ("timeline", "时间线 / timeline")):
         p = actions.add_parser(name, help=help_text)
         p.add_argument("case_id")
-    tr = actions.add_parser("transfer", help="转送 / transfer")
-    tr.add_argument("case_id")
-    tr.add_argument("--actor", required=True)
-    tr.add_argument("--to-body", required=True)
-    tr.add_argument("--note")
-    ac = actions.add_parser("accept", help="受理 / accept")
-    ac.add_argument("case_id")
-    ac.add_argument("--actor", required=True)
-    op = actions.add_parser("opinion", help="出具处理意见 / issue handling opinion")
-    op.add_argument("case_id")
-    op.add_argument("--actor", required=True)
-    op.add_argument(
-        "--outcome", required=True, choices=["SUPPORTED", "EXPLAINED", "NOT_SUPPORTED", "MEDIATED"]
+    from .api.commands_table import COMMANDS
+
+    do = actions.add_parser(
+        "do",
+        help="执行操作 / run a command: "
+        + ", ".join(f"{c.name}（{c.zh}）" for c in COMMANDS),
     )
-    op.add_argument("--opinion", required=True)
-    op.add_argument("--legal-basis")
+    do.add_argument("case_id")
+    do.add_argument("command_name", choices=[c.name for c in COMMANDS], metavar="COMMAND")
+    do.add_argument("--data", help="JSON 请求体 / JSON body")
+    do.add_argument(
+        "--set", action="append", help="字段=值，可重复 / field=value (repeatable; JSON values)"
+    )
     case.set_defaults(func=cmd_case)
 
     demo = sub.add_parser("demo", help="演示：三级节点流转一个事项 / run the three-level demo")

@@ -25,6 +25,8 @@ class NodeSettings:
     data_dir: Path = Path("var")
     http_host: str = "127.0.0.1"
     http_port: int = 6066
+    sweep_interval_s: float = 60.0  # how often the deadline watcher looks
+    clock_file: Path | None = None  # tests and drills only: see node/clock_file.py
 
     @property
     def database_url(self) -> str:
@@ -52,6 +54,14 @@ class NodeSettings:
         if not port_text.isdigit():
             raise SettingsError(f"XINFANG_HTTP_PORT 须为整数 / must be an integer: {port_text!r}")
         topology = get("topology_path", "XINFANG_TOPOLOGY")
+        sweep_text = get("sweep_interval_s", "XINFANG_SWEEP_INTERVAL") or "60"
+        try:
+            sweep = float(sweep_text)
+        except ValueError:
+            raise SettingsError(
+                f"XINFANG_SWEEP_INTERVAL 须为秒数 / must be seconds: {sweep_text!r}"
+            ) from None
+        clock_file = get("clock_file", "XINFANG_CLOCK_FILE")
         return cls(
             division=division,
             bootstrap_servers=get("bootstrap_servers", "KAFKA_BOOTSTRAP_SERVERS")
@@ -62,4 +72,6 @@ class NodeSettings:
             data_dir=Path(get("data_dir", "XINFANG_DATA_DIR") or "var"),
             http_host=get("http_host", "XINFANG_HTTP_HOST") or "127.0.0.1",
             http_port=int(port_text),
+            sweep_interval_s=sweep,
+            clock_file=Path(clock_file) if clock_file else None,
         )

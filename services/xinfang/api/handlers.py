@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain import commands
 from ..domain.errors import DomainError, InvalidInput
 from ..node.service import NodeService
 from ..presentation import case_view, timeline_entry
 from . import inputs
+from .commands_table import BY_NAME
+from .openapi import openapi_document
 
 Json = Any
 Handler = Callable[[dict[str, str], Json], tuple[int, Json]]
@@ -42,9 +43,9 @@ class NodeApi:
             Route("POST", "/api/cases", self.register),
             Route("GET", "/api/cases/{case_id}", self.get_case),
             Route("GET", "/api/cases/{case_id}/timeline", self.timeline),
-            Route("POST", "/api/cases/{case_id}/transfer", self.transfer),
-            Route("POST", "/api/cases/{case_id}/accept", self.accept),
-            Route("POST", "/api/cases/{case_id}/opinion", self.opinion),
+            Route("POST", "/api/cases/{case_id}/{command}", self.command),
+            Route("POST", "/admin/sweep", self.sweep),
+            Route("GET", "/openapi.json", self.openapi),
         ]
 
     def dispatch(self, method: str, path: str, body: Json) -> tuple[int, Json]:
@@ -83,11 +84,10 @@ class NodeApi:
         return 200, {"cases": rows}
 
     def register(self, _p: dict[str, str], body: Json) -> tuple[int, Json]:
-        data = body if isinstance(body, dict) else {}
-        if body is None or not isinstance(body, dict):
+        if not isinstance(body, dict):
             raise InvalidInput("请求体须为 JSON 对象 / body must be a JSON object")
         office = self.service.topology.division(self.service.division).petition_office().id
-        actor = data.get("actor") or office
+        actor = body.get("actor") or office
         if not isinstance(actor, str):
             raise InvalidInput("actor 须为字符串 / actor must be a string", field="actor")
         file = inputs.case_file(body, self.service.context().now)
@@ -104,18 +104,23 @@ class NodeApi:
         ]
         return 200, {"case_id": p["case_id"], "node": self.service.division, "timeline": entries}
 
-    def _run(self, case_id: str, decide: Any, command: Any) -> tuple[int, Json]:
-        events = self.service.execute(case_id, decide, command)
+    def command(self, p: dict[str, str], body: Json) -> tuple[int, Json]:
+        command = BY_NAME.get(p["command"])
+        if command is None:
+            return 404, {
+                "code": "XF-NO-ROUTE",
+                "message_zh": f"没有该操作：{p['command']}",
+                "message_en": f"No such command: {p['command']}",
+            }
+        events = self.service.execute(p["case_id"], command.decide, command.parse(body))
         return 200, {
-            "case": case_view(self.service.case(case_id), self.service.topology),
-            "events": [e.header.event_id for e in events],
+            "case": case_view(self.service.case(p["case_id"]), self.service.topology),
+            "events": [{"event_id": e.header.event_id, "type": e.type} for e in events],
         }
 
-    def transfer(self, p: dict[str, str], body: Json) -> tuple[int, Json]:
-        return self._run(p["case_id"], commands.decide_transfer, inputs.transfer(body))
+    def sweep(self, _p: dict[str, str], _b: Json) -> tuple[int, Json]:
+        """Run the deadline watcher now (it also runs on its own schedule)."""
+        return 200, {"recorded": self.service.sweep_deadlines()}
 
-    def accept(self, p: dict[str, str], body: Json) -> tuple[int, Json]:
-        return self._run(p["case_id"], commands.decide_accept, inputs.accept(body))
-
-    def opinion(self, p: dict[str, str], body: Json) -> tuple[int, Json]:
-        return self._run(p["case_id"], commands.decide_opinion, inputs.opinion(body))
+    def openapi(self, _p: dict[str, str], _b: Json) -> tuple[int, Json]:
+        return 200, openapi_document(self.service.division)

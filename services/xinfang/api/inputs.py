@@ -6,10 +6,41 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from ..domain.commands import AcceptCase, IssueOpinion, Service, TransferCase
+from ..domain.commands import (
+    AcceptCase,
+    AnswerSupervision,
+    AssignCase,
+    CloseCase,
+    DecideReview,
+    DivertCase,
+    Evaluate,
+    ExtendHandling,
+    IssueOpinion,
+    ObjectTransfer,
+    RejectCase,
+    ReportCompletion,
+    RequestReview,
+    ReturnTransfer,
+    ServeNotice,
+    Service,
+    Supervise,
+    TransferCase,
+)
 from ..domain.errors import InvalidInput
 from ..domain.events import CaseFile, Petitioner
-from ..domain.vocabulary import Category, Channel, Outcome, Receipt, ServiceMethod
+from ..domain.vocabulary import (
+    Category,
+    Channel,
+    CloseReason,
+    DiversionRoute,
+    NoticeKind,
+    Outcome,
+    Rating,
+    Receipt,
+    ReviewResult,
+    ServiceMethod,
+    SupervisionLevel,
+)
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -103,6 +134,7 @@ def case_file(raw: Any, now: datetime) -> CaseFile:
         accused=_opt_text(data, "accused"),
         accused_body=_opt_text(data, "accused_body"),
         collective_size=_int(data, "collective_size", 1),
+        representatives=_int(data, "representatives", 0),
         urgent=_bool(data, "urgent"),
         litigation_related=_bool(data, "litigation_related"),
         repeat_of=_opt_text(data, "repeat_of"),
@@ -148,4 +180,132 @@ def opinion(raw: Any) -> IssueOpinion:
         opinion=_text(data, "opinion"),
         legal_basis=_text(data, "legal_basis", required=False),
         notice=_service(data.get("notice")),
+    )
+
+
+def _body(raw: Any) -> dict[str, Any]:
+    return _obj(raw, "请求体 / body")
+
+
+def assign(raw: Any) -> AssignCase:
+    data = _body(raw)
+    return AssignCase(
+        actor=_text(data, "actor"),
+        to_body=_text(data, "to_body"),
+        report_within_days=_int(data, "report_within_days", 30),
+        note=_text(data, "note", required=False),
+    )
+
+
+def divert(raw: Any) -> DivertCase:
+    data = _body(raw)
+    return DivertCase(
+        actor=_text(data, "actor"),
+        route=_enum(DiversionRoute, data, "route"),
+        guidance=_text(data, "guidance"),
+        to_body=_opt_text(data, "to_body"),
+    )
+
+
+def object_transfer(raw: Any) -> ObjectTransfer:
+    data = _body(raw)
+    return ObjectTransfer(actor=_text(data, "actor"), reasons=_text(data, "reasons"))
+
+
+def return_transfer(raw: Any) -> ReturnTransfer:
+    data = _body(raw)
+    return ReturnTransfer(actor=_text(data, "actor"), note=_text(data, "note", required=False))
+
+
+def reject(raw: Any) -> RejectCase:
+    data = _body(raw)
+    return RejectCase(
+        actor=_text(data, "actor"),
+        reasons=_text(data, "reasons"),
+        notice=_service(data.get("notice")),
+    )
+
+
+def extend(raw: Any) -> ExtendHandling:
+    data = _body(raw)
+    return ExtendHandling(
+        actor=_text(data, "actor"),
+        days=_int(data, "days", 0),
+        approved_by=_text(data, "approved_by"),
+        reasons=_text(data, "reasons"),
+        notice=_service(data.get("notice")),
+    )
+
+
+def serve(raw: Any) -> ServeNotice:
+    data = _body(raw)
+    service = _service(data.get("notice")) or Service()
+    return ServeNotice(
+        actor=_text(data, "actor"), kind=_enum(NoticeKind, data, "kind"), service=service
+    )
+
+
+def completion(raw: Any) -> ReportCompletion:
+    data = _body(raw)
+    return ReportCompletion(actor=_text(data, "actor"), summary=_text(data, "summary"))
+
+
+def request_review(raw: Any) -> RequestReview:
+    data = _body(raw)
+    return RequestReview(
+        actor=_text(data, "actor"),
+        reasons=_text(data, "reasons"),
+        requested_at=_time(data, "requested_at"),
+    )
+
+
+def decide_review(raw: Any) -> DecideReview:
+    data = _body(raw)
+    return DecideReview(
+        actor=_text(data, "actor"),
+        result=_enum(ReviewResult, data, "result"),
+        opinion=_text(data, "opinion"),
+        rehandle_within_days=_int(data, "rehandle_within_days", 30),
+        notice=_service(data.get("notice")),
+    )
+
+
+def close(raw: Any) -> CloseCase:
+    data = _body(raw)
+    return CloseCase(
+        actor=_text(data, "actor"),
+        reason=_enum(CloseReason, data, "reason"),
+        note=_text(data, "note", required=False),
+    )
+
+
+def supervise(raw: Any) -> Supervise:
+    data = _body(raw)
+    level = data.get("level")
+    return Supervise(
+        actor=_text(data, "actor"),
+        to_body=_text(data, "to_body"),
+        obligation=_text(data, "obligation", required=False, default="HANDLING"),
+        reasons=_text(data, "reasons"),
+        level=_enum(SupervisionLevel, data, "level") if level is not None else None,
+    )
+
+
+def answer(raw: Any) -> AnswerSupervision:
+    data = _body(raw)
+    return AnswerSupervision(
+        actor=_text(data, "actor"),
+        supervision_id=_text(data, "supervision_id"),
+        answer=_text(data, "answer"),
+        adopted=_bool(data, "adopted"),
+    )
+
+
+def evaluate(raw: Any) -> Evaluate:
+    data = _body(raw)
+    return Evaluate(
+        actor=_text(data, "actor"),
+        handling_rating=_enum(Rating, data, "handling_rating"),
+        office_rating=_enum(Rating, data, "office_rating"),
+        comment=_text(data, "comment", required=False),
     )

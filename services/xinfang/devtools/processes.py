@@ -24,6 +24,8 @@ class NodeProcess:
     port: int = field(default_factory=free_port)
     topology: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    clock_file: Path | None = None
+    sweep_interval_s: float = 60.0
     proc: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
 
@@ -51,6 +53,9 @@ class NodeProcess:
         ]  # fmt: skip
         if self.topology is not None:
             cmd += ["--topology", str(self.topology)]
+        if self.clock_file is not None:
+            cmd += ["--clock-file", str(self.clock_file)]
+        cmd += ["--sweep-interval", str(self.sweep_interval_s)]
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             cmd,

@@ -20,6 +20,8 @@ from ..api.handlers import NodeApi, Route
 from ..codec.wire import EventCodec
 from ..node.admin import LOG_CONFIG, ensure_topics
 from ..node.relay import OutboxRelay
+from ..domain.clock import system_clock
+from ..node.clock_file import FileClock
 from ..node.service import NodeService
 from ..settings import NodeSettings
 from ..store.repository import Headers, NodeStore
@@ -67,7 +69,8 @@ def build_node(settings: NodeSettings) -> Node:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = NodeStore(settings.database_url)
     topics = TopicNames(settings.topic_prefix)
-    service = NodeService(division.code, topology, store, EventCodec(), topics)
+    clock = FileClock(settings.clock_file) if settings.clock_file else system_clock
+    service = NodeService(division.code, topology, store, EventCodec(), topics, clock=clock)
     relay = OutboxRelay(
         store,
         settings.bootstrap_servers,
@@ -113,8 +116,9 @@ def build_node(settings: NodeSettings) -> Node:
             yield None
 
     @app.task  # type: ignore[untyped-decorator]
-    async def start_relay() -> None:
+    async def start_background() -> None:
         app.add_future(_run_relay(relay))
+        app.add_future(_watch_deadlines(service, settings.sweep_interval_s))
 
     _register_views(app, api)
     return node
@@ -125,6 +129,16 @@ async def _run_relay(relay: OutboxRelay) -> None:
         await relay.run()
     finally:
         await relay.stop()
+
+
+async def _watch_deadlines(service: NodeService, interval_s: float) -> None:
+    """The deadline watcher: record missed deadlines and lapsed windows of this node's bodies."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            service.sweep_deadlines()
+        except Exception:  # keep watching; the next sweep retries
+            log.exception("deadline sweep failed")
 
 
 def _register_views(app: faust.App, api: NodeApi) -> None:

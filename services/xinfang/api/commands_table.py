@@ -1,0 +1,268 @@
+"""Every case command a node accepts over HTTP: input parser, domain decision, documentation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain import commands as c
+from . import inputs
+
+# (type, description) per request field; "!" before the type marks a required field.
+Fields = dict[str, tuple[str, str]]
+
+ACTOR: Fields = {"actor": ("!string", "作出决定的机关编号 / acting body id, e.g. 150404.zj")}
+NOTICE: Fields = {
+    "notice": (
+        "object",
+        "送达 {method, receipt, served_at}；false 表示暂不送达 / service of the notice",
+    )
+}
+
+
+@dataclass(frozen=True)
+class CaseCommand:
+    name: str
+    parse: Callable[[Any], Any]
+    decide: Callable[..., Any]
+    zh: str
+    en: str
+    rule: str
+    fields: Fields
+
+
+COMMANDS: tuple[CaseCommand, ...] = (
+    CaseCommand(
+        "transfer",
+        inputs.transfer,
+        c.decide_transfer,
+        "转送",
+        "transfer",
+        "R1, R17",
+        {
+            **ACTOR,
+            "to_body": ("!string", "接收机关 / receiving body"),
+            "note": ("string", "说明 / note"),
+        },
+    ),
+    CaseCommand(
+        "assign",
+        inputs.assign,
+        c.decide_assign,
+        "交办",
+        "assign with a report deadline",
+        "R1, R6, R17",
+        {
+            **ACTOR,
+            "to_body": ("!string", "接收机关 / receiving body"),
+            "report_within_days": ("integer", "办结报告期限（日）/ days to report"),
+            "note": ("string", "说明"),
+        },
+    ),
+    CaseCommand(
+        "divert",
+        inputs.divert,
+        c.decide_divert,
+        "诉访分离",
+        "divert to another procedure",
+        "Art. 22, R17",
+        {
+            **ACTOR,
+            "route": ("!string", "POLITICAL_LEGAL | DISCIPLINE | LITIGATION | …"),
+            "guidance": ("!string", "告知信访人的途径 / guidance"),
+            "to_body": ("string", "接办机关 / organ"),
+        },
+    ),
+    CaseCommand(
+        "object",
+        inputs.object_transfer,
+        c.decide_object,
+        "提出异议",
+        "object to a transfer",
+        "R4",
+        {**ACTOR, "reasons": ("!string", "理由 / reasons")},
+    ),
+    CaseCommand(
+        "return",
+        inputs.return_transfer,
+        c.decide_return,
+        "同意退回",
+        "agree to an objection",
+        "R4",
+        {**ACTOR, "note": ("string", "说明 / note")},
+    ),
+    CaseCommand(
+        "accept", inputs.accept, c.decide_accept, "受理", "accept", "R3, R5", {**ACTOR, **NOTICE}
+    ),
+    CaseCommand(
+        "reject",
+        inputs.reject,
+        c.decide_reject,
+        "不予受理",
+        "decline",
+        "R3",
+        {**ACTOR, "reasons": ("!string", "理由 / reasons"), **NOTICE},
+    ),
+    CaseCommand(
+        "extend",
+        inputs.extend,
+        c.decide_extend,
+        "延长办理期限",
+        "extend handling",
+        "R5",
+        {
+            **ACTOR,
+            "days": ("!integer", "延长天数（合计不超过 30）/ days"),
+            "approved_by": ("!string", "批准人 / approving head"),
+            "reasons": ("!string", "理由"),
+            **NOTICE,
+        },
+    ),
+    CaseCommand(
+        "opinion",
+        inputs.opinion,
+        c.decide_opinion,
+        "出具处理意见",
+        "issue the handling opinion",
+        "R5",
+        {
+            **ACTOR,
+            "outcome": ("!string", "SUPPORTED | EXPLAINED | NOT_SUPPORTED | MEDIATED"),
+            "opinion": ("!string", "处理意见 / opinion"),
+            "legal_basis": ("string", "法律依据"),
+            **NOTICE,
+        },
+    ),
+    CaseCommand(
+        "serve",
+        inputs.serve,
+        c.decide_serve,
+        "记录送达",
+        "record service of a document",
+        "R7, R9",
+        {**ACTOR, "kind": ("!string", "文书种类 / NoticeKind"), **NOTICE},
+    ),
+    CaseCommand(
+        "complete",
+        inputs.completion,
+        c.decide_completion,
+        "办结报告",
+        "completion report",
+        "R6",
+        {**ACTOR, "summary": ("!string", "办理结果 / result")},
+    ),
+    CaseCommand(
+        "review-request",
+        inputs.request_review,
+        c.decide_request_review,
+        "受理复查请求",
+        "receive a review request",
+        "R7",
+        {
+            **ACTOR,
+            "reasons": ("!string", "请求理由"),
+            "requested_at": ("string", "请求时间 ISO 8601"),
+        },
+    ),
+    CaseCommand(
+        "review-decide",
+        inputs.decide_review,
+        c.decide_review,
+        "出具复查意见",
+        "decide the review",
+        "R8",
+        {
+            **ACTOR,
+            "result": ("!string", "UPHOLD | REVOKE | VARY"),
+            "opinion": ("!string", "复查意见"),
+            "rehandle_within_days": ("integer", "撤销后重新办理期限（日）"),
+            **NOTICE,
+        },
+    ),
+    CaseCommand(
+        "re-review-request",
+        inputs.request_review,
+        c.decide_request_re_review,
+        "受理复核请求",
+        "receive a re-review request",
+        "R9, R11",
+        {
+            **ACTOR,
+            "reasons": ("!string", "请求理由"),
+            "requested_at": ("string", "请求时间 ISO 8601"),
+        },
+    ),
+    CaseCommand(
+        "re-review-decide",
+        inputs.decide_review,
+        c.decide_re_review,
+        "出具复核意见（终结）",
+        "decide the re-review (final)",
+        "R10, R11",
+        {
+            **ACTOR,
+            "result": ("!string", "UPHOLD | REVOKE | VARY"),
+            "opinion": ("!string", "复核意见"),
+            **NOTICE,
+        },
+    ),
+    CaseCommand(
+        "close",
+        inputs.close,
+        c.decide_close,
+        "终结",
+        "close",
+        "Arts. 33–36",
+        {
+            **ACTOR,
+            "reason": ("!string", "MEDIATION_FULFILLED | PETITIONER_DECEASED | …"),
+            "note": ("string", "说明"),
+        },
+    ),
+    CaseCommand(
+        "supervise",
+        inputs.supervise,
+        c.decide_supervise,
+        "督办",
+        "supervise",
+        "R16",
+        {
+            **ACTOR,
+            "to_body": ("!string", "被督办单位"),
+            "reasons": ("!string", "督办事由"),
+            "obligation": ("string", "所督办的义务"),
+            "level": ("string", "REMINDER | SUPERVISION | LISTED"),
+        },
+    ),
+    CaseCommand(
+        "answer-supervision",
+        inputs.answer,
+        c.decide_answer,
+        "督办反馈",
+        "answer a supervision",
+        "R16",
+        {
+            **ACTOR,
+            "supervision_id": ("!string", "督办编号"),
+            "answer": ("!string", "反馈内容"),
+            "adopted": ("boolean", "是否采纳建议"),
+        },
+    ),
+    CaseCommand(
+        "evaluate",
+        inputs.evaluate,
+        c.decide_evaluate,
+        "满意度评价",
+        "record the evaluation",
+        "Art. 21",
+        {
+            **ACTOR,
+            "handling_rating": ("!string", "SATISFIED | BASICALLY_SATISFIED | DISSATISFIED"),
+            "office_rating": ("!string", "SATISFIED | BASICALLY_SATISFIED | DISSATISFIED"),
+            "comment": ("string", "评价意见"),
+        },
+    ),
+)
+
+BY_NAME = {command.name: command for command in COMMANDS}
