@@ -62,3 +62,18 @@ class FakeBus:
     def close(self) -> None:
         for node in self.nodes.values():
             node.store.close()
+
+    def sweep(self) -> int:
+        """Run every node's deadline watcher once, then deliver what it recorded."""
+        recorded = sum(node.sweep_deadlines() for node in self.nodes.values())
+        self.settle()
+        return recorded
+
+    def run(self, division: str, case_id: str, command: str, body: dict[str, object]) -> list[str]:
+        """Execute an API command at a node (as its HTTP handler would) and deliver the result."""
+        from xinfang.api.commands_table import BY_NAME
+
+        spec = BY_NAME[command]
+        events = self.nodes[division].execute(case_id, spec.decide, spec.parse(body))
+        self.settle()
+        return [e.type for e in events]
