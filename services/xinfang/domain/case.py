@@ -139,6 +139,7 @@ class Case:
             CaseStatus.ACCEPTED,
             CaseStatus.REVIEW_REQUESTED,
             CaseStatus.RE_REVIEW_REQUESTED,
+            CaseStatus.DIVERTED,
         }
 
     def knows(self, event_id: str) -> bool:
@@ -232,13 +233,12 @@ def _transition(case: Case | None, event: Event) -> Case:  # noqa: C901 - one br
     if isinstance(event, CaseDiverted):
         return replace(
             case,
-            status=CaseStatus.CLOSED if event.to_body is None else CaseStatus.ACCEPTED,
+            status=CaseStatus.CLOSED if event.to_body is None else CaseStatus.DIVERTED,
             holder=event.to_body or case.holder,
             diverted_to=event.route.value,
             closed_reason=CloseReason.DIVERTED if event.to_body is None else None,
             routed_from=h.source if event.to_body else case.routed_from,
             routed_by=h.actor if event.to_body else case.routed_by,
-            accepted_at=h.occurred_at if event.to_body else case.accepted_at,
         )
     if isinstance(event, UrgentReported):
         return replace(case, urgent_reported=True)

@@ -119,6 +119,7 @@ class CaseStatus(StrEnum):
     REVIEW_REQUESTED = "REVIEW_REQUESTED"  # 已请求复查
     REVIEW_DECIDED = "REVIEW_DECIDED"  # 已出具复查意见
     RE_REVIEW_REQUESTED = "RE_REVIEW_REQUESTED"  # 已请求复核
+    DIVERTED = "DIVERTED"  # 已移交政法、纪检监察机关依法处理
     CLOSED = "CLOSED"  # 已终结
 
 
@@ -181,6 +182,7 @@ ZH: dict[str, str] = {
     "REVIEW_REQUESTED": "复查中",
     "REVIEW_DECIDED": "已出具复查意见",
     "RE_REVIEW_REQUESTED": "复核中",
+    "DIVERTED": "已移交政法、纪检监察机关处理",
     "CLOSED": "已终结",
 }
 

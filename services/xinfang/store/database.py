@@ -17,6 +17,8 @@ See :mod:`xinfang.store.migrations` for how to add a revision.
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +62,32 @@ def _is_sqlite_memory(url: URL) -> bool:
 
 def _sqlite_pragmas(dbapi_conn: Any) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
-    cur.execute("PRAGMA synchronous=FULL")  # a committed transition survives power loss
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
+    try:
+        _sqlite_wal(cur)  # readers never block the writer
+        cur.execute("PRAGMA synchronous=FULL")  # a committed transition survives power loss
+        cur.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cur.close()
+
+
+def _sqlite_wal(cur: Any, patience_s: float = 30.0) -> None:
+    # Switching a new database to WAL needs it to itself, and SQLite answers "database is
+    # locked" at once instead of waiting (no busy handler here): retry while others hold it.
+    deadline = time.monotonic() + patience_s
+    delay = 0.005
+    while True:
+        try:
+            mode = cur.execute("PRAGMA journal_mode=WAL").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        else:
+            if mode and str(mode[0]).lower() == "wal":
+                return
+            if time.monotonic() > deadline:
+                raise sqlite3.OperationalError(f"could not switch to WAL (journal_mode={mode})")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
 
 
 def make_engine(url: str | URL, *, upgrade: bool = True) -> Engine:
