@@ -136,7 +136,7 @@ def run_throughput(bootstrap: str, prefix: str, workdir: Path, cases: int) -> Th
     say(f"预载 {events} 条上报事件", f"pre-loading {events} upward-reported events")
     asyncio.run(preload(bootstrap, prefix, cases))
 
-    say("测量原始 aiokafka 消费→生产直通", "measuring the raw aiokafka consume→produce pass-through")
+    say("测量原始 aiokafka 消费→生产直通", "measuring the raw consume→produce pass-through")
     raw_s = asyncio.run(
         raw_pass_through(bootstrap, topics.inbox(CITY), f"{prefix}bench.raw-out", events)
     )

@@ -7,11 +7,28 @@ from typing import Any
 from .domain.case import Case
 from .domain.events import (
     CaseAccepted,
+    CaseAssigned,
+    CaseClosed,
+    CaseDiverted,
+    CaseNotAccepted,
     CaseTransferred,
+    CompletionReported,
+    DeadlineMissed,
     Event,
+    HandlingExtended,
     HandlingOpinionIssued,
     NoticeServed,
     PetitionRegistered,
+    ReReviewDecided,
+    ReReviewRequested,
+    ReviewDecided,
+    ReviewRequested,
+    SatisfactionEvaluated,
+    SupervisionAnswered,
+    SupervisionIssued,
+    TransferObjected,
+    TransferReturned,
+    UrgentReported,
 )
 from .domain.topology import Topology
 from .domain.vocabulary import zh
@@ -22,6 +39,23 @@ LABELS: dict[str, tuple[str, str]] = {
     "CaseAccepted": ("受理", "accepted"),
     "NoticeServed": ("送达", "notice served"),
     "HandlingOpinionIssued": ("处理意见", "handling opinion"),
+    "CaseAssigned": ("交办", "assigned"),
+    "CaseDiverted": ("诉访分离", "diverted"),
+    "UrgentReported": ("紧急报告", "urgent report"),
+    "TransferObjected": ("异议", "objection"),
+    "TransferReturned": ("退回", "returned"),
+    "CaseNotAccepted": ("不予受理", "not accepted"),
+    "HandlingExtended": ("延期", "extended"),
+    "CompletionReported": ("办结报告", "completion report"),
+    "ReviewRequested": ("请求复查", "review requested"),
+    "ReviewDecided": ("复查意见", "review decided"),
+    "ReReviewRequested": ("请求复核", "re-review requested"),
+    "ReReviewDecided": ("复核意见", "re-review decided"),
+    "CaseClosed": ("终结", "closed"),
+    "DeadlineMissed": ("超期", "deadline missed"),
+    "SupervisionIssued": ("督办", "supervision"),
+    "SupervisionAnswered": ("督办反馈", "supervision answered"),
+    "SatisfactionEvaluated": ("满意度评价", "evaluated"),
 }
 
 
@@ -45,6 +79,46 @@ def summary_zh(event: Event, topology: Topology) -> str:
         return f"{zh(event.kind.value)}，{zh(event.method.value)}，{zh(event.receipt.value)}"
     if isinstance(event, HandlingOpinionIssued):
         return f"{zh(event.outcome.value)}：{event.opinion}"
+    return _summary_more(event, topology)
+
+
+def _summary_more(event: Event, topology: Topology) -> str:  # noqa: C901 - one line per type
+    n = _name
+    if isinstance(event, CaseAssigned):
+        return f"交办至 {n(topology, event.to_body)}，办结报告期限 {event.report_due:%Y-%m-%d}"
+    if isinstance(event, CaseDiverted):
+        target = f"移交 {n(topology, event.to_body)}" if event.to_body else "导入其他法定程序"
+        return f"{zh(event.route.value)}：{target}；{event.guidance}"
+    if isinstance(event, UrgentReported):
+        return "报告 " + "、".join(event.reported_to)
+    if isinstance(event, TransferObjected):
+        return f"{n(topology, event.body)} 提出异议：{event.reasons}"
+    if isinstance(event, TransferReturned):
+        return f"{n(topology, event.body)} 同意退回"
+    if isinstance(event, CaseNotAccepted):
+        return f"{n(topology, event.body)} 不予受理：{event.reasons}"
+    if isinstance(event, HandlingExtended):
+        return (
+            f"延长 {event.days} 日（{event.approved_by}批准），期限至 {event.handling_due:%Y-%m-%d}"
+        )
+    if isinstance(event, CompletionReported):
+        return f"向 {n(topology, event.to_body)} 报送办结报告：{event.summary}"
+    if isinstance(event, ReviewRequested | ReReviewRequested):
+        return f"{n(topology, event.reviewer)} 收到请求，期限 {event.decision_due:%Y-%m-%d}"
+    if isinstance(event, ReviewDecided | ReReviewDecided):
+        return f"{n(topology, event.reviewer)} {zh(event.result.value)}：{event.opinion}"
+    if isinstance(event, CaseClosed):
+        return zh(event.reason.value)
+    if isinstance(event, DeadlineMissed):
+        return f"{n(topology, event.body)} 未在 {event.due:%Y-%m-%d} 前履行 {event.obligation} ({event.rule_id})"
+    if isinstance(event, SupervisionIssued):
+        return f"{zh(event.level.value)} {n(topology, event.to_body)}，反馈期限 {event.answer_due:%Y-%m-%d}"
+    if isinstance(event, SupervisionAnswered):
+        return f"{n(topology, event.body)} 反馈：{event.answer}"
+    if isinstance(event, SatisfactionEvaluated):
+        return (
+            f"办理机关 {zh(event.handling_rating.value)}，信访部门 {zh(event.office_rating.value)}"
+        )
     return event.type
 
 
@@ -84,4 +158,34 @@ def case_view(case: Case, topology: Topology) -> dict[str, Any]:
         "outcome": case.outcome.value if case.outcome else None,
         "outcome_zh": zh(case.outcome.value) if case.outcome else None,
         "version": case.version,
+        "final": case.final,
+        "closed_reason": case.closed_reason.value if case.closed_reason else None,
+        "handling_body": case.handling_body,
+        "reviewer": case.reviewer,
+        "re_reviewer": case.re_reviewer,
+        "review_result": case.review_result.value if case.review_result else None,
+        "completion_reported": case.completion_reported,
+        "supervisions": [
+            {
+                "supervision_id": sv.supervision_id,
+                "by": sv.by,
+                "to_body": sv.to_body,
+                "level": sv.level.value,
+                "level_zh": zh(sv.level.value),
+                "obligation": sv.obligation,
+                "answer_due": sv.answer_due.isoformat(),
+                "answered": sv.answered,
+            }
+            for sv in case.supervisions
+        ],
+        "evaluations": [
+            {
+                "handling_body": ev.handling_body,
+                "handling_rating": ev.handling_rating.value,
+                "office": ev.office,
+                "office_rating": ev.office_rating.value,
+            }
+            for ev in case.evaluations
+        ],
+        "participants": list(case.participants),
     }

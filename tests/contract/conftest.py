@@ -9,9 +9,9 @@ CI=true a test that needs PostgreSQL and cannot get it fails; elsewhere it skips
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -20,9 +20,16 @@ from xinfang.store.repository import NodeStore
 
 BACKENDS = ["sqlite", "postgresql"]
 
-# name -> URL of a fresh, empty database for this test (one per name; one per node)
-DatabaseFactory = Callable[[str], str]
-StoreFactory = Callable[..., NodeStore]
+
+class DatabaseFactory(Protocol):
+    """name -> URL of a fresh, empty database for this test (one per name, e.g. per node)."""
+
+    def __call__(self, name: str = "node") -> str: ...
+
+
+class StoreFactory(Protocol):
+    def __call__(self, name: str = "node") -> NodeStore: ...
+
 
 _SERVER = pytest.StashKey[PostgresServer]()
 _UNAVAILABLE = pytest.StashKey[str]()
@@ -34,7 +41,6 @@ def in_ci() -> bool:
 
 @pytest.fixture(scope="session")
 def postgres(request: pytest.FixtureRequest) -> Iterator[PostgresServer]:
-    began = time.monotonic()
     try:
         server = find_or_start_postgres()
     except PostgresUnavailable as exc:
@@ -43,7 +49,6 @@ def postgres(request: pytest.FixtureRequest) -> Iterator[PostgresServer]:
         if in_ci():
             pytest.fail(message + " (CI=true: a PostgreSQL test never skips)", pytrace=False)
         pytest.skip(message)
-    server.timings.start_s = server.timings.start_s or time.monotonic() - began
     request.config.stash[_SERVER] = server
     try:
         yield server
@@ -99,7 +104,9 @@ def store(open_store: StoreFactory) -> NodeStore:
     return open_store()
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
     server = config.stash.get(_SERVER, None)
     if server is not None:
         t = server.timings

@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, exc, inspect as sa_inspect, text
+from sqlalchemy import Engine, create_engine, exc, text
+from sqlalchemy import inspect as sa_inspect
 
 from tests.unit import fakes
 from xinfang.domain.case import Case, fold
@@ -39,7 +40,7 @@ from xinfang.store.database import (
 from xinfang.store.repository import Headers, NodeStore
 from xinfang.store.tables import metadata
 
-from .conftest import DatabaseFactory, StoreFactory
+from .conftest import DatabaseFactory
 
 T0 = datetime(2026, 1, 5, 1, 0, 0, 123456, tzinfo=UTC)
 ALL_BYTES = bytes(range(256))
@@ -321,7 +322,8 @@ def test_case_history_keeps_every_field(store: NodeStore, topology: Topology) ->
         "150400",
         7,
     )
-    assert (stored.type, stored.actor, stored.payload) == ("PetitionRegistered", "150400.xfj", ALL_BYTES)
+    assert (stored.type, stored.actor) == ("PetitionRegistered", "150400.xfj")
+    assert stored.payload == ALL_BYTES
     assert stored.occurred_at == at  # the same instant ...
     assert stored.occurred_at.tzinfo is not None
     assert stored.occurred_at.utcoffset() == timedelta(0)  # ... handed back in UTC
@@ -408,8 +410,8 @@ def test_park_parked_for_unpark(store: NodeStore) -> None:
 
 
 def test_stats_counts_every_table(store: NodeStore, topology: Topology) -> None:
-    empty = {k: 0 for k in ("cases", "log_events", "case_events", "outbox_pending", "inbox", "parked")}
-    assert store.stats() == empty
+    tables = ("cases", "log_events", "case_events", "outbox_pending", "inbox", "parked")
+    assert store.stats() == dict.fromkeys(tables, 0)
     with store.transaction() as tx:
         ev = event(topology, seq=1)
         tx.append_log(ev, b"p", "h")
@@ -456,9 +458,12 @@ def _fakebus_tests() -> list[tuple[str, str]]:
         if getattr(module, "FakeBus", None) is not fakes.FakeBus:
             continue
         for name, fn in vars(module).items():
-            if name.startswith("test_") and inspect.isfunction(fn):
-                if set(inspect.signature(fn).parameters) <= {"topology", "tmp_path"}:
-                    found.append((module.__name__, name))
+            if (
+                name.startswith("test_")
+                and inspect.isfunction(fn)
+                and set(inspect.signature(fn).parameters) <= {"topology", "tmp_path"}
+            ):
+                found.append((module.__name__, name))
     return found
 
 
@@ -498,3 +503,13 @@ def test_service_on_backend(
     finally:
         for bus in buses:
             bus.close()
+
+
+def test_a_memory_database_is_migrated_too() -> None:
+    store = NodeStore("sqlite://")
+    try:
+        assert current_revision(store.engine) == head_revision()
+        with store.transaction() as tx:
+            assert tx.next_serial("n") == 1
+    finally:
+        store.close()

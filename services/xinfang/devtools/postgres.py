@@ -115,12 +115,14 @@ def find_or_start_postgres() -> PostgresServer:
         if url.drivername in ("postgresql", "postgres"):
             url = url.set(drivername="postgresql+psycopg")
         server = PostgresServer(url.render_as_string(hide_password=False), kind="env")
+        began = time.monotonic()
         try:
             with server.admin.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:
             server.stop()
             raise PostgresUnavailable(f"{ENV_URL} does not answer: {exc}") from exc
+        server.timings.start_s = time.monotonic() - began  # time to connect
         return server
     return start_throwaway_cluster()
 
@@ -136,7 +138,9 @@ def find_bindir() -> Path:
     pg_config = shutil.which("pg_config")
     if pg_config:
         with contextlib.suppress(OSError, subprocess.CalledProcessError):
-            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [pg_config, "--bindir"], capture_output=True, text=True, check=True
+            )
             candidates.append(Path(out.stdout.strip()))
     for bindir in candidates:
         if (bindir / "initdb").is_file() and (bindir / "pg_ctl").is_file():

@@ -1,0 +1,85 @@
+"""Bench-only runner: several nodes in one process, one event loop.
+
+    python -m bench.host --bootstrap HOST:PORT --topology FILE --prefix P --data-dir DIR \\
+        150000:6000 150400:6400 ...
+
+Each node is exactly what `xinfang node run` builds (`xinfang.node.app.build_node`): its own
+faust app (consumer, producer, HTTP server), outbox relay and SQLite file. Only the process is
+shared, so the interpreter and the imported libraries are paid for once. The topics of all its
+nodes are provisioned in one admin request; then the apps start one after another. It runs
+until SIGTERM/SIGINT and stops every app it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+from xinfang.node.admin import ensure_topics
+from xinfang.node.app import Node, build_node
+from xinfang.settings import NodeSettings
+
+
+async def serve(args: argparse.Namespace) -> None:
+    nodes: list[Node] = []
+    for spec in args.nodes:
+        division, _, port = spec.partition(":")
+        nodes.append(
+            build_node(
+                NodeSettings(
+                    division=division,
+                    bootstrap_servers=args.bootstrap,
+                    topology_path=args.topology,
+                    topic_prefix=args.prefix,
+                    data_dir=args.data_dir / division,
+                    http_port=int(port),
+                )
+            )
+        )
+    wanted: dict[str, dict[str, str]] = {}
+    for node in nodes:
+        wanted.update(node.topics_to_provision())
+    began = time.monotonic()
+    await ensure_topics(args.bootstrap, wanted)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    started: list[Node] = []
+    try:
+        for node in nodes:
+            if stop.is_set():
+                break
+            await node.app.start()
+            started.append(node)
+            print(f"STARTED {node.settings.division} {time.monotonic() - began:.2f}", flush=True)
+        await stop.wait()
+    finally:
+        for node in reversed(started):
+            try:
+                await asyncio.wait_for(node.app.stop(), timeout=10)
+            except Exception as exc:  # keep stopping the others
+                print(f"stop {node.settings.division}: {exc!r}", file=sys.stderr, flush=True)
+            node.service.store.close()
+        print("STOPPED", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--topology", type=Path, required=True)
+    parser.add_argument("--prefix", default="")
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("nodes", nargs="+", help="DIVISION:HTTP_PORT")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(serve(args))
+
+
+if __name__ == "__main__":
+    main()
