@@ -97,9 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--province", default="15", help="2-digit province code (default 15)")
     parser.add_argument("--data", type=Path, default=None, help="folder with the three CSV files")
-    parser.add_argument(
-        "--out", type=Path, default=REPO / "deploy" / "topology" / "neimenggu.yaml"
-    )
+    parser.add_argument("--out", type=Path, default=REPO / "deploy" / "topology" / "neimenggu.yaml")
     args = parser.parse_args(argv)
     data = args.data or default_data_dir()
     rows = province_rows(data, args.province)

@@ -115,9 +115,7 @@ def _hop(src: Path, dst: Path, dst_inbox: str, event_id: str) -> tuple[float, fl
     return (received - created) * 1e3, (sent - created) * 1e3, (received - sent) * 1e3
 
 
-def run_hop(
-    bootstrap: str, prefix: str, workdir: Path, cases: int, raw_records: int
-) -> HopResult:
+def run_hop(bootstrap: str, prefix: str, workdir: Path, cases: int, raw_records: int) -> HopResult:
     topics = TopicNames(prefix)
     nodes = {
         d: NodeProcess(d, bootstrap, workdir / "nodes" / d, topic_prefix=prefix)
@@ -133,9 +131,9 @@ def run_hop(
         city, county = nodes[CITY].client, nodes[COUNTY].client
         case_ids: list[str] = []
         for i in range(cases + WARMUP):
-            case_id = str(city.post("/api/cases", {"actor": CITY_OFFICE, **petition(COUNTY)})[
-                "case_id"
-            ])
+            case_id = str(
+                city.post("/api/cases", {"actor": CITY_OFFICE, **petition(COUNTY)})["case_id"]
+            )
             city.post(
                 f"/api/cases/{case_id}/transfer",
                 {"actor": CITY_OFFICE, "to_body": HANDLING_BODY, "note": "请依法处理"},
@@ -173,9 +171,7 @@ def run_hop(
         samples[f"{CITY}→{COUNTY}"].append(
             _hop(db[CITY], db[COUNTY], topics.inbox(COUNTY), transferred)
         )
-        samples[f"{COUNTY}→{CITY}"].append(
-            _hop(db[COUNTY], db[CITY], topics.inbox(CITY), accepted)
-        )
+        samples[f"{COUNTY}→{CITY}"].append(_hop(db[COUNTY], db[CITY], topics.inbox(CITY), accepted))
         samples[f"{CITY}→{PROVINCE}"].append(
             _hop(db[CITY], db[PROVINCE], topics.inbox(PROVINCE), accepted)
         )

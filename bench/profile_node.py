@@ -71,8 +71,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("profile-node.txt"))
     args = parser.parse_args()
     out = args.out.resolve()
-    with tempfile.TemporaryDirectory(prefix="xinfang-profile-") as tmp, working_directory(
-        Path(tmp)
+    with (
+        tempfile.TemporaryDirectory(prefix="xinfang-profile-") as tmp,
+        working_directory(Path(tmp)),
     ):
         asyncio.run(profile(args.bootstrap, args.cases, Path(tmp), out))
 

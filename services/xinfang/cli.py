@@ -129,8 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     do = actions.add_parser(
         "do",
-        help="执行操作 / run a command: "
-        + ", ".join(f"{c.name}（{c.zh}）" for c in COMMANDS),
+        help="执行操作 / run a command: " + ", ".join(f"{c.name}（{c.zh}）" for c in COMMANDS),
     )
     do.add_argument("case_id")
     do.add_argument("command_name", choices=[c.name for c in COMMANDS], metavar="COMMAND")

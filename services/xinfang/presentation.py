@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .domain.calendar import BEIJING
 from .domain.case import Case
+from .domain.deadlines import Obligation
 from .domain.events import (
     CaseAccepted,
     CaseAssigned,
@@ -82,7 +84,7 @@ def summary_zh(event: Event, topology: Topology) -> str:
     return _summary_more(event, topology)
 
 
-def _summary_more(event: Event, topology: Topology) -> str:  # noqa: C901 - one line per type
+def _summary_more(event: Event, topology: Topology) -> str:
     n = _name
     if isinstance(event, CaseAssigned):
         return f"交办至 {n(topology, event.to_body)}，办结报告期限 {event.report_due:%Y-%m-%d}"
@@ -110,9 +112,17 @@ def _summary_more(event: Event, topology: Topology) -> str:  # noqa: C901 - one 
     if isinstance(event, CaseClosed):
         return zh(event.reason.value)
     if isinstance(event, DeadlineMissed):
-        return f"{n(topology, event.body)} 未在 {event.due:%Y-%m-%d} 前履行 {event.obligation} ({event.rule_id})"
+        duty = (
+            Obligation(event.obligation).zh
+            if event.obligation in {o.value for o in Obligation}
+            else event.obligation
+        )
+        return (
+            f"{n(topology, event.body)} 未在 {event.due:%Y-%m-%d} 前履行「{duty}」({event.rule_id})"
+        )
     if isinstance(event, SupervisionIssued):
-        return f"{zh(event.level.value)} {n(topology, event.to_body)}，反馈期限 {event.answer_due:%Y-%m-%d}"
+        target = n(topology, event.to_body)
+        return f"{zh(event.level.value)} {target}，反馈期限 {event.answer_due:%Y-%m-%d}"
     if isinstance(event, SupervisionAnswered):
         return f"{n(topology, event.body)} 反馈：{event.answer}"
     if isinstance(event, SatisfactionEvaluated):
@@ -131,6 +141,7 @@ def timeline_entry(event: Event, topology: Topology) -> dict[str, Any]:
         "label_zh": label_zh,
         "label_en": label_en,
         "occurred_at": h.occurred_at.isoformat(),
+        "occurred_at_local": h.occurred_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
         "division": h.source,
         "division_name": _name(topology, h.source),
         "actor": h.actor,

@@ -113,7 +113,7 @@ def pytest_terminal_summary(
         detail = (
             f"initdb {t.initdb_s:.2f}s + pg_ctl start {t.start_s:.2f}s"
             if server.kind == "throwaway"
-            else f"{server.kind}, connected in {t.start_s:.2f}s"
+            else f"connected in {t.start_s:.2f}s"
         )
         terminalreporter.write_line(f"PostgreSQL for contract tests: {server.kind} ({detail})")
     elif _UNAVAILABLE in config.stash:

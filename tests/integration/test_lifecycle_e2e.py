@@ -1,10 +1,13 @@
 """Issue 3's cross-level scenarios over the real broker, three node processes, one shared clock.
 
-(a) 转送 → 受理 → 处理意见 → 复查 at the city → 复核 at the province → final, a further request refused;
+(a) 转送 → 受理 → 处理意见 → 复查 at the city → 复核 at the province → final;
+    a further request refused;
 (c) misrouted transfer → objection within 5 working days → return → routed again;
-(d) an accusation against a 松山区 official goes to the 赤峰市 discipline commission, never to 松山区;
+(d) an accusation against a 松山区 official goes to the 赤峰市 discipline commission,
+    never to 松山区;
 (e) a satisfaction evaluation reaches both evaluated bodies;
-(b) 交办 with a deadline → deadline missed → supervision → answer → 办结报告 (last: it moves the clock).
+(b) 交办 with a deadline → deadline missed → supervision → answer → 办结报告
+    (last, because it moves the shared clock).
 """
 
 from __future__ import annotations

@@ -195,7 +195,7 @@ def test_R6_assignment_report_deadline_supervision_answer_and_completion(bus: Fa
         assert c.completion_reported and all(x.answered for x in c.supervisions)
 
 
-# -- R7–R11 review, re-review, finality ---------------------------------------------------------------
+# -- R7–R11 review, re-review, finality
 def test_R7_review_goes_to_the_level_above_the_handling_body(bus: FakeBus) -> None:
     case_id = handled(bus)
     refused(
@@ -331,7 +331,7 @@ def test_R9_re_review_window_and_revocation_forbids_the_same_opinion(bus: FakeBu
     )
 
 
-# -- R12–R15 intake ---------------------------------------------------------------------------------------
+# -- R12–R15 intake
 def test_R12_item_in_progress_at_the_county_is_refused_at_the_city(bus: FakeBus) -> None:
     county_case = register(bus, "150404")  # raised first with 松山区信访局
     bus.run("150404", county_case, "transfer", {"actor": "150404.xfj", "to_body": "150404.zrzy"})
@@ -382,7 +382,7 @@ def test_R15_urgent_item_is_reported_up_at_once(bus: FakeBus) -> None:
     assert "赤峰市信访局" in event.reported_to and "国家信访局" in event.reported_to  # type: ignore[attr-defined]
 
 
-# -- R16 supervision answers ------------------------------------------------------------------------------
+# -- R16 supervision answers
 def test_R16_only_the_supervised_body_answers_once(bus: FakeBus) -> None:
     case_id = register(bus)
     bus.run("150400", case_id, "transfer", {"actor": "150400.xfj", "to_body": "150404.zj"})
@@ -422,7 +422,7 @@ def test_R16_only_the_supervised_body_answers_once(bus: FakeBus) -> None:
     )
 
 
-# -- R17 confidentiality --------------------------------------------------------------------------------------
+# -- R17 confidentiality
 @pytest.mark.rule("R17")
 def test_R17_accusation_goes_to_the_city_discipline_commission_never_to_songshan(
     bus: FakeBus,
@@ -460,7 +460,7 @@ def test_R17_accusation_goes_to_the_city_discipline_commission_never_to_songshan
     assert all(case_id.encode() not in record for record in county_inbox)
 
 
-# -- R18, R19: rule data (see test_rules.py); evaluation ----------------------------------------------------------
+# -- R18, R19: rule data (see test_rules.py); evaluation
 def test_satisfaction_evaluation_reaches_both_evaluated_bodies(bus: FakeBus) -> None:
     case_id = handled(bus)
     bus.run(

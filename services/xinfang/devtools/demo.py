@@ -5,12 +5,14 @@ from __future__ import annotations
 import shutil
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from ..client import NodeClient
+from ..node.clock_file import write_offset
 from .broker import find_or_start_broker
 from .processes import NodeProcess
-from .scenario import CITY, COUNTY, PROVINCE, run_slice
+from .scenario import CITY, COUNTY, PROVINCE, run_review_chain, run_slice, run_supervision_chain
 
 NAMES = {PROVINCE: "内蒙古自治区", CITY: "赤峰市", COUNTY: "松山区"}
 
@@ -22,7 +24,7 @@ def print_timeline(client: NodeClient, case_id: str, title: str) -> None:
     )
     for entry in data["timeline"]:
         print(
-            f"  {entry['occurred_at'][:19].replace('T', ' ')}  "
+            f"  {entry['occurred_at_local']}  "
             f"[{entry['division']} {entry['division_name']}]  "
             f"{entry['label_zh']}（{entry['label_en']}）  {entry['summary_zh']}"
         )
@@ -39,8 +41,17 @@ def run_demo(output: Path) -> int:
         f"  Kafka: {broker.bootstrap_servers} ({broker.kind}, {broker.startup_s:.1f}s)", flush=True
     )
     prefix = f"demo-{uuid.uuid4().hex[:6]}."
+    clock = output / "clock.json"  # the demo moves time forward to show a missed deadline
+    write_offset(clock, timedelta(0))
     nodes = {
-        d: NodeProcess(d, broker.bootstrap_servers, nodes_dir / d, topic_prefix=prefix)
+        d: NodeProcess(
+            d,
+            broker.bootstrap_servers,
+            nodes_dir / d,
+            topic_prefix=prefix,
+            clock_file=clock,
+            sweep_interval_s=0.5,
+        )
         for d in (PROVINCE, CITY, COUNTY)
     }
     try:
@@ -62,6 +73,17 @@ def run_demo(output: Path) -> int:
             f"\n省级节点所见结果 / outcome seen at 150000: {final['status_zh']}，"
             f"{final['outcome_zh']}（承办：{final['holder_name']}）"
         )
+        clients = (nodes[CITY].client, nodes[COUNTY].client, nodes[PROVINCE].client)
+        print("\n—— 复查、复核链 / review chain ——", flush=True)
+        review_id = run_review_chain(*clients)
+        print_timeline(nodes[PROVINCE].client, review_id, "省级 内蒙古自治区")
+        print(
+            "\n—— 督办链（时钟前进 23 日）/ supervision chain (clock moved 23 days) ——", flush=True
+        )
+        supervised_id = run_supervision_chain(
+            *clients, advance=lambda days: write_offset(clock, timedelta(days=days))
+        )
+        print_timeline(nodes[PROVINCE].client, supervised_id, "省级 内蒙古自治区")
     finally:
         for node in nodes.values():
             node.stop()

@@ -92,3 +92,104 @@ def run_slice(
         timeout,
     )
     return case_id
+
+
+def _until(
+    client: NodeClient, case_id: str, check: Callable[[dict[str, Any]], bool], what: str
+) -> None:
+    def probe() -> bool:
+        try:
+            return check(client.get(f"/api/cases/{case_id}"))
+        except ApiError as err:
+            if err.status == 404:
+                return False
+            raise
+
+    wait_for(probe, what)
+
+
+def run_review_chain(city: NodeClient, county: NodeClient, province: NodeClient) -> str:
+    """处理意见（不予支持）→ 复查 at 赤峰市住建局 → 复核 at 内蒙古自治区住建厅 → 终结."""
+    body = {
+        **PETITION,
+        "title": "房屋征收补偿标准争议",
+        "request": "请求提高房屋征收补偿标准",
+        "petitioner": {"name": "赵某某", "address": "赤峰市松山区某街道", "contact": "13600000000"},
+    }
+    case_id = str(city.post("/api/cases", {"actor": CITY_OFFICE, **body})["case_id"])
+    city.post(f"/api/cases/{case_id}/transfer", {"actor": CITY_OFFICE, "to_body": HANDLING_BODY})
+    _until(county, case_id, lambda c: c["status"] == "TRANSFERRED", "松山区收到转送")
+    county.post(f"/api/cases/{case_id}/accept", {"actor": HANDLING_BODY})
+    county.post(
+        f"/api/cases/{case_id}/opinion",
+        {
+            "actor": HANDLING_BODY,
+            "outcome": "NOT_SUPPORTED",
+            "opinion": "补偿已按公布的标准执行",
+            "legal_basis": "《国有土地上房屋征收与补偿条例》",
+        },
+    )
+    _until(city, case_id, lambda c: c["status"] == "OPINION_ISSUED", "赤峰市看到处理意见")
+    city.post(
+        f"/api/cases/{case_id}/review-request", {"actor": "150400.zj", "reasons": "评估价格偏低"}
+    )
+    city.post(
+        f"/api/cases/{case_id}/review-decide",
+        {"actor": "150400.zj", "result": "UPHOLD", "opinion": "原处理意见认定事实清楚，予以维持"},
+    )
+    _until(province, case_id, lambda c: c["status"] == "REVIEW_DECIDED", "自治区看到复查意见")
+    province.post(
+        f"/api/cases/{case_id}/re-review-request", {"actor": "150000.zj", "reasons": "仍不服"}
+    )
+    province.post(
+        f"/api/cases/{case_id}/re-review-decide",
+        {"actor": "150000.zj", "result": "UPHOLD", "opinion": "复查意见正确，予以维持；本事项终结"},
+    )
+    for client in (city, county):
+        _until(client, case_id, lambda c: c["final"], "各级看到终结")
+    return case_id
+
+
+def run_supervision_chain(
+    city: NodeClient, county: NodeClient, province: NodeClient, advance: Callable[[int], None]
+) -> str:
+    """交办（20 日内报结）→ 期限届满 → 赤峰市信访局督办 → 松山区书面反馈 → 处理意见 → 办结报告."""
+    body = {
+        **PETITION,
+        "title": "农民工工资拖欠",
+        "request": "请求督促企业支付拖欠工资",
+        "petitioner": {"name": "钱某某", "address": "赤峰市松山区某镇", "contact": "13500000000"},
+    }
+    case_id = str(city.post("/api/cases", {"actor": CITY_OFFICE, **body})["case_id"])
+    city.post(
+        f"/api/cases/{case_id}/assign",
+        {
+            "actor": CITY_OFFICE,
+            "to_body": "150404.rs",
+            "report_within_days": 20,
+            "note": "重要事项，请按期报结",
+        },
+    )
+    _until(county, case_id, lambda c: c["status"] == "ASSIGNED", "松山区收到交办")
+    county.post(f"/api/cases/{case_id}/accept", {"actor": "150404.rs"})
+    advance(23)  # the 20-day report deadline passes without a report
+    _until(county, case_id, lambda c: bool(c["supervisions"]), "松山区收到督办")
+    supervision = county.get(f"/api/cases/{case_id}")["supervisions"][0]
+    county.post(
+        f"/api/cases/{case_id}/answer-supervision",
+        {
+            "actor": "150404.rs",
+            "supervision_id": supervision["supervision_id"],
+            "answer": "已约谈企业负责人，限期支付",
+            "adopted": True,
+        },
+    )
+    county.post(
+        f"/api/cases/{case_id}/opinion",
+        {"actor": "150404.rs", "outcome": "SUPPORTED", "opinion": "企业已支付拖欠工资"},
+    )
+    county.post(
+        f"/api/cases/{case_id}/complete", {"actor": "150404.rs", "summary": "工资已足额支付"}
+    )
+    _until(province, case_id, lambda c: c["completion_reported"], "自治区看到办结报告")
+    return case_id

@@ -198,7 +198,7 @@ def _start(event: CaseTransferred | CaseAssigned) -> Case:
     )
 
 
-def _transition(case: Case | None, event: Event) -> Case:  # noqa: C901 - one branch per event type
+def _transition(case: Case | None, event: Event) -> Case:
     h = event.header
     if isinstance(event, PetitionRegistered):
         return Case(
@@ -229,7 +229,9 @@ def _transition(case: Case | None, event: Event) -> Case:  # noqa: C901 - one br
             route_due=None,
         )
     if case is None:
-        raise DependencyMissing(f"{event.type} 所属事项 {event.case_id} 尚未到达", case=event.case_id)
+        raise DependencyMissing(
+            f"{event.type} 所属事项 {event.case_id} 尚未到达", case=event.case_id
+        )
     if isinstance(event, CaseDiverted):
         return replace(
             case,
@@ -296,7 +298,9 @@ def _transition(case: Case | None, event: Event) -> Case:  # noqa: C901 - one br
         )
     if isinstance(event, ReviewDecided):
         if event.result is ReviewResult.REVOKE:
-            revoked = (*case.revoked_outcomes, case.outcome) if case.outcome else case.revoked_outcomes
+            revoked = (
+                (*case.revoked_outcomes, case.outcome) if case.outcome else case.revoked_outcomes
+            )
             return replace(
                 case,
                 status=CaseStatus.ACCEPTED,
@@ -309,7 +313,10 @@ def _transition(case: Case | None, event: Event) -> Case:  # noqa: C901 - one br
                 review_served_at=None,
             )
         return replace(
-            case, status=CaseStatus.REVIEW_DECIDED, review_result=event.result, review_served_at=None
+            case,
+            status=CaseStatus.REVIEW_DECIDED,
+            review_result=event.result,
+            review_served_at=None,
         )
     if isinstance(event, ReReviewRequested):
         return replace(
@@ -324,10 +331,17 @@ def _transition(case: Case | None, event: Event) -> Case:  # noqa: C901 - one br
     if isinstance(event, CaseClosed):
         return replace(case, status=CaseStatus.CLOSED, closed_reason=event.reason)
     if isinstance(event, DeadlineMissed):
-        return replace(case, missed=(*case.missed, obligation_key(event.obligation, event.body, event.due)))
+        return replace(
+            case, missed=(*case.missed, obligation_key(event.obligation, event.body, event.due))
+        )
     if isinstance(event, SupervisionIssued):
         supervision = Supervision(
-            event.supervision_id, h.actor, event.to_body, event.level, event.obligation, event.answer_due
+            event.supervision_id,
+            h.actor,
+            event.to_body,
+            event.level,
+            event.obligation,
+            event.answer_due,
         )
         return replace(case, supervisions=(*case.supervisions, supervision))
     if isinstance(event, SupervisionAnswered):

@@ -388,8 +388,10 @@ def decide_register(
     ]
     if f.urgent:  # R15: report at once to the same-level committee, the level above, the bureau
         parent = ctx.topology.parent(office.division)
-        reported = [f"中共{ctx.topology.division(office.division).name}委员会",
-                    f"{ctx.topology.division(office.division).name}人民政府"]
+        reported = [
+            f"中共{ctx.topology.division(office.division).name}委员会",
+            f"{ctx.topology.division(office.division).name}人民政府",
+        ]
         if parent is not None:
             reported.append(ctx.topology.division(parent).petition_office().name)
         reported.append(NATIONAL_BUREAU)
@@ -436,8 +438,10 @@ def decide_assign(ctx: Context, case: Case, cmd: AssignCase) -> list[Event]:
     target = _route_target(ctx, case, cmd.actor, cmd.to_body)
     if not 1 <= cmd.report_within_days <= 365:
         raise InvalidInput("办结报告期限须为 1–365 日", days=cmd.report_within_days)
-    assert ctx.calendar is not None or True
-    report_due = ctx.calendar.add_calendar_days(ctx.now, cmd.report_within_days) if ctx.calendar else ctx.now
+    assert True
+    report_due = (
+        ctx.calendar.add_calendar_days(ctx.now, cmd.report_within_days) if ctx.calendar else ctx.now
+    )
     return [
         CaseAssigned(
             header=ctx.header(case.case_id, cmd.actor),
@@ -471,10 +475,14 @@ def decide_divert(ctx: Context, case: Case, cmd: DivertCase) -> list[Event]:
             raise InvalidInput("转政法、纪检监察机关须指定接办机关 / to_body is required")
         to_body = ctx.topology.body(cmd.to_body)
         if to_body.kind is not kind:
-            raise RoutingNotAllowed(f"{to_body.name} 不是{cmd.route.value}机关", to_body=cmd.to_body)
+            raise RoutingNotAllowed(
+                f"{to_body.name} 不是{cmd.route.value}机关", to_body=cmd.to_body
+            )
         # the organ of the same level, or of a level above when the matter concerns this level
-        if not (ctx.topology.is_within(ctx.division, to_body.division)
-                or ctx.topology.is_within(to_body.division, ctx.division)):
+        if not (
+            ctx.topology.is_within(ctx.division, to_body.division)
+            or ctx.topology.is_within(to_body.division, ctx.division)
+        ):
             raise RoutingNotAllowed(f"{to_body.name} 不在本级、上级或下级", to_body=cmd.to_body)
         _not_to_accused(case, to_body)
     elif cmd.to_body is not None:
@@ -493,7 +501,7 @@ def decide_divert(ctx: Context, case: Case, cmd: DivertCase) -> list[Event]:
     return events
 
 
-# -- the receiving body (R3, R4) --------------------------------------------------------------------
+# -- the receiving body (R3, R4)
 def decide_object(ctx: Context, case: Case, cmd: ObjectTransfer) -> list[Event]:
     """异议: outside the receiver's remit, within 5 working days of receipt (R4)."""
     _holder(ctx, case, cmd.actor)
@@ -501,7 +509,11 @@ def decide_object(ctx: Context, case: Case, cmd: ObjectTransfer) -> list[Event]:
     _text(cmd.reasons, "异议理由 / reasons")
     if case.objection_due is not None and ctx.now > case.objection_due:
         raise ObjectionTooLate(f"异议期限至 {case.objection_due:%Y-%m-%d}", case=case.case_id)
-    return [TransferObjected(header=ctx.header(case.case_id, cmd.actor), body=cmd.actor, reasons=cmd.reasons)]
+    return [
+        TransferObjected(
+            header=ctx.header(case.case_id, cmd.actor), body=cmd.actor, reasons=cmd.reasons
+        )
+    ]
 
 
 def decide_return(ctx: Context, case: Case, cmd: ReturnTransfer) -> list[Event]:
@@ -510,7 +522,9 @@ def decide_return(ctx: Context, case: Case, cmd: ReturnTransfer) -> list[Event]:
     _require(case, CaseStatus.OBJECTED)
     if case.routed_by != cmd.actor:
         raise NotHolder(f"应由转送机关 {case.routed_by} 审核异议", case=case.case_id)
-    return [TransferReturned(header=ctx.header(case.case_id, cmd.actor), body=cmd.actor, note=cmd.note)]
+    return [
+        TransferReturned(header=ctx.header(case.case_id, cmd.actor), body=cmd.actor, note=cmd.note)
+    ]
 
 
 def decide_accept(ctx: Context, case: Case, cmd: AcceptCase) -> list[Event]:
@@ -535,14 +549,16 @@ def decide_reject(ctx: Context, case: Case, cmd: RejectCase) -> list[Event]:
     _require(case, CaseStatus.TRANSFERRED, CaseStatus.ASSIGNED)
     _text(cmd.reasons, "不予受理理由 / reasons")
     events: list[Event] = [
-        CaseNotAccepted(header=ctx.header(case.case_id, cmd.actor), body=cmd.actor, reasons=cmd.reasons)
+        CaseNotAccepted(
+            header=ctx.header(case.case_id, cmd.actor), body=cmd.actor, reasons=cmd.reasons
+        )
     ]
     if cmd.notice is not None and _notice_owed(case):
         events.append(_served(ctx, case, cmd.actor, NoticeKind.NON_ACCEPTANCE, cmd.notice))
     return events
 
 
-# -- handling (R5, R6) ---------------------------------------------------------------------------------
+# -- handling (R5, R6)
 def decide_extend(ctx: Context, case: Case, cmd: ExtendHandling) -> list[Event]:
     """延期: at most 30 days in all, approved by the head, petitioner told (R5)."""
     _holder(ctx, case, cmd.actor)
@@ -574,7 +590,9 @@ def decide_opinion(ctx: Context, case: Case, cmd: IssueOpinion) -> list[Event]:
     _require(case, CaseStatus.ACCEPTED)
     _text(cmd.opinion, "处理意见 / opinion")
     if cmd.outcome in case.revoked_outcomes:
-        raise SameOpinionAfterRevocation(f"原意见「{cmd.outcome.value}」已被撤销", case=case.case_id)
+        raise SameOpinionAfterRevocation(
+            f"原意见「{cmd.outcome.value}」已被撤销", case=case.case_id
+        )
     events: list[Event] = [
         HandlingOpinionIssued(
             header=ctx.header(case.case_id, cmd.actor),
@@ -616,7 +634,7 @@ def decide_completion(ctx: Context, case: Case, cmd: ReportCompletion) -> list[E
     ]
 
 
-# -- review and re-review (R7–R11) -----------------------------------------------------------------------
+# -- review and re-review (R7–R11)
 def decide_request_review(ctx: Context, case: Case, cmd: RequestReview) -> list[Event]:
     """复查 request, received by the body one level above the handling body (R7)."""
     body = _own_body(ctx, cmd.actor)
@@ -723,10 +741,12 @@ def decide_close(ctx: Context, case: Case, cmd: CloseCase) -> list[Event]:
         raise IllegalTransition("未达成调解协议", case=case.case_id)
     if cmd.reason in {CloseReason.RE_REVIEW_SERVED, CloseReason.DIVERTED, CloseReason.NOT_ACCEPTED}:
         raise InvalidInput("该终结原因由相应流程自动产生", reason=cmd.reason.value)
-    return [CaseClosed(header=ctx.header(case.case_id, cmd.actor), reason=cmd.reason, note=cmd.note)]
+    return [
+        CaseClosed(header=ctx.header(case.case_id, cmd.actor), reason=cmd.reason, note=cmd.note)
+    ]
 
 
-# -- supervision (R16) and evaluation ------------------------------------------------------------------------
+# -- supervision (R16) and evaluation
 LADDER = (SupervisionLevel.REMINDER, SupervisionLevel.SUPERVISION, SupervisionLevel.LISTED)
 
 
@@ -798,7 +818,9 @@ def decide_evaluate(ctx: Context, case: Case, cmd: Evaluate) -> list[Event]:
     ]
 
 
-def decide_missed(ctx: Context, case: Case, obligation: str, rule_id: str, body: str, due_at: datetime) -> list[Event]:
+def decide_missed(
+    ctx: Context, case: Case, obligation: str, rule_id: str, body: str, due_at: datetime
+) -> list[Event]:
     """The watcher's record that a deadline passed (one per obligation and deadline)."""
     if obligation_key(obligation, body, due_at) in case.missed:
         return []

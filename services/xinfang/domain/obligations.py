@@ -53,7 +53,9 @@ def open_obligations(case: Case) -> list[Due]:
         found.append(Due(Obligation.RE_REVIEW_DECISION, case.re_reviewer, case.re_review_due))
     for supervision in case.supervisions:
         if not supervision.answered:
-            found.append(Due(Obligation.SUPERVISION_ANSWER, supervision.to_body, supervision.answer_due))
+            found.append(
+                Due(Obligation.SUPERVISION_ANSWER, supervision.to_body, supervision.answer_due)
+            )
     return found
 
 
@@ -73,12 +75,13 @@ def lapsed(ctx: Context, case: Case) -> CloseReason | None:
     """
     if case.holder_division != ctx.division:
         return None
-    if case.status is CaseStatus.OPINION_ISSUED and case.opinion_served_at is not None:
-        if ctx.now > ctx.due("review_request_window", case.opinion_served_at):
-            return CloseReason.WINDOW_LAPSED
-    if case.status is CaseStatus.REVIEW_DECIDED and case.review_served_at is not None:
-        if ctx.now > ctx.due("re_review_request_window", case.review_served_at):
-            return CloseReason.WINDOW_LAPSED
+    served, window = None, ""
+    if case.status is CaseStatus.OPINION_ISSUED:
+        served, window = case.opinion_served_at, "review_request_window"
+    elif case.status is CaseStatus.REVIEW_DECIDED:
+        served, window = case.review_served_at, "re_review_request_window"
+    if served is not None and ctx.now > ctx.due(window, served):
+        return CloseReason.WINDOW_LAPSED
     return None
 
 
@@ -117,5 +120,7 @@ def react(ctx: Context, case: Case, event: Event, auto_supervise: bool = True) -
         f"「{Obligation(event.obligation).zh}」义务 ({event.rule_id})，请即办理并书面反馈"
     )
     return decide_supervise(
-        ctx, case, Supervise(actor=office, to_body=event.body, obligation=event.obligation, reasons=reasons)
+        ctx,
+        case,
+        Supervise(actor=office, to_body=event.body, obligation=event.obligation, reasons=reasons),
     )

@@ -182,7 +182,6 @@ ZH: dict[str, str] = {
     "REVIEW_REQUESTED": "复查中",
     "REVIEW_DECIDED": "已出具复查意见",
     "RE_REVIEW_REQUESTED": "复核中",
-    "DIVERTED": "已移交政法、纪检监察机关处理",
     "CLOSED": "已终结",
 }
 

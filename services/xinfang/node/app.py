@@ -18,10 +18,10 @@ from faust.web import Request, Response, View
 
 from ..api.handlers import NodeApi, Route
 from ..codec.wire import EventCodec
-from ..node.admin import LOG_CONFIG, ensure_topics
-from ..node.relay import OutboxRelay
 from ..domain.clock import system_clock
+from ..node.admin import LOG_CONFIG, ensure_topics
 from ..node.clock_file import FileClock
+from ..node.relay import OutboxRelay
 from ..node.service import NodeService
 from ..settings import NodeSettings
 from ..store.repository import Headers, NodeStore

@@ -222,10 +222,7 @@ class NodeStore:
     def pending_outbox(self, limit: int = 500) -> list[OutboxRow]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(outbox)
-                .where(outbox.c.sent_at.is_(None))
-                .order_by(outbox.c.id)
-                .limit(limit)
+                select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(limit)
             )
             return [
                 OutboxRow(
