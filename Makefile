@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help venv demo test test-unit test-integration lint typecheck kafka-fetch kafka-start kafka-stop kafka-status clean
+.PHONY: help venv demo test test-unit test-contract test-integration lint typecheck kafka-fetch kafka-start kafka-stop kafka-status clean
 
 help:
 	@echo "make demo   — 演示：启动 Kafka 与三级节点，流转一个事项 / run the three-level demo"
@@ -30,6 +30,9 @@ test: $(STAMP) kafka-fetch
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
+
+test-contract: $(STAMP)
+	$(BIN)/python -m pytest tests/contract
 
 test-integration: $(STAMP) kafka-fetch
 	$(BIN)/python -m pytest tests/integration

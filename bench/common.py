@@ -8,6 +8,7 @@ import math
 import os
 import platform
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -209,6 +210,24 @@ def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
 
 def run_async(coro: Any) -> Any:
     return asyncio.run(coro)
+
+
+def http_ports(count: int, start: int = 21000) -> list[int]:
+    """Free ports below Linux's ephemeral range (32768+), so that the hundreds of Kafka client
+    connections of a large run cannot take a node's port before its HTTP server binds it."""
+    ports: list[int] = []
+    port = start
+    while len(ports) < count:
+        if port >= 32768:
+            raise RuntimeError("no free ports below 32768")
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+                ports.append(port)
+            except OSError:
+                pass
+        port += 1
+    return ports
 
 
 # -- the machine -----------------------------------------------------------------------------

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from xinfang.client import ApiError, NodeClient
-from xinfang.devtools.broker import free_port
 from xinfang.domain.topology import Level, Topology
 from xinfang.topology_file import load_topology
 
@@ -37,6 +36,7 @@ from .common import (
     broker_counts,
     cpu_seconds,
     db_time,
+    http_ports,
     node_db,
     python_cmd,
     query,
@@ -94,10 +94,11 @@ class Host:
 def plan_hosts(topology: Topology, divisions: list[str], per_host: int) -> list[Host]:
     count = max(1, math.ceil(len(divisions) / per_host))
     size = math.ceil(len(divisions) / count)
+    ports = dict(zip(divisions, http_ports(len(divisions)), strict=True))
     hosts = []
     for start in range(0, len(divisions), size):
         chunk = divisions[start : start + size]
-        hosts.append(Host(chunk, {d: free_port() for d in chunk}))
+        hosts.append(Host(chunk, {d: ports[d] for d in chunk}))
     return hosts
 
 

@@ -12,27 +12,29 @@ import importlib
 import inspect
 import threading
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, exc, text
 from sqlalchemy import inspect as sa_inspect
 
 from tests.unit import fakes
-from xinfang.domain.case import Case, fold
-from xinfang.domain.commands import Context, RegisterPetition, decide_register
-from xinfang.domain.events import CaseFile, Event, Petitioner
+from xinfang.domain.case import Case
+from xinfang.domain.events import CaseFile, Event, EventHeader, Petitioner
 from xinfang.domain.topology import Topology
 from xinfang.domain.vocabulary import CaseStatus, Category, Channel, Outcome
 from xinfang.store.database import (
+    INITIAL_REVISION,
     INITIAL_TABLES,
     SchemaError,
+    alembic_config,
     current_revision,
     head_revision,
     make_engine,
@@ -61,28 +63,41 @@ def case_file() -> CaseFile:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class Probe(Event):
+    """An event as the store sees it: a header, a type name, an opaque payload."""
+
+    TYPE: ClassVar[str] = "StoreProbe"
+
+
 def event(
-    topology: Topology,
     case_id: str = "150400-2026-000001",
     seq: int = 0,
     event_id: str | None = None,
     at: datetime = T0,
 ) -> Event:
-    """A real domain event (PetitionRegistered) with the header fields the store keeps."""
-    ctx = Context(
-        division="150400", topology=topology, now=at, new_id=lambda: event_id or str(uuid.uuid4())
+    header = EventHeader(
+        event_id=event_id or str(uuid.uuid4()),
+        case_id=case_id,
+        source="150400",
+        actor="150400.xfj",
+        occurred_at=at,
+        seq=seq,
     )
-    cmd = RegisterPetition(
-        actor="150400.xfj", case_id=case_id, query_code="ABCD2345", file=case_file()
-    )
-    [ev] = decide_register(ctx, None, cmd)
-    return replace(ev, header=replace(ev.header, seq=seq))
+    return Probe(header=header)
 
 
-def registered_case(topology: Topology, case_id: str) -> Case:
-    case = fold([event(topology, case_id)])
-    assert case is not None
-    return case
+def registered_case(case_id: str) -> Case:
+    return Case(
+        case_id=case_id,
+        query_code="ABCD2345",
+        file=case_file(),
+        status=CaseStatus.REGISTERED,
+        origin="150400",
+        holder="150400.xfj",
+        registered_at=T0,
+        history=("e-1",),
+    )
 
 
 def digest(data: bytes) -> str:
@@ -148,10 +163,15 @@ def test_two_processes_opening_a_new_database_at_once_both_succeed(
 def test_database_made_before_migrations_is_adopted(new_database: DatabaseFactory) -> None:
     url = new_database()
     legacy = create_engine(url)
-    metadata.create_all(legacy)  # what make_engine did before there were migrations
-    with legacy.begin() as conn:
-        conn.execute(text("INSERT INTO counters (name, value) VALUES ('case:2026', 7)"))
-    legacy.dispose()
+    try:
+        # Before migrations, make_engine ran metadata.create_all with the tables of
+        # revision 0001: the same schema as upgrading to 0001, minus alembic_version.
+        with legacy.begin() as conn:
+            command.upgrade(alembic_config(conn), INITIAL_REVISION)
+            conn.execute(text("DROP TABLE alembic_version"))
+            conn.execute(text("INSERT INTO counters (name, value) VALUES ('case:2026', 7)"))
+    finally:
+        legacy.dispose()
     store = NodeStore(url)
     try:
         assert current_revision(store.engine) == head_revision()
@@ -159,6 +179,20 @@ def test_database_made_before_migrations_is_adopted(new_database: DatabaseFactor
             assert tx.next_serial("case:2026") == 8
     finally:
         store.close()
+
+
+def test_every_revision_downgrades_and_upgrades_again(new_database: DatabaseFactory) -> None:
+    engine = make_engine(new_database())
+    try:
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "base")
+        assert set(sa_inspect(engine).get_table_names()) <= {"alembic_version"}
+        assert current_revision(engine) is None
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+        assert schema_differences(engine) == []
+    finally:
+        engine.dispose()
 
 
 def test_database_with_only_some_node_tables_is_refused(new_database: DatabaseFactory) -> None:
@@ -172,14 +206,14 @@ def test_database_with_only_some_node_tables_is_refused(new_database: DatabaseFa
 
 
 # -- own log ---------------------------------------------------------------------------------
-def test_log_head_follows_append_log(store: NodeStore, topology: Topology) -> None:
+def test_log_head_follows_append_log(store: NodeStore) -> None:
     with store.transaction() as tx:
         assert tx.log_head() == (0, "")
     prev = ""
     for seq in range(1, 4):
         with store.transaction() as tx:
             assert tx.log_head() == (seq - 1, prev)
-            ev = event(topology, seq=seq)
+            ev = event(seq=seq)
             data = f"payload-{seq}".encode() + ALL_BYTES
             prev = digest(data + prev.encode())
             tx.append_log(ev, data, prev)
@@ -189,24 +223,22 @@ def test_log_head_follows_append_log(store: NodeStore, topology: Topology) -> No
     assert store.stats()["log_events"] == 3
 
 
-def test_several_events_in_one_transaction_get_consecutive_positions(
-    store: NodeStore, topology: Topology
-) -> None:
+def test_several_events_in_one_transaction_get_consecutive_positions(store: NodeStore) -> None:
     with store.transaction() as tx:
         seq, prev = tx.log_head()
         for _ in range(5):
             seq += 1
             prev = digest(prev.encode() + str(seq).encode())
-            tx.append_log(event(topology, seq=seq), b"x", prev)
+            tx.append_log(event(seq=seq), b"x", prev)
     with store.transaction() as tx:
         assert tx.log_head() == (5, prev)
 
 
-def test_log_position_cannot_be_taken_twice(store: NodeStore, topology: Topology) -> None:
+def test_log_position_cannot_be_taken_twice(store: NodeStore) -> None:
     with store.transaction() as tx:
-        tx.append_log(event(topology, seq=1), b"a", "h1")
+        tx.append_log(event(seq=1), b"a", "h1")
     with pytest.raises(exc.IntegrityError), store.transaction() as tx:
-        tx.append_log(event(topology, seq=1), b"b", "h1'")
+        tx.append_log(event(seq=1), b"b", "h1'")
     with store.transaction() as tx:
         assert tx.log_head() == (1, "h1")
 
@@ -228,33 +260,29 @@ def test_next_serial_counts_per_name_and_a_rollback_gives_the_number_back(
 
 
 # -- case events and summaries ---------------------------------------------------------------
-def test_case_payloads_come_back_in_the_order_recorded(
-    store: NodeStore, topology: Topology
-) -> None:
+def test_case_payloads_come_back_in_the_order_recorded(store: NodeStore) -> None:
     a, b = "150400-2026-000001", "150400-2026-000002"
     with store.transaction() as tx:
         for i, case_id in enumerate([a, b, a, a, b]):
-            tx.record_case_event(event(topology, case_id, seq=i + 1), f"{case_id}/{i}".encode())
+            tx.record_case_event(event(case_id, seq=i + 1), f"{case_id}/{i}".encode())
     with store.transaction() as tx:
         assert tx.case_payloads(a) == [f"{a}/0".encode(), f"{a}/2".encode(), f"{a}/3".encode()]
         assert tx.case_payloads(b) == [f"{b}/1".encode(), f"{b}/4".encode()]
         assert tx.case_payloads("150400-2026-999999") == []
 
 
-def test_a_duplicate_event_id_rolls_back_the_whole_transaction(
-    store: NodeStore, topology: Topology
-) -> None:
-    first = event(topology, event_id="e-1", seq=1)
+def test_a_duplicate_event_id_rolls_back_the_whole_transaction(store: NodeStore) -> None:
+    first = event(event_id="e-1", seq=1)
     with store.transaction() as tx:
         tx.record_case_event(first, b"first")
     with pytest.raises(exc.IntegrityError), store.transaction() as tx:
         tx.next_serial("case:2026")
         tx.enqueue("t.inbox.150404", first.case_id, b"row before the failure", [("a", b"1")])
-        tx.save_case(registered_case(topology, "150400-2026-000002"))
+        tx.save_case(registered_case("150400-2026-000002"))
         tx.mark_received("e-0", "d", "150000", "applied")
         tx.park("e-p", first.case_id, b"p", [])
-        tx.append_log(event(topology, seq=1), b"log", "h")
-        tx.record_case_event(event(topology, event_id="e-1", seq=2), b"duplicate")
+        tx.append_log(event(seq=1), b"log", "h")
+        tx.record_case_event(event(event_id="e-1", seq=2), b"duplicate")
     assert store.pending_outbox() == []
     assert store.stats() == {
         "cases": 0,
@@ -270,8 +298,8 @@ def test_a_duplicate_event_id_rolls_back_the_whole_transaction(
         assert tx.inbox_entry("e-0") is None
 
 
-def test_save_case_inserts_then_updates(store: NodeStore, topology: Topology) -> None:
-    case = registered_case(topology, "150400-2026-000001")
+def test_save_case_inserts_then_updates(store: NodeStore) -> None:
+    case = registered_case("150400-2026-000001")
     with store.transaction() as tx:
         tx.save_case(case)
     [row] = store.list_cases()
@@ -302,17 +330,17 @@ def test_save_case_inserts_then_updates(store: NodeStore, topology: Topology) ->
     assert store.stats()["cases"] == 1
 
 
-def test_list_cases_is_ordered_by_case_id(store: NodeStore, topology: Topology) -> None:
+def test_list_cases_is_ordered_by_case_id(store: NodeStore) -> None:
     ids = ["150400-2026-000003", "150400-2025-000009", "150400-2026-000001"]
     with store.transaction() as tx:
         for case_id in ids:
-            tx.save_case(registered_case(topology, case_id))
+            tx.save_case(registered_case(case_id))
     assert [r["case_id"] for r in store.list_cases()] == sorted(ids)
 
 
-def test_case_history_keeps_every_field(store: NodeStore, topology: Topology) -> None:
+def test_case_history_keeps_every_field(store: NodeStore) -> None:
     at = datetime(2026, 3, 1, 9, 30, 15, 250000, tzinfo=timezone(timedelta(hours=8)))
-    ev = event(topology, seq=7, event_id="e-hist", at=at)
+    ev = event(seq=7, event_id="e-hist", at=at)
     with store.transaction() as tx:
         tx.record_case_event(ev, ALL_BYTES)
     [stored] = store.case_history(ev.case_id)
@@ -322,7 +350,7 @@ def test_case_history_keeps_every_field(store: NodeStore, topology: Topology) ->
         "150400",
         7,
     )
-    assert (stored.type, stored.actor) == ("PetitionRegistered", "150400.xfj")
+    assert (stored.type, stored.actor) == ("StoreProbe", "150400.xfj")
     assert stored.payload == ALL_BYTES
     assert stored.occurred_at == at  # the same instant ...
     assert stored.occurred_at.tzinfo is not None
@@ -409,14 +437,14 @@ def test_park_parked_for_unpark(store: NodeStore) -> None:
         tx.park("e-a", "case-1", b"again", [])
 
 
-def test_stats_counts_every_table(store: NodeStore, topology: Topology) -> None:
+def test_stats_counts_every_table(store: NodeStore) -> None:
     tables = ("cases", "log_events", "case_events", "outbox_pending", "inbox", "parked")
     assert store.stats() == dict.fromkeys(tables, 0)
     with store.transaction() as tx:
-        ev = event(topology, seq=1)
+        ev = event(seq=1)
         tx.append_log(ev, b"p", "h")
         tx.record_case_event(ev, b"p")
-        tx.save_case(registered_case(topology, ev.case_id))
+        tx.save_case(registered_case(ev.case_id))
         tx.enqueue("a", "k", b"1", [])
         tx.enqueue("b", "k", b"2", [])
         tx.mark_received("r-1", "h", "150000", "applied")
@@ -431,13 +459,11 @@ def test_stats_counts_every_table(store: NodeStore, topology: Topology) -> None:
     }
 
 
-def test_committed_state_survives_reopening(
-    new_database: DatabaseFactory, topology: Topology
-) -> None:
+def test_committed_state_survives_reopening(new_database: DatabaseFactory) -> None:
     url = new_database()
     store = NodeStore(url)
     with store.transaction() as tx:
-        tx.append_log(event(topology, seq=1), b"p", "h1")
+        tx.append_log(event(seq=1), b"p", "h1")
         tx.next_serial("case:2026")
     store.close()
     reopened = NodeStore(url)
@@ -490,8 +516,9 @@ def test_service_on_backend(
     buses: list[fakes.FakeBus] = []
 
     class BackendBus(fakes.FakeBus):
-        def __init__(self, topology: Topology, divisions: list[str], tmp: Path) -> None:
-            super().__init__(topology, divisions, tmp, database_url=new_database)
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("database_url", new_database)
+            super().__init__(*args, **kwargs)
             buses.append(self)
 
     monkeypatch.setattr(module, "FakeBus", BackendBus)

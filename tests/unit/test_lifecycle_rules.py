@@ -6,15 +6,20 @@ in tests/integration/test_lifecycle_e2e.py.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from xinfang.api.inputs import case_file
+from xinfang.domain import commands as c
+from xinfang.domain.case import fold
 from xinfang.domain.commands import Context, RegisterPetition, decide_register
 from xinfang.domain.errors import CaseNotFound, DomainError
 from xinfang.domain.rule_errors import ExtensionTooLong
+from xinfang.domain.rules import RuleSet
 from xinfang.domain.topology import Topology
 from xinfang.rules_file import load_calendar, load_ruleset
 
@@ -476,3 +481,74 @@ def test_satisfaction_evaluation_reaches_both_evaluated_bodies(bus: FakeBus) -> 
     for division in ("150404", "150400", "150000"):
         [evaluation] = bus.nodes[division].case(case_id).evaluations
         assert (evaluation.handling_body, evaluation.office) == ("150404.zj", "150400.xfj")
+
+
+def test_R18_simplified_handling_of_first_time_simple_items(bus: FakeBus) -> None:
+    case_id = register(bus)
+    bus.run("150400", case_id, "transfer", {"actor": "150400.xfj", "to_body": "150404.zj"})
+    bus.run("150404", case_id, "accept", {"actor": "150404.zj", "simplified": True})
+    county = bus.nodes["150404"].case(case_id)
+    assert county.handling_due is not None
+    assert (county.handling_due - bus.clock()).days <= 16  # 10 working days, not 60 days
+    late = register(bus, request="请求公开补偿标准")
+    bus.run("150400", late, "transfer", {"actor": "150400.xfj", "to_body": "150404.zj"})
+    bus.clock.advance(days=6)  # more than 3 working days after receipt
+    refused(
+        "XF-R18-NOT-SIMPLE",
+        bus,
+        "150404",
+        late,
+        "accept",
+        {"actor": "150404.zj", "simplified": True},
+    )
+    repeat = register(bus, request="请求公开征收批复", repeat_of="150400-2025-000001")
+    bus.run("150400", repeat, "transfer", {"actor": "150400.xfj", "to_body": "150404.zj"})
+    refused(
+        "XF-R18-NOT-SIMPLE",
+        bus,
+        "150404",
+        repeat,
+        "accept",
+        {"actor": "150404.zj", "simplified": True},
+    )
+
+
+def test_R19_shandong_review_request_taken_up_late_is_reported(topology: Topology) -> None:
+    """R19 is a 山东 rule: with its rule set, recording a request after 3 working days is
+    reported as a missed deadline at once (the 内蒙古 rule set has no such limit)."""
+    calendar = load_calendar("15")
+    ids = itertools.count()
+    start = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+    def ctx(division: str, now: datetime, rules: RuleSet) -> c.Context:
+        return c.Context(
+            division, topology, now, lambda: f"e{next(ids)}", rules=rules, calendar=calendar
+        )
+
+    for province, expect_missed in (("37", True), ("15", False)):
+        rules = load_ruleset(province)
+        file = case_file(PETITION, start)
+        events = c.decide_register(
+            ctx("150400", start, rules), None, c.RegisterPetition("150400.xfj", "k", "q", file)
+        )
+        events += c.decide_transfer(
+            ctx("150400", start, rules), fold(events), c.TransferCase("150400.xfj", "150404.zj")
+        )
+        events += c.decide_accept(
+            ctx("150404", start, rules), fold(events), c.AcceptCase("150404.zj")
+        )
+        events += c.decide_opinion(
+            ctx("150404", start, rules),
+            fold(events),
+            c.IssueOpinion("150404.zj", c.Outcome.NOT_SUPPORTED, "意见"),
+        )
+        later = start + timedelta(days=8)
+        new = c.decide_request_review(
+            ctx("150400", later, rules),
+            fold(events),
+            c.RequestReview("150400.zj", "不服", requested_at=start + timedelta(days=1)),
+        )
+        missed = [e for e in new if e.type == "DeadlineMissed"]
+        assert bool(missed) is expect_missed
+        if missed:
+            assert missed[0].rule_id == "R19"  # type: ignore[attr-defined]

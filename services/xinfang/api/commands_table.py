@@ -93,7 +93,13 @@ COMMANDS: tuple[CaseCommand, ...] = (
         {**ACTOR, "note": ("string", "说明 / note")},
     ),
     CaseCommand(
-        "accept", inputs.accept, c.decide_accept, "受理", "accept", "R3, R5", {**ACTOR, **NOTICE}
+        "accept",
+        inputs.accept,
+        c.decide_accept,
+        "受理",
+        "accept",
+        "R3, R5, R18",
+        {**ACTOR, **NOTICE, "simplified": ("boolean", "简易办理 / simplified handling (R18)")},
     ),
     CaseCommand(
         "reject",

@@ -169,7 +169,11 @@ def transfer(raw: Any) -> TransferCase:
 
 def accept(raw: Any) -> AcceptCase:
     data = _obj(raw, "请求体 / body")
-    return AcceptCase(actor=_text(data, "actor"), notice=_service(data.get("notice")))
+    return AcceptCase(
+        actor=_text(data, "actor"),
+        notice=_service(data.get("notice")),
+        simplified=_bool(data, "simplified"),
+    )
 
 
 def opinion(raw: Any) -> IssueOpinion:

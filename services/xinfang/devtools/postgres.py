@@ -314,7 +314,13 @@ def remove_stale_clusters(bindir: Path) -> None:
             _remove_cluster(bindir, folder)
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGINT, _interrupt)  # even when started in the background
+    signal.signal(signal.SIGTERM, _interrupt)
     server = find_or_start_postgres()
     try:
         print(server.url, flush=True)

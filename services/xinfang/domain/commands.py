@@ -57,6 +57,7 @@ from .lifecycle_errors import (
     AlreadyDone,
     DuplicateInProgress,
     FinalAfterReReview,
+    NotSimpleCase,
     ObjectionTooLate,
     SameOpinionAfterRevocation,
     TooManyRepresentatives,
@@ -173,6 +174,7 @@ class ReturnTransfer:
 class AcceptCase:
     actor: str
     notice: Service | None = Service()
+    simplified: bool = False  # 简易办理 (R18): opinion within 10 working days
 
 
 @dataclass(frozen=True)
@@ -531,11 +533,19 @@ def decide_accept(ctx: Context, case: Case, cmd: AcceptCase) -> list[Event]:
     """受理 and the written notice (R3); the handling clock starts (R5)."""
     _holder(ctx, case, cmd.actor)
     _require(case, CaseStatus.TRANSFERRED, CaseStatus.ASSIGNED)
+    handling_due = ctx.due("handling")
+    if cmd.simplified:  # R18: first-time simple items, accepted within 3 working days
+        received = case.transfer_received_at or case.registered_at
+        if case.file.repeat_of or case.file.collective_size > 1:
+            raise NotSimpleCase("重复件、集体访不适用简易办理", case=case.case_id)
+        if ctx.now > ctx.due("simplified_accept", received):
+            raise NotSimpleCase("已超过 3 个工作日", case=case.case_id)
+        handling_due = ctx.due("simplified_opinion")
     events: list[Event] = [
         CaseAccepted(
             header=ctx.header(case.case_id, cmd.actor),
             body=cmd.actor,
-            handling_due=ctx.due("handling"),
+            handling_due=handling_due,
         )
     ]
     if cmd.notice is not None and _notice_owed(case):
@@ -651,12 +661,34 @@ def decide_request_review(ctx: Context, case: Case, cmd: RequestReview) -> list[
         if requested_at > window:
             raise WindowClosed(f"复查请求期限至 {window:%Y-%m-%d} (R7)", case=case.case_id)
     _text(cmd.reasons, "请求理由 / reasons")
-    return [
+    events: list[Event] = [
         ReviewRequested(
             header=ctx.header(case.case_id, cmd.actor),
             reviewer=body.id,
             reasons=cmd.reasons,
             decision_due=ctx.due("review_decision", requested_at),
+        )
+    ]
+    return events + _late_take_up(ctx, case, body.id, requested_at)
+
+
+def _late_take_up(ctx: Context, case: Case, reviewer: str, requested_at: datetime) -> list[Event]:
+    """R19 (山东): a 复查/复核 request is taken up within 3 working days of receipt; recording
+    it later is allowed but reported at once as a missed deadline (and so supervised)."""
+    if ctx.rules.review_take_up is None:
+        return []
+    take_up_due = (
+        due(ctx.rules.review_take_up, requested_at, ctx.calendar) if ctx.calendar else None
+    )
+    if take_up_due is None or ctx.now <= take_up_due:
+        return []
+    return [
+        DeadlineMissed(
+            header=ctx.header(case.case_id, reviewer),
+            obligation="REVIEW_TAKE_UP",
+            rule_id="R19",
+            body=reviewer,
+            due=take_up_due,
         )
     ]
 
@@ -701,7 +733,7 @@ def decide_request_re_review(ctx: Context, case: Case, cmd: RequestReview) -> li
         if requested_at > window:
             raise WindowClosed(f"复核请求期限至 {window:%Y-%m-%d} (R9)", case=case.case_id)
     _text(cmd.reasons, "请求理由 / reasons")
-    return [
+    events: list[Event] = [
         ReReviewRequested(
             header=ctx.header(case.case_id, cmd.actor),
             reviewer=body.id,
@@ -709,6 +741,7 @@ def decide_request_re_review(ctx: Context, case: Case, cmd: RequestReview) -> li
             decision_due=ctx.due("re_review_decision", requested_at),
         )
     ]
+    return events + _late_take_up(ctx, case, body.id, requested_at)
 
 
 def decide_re_review(ctx: Context, case: Case, cmd: DecideReview) -> list[Event]:

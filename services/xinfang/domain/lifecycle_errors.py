@@ -65,3 +65,9 @@ class AlreadyDone(DomainError):
     code = "XF-ALREADY-DONE"
     zh = "该事项已完成此步骤"
     en = "This step was already taken for the case"
+
+
+class NotSimpleCase(DomainError):
+    code = "XF-R18-NOT-SIMPLE"
+    zh = "简易办理只适用于初次信访、事实清楚的简单事项，且须在收到之日起 3 个工作日内受理 (R18)"
+    en = "Simplified handling is for first-time simple items accepted within 3 working days (R18)"
