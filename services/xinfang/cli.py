@@ -95,6 +95,50 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.output))
 
 
+def cmd_dead_letters(args: argparse.Namespace) -> int:
+    from .ops.deadletters import list_sync, redrive_sync
+    from .topics import TopicNames
+
+    bootstrap = args.bootstrap_servers or os.environ.get(
+        "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"
+    )
+    topics = TopicNames(args.topic_prefix or os.environ.get("XINFANG_TOPIC_PREFIX", ""))
+    if args.redrive is not None:
+        letter = redrive_sync(bootstrap, topics, args.node, args.redrive)
+        print(
+            _say(
+                f"已重新投递偏移量 {letter.offset}（{letter.reason}）到 {topics.inbox(args.node)}",
+                f"re-driven offset {letter.offset} ({letter.reason}) to {topics.inbox(args.node)}",
+            )
+        )
+        return 0
+    letters = list_sync(bootstrap, topics, args.node)
+    if args.json:
+        _print_json(
+            [
+                {
+                    "offset": x.offset,
+                    "reason": x.reason,
+                    "detail": x.detail,
+                    "bytes": len(x.value),
+                    "key": (x.key or b"").decode("utf-8", "replace"),
+                    "timestamp_ms": x.timestamp_ms,
+                }
+                for x in letters
+            ]
+        )
+        return 0
+    print(
+        _say(
+            f"{topics.deadletter(args.node)}：{len(letters)} 条死信",
+            f"{topics.deadletter(args.node)}: {len(letters)} dead letters",
+        )
+    )
+    for x in letters:
+        print(f"  #{x.offset}  {x.reason:<28} {len(x.value):>6} B  {x.detail[:80]}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xinfang", description="信访事项跨层级流转系统 / multi-level petition case transfer"
@@ -138,6 +182,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--set", action="append", help="字段=值，可重复 / field=value (repeatable; JSON values)"
     )
     case.set_defaults(func=cmd_case)
+
+    dlq = sub.add_parser(
+        "dead-letters", help="死信：列出或重新投递 / list or re-drive dead letters"
+    )
+    dlq.add_argument("--node", required=True, help="行政区划代码 / division code")
+    dlq.add_argument("--bootstrap-servers", help="Kafka 地址 / KAFKA_BOOTSTRAP_SERVERS")
+    dlq.add_argument("--topic-prefix", help="主题前缀 / XINFANG_TOPIC_PREFIX")
+    dlq.add_argument(
+        "--redrive", type=int, metavar="OFFSET", help="重新投递该偏移量 / re-drive one"
+    )
+    dlq.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
+    dlq.set_defaults(func=cmd_dead_letters)
 
     demo = sub.add_parser("demo", help="演示：三级节点流转一个事项 / run the three-level demo")
     demo.add_argument("--output", default="demo-output", help="输出目录 / output folder")

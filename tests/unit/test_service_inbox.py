@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from xinfang.domain.commands import AcceptCase, TransferCase, decide_accept, decide_transfer
+from xinfang.domain.events import CaseAccepted, EventHeader
+from xinfang.domain.routing import sender_refusal
 from xinfang.domain.topology import Topology
 
 from .fakes import FakeBus
@@ -90,3 +94,17 @@ def test_event_arriving_before_its_case_waits_and_is_applied_in_order(
     assert types[:3] == ["PetitionRegistered", "CaseTransferred", "CaseAccepted"]
     # redelivering a formerly parked event is now a plain duplicate
     assert province.receive(forwarded[0].value, forwarded[0].headers).value == "duplicate"
+
+
+def test_events_from_unrelated_nodes_or_foreign_actors_are_refused(topology: Topology) -> None:
+    at = datetime(2026, 3, 2, tzinfo=UTC)
+    event = CaseAccepted(
+        header=EventHeader("e", "c", "150402", "150402.zj", at, 1, ""),
+        body="150402.zj",
+        handling_due=at,
+    )
+    assert sender_refusal(event, "150404", topology) == "source-not-related"  # a sibling county
+    assert sender_refusal(event, "150400", topology) is None  # its parent
+    forged = replace(event, header=replace(event.header, actor="150400.xfj"))
+    assert sender_refusal(forged, "150400", topology) == "actor-not-of-source"
+    assert sender_refusal(event, "150402", topology) == "own-event-echoed"

@@ -60,3 +60,22 @@ def complete_stream_expected(event: Event, own: str, topology: Topology) -> bool
     """
     source = event.header.source
     return source != own and topology.is_within(source, own)
+
+
+def sender_refusal(event: Event, own: str, topology: Topology) -> str | None:
+    """Why this node must not accept `event` from the wire, or None if it may.
+
+    Only the node's ancestors address it, and only its descendants report to it (directly or
+    forwarded); a sibling, an unrelated division, itself, or a body that does not belong to the
+    stated source division may not send it anything.
+    """
+    source = event.header.source
+    if source == own:
+        return "own-event-echoed"
+    if not topology.has_division(source):
+        return "unknown-source"
+    if not (topology.is_within(own, source) or topology.is_within(source, own)):
+        return "source-not-related"
+    if not topology.has_body(event.header.actor) or topology.body(event.header.actor).division != source:
+        return "actor-not-of-source"
+    return None

@@ -32,7 +32,7 @@ from ..domain.errors import CaseNotFound, DependencyMissing, DomainError
 from ..domain.events import CaseClosed, CaseFile, Event
 from ..domain.hierarchy import ReviewHierarchy
 from ..domain.obligations import lapsed, overdue, react
-from ..domain.routing import complete_stream_expected, forward_upward, recipients
+from ..domain.routing import complete_stream_expected, forward_upward, recipients, sender_refusal
 from ..domain.rules import RuleSet
 from ..domain.topology import Topology
 from ..store.repository import Headers, NodeStore, StoredEvent, Transaction
@@ -193,9 +193,9 @@ class NodeService:
             event = self.codec.decode(data).event
         except DecodeError as exc:
             return self._dead_letter(data, headers, exc.reason, str(exc))
-        source = event.header.source
-        if source == self.division or not self.topology.has_division(source):
-            return self._dead_letter(data, headers, "unexpected-source", source)
+        refusal = sender_refusal(event, self.division, self.topology)
+        if refusal is not None:
+            return self._dead_letter(data, headers, refusal, event.header.source)
         digest = _digest(data)
         with self.store.transaction() as tx:
             seen = tx.inbox_entry(event.header.event_id)
@@ -209,7 +209,7 @@ class NodeService:
                     receipt = Receipt.DUPLICATE
             else:
                 receipt = self._apply(tx, event, data, headers)
-                tx.mark_received(event.header.event_id, digest, source, receipt.value)
+                tx.mark_received(event.header.event_id, digest, event.header.source, receipt.value)
                 if receipt is Receipt.APPLIED:
                     self._drain_parked(tx, event.case_id)
         self._notify()

@@ -1,0 +1,1 @@
+"""Operator tools that work on the broker directly (dead letters, …)."""

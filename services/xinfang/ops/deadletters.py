@@ -1,0 +1,108 @@
+"""Dead letters: list a node's refused records and re-drive one into its inbox after a fix.
+
+A dead letter keeps the original bytes and headers, plus `xinfang_dlq_reason`,
+`xinfang_dlq_detail` and `xinfang_dlq_node`. Re-driving produces the original record
+(without the dlq headers) to the node's inbox again; the inbox deduplicates, so
+re-driving something that was meanwhile applied changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from ..topics import TopicNames
+
+DLQ_HEADERS = ("xinfang_dlq_reason", "xinfang_dlq_detail", "xinfang_dlq_node")
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    offset: int
+    reason: str
+    detail: str
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+    timestamp_ms: int
+
+    @property
+    def original_headers(self) -> list[tuple[str, bytes]]:
+        return [(k, v) for k, v in self.headers if k not in DLQ_HEADERS]
+
+    def header(self, name: str) -> str:
+        for key, value in self.headers:
+            if key == name:
+                return value.decode("utf-8", "replace")
+        return ""
+
+
+async def read_dead_letters(bootstrap: str, topics: TopicNames, division: str) -> list[DeadLetter]:
+    """Every record of the node's dead-letter topic, oldest first (no consumer group)."""
+    topic = topics.deadletter(division)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    letters: list[DeadLetter] = []
+    try:
+        if topic not in await consumer.topics():
+            return []
+        assigned = [
+            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or {0})
+        ]
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+        ends = await consumer.end_offsets(assigned)
+        while True:
+            positions = [await consumer.position(tp) for tp in assigned]
+            if all(pos >= ends[tp] for pos, tp in zip(positions, assigned, strict=True)):
+                break
+            batch = await consumer.getmany(timeout_ms=1000)
+            for records in batch.values():
+                letters += [_letter(r) for r in records]
+    finally:
+        await consumer.stop()
+    return sorted(letters, key=lambda x: x.offset)
+
+
+def _letter(record: Any) -> DeadLetter:
+    headers = [(str(k), bytes(v)) for k, v in (record.headers or ())]
+    found = dict(headers)
+    return DeadLetter(
+        offset=int(record.offset),
+        reason=found.get("xinfang_dlq_reason", b"").decode("utf-8", "replace"),
+        detail=found.get("xinfang_dlq_detail", b"").decode("utf-8", "replace"),
+        key=record.key,
+        value=bytes(record.value or b""),
+        headers=headers,
+        timestamp_ms=int(record.timestamp),
+    )
+
+
+async def redrive(bootstrap: str, topics: TopicNames, division: str, offset: int) -> DeadLetter:
+    letters = await read_dead_letters(bootstrap, topics, division)
+    chosen = next((x for x in letters if x.offset == offset), None)
+    if chosen is None:
+        raise LookupError(f"死信主题中没有偏移量 {offset} / no dead letter at offset {offset}")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            topics.inbox(division),
+            value=chosen.value,
+            key=chosen.key,
+            headers=[*chosen.original_headers, ("xinfang_redriven_from", str(offset).encode())],
+        )
+    finally:
+        await producer.stop()
+    return chosen
+
+
+def list_sync(bootstrap: str, topics: TopicNames, division: str) -> list[DeadLetter]:
+    return asyncio.run(read_dead_letters(bootstrap, topics, division))
+
+
+def redrive_sync(bootstrap: str, topics: TopicNames, division: str, offset: int) -> DeadLetter:
+    return asyncio.run(redrive(bootstrap, topics, division, offset))
