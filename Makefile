@@ -37,6 +37,10 @@ test-contract: $(STAMP)
 test-integration: $(STAMP) kafka-fetch
 	$(BIN)/python -m pytest tests/integration
 
+.PHONY: bench
+bench: $(STAMP) kafka-fetch
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check services tests
 	$(BIN)/mypy

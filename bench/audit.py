@@ -29,7 +29,6 @@ from fastavro import schemaless_reader
 from xinfang.codec.schemas import SchemaCatalogue
 from xinfang.codec.wire import EventCodec
 from xinfang.node.admin import LOG_CONFIG
-from xinfang.topics import TopicNames
 from xinfang.topology_file import load_topology
 
 from .common import create_topics, ratio, say
@@ -89,20 +88,24 @@ def make_raw_decoder(catalogue: SchemaCatalogue) -> Callable[[bytes], None]:
 
 
 async def write_log(bootstrap: str, prefix: str, records: int) -> str:
-    topic = TopicNames(prefix).log(DIVISION)
-    await create_topics(bootstrap, {topic: LOG_CONFIG})
+    """A log of at least `records` records, decided by 红山区's own application service."""
     writer = LogWriter(DIVISION, load_topology())
+    topic = prefix + writer.log_topic()
+    await create_topics(bootstrap, {topic: LOG_CONFIG})
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5
     )
     await producer.start()
     try:
         futures = []
-        for _ in range((records + 1) // 2):
+        while len(futures) < records:
             for r in writer.register_and_transfer():
-                futures.append(
-                    await producer.send(topic, r.value, key=r.case_id.encode(), headers=r.headers)
-                )
+                if r.topic == writer.log_topic():
+                    futures.append(
+                        await producer.send(
+                            topic, r.value, key=r.case_id.encode(), headers=r.headers
+                        )
+                    )
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
@@ -149,9 +152,13 @@ def best_of(runs: int, values: list[bytes], make: Callable[[], Callable[[bytes],
     return best
 
 
-def run_audit(bootstrap: str, prefix: str, records: int) -> AuditResult:
-    say(f"写入 {records} 条哈希链日志", f"writing a hash-chained log of {records} records")
-    topic = asyncio.run(write_log(bootstrap, prefix, records))
+def run_audit(bootstrap: str, prefix: str, records: int, topic: str | None = None) -> AuditResult:
+    """Replay `topic` (a node log), or first write a log of about `records` records."""
+    if topic is None:
+        say(f"写入约 {records} 条哈希链日志", f"writing a hash-chained log of ~{records} records")
+        topic = asyncio.run(write_log(bootstrap, prefix, records))
+    else:
+        say(f"回放节点日志 {topic}", f"replaying the node log {topic}")
     codec = EventCodec()
     catalogue = codec.catalogue
 

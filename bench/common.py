@@ -262,8 +262,10 @@ def _java_version() -> str:
         done = subprocess.run(["java", "-version"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
-    first = (done.stderr or done.stdout).splitlines()
-    return first[0].strip() if first else "unknown"
+    text = done.stderr or done.stdout
+    match = re.search(r'version "([^"]+)"', text)
+    vendor = "OpenJDK" if "openjdk" in text.lower() else "Java"
+    return f"{vendor} {match.group(1)}" if match else "unknown"
 
 
 def _kafka_version() -> str:

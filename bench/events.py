@@ -1,34 +1,29 @@
-"""Real wire records made without a node: domain decisions, encoded with the project's codec.
+"""Real wire records made without a running node: a division's own application service over an
+in-memory store decides them, so they are byte for byte what that division's node publishes.
 
-`LogWriter` positions events exactly as `NodeService._commit` does (seq + 1, prev_hash =
-SHA-256 of the previous record's bytes, causation = the case's last event), so the records
-are what that division's node would have published: to its log, and to its parent's inbox.
+`LogWriter(division).register_and_transfer()` registers a petition at the division's petition
+office and transfers it to one of its bodies, through the node's HTTP handlers (the stable
+contract: `NodeApi.dispatch`), then collects the records the service put in its outbox: its
+hash-chained log records and the copies addressed to other nodes' inboxes (upward reporting).
 """
 
 from __future__ import annotations
 
-import hashlib
-import uuid
+import itertools
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from xinfang.api.inputs import case_file
-from xinfang.codec.wire import EventCodec, cloudevents_headers
-from xinfang.domain.case import Case, evolve
-from xinfang.domain.commands import (
-    Context,
-    RegisterPetition,
-    TransferCase,
-    decide_register,
-    decide_transfer,
-)
-from xinfang.domain.events import Event
+from xinfang.api.handlers import NodeApi
+from xinfang.codec.wire import EventCodec
 from xinfang.domain.topology import Topology
+from xinfang.node.service import NodeService
+from xinfang.store.repository import NodeStore
+from xinfang.topics import TopicNames
 
 Headers = list[tuple[str, bytes]]
 
-# The same petition the demo registers, addressed to any county (`place`).
+# Like the demo's petition; `petition(place, n)` makes the n-th one a different petitioner and
+# matter, so that no two bench cases count as the same matter (repeat-petition rules).
 PETITION: dict[str, Any] = {
     "title": "某小区冬季供暖长期不达标",
     "channel": "ONLINE",
@@ -39,76 +34,75 @@ PETITION: dict[str, Any] = {
     "reasons": "供热企业未履行供热合同约定的室温标准",
     "accused": "某供热有限公司",
 }
+_serial = itertools.count(1)
 
 
-def petition(place: str) -> dict[str, Any]:
-    return {**PETITION, "place": place}
+def petition(place: str, n: int | None = None) -> dict[str, Any]:
+    n = next(_serial) if n is None else n
+    return {
+        **PETITION,
+        "title": f"{PETITION['title']}（{n} 号）",
+        "petitioner": {**PETITION["petitioner"], "name": f"王某{n}", "contact": f"139{n:08d}"},
+        "request": f"{PETITION['request']}（第 {n} 户）",
+        "place": place,
+    }
 
 
 @dataclass(frozen=True)
 class Record:
+    topic: str  # with an empty prefix: xinfang.<division>.log / .inbox
     case_id: str
-    event_id: str
-    type: str
-    seq: int
     value: bytes
     headers: Headers
 
 
+class DecisionRefused(RuntimeError):
+    pass
+
+
 @dataclass
 class LogWriter:
-    """The decisions of one division's node, positioned in its hash-chained log."""
+    """The decisions of one division's node, as its outbox would publish them."""
 
     division: str
     topology: Topology
     codec: EventCodec = field(default_factory=EventCodec)
-    seq: int = 0
-    prev_hash: str = ""
-    serial: int = 0
 
-    def _context(self) -> Context:
-        now = datetime.now(UTC)
-        now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # Avro millis
-        return Context(self.division, self.topology, now, lambda: str(uuid.uuid4()))
+    def __post_init__(self) -> None:
+        self.topics = TopicNames("")
+        self.store = NodeStore("sqlite://")  # in memory: the records, not this store, matter
+        self.service = NodeService(
+            self.division, self.topology, self.store, self.codec, self.topics
+        )
+        self.api = NodeApi(self.service)
+        self.office = self.topology.division(self.division).petition_office().id
 
-    def _commit(self, case: Case | None, events: list[Event]) -> tuple[Case, list[Record]]:
-        records: list[Record] = []
-        for event in events:
-            self.seq += 1
-            event = event.positioned(self.seq, self.prev_hash, case.last_event_id if case else "")
-            data = self.codec.encode(event)
-            self.prev_hash = hashlib.sha256(data).hexdigest()
-            case = evolve(case, event)
-            schema = self.codec.catalogue.get(event.type)
-            records.append(
-                Record(
-                    event.case_id,
-                    event.header.event_id,
-                    event.type,
-                    self.seq,
-                    data,
-                    cloudevents_headers(event, schema.fingerprint_hex),
-                )
-            )
-        assert case is not None
-        return case, records
+    def _call(self, path: str, body: dict[str, Any]) -> Any:
+        status, payload = self.api.dispatch("POST", path, body)
+        if status >= 300:
+            raise DecisionRefused(f"{path}: {status} {payload}")
+        return payload
 
     def register_and_transfer(self, to_body: str | None = None) -> list[Record]:
-        """登记 by this division's petition office, then 转送 to `to_body` (default: its own
-        住房和城乡建设局). Two records; the second follows the first (causation_id)."""
-        office = self.topology.division(self.division).petition_office().id
-        ctx = self._context()
-        self.serial += 1
-        case_id = f"{self.division}-{ctx.now.year}-{self.serial:06d}"
-        command = RegisterPetition(
-            actor=office,
-            case_id=case_id,
-            query_code=uuid.uuid4().hex[:8].upper(),
-            file=case_file(petition(self.division), ctx.now),
+        """登记 by the petition office, 转送 to `to_body` (default: the division's 住房和城乡建设局);
+        returns every outbox record those decisions produced, in publishing order."""
+        case_id = self._call("/api/cases", {"actor": self.office, **petition(self.division)})[
+            "case_id"
+        ]
+        self._call(
+            f"/api/cases/{case_id}/transfer",
+            {
+                "actor": self.office,
+                "to_body": to_body or f"{self.division}.zj",
+                "note": "请依法处理",
+            },
         )
-        case, first = self._commit(None, decide_register(ctx, None, command))
-        target = to_body or f"{self.division}.zj"
-        _, second = self._commit(
-            case, decide_transfer(self._context(), case, TransferCase(office, target, "请依法处理"))
-        )
-        return first + second
+        rows = self.store.pending_outbox(10_000)
+        self.store.mark_sent([row.id for row in rows])
+        return [Record(row.topic, row.key, row.value, row.headers) for row in rows]
+
+    def log_topic(self) -> str:
+        return self.topics.log(self.division)
+
+    def inbox_topic(self, division: str) -> str:
+        return self.topics.inbox(division)

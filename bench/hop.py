@@ -193,8 +193,10 @@ async def raw_hop(bootstrap: str, prefix: str, workdir: Path, records: int) -> S
     await create_topics(bootstrap, {topic: {}})
     from xinfang.topology_file import load_topology
 
-    payloads = LogWriter(CITY, load_topology()).register_and_transfer()
-    value, headers = payloads[1].value, payloads[1].headers  # a real CaseTransferred
+    sample = max(
+        LogWriter(CITY, load_topology()).register_and_transfer(), key=lambda r: len(r.value)
+    )
+    value, headers = sample.value, sample.headers  # a real record of the slice (the largest)
     log = (workdir / "raw-consumer.log").open("wb")
     proc = await asyncio.create_subprocess_exec(
         *python_cmd("bench.raw_consumer", bootstrap, topic, f"{prefix}bench-raw-hop"),

@@ -20,9 +20,40 @@ import sys
 import time
 from pathlib import Path
 
+from aiokafka.admin import AIOKafkaAdminClient
+
 from xinfang.node.admin import ensure_topics
 from xinfang.node.app import Node, build_node
 from xinfang.settings import NodeSettings
+
+
+async def wait_for_leaders(bootstrap: str, topics: list[str], timeout: float = 120.0) -> None:
+    """Wait until the broker's metadata has every topic with a leader.
+
+    A faust consumer that joins its group while its freshly created inbox topic is not yet
+    in the metadata gets no partition ("Ignoring missing topic") and does not consume until
+    its next metadata refresh (metadata.max.age.ms, 5 minutes). See docs/benchmarks.md.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        deadline = time.monotonic() + timeout
+        pending = list(topics)
+        while pending:
+            described = await admin.describe_topics(pending)
+            pending = [
+                str(t["topic"])
+                for t in described
+                if t["error_code"] != 0
+                or not t["partitions"]
+                or any(p["leader"] < 0 for p in t["partitions"])
+            ]
+            if pending and time.monotonic() > deadline:
+                raise TimeoutError(f"topics without a leader: {pending[:5]}")
+            if pending:
+                await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -46,6 +77,7 @@ async def serve(args: argparse.Namespace) -> None:
         wanted.update(node.topics_to_provision())
     began = time.monotonic()
     await ensure_topics(args.bootstrap, wanted)
+    await wait_for_leaders(args.bootstrap, sorted(wanted))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -117,6 +117,7 @@ def run_scale(
     broker_pid: int | None = None,
     idle_window_s: float = 10.0,
 ) -> ScaleResult:
+    workdir.mkdir(parents=True, exist_ok=True)
     topology = load_topology(topology_path)
     divisions = [d.code for d in topology.divisions]
     levels = {lvl.value: sum(d.level is lvl for d in topology.divisions) for lvl in Level}
@@ -215,7 +216,11 @@ def run_scale(
                     views.setdefault(case_id, set()).add(view)
             return all(len(v) == 1 and next(iter(v))[0] == "TRANSFERRED" for v in views.values())
 
-        wait_until(settled, "every store to agree", timeout=120 + total, interval=0.5)
+        try:
+            wait_until(settled, "every store to agree", timeout=120 + total, interval=0.5)
+        except TimeoutError:
+            short = [d for d, n in expected.items() if len(_cases(dbs[d])) < n]
+            raise TimeoutError(f"stores not settled; short of cases: {short}") from None
         last = 0.0
         deliveries = 0
         for d in divisions:

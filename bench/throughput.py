@@ -1,8 +1,8 @@
 """Node throughput: sustained events/s through one node with durable commits.
 
 The node under test is 赤峰市 (150400). Its inbox is pre-loaded with what 松山区 (150404)
-reports upward for `cases` new cases: 登记 + 转送 within 松山区, two real encoded records per
-case, hash-chained as 松山区's node would have written them. For each record the city node
+reports upward for `cases` new cases: 登记 + 转送 within 松山区, decided by 松山区's own
+application service (bench.events), so the records are byte for byte what its node publishes. For each record the city node
 decodes it, checks the case's predecessor, folds the case, commits inbox + case event + case
 summary + outbox row (SQLite, WAL, synchronous=FULL), and its relay publishes the record on to
 内蒙古自治区's inbox (acks=all, idempotent). That is the whole path inbox → domain → store →
@@ -43,7 +43,7 @@ from .common import (
     say,
     wait_until,
 )
-from .events import LogWriter, Record
+from .events import LogWriter
 
 CITY, COUNTY = "150400", "150404"
 
@@ -67,26 +67,30 @@ class ThroughputResult:
         return {**asdict(self), "ratio": self.ratio}
 
 
-async def preload(bootstrap: str, prefix: str, cases: int) -> list[Record]:
-    """Publish `cases` × (登记 + 转送) of 松山区 to its log and to 赤峰市's inbox."""
+async def preload(bootstrap: str, prefix: str, cases: int) -> int:
+    """Publish what 松山区's node publishes for `cases` × (登记 + 转送): its log records to its
+    log topic, its upward reports to 赤峰市's inbox. Returns the number of inbox records."""
     topics = TopicNames(prefix)
     await create_topics(bootstrap, {topics.inbox(CITY): {}, topics.log(COUNTY): LOG_CONFIG})
     writer = LogWriter(COUNTY, load_topology())
     records = [r for _ in range(cases) for r in writer.register_and_transfer()]
+    wanted = {writer.log_topic(), writer.inbox_topic(CITY)}
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5
     )
     await producer.start()
     try:
-        for topic in (topics.log(COUNTY), topics.inbox(CITY)):
-            futures = [
-                await producer.send(topic, r.value, key=r.case_id.encode(), headers=r.headers)
-                for r in records
-            ]
-            await asyncio.gather(*futures)
+        futures = [
+            await producer.send(
+                prefix + r.topic, r.value, key=r.case_id.encode(), headers=r.headers
+            )
+            for r in records
+            if r.topic in wanted
+        ]
+        await asyncio.gather(*futures)
     finally:
         await producer.stop()
-    return records
+    return sum(r.topic == writer.inbox_topic(CITY) for r in records)
 
 
 async def raw_pass_through(bootstrap: str, source: str, sink: str, count: int) -> float:
@@ -132,9 +136,11 @@ async def raw_pass_through(bootstrap: str, source: str, sink: str, count: int) -
 
 def run_throughput(bootstrap: str, prefix: str, workdir: Path, cases: int) -> ThroughputResult:
     topics = TopicNames(prefix)
-    events = 2 * cases
-    say(f"预载 {events} 条上报事件", f"pre-loading {events} upward-reported events")
-    asyncio.run(preload(bootstrap, prefix, cases))
+    say(
+        f"生成并预载 {cases} 件的上报事件",
+        f"generating and pre-loading the reports of {cases} cases",
+    )
+    events = asyncio.run(preload(bootstrap, prefix, cases))
 
     say("测量原始 aiokafka 消费→生产直通", "measuring the raw consume→produce pass-through")
     raw_s = asyncio.run(

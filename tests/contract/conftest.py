@@ -2,7 +2,8 @@
 
 PostgreSQL order: XINFANG_TEST_POSTGRES_URL → a throwaway cluster started once per
 test session (xinfang.devtools.postgres; needs the server binaries, e.g. the Debian
-package `postgresql`). Each test gets fresh databases, dropped afterwards. Under
+package `postgresql`). Each test gets databases of its own: migrated ones from a pool,
+emptied with TRUNCATE when the test ends, or new empty ones for migration tests. Under
 CI=true a test that needs PostgreSQL and cannot get it fails; elsewhere it skips.
 """
 
@@ -15,16 +16,25 @@ from typing import Protocol
 
 import pytest
 
-from xinfang.devtools.postgres import PostgresServer, PostgresUnavailable, find_or_start_postgres
+from xinfang.devtools.postgres import (
+    DatabasePool,
+    PostgresServer,
+    PostgresUnavailable,
+    find_or_start_postgres,
+)
 from xinfang.store.repository import NodeStore
 
 BACKENDS = ["sqlite", "postgresql"]
 
 
 class DatabaseFactory(Protocol):
-    """name -> URL of a fresh, empty database for this test (one per name, e.g. per node)."""
+    """name -> URL of a database for this test alone (one per name, e.g. per node).
 
-    def __call__(self, name: str = "node") -> str: ...
+    By default it holds the newest schema and no rows (PostgreSQL: a pooled database,
+    emptied after the test); ``empty=True`` gives a new database without any tables.
+    """
+
+    def __call__(self, name: str = "node", *, empty: bool = False) -> str: ...
 
 
 class StoreFactory(Protocol):
@@ -56,6 +66,15 @@ def postgres(request: pytest.FixtureRequest) -> Iterator[PostgresServer]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres_pool(postgres: PostgresServer) -> Iterator[DatabasePool]:
+    pool = DatabasePool(postgres)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -66,22 +85,30 @@ def new_database(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[DatabaseFactory]:
     made: dict[str, str] = {}
-    server: PostgresServer | None = (
-        request.getfixturevalue("postgres") if backend == "postgresql" else None
+    created: list[str] = []  # PostgreSQL databases to drop
+    lent: list[str] = []  # pooled PostgreSQL databases to give back
+    pool: DatabasePool | None = (
+        request.getfixturevalue("postgres_pool") if backend == "postgresql" else None
     )
 
-    def make(name: str = "node") -> str:
+    def make(name: str = "node", *, empty: bool = False) -> str:
         if name not in made:
-            if server is None:
+            if pool is None:
                 made[name] = f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
+            elif empty:
+                made[name] = pool.server.create_database()
+                created.append(made[name])
             else:
-                made[name] = server.create_database()
+                made[name] = pool.acquire()
+                lent.append(made[name])
         return made[name]
 
     yield make
-    if server is not None:
-        for url in made.values():
-            server.drop_database(url)
+    if pool is not None:
+        for url in created:
+            pool.server.drop_database(url)
+        for url in lent:
+            pool.release(url)
 
 
 @pytest.fixture

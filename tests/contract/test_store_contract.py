@@ -8,14 +8,10 @@ slice through NodeService) with every node on the backend under test.
 from __future__ import annotations
 
 import hashlib
-import importlib
-import inspect
 import threading
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
-from types import ModuleType
 from typing import Any, ClassVar
 
 import pytest
@@ -25,10 +21,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, exc, text
 from sqlalchemy import inspect as sa_inspect
 
-from tests.unit import fakes
 from xinfang.domain.case import Case
 from xinfang.domain.events import CaseFile, Event, EventHeader, Petitioner
-from xinfang.domain.topology import Topology
 from xinfang.domain.vocabulary import CaseStatus, Category, Channel, Outcome
 from xinfang.store.database import (
     INITIAL_REVISION,
@@ -110,11 +104,15 @@ def schema_differences(engine: Engine) -> list[Any]:
 
 
 # -- migrations ------------------------------------------------------------------------------
-def test_migrated_schema_matches_tables(store: NodeStore) -> None:
-    assert current_revision(store.engine) == head_revision()
-    assert schema_differences(store.engine) == []
-    names = set(sa_inspect(store.engine).get_table_names())
-    assert names == set(metadata.tables) | {"alembic_version"}
+def test_migrated_schema_matches_tables(new_database: DatabaseFactory) -> None:
+    store = NodeStore(new_database(empty=True))
+    try:
+        assert current_revision(store.engine) == head_revision()
+        assert schema_differences(store.engine) == []
+        names = set(sa_inspect(store.engine).get_table_names())
+        assert names == set(metadata.tables) | {"alembic_version"}
+    finally:
+        store.close()
 
 
 def test_upgrade_of_a_database_at_head_changes_nothing(new_database: DatabaseFactory) -> None:
@@ -135,7 +133,7 @@ def test_upgrade_of_a_database_at_head_changes_nothing(new_database: DatabaseFac
 def test_two_processes_opening_a_new_database_at_once_both_succeed(
     new_database: DatabaseFactory,
 ) -> None:
-    url = new_database()
+    url = new_database(empty=True)
     barrier = threading.Barrier(3)
     engines: list[Engine] = []
     errors: list[BaseException] = []
@@ -161,7 +159,7 @@ def test_two_processes_opening_a_new_database_at_once_both_succeed(
 
 
 def test_database_made_before_migrations_is_adopted(new_database: DatabaseFactory) -> None:
-    url = new_database()
+    url = new_database(empty=True)
     legacy = create_engine(url)
     try:
         # Before migrations, make_engine ran metadata.create_all with the tables of
@@ -182,7 +180,7 @@ def test_database_made_before_migrations_is_adopted(new_database: DatabaseFactor
 
 
 def test_every_revision_downgrades_and_upgrades_again(new_database: DatabaseFactory) -> None:
-    engine = make_engine(new_database())
+    engine = make_engine(new_database(empty=True))
     try:
         with engine.begin() as conn:
             command.downgrade(alembic_config(conn), "base")
@@ -196,7 +194,7 @@ def test_every_revision_downgrades_and_upgrades_again(new_database: DatabaseFact
 
 
 def test_database_with_only_some_node_tables_is_refused(new_database: DatabaseFactory) -> None:
-    url = new_database()
+    url = new_database(empty=True)
     partial = create_engine(url)
     metadata.tables["counters"].create(partial)
     partial.dispose()
@@ -328,6 +326,19 @@ def test_save_case_inserts_then_updates(store: NodeStore) -> None:
     )
     assert row["updated_at"] >= first_update
     assert store.stats()["cases"] == 1
+
+
+def test_matter_keys_and_open_cases(store: NodeStore) -> None:
+    a, b, c = "150400-2026-000003", "150400-2026-000001", "150400-2026-000002"
+    with store.transaction() as tx:
+        tx.save_case(registered_case(a), matter_key="k-1")
+        tx.save_case(registered_case(b), matter_key="k-1")
+        tx.save_case(registered_case(c))  # anonymous: no key
+    with store.transaction() as tx:
+        assert tx.case_ids_with_matter_key("k-1") == [b, a]
+        assert tx.case_ids_with_matter_key("k-2") == []
+        tx.save_case(replace(registered_case(a), status=CaseStatus.CLOSED), matter_key="k-1")
+    assert store.open_case_ids() == [b, c]
 
 
 def test_list_cases_is_ordered_by_case_id(store: NodeStore) -> None:
@@ -473,63 +484,6 @@ def test_committed_state_survives_reopening(new_database: DatabaseFactory) -> No
             assert tx.next_serial("case:2026") == 2
     finally:
         reopened.close()
-
-
-# -- the application service on this backend -------------------------------------------------
-def _fakebus_tests() -> list[tuple[str, str]]:
-    """Every unit test driven through FakeBus with only (topology, tmp_path) arguments."""
-    found: list[tuple[str, str]] = []
-    for path in sorted((Path(__file__).parents[1] / "unit").glob("test_*.py")):
-        module = importlib.import_module(f"tests.unit.{path.stem}")
-        if getattr(module, "FakeBus", None) is not fakes.FakeBus:
-            continue
-        for name, fn in vars(module).items():
-            if (
-                name.startswith("test_")
-                and inspect.isfunction(fn)
-                and set(inspect.signature(fn).parameters) <= {"topology", "tmp_path"}
-            ):
-                found.append((module.__name__, name))
-    return found
-
-
-FAKEBUS_TESTS = _fakebus_tests()
-
-
-def test_the_in_memory_slice_is_among_the_service_tests() -> None:
-    assert (
-        "tests.unit.test_slice_in_memory",
-        "test_transfer_accept_opinion_reaches_city_and_province",
-    ) in FAKEBUS_TESTS
-
-
-@pytest.mark.parametrize(("module_name", "test_name"), FAKEBUS_TESTS)
-def test_service_on_backend(
-    module_name: str,
-    test_name: str,
-    new_database: DatabaseFactory,
-    topology: Topology,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    module: ModuleType = importlib.import_module(module_name)
-    buses: list[fakes.FakeBus] = []
-
-    class BackendBus(fakes.FakeBus):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs.setdefault("database_url", new_database)
-            super().__init__(*args, **kwargs)
-            buses.append(self)
-
-    monkeypatch.setattr(module, "FakeBus", BackendBus)
-    test = getattr(module, test_name)
-    kwargs = {"topology": topology, "tmp_path": tmp_path}
-    try:
-        test(**{k: v for k, v in kwargs.items() if k in inspect.signature(test).parameters})
-        assert buses, f"{test_name} built no FakeBus"
-    finally:
-        for bus in buses:
-            bus.close()
 
 
 def test_a_memory_database_is_migrated_too() -> None:

@@ -76,6 +76,7 @@ def sender_refusal(event: Event, own: str, topology: Topology) -> str | None:
         return "unknown-source"
     if not (topology.is_within(own, source) or topology.is_within(source, own)):
         return "source-not-related"
-    if not topology.has_body(event.header.actor) or topology.body(event.header.actor).division != source:
+    actor = event.header.actor
+    if not topology.has_body(actor) or topology.body(actor).division != source:
         return "actor-not-of-source"
     return None

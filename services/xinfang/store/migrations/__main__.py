@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -12,7 +14,6 @@ from alembic import command
 from alembic.script import ScriptDirectory
 
 from ..database import (
-    MIGRATIONS_DIR,
     alembic_config,
     current_revision,
     head_revision,
@@ -35,10 +36,16 @@ def revision(message: str, url: str | None) -> None:
         try:
             with engine.begin() as conn:
                 cfg = alembic_config(conn)
-                command.revision(cfg, message=message, autogenerate=True, rev_id=rev_id)
+                written = command.revision(cfg, message=message, autogenerate=True, rev_id=rev_id)
         finally:
             engine.dispose()
-    print(f"wrote revision {rev_id} under {MIGRATIONS_DIR / 'versions'}: review it before use")
+    scripts = written if isinstance(written, list) else [written]
+    paths = [s.path for s in scripts if s is not None]
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff and paths:  # the project's style (the template alone cannot get quotes right)
+        subprocess.run([ruff, "format", "--quiet", *paths], check=False)
+        subprocess.run([ruff, "check", "--fix", "--quiet", *paths], check=False)
+    print(f"wrote {', '.join(paths) or rev_id}: review it before use")
 
 
 def main(argv: list[str] | None = None) -> int:
