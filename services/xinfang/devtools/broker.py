@@ -48,16 +48,24 @@ class Broker:
             self._stop()
             self._stop = None
 
-    # The deploy/kafka broker can be restarted in place (fault-injection tests).
-    def restart(self) -> None:
+    _deploy_env: dict[str, str] = field(default_factory=dict, repr=False)
+
+    # The deploy/kafka broker can be taken down and brought back in place (fault injection).
+    def _script(self, action: str) -> None:
         if self.kind != "deploy":
             raise BrokerUnavailable("only the deploy/kafka broker can be restarted by xinfang")
-        env = self._deploy_env
         script = str(repo_root() / "deploy" / "kafka" / "kafka.sh")
-        subprocess.run([script, "stop"], env=env, check=True, capture_output=True)
-        subprocess.run([script, "start"], env=env, check=True, capture_output=True)
+        subprocess.run([script, action], env=self._deploy_env, check=True, capture_output=True)
 
-    _deploy_env: dict[str, str] = field(default_factory=dict, repr=False)
+    def take_down(self) -> None:
+        self._script("stop")
+
+    def bring_back(self) -> None:
+        self._script("start")
+
+    def restart(self) -> None:
+        self.take_down()
+        self.bring_back()
 
 
 def _docker_answers() -> bool:

@@ -34,6 +34,10 @@ class NodeProcess:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.data_dir / f'node-{self.division}.sqlite3'}"
+
+    @property
     def client(self) -> NodeClient:
         return NodeClient(self.url)
 
@@ -108,6 +112,20 @@ class NodeProcess:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def restart_if_dead(self) -> bool:
+        """Start the node again if its process has died (crash recovery). True if restarted."""
+        if self.proc is not None and self.proc.poll() is None:
+            return False
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        self.proc = None
+        self.start()
+        return True
 
     def kill(self) -> None:
         """SIGKILL: no chance to clean up (crash simulation)."""

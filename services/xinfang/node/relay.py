@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from ..store.repository import NodeStore
+from .faults import CrashPoints
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
         self.published = 0
+        self.crash_points = CrashPoints()
 
     def wake(self) -> None:
         """Called after a commit that may have added outbox rows (thread-unsafe by design:
@@ -63,6 +65,7 @@ class OutboxRelay:
         if not rows:
             return 0
         producer = await self._ensure_producer()
+        self.crash_points.at_before_publish()
         futures = [
             await producer.send(
                 row.topic, value=row.value, key=row.key.encode(), headers=row.headers
@@ -70,6 +73,7 @@ class OutboxRelay:
             for row in rows
         ]
         await asyncio.gather(*futures)
+        self.crash_points.at_before_mark()
         self.store.mark_sent([row.id for row in rows])
         self.published += len(rows)
         return len(rows)
