@@ -4,12 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help venv demo test test-unit test-contract test-integration lint typecheck kafka-fetch kafka-start kafka-stop kafka-status clean
+.PHONY: help venv demo test chaos test-unit test-contract test-integration lint typecheck kafka-fetch kafka-start kafka-stop kafka-status clean
 
 help:
 	@echo "make demo   — 演示：启动 Kafka 与三级节点，流转一个事项 / run the three-level demo"
 	@echo "make test   — 运行全部测试 / run the whole test suite (starts its own broker)"
 	@echo "make lint   — ruff + mypy --strict"
+	@echo "make chaos  — 故障注入：1000 个事项 / fault injection with 1,000 cases (docs/reliability.md)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +41,9 @@ test-integration: $(STAMP) kafka-fetch
 .PHONY: bench
 bench: $(STAMP) kafka-fetch
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+chaos: $(STAMP) kafka-fetch
+	$(BIN)/python -m xinfang.devtools.chaos --cases 1000 --report docs/reliability.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check services tests

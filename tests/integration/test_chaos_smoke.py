@@ -1,0 +1,34 @@
+"""A small `make chaos` inside `make test`: faults of every kind, nothing lost or applied twice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from xinfang.devtools.chaos import run_chaos
+
+pytestmark = pytest.mark.integration
+
+
+def test_small_fault_injection_run_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    result = run_chaos(
+        cases=16,
+        workdir=tmp_path,
+        seed=11,
+        workers=4,
+        crash_probability=0.03,
+        fault_interval=(1.0, 2.5),
+        broker_restarts=1,
+    )
+    print(result.line(), result.fault_kinds)
+    assert result.faults > 0
+    for kind in ("sigkill", "sigstop", "duplicate_records", "malformed_records"):
+        assert result.fault_kinds.get(kind, 0) > 0, result.fault_kinds
+    assert result.lost == 0
+    assert result.duplicated == 0
+    assert result.chain_violations == 0
+    assert result.mismatched_states == []
+    assert result.dead_lettered == result.dead_letters_injected
+    assert result.unexpected_dead_letters == 0
+    assert result.ok
