@@ -55,7 +55,10 @@ class Broker:
         if self.kind != "deploy":
             raise BrokerUnavailable("only the deploy/kafka broker can be restarted by xinfang")
         script = str(repo_root() / "deploy" / "kafka" / "kafka.sh")
-        subprocess.run([script, action], env=self._deploy_env, check=True, capture_output=True)
+        done = subprocess.run([script, action], env=self._deploy_env, capture_output=True, text=True)
+        if done.returncode != 0:
+            tail = "\n".join((done.stdout + done.stderr).splitlines()[-15:])
+            raise BrokerUnavailable(f"kafka.sh {action} 失败 / failed ({done.returncode}):\n{tail}")
 
     def take_down(self) -> None:
         self._script("stop")
@@ -111,6 +114,8 @@ def start_deploy_broker(state_dir: Path, port: int | None = None) -> Broker:
         "XINFANG_KAFKA_PORT": str(port),
         "XINFANG_KAFKA_CONTROLLER_PORT": str(free_port()),
         "XINFANG_KAFKA_STATE": str(state_dir),
+        # a loaded machine (parallel CI jobs, fault injection) may start slowly
+        "XINFANG_KAFKA_START_TIMEOUT": os.environ.get("XINFANG_KAFKA_START_TIMEOUT", "240"),
     }
     began = time.monotonic()
     done = subprocess.run([str(script), "start"], env=env, capture_output=True, text=True)

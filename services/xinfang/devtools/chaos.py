@@ -259,7 +259,7 @@ class InProcessExecutor:
         self.bus.run(division, case_id, command, body)
 
 
-# -- what a node holds, by case title ---------------------------------------------------------------
+# -- what a node holds, by case title ----------------------------------------------------------
 @dataclass
 class NodeSnapshot:
     events: dict[str, Counter[tuple[str, str]]] = field(default_factory=dict)  # title -> events
@@ -348,7 +348,7 @@ def check_log_chain(bootstrap: str, topic: str, codec: EventCodec) -> tuple[int,
     return len(records), republished, violations
 
 
-# -- faults ----------------------------------------------------------------------------------------------
+# -- faults ------------------------------------------------------------------------------------
 @dataclass
 class FaultLog:
     counts: Counter[str] = field(default_factory=Counter)
@@ -434,7 +434,15 @@ class FaultInjector(threading.Thread):
     def _broker(self) -> None:
         self.broker_down.set()
         try:
-            self.broker.restart()
+            self.broker.take_down()
+            for attempt in range(5):  # a loaded machine may need more than one start
+                try:
+                    self.broker.bring_back()
+                    break
+                except Exception:
+                    if attempt == 4:
+                        raise
+                    time.sleep(3)
         finally:
             self.broker_down.clear()
         self.broker_restarts_left -= 1
@@ -492,7 +500,7 @@ class Supervisor(threading.Thread):
                         return
 
 
-# -- the run ---------------------------------------------------------------------------------------------
+# -- the run -----------------------------------------------------------------------------------
 @dataclass
 class ChaosResult:
     cases: int
@@ -733,8 +741,8 @@ The same scenario run in-process without faults is the reference.
 | faults injected | {result.faults} |
 | events lost | {result.lost} |
 | events applied twice | {result.duplicated} |
-| dead letters | {result.dead_lettered} (injected malformed records: {result.dead_letters_injected}) |
-| node-log records read back | {result.chain_records} ({result.republished} harmless re-publications) |
+| dead letters | {result.dead_lettered} (injected: {result.dead_letters_injected}) |
+| node-log records read back | {result.chain_records} ({result.republished} re-published) |
 | chain violations | {result.chain_violations} |
 | state mismatches | {len(result.mismatched_states)} |
 
@@ -771,7 +779,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  状态不一致 / state mismatch: {mismatch}")
     print(
         f"故障 / faults: {result.fault_kinds}; 日志记录 / log records {result.chain_records}, "
-        f"重发 / re-published {result.republished}, 链错误 / chain violations {result.chain_violations}; "
+        f"重发 / re-published {result.republished}, "
+        f"链错误 / chain violations {result.chain_violations}; "
         f"{result.seconds:.0f} s"
     )
     if args.report:
