@@ -17,7 +17,7 @@ def test_small_fault_injection_run_loses_and_duplicates_nothing(tmp_path: Path) 
         workdir=tmp_path,
         seed=11,
         workers=4,
-        crash_probability=0.03,
+        crash_probability=0.005,
         fault_interval=(1.0, 2.5),
         broker_restarts=1,
     )

@@ -578,7 +578,7 @@ def run_chaos(
     seed: int = 7,
     faults: bool = True,
     workers: int = 6,
-    crash_probability: float = 0.01,
+    crash_probability: float = 0.001,
     fault_interval: tuple[float, float] = (2.0, 6.0),
     broker_restarts: int = 1,
     broker: Broker | None = None,
@@ -648,7 +648,8 @@ def run_chaos(
                     done["cases"] += 1
                     if done["cases"] % max(1, cases // 20) == 0:
                         print(
-                            f"  进度 / progress {done['cases']}/{cases}  faults={log.total}",
+                            f"  进度 / progress {done['cases']}/{cases}  "
+                            f"faults={log.total} restarts={supervisor.restarts}",
                             flush=True,
                         )
 
