@@ -55,7 +55,8 @@ class Broker:
         if self.kind != "deploy":
             raise BrokerUnavailable("only the deploy/kafka broker can be restarted by xinfang")
         script = str(repo_root() / "deploy" / "kafka" / "kafka.sh")
-        done = subprocess.run([script, action], env=self._deploy_env, capture_output=True, text=True)
+        env = self._deploy_env
+        done = subprocess.run([script, action], env=env, capture_output=True, text=True)
         if done.returncode != 0:
             tail = "\n".join((done.stdout + done.stderr).splitlines()[-15:])
             raise BrokerUnavailable(f"kafka.sh {action} 失败 / failed ({done.returncode}):\n{tail}")
