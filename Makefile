@@ -46,7 +46,7 @@ chaos: $(STAMP) kafka-fetch
 	$(BIN)/python -m xinfang.devtools.chaos --cases 1000 --report docs/reliability.md
 
 lint: $(STAMP)
-	$(BIN)/ruff check services tests
+	$(BIN)/ruff check services tests examples
 	$(BIN)/mypy
 
 kafka-start:

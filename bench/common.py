@@ -254,7 +254,31 @@ def machine() -> dict[str, Any]:
         "kafka": _kafka_version(),
         "sqlite": sqlite3.sqlite_version,
         "packages": _package_versions(),
+        "code": _code_version(),
     }
+
+
+def _code_version() -> str:
+    """The commit of this repository, whether services/ differs from it, and where the xinfang
+    package measured was imported from if that is not this repository."""
+    import xinfang
+
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "services", "schemas"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    where = Path(xinfang.__file__).resolve().parents[1]
+    if REPO not in where.parents:
+        return f"xinfang imported from {where}, not from this working tree (at {head or '?'})"
+    return f"commit {head or '?'}" + (" + uncommitted changes in services/" if dirty else "")
 
 
 def _java_version() -> str:
@@ -302,3 +326,20 @@ def bench_env(extra: dict[str, str] | None = None) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         **(extra or {}),
     }
+
+
+def provision(
+    bootstrap: str, prefix: str, data_dir: Path, divisions: Sequence[str], topology: Path | None
+) -> None:
+    """Create the topics `xinfang node run` would create for these divisions (asking the node
+    code itself, in a `bench.host --provision-only` process) and wait until each has a leader,
+    so that no node's consumer joins its group before its inbox topic exists (docs F2)."""
+    args = ["--bootstrap", bootstrap, "--prefix", prefix, "--data-dir", str(data_dir)]
+    if topology is not None:
+        args += ["--topology", str(topology)]
+    args += ["--provision-only", *(f"{d}:1" for d in divisions)]  # port never bound
+    done = subprocess.run(
+        python_cmd("bench.host", *args), env=bench_env(), capture_output=True, timeout=300
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"provisioning failed: {done.stdout!r} {done.stderr[-2000:]!r}")

@@ -84,8 +84,8 @@ class LogWriter:
         return payload
 
     def register_and_transfer(self, to_body: str | None = None) -> list[Record]:
-        """登记 by the petition office, 转送 to `to_body` (default: the division's 住房和城乡建设局);
-        returns every outbox record those decisions produced, in publishing order."""
+        """登记 by the petition office, 转送 to `to_body` (default: the division's
+        住房和城乡建设局); returns every outbox record those decisions produced, in order."""
         case_id = self._call("/api/cases", {"actor": self.office, **petition(self.division)})[
             "case_id"
         ]

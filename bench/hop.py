@@ -38,6 +38,7 @@ from .common import (
     create_topics,
     db_time,
     node_db,
+    provision,
     python_cmd,
     query,
     ratio,
@@ -122,6 +123,7 @@ def run_hop(bootstrap: str, prefix: str, workdir: Path, cases: int, raw_records:
         for d in (PROVINCE, CITY, COUNTY)
     }
     db = {d: node_db(n.data_dir, d) for d, n in nodes.items()}
+    provision(bootstrap, prefix, workdir / "provision", list(nodes), None)
     try:
         for node in nodes.values():
             node.start()
@@ -129,6 +131,15 @@ def run_hop(bootstrap: str, prefix: str, workdir: Path, cases: int, raw_records:
             node.wait_ready(timeout=180)
         say("三个节点已就绪", "three node processes ready")
         city, county = nodes[CITY].client, nodes[COUNTY].client
+
+        def alive() -> None:  # another user's tooling on a shared machine may signal a node
+            for division, node in nodes.items():
+                if node.proc is not None and node.proc.poll() is not None:
+                    raise RuntimeError(
+                        f"节点 {division} 进程已退出 / node {division} exited "
+                        f"(code {node.proc.returncode}) during the run:\n{node.tail_log(5)}"
+                    )
+
         case_ids: list[str] = []
         for i in range(cases + WARMUP):
             case_id = str(
@@ -139,14 +150,14 @@ def run_hop(bootstrap: str, prefix: str, workdir: Path, cases: int, raw_records:
                 {"actor": CITY_OFFICE, "to_body": HANDLING_BODY, "note": "请依法处理"},
             )
             wait_until(
-                lambda cid=case_id: _count_case_events(db[COUNTY], cid) >= 1,
+                lambda cid=case_id: alive() or _count_case_events(db[COUNTY], cid) >= 1,
                 f"{case_id} at {COUNTY}",
                 timeout=60,
                 interval=0.005,
             )
             county.post(f"/api/cases/{case_id}/accept", {"actor": HANDLING_BODY})
             wait_until(
-                lambda cid=case_id: _count_case_events(db[PROVINCE], cid) >= 4,
+                lambda cid=case_id: alive() or _count_case_events(db[PROVINCE], cid) >= 4,
                 f"{case_id} at {PROVINCE}",
                 timeout=60,
                 interval=0.005,

@@ -7,7 +7,8 @@ Each node is exactly what `xinfang node run` builds (`xinfang.node.app.build_nod
 faust app (consumer, producer, HTTP server), outbox relay and SQLite file. Only the process is
 shared, so the interpreter and the imported libraries are paid for once. The topics of all its
 nodes are provisioned in one admin request; then the apps start one after another. It runs
-until SIGTERM/SIGINT and stops every app it started.
+until SIGTERM/SIGINT and stops every app it started. With `--provision-only` it creates the
+nodes' topics, waits until each has a leader, and exits (used before starting node processes).
 """
 
 from __future__ import annotations
@@ -78,6 +79,11 @@ async def serve(args: argparse.Namespace) -> None:
     began = time.monotonic()
     await ensure_topics(args.bootstrap, wanted)
     await wait_for_leaders(args.bootstrap, sorted(wanted))
+    if args.provision_only:
+        for node in nodes:
+            node.service.store.close()
+        print(f"PROVISIONED {len(wanted)}", flush=True)
+        return
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -104,9 +110,12 @@ async def serve(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bootstrap", required=True)
-    parser.add_argument("--topology", type=Path, required=True)
+    parser.add_argument("--topology", type=Path, default=None, help="default: chifeng.yaml")
     parser.add_argument("--prefix", default="")
     parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument(
+        "--provision-only", action="store_true", help="create the topics, wait, and exit"
+    )
     parser.add_argument("nodes", nargs="+", help="DIVISION:HTTP_PORT")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")

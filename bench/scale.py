@@ -157,7 +157,7 @@ def run_scale(
         startup = time.monotonic() - began
         say(f"全部节点就绪，用时 {startup:.1f} 秒", f"all nodes ready in {startup:.1f}s")
 
-        time.sleep(3)  # let consumer groups finish joining before the quiet window
+        time.sleep(min(3.0, idle_window_s))  # let consumer groups finish joining first
         pids = [h.proc.pid for h in hosts if h.proc is not None]
         cpu_before = sum(cpu_seconds(p) for p in pids)
         time.sleep(idle_window_s)

@@ -2,12 +2,12 @@
 
 The node under test is 赤峰市 (150400). Its inbox is pre-loaded with what 松山区 (150404)
 reports upward for `cases` new cases: 登记 + 转送 within 松山区, decided by 松山区's own
-application service (bench.events), so the records are byte for byte what its node publishes. For each record the city node
-decodes it, checks the case's predecessor, folds the case, commits inbox + case event + case
-summary + outbox row (SQLite, WAL, synchronous=FULL), and its relay publishes the record on to
-内蒙古自治区's inbox (acks=all, idempotent). That is the whole path inbox → domain → store →
-outbox → Kafka. (A transfer *from above* would exercise less: a county that receives one
-publishes nothing.)
+application service (bench.events), so the records are byte for byte what its node publishes.
+For each record the city node decodes it, checks the case's predecessor, folds the case,
+commits inbox + case event + case summary + outbox row (SQLite, WAL, synchronous=FULL), and
+its relay publishes the record on to 内蒙古自治区's inbox (acks=all, idempotent). That is the
+whole path inbox → domain → store → outbox → Kafka. (A transfer *from above* would exercise
+less: a county that receives one publishes nothing.)
 
 The node is started after the pre-load; its rate is read from its own database: from the first
 `inbox.received_at` to the last `outbox.sent_at` (start-up is not counted).
@@ -37,6 +37,7 @@ from .common import (
     create_topics,
     db_time,
     node_db,
+    provision,
     query,
     ratio,
     rss_bytes,
@@ -148,6 +149,7 @@ def run_throughput(bootstrap: str, prefix: str, workdir: Path, cases: int) -> Th
     )
 
     say(f"启动节点 {CITY} 并等待其处理完全部事件", f"starting node {CITY}; waiting for all events")
+    provision(bootstrap, prefix, workdir / "provision", [CITY], None)
     node = NodeProcess(CITY, bootstrap, workdir / "nodes" / CITY, topic_prefix=prefix)
     db = node_db(node.data_dir, CITY)
     try:

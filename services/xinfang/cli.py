@@ -40,11 +40,14 @@ def cmd_node_run(args: argparse.Namespace) -> int:
             http_port=args.http_port,
             sweep_interval_s=args.sweep_interval,
             clock_file=args.clock_file,
+            key_file=args.key_file,
+            public_keys_dir=args.public_keys,
+            checkpoint_interval_s=args.checkpoint_interval,
         )
-    except SettingsError as err:
+        run_node(settings)
+    except SettingsError as err:  # bad settings, or a key that does not match its published key
         print(err, file=sys.stderr)
         return 2
-    run_node(settings)
     return 0
 
 
@@ -139,6 +142,18 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schemas(args: argparse.Namespace) -> int:
+    from .contract.catalogue import schemas_command
+    from .topics import TopicNames
+
+    bootstrap = args.bootstrap_servers or os.environ.get(
+        "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"
+    )
+    topics = TopicNames(args.topic_prefix or os.environ.get("XINFANG_TOPIC_PREFIX", ""))
+    folder = getattr(args, "folder", None)
+    return schemas_command(bootstrap, topics, args.action, folder, args.json, _say)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xinfang", description="信访事项跨层级流转系统 / multi-level petition case transfer"
@@ -157,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--http-port", help="HTTP 端口 / XINFANG_HTTP_PORT")
     run.add_argument("--sweep-interval", help="期限检查间隔（秒）/ XINFANG_SWEEP_INTERVAL")
     run.add_argument("--clock-file", help="仅测试用：时钟偏移文件 / test-only XINFANG_CLOCK_FILE")
+    run.add_argument("--key-file", help="节点签名私钥 / Ed25519 private key (XINFANG_KEY_FILE)")
+    run.add_argument("--public-keys", help="已发布公钥目录 / published keys (XINFANG_PUBLIC_KEYS)")
+    run.add_argument(
+        "--checkpoint-interval", help="检查点间隔（秒）/ XINFANG_CHECKPOINT_INTERVAL"
+    )
     run.set_defaults(func=cmd_node_run)
 
     case = sub.add_parser("case", help="信访事项 / cases")
@@ -194,6 +214,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dlq.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
     dlq.set_defaults(func=cmd_dead_letters)
+
+    schemas = sub.add_parser("schemas", help="模式目录（Kafka 主题）/ the schema catalogue topic")
+    schemas.add_argument("--bootstrap-servers", help="Kafka 地址 / KAFKA_BOOTSTRAP_SERVERS")
+    schemas.add_argument("--topic-prefix", help="主题前缀 / XINFANG_TOPIC_PREFIX")
+    schemas.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
+    schema_actions = schemas.add_subparsers(dest="action", required=True)
+    schema_actions.add_parser("list", help="列出指纹和名称 / list fingerprints and names")
+    export = schema_actions.add_parser("export", help="导出 .avsc 文件 / write .avsc files")
+    export.add_argument("folder", help="目标目录 / target folder")
+    schemas.set_defaults(func=cmd_schemas)
+
+    from .audit.cli import add_audit_commands
+
+    add_audit_commands(sub)  # `xinfang audit …` and `xinfang keys …` (decision 006)
 
     demo = sub.add_parser("demo", help="演示：三级节点流转一个事项 / run the three-level demo")
     demo.add_argument("--output", default="demo-output", help="输出目录 / output folder")

@@ -58,6 +58,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "SupervisionIssued": ("督办", "supervision"),
     "SupervisionAnswered": ("督办反馈", "supervision answered"),
     "SatisfactionEvaluated": ("满意度评价", "evaluated"),
+    "ChainCheckpointed": ("日志检查点", "log checkpoint"),
+    "CheckpointCountersigned": ("检查点会签", "checkpoint countersigned"),
 }
 
 

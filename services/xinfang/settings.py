@@ -27,6 +27,13 @@ class NodeSettings:
     http_port: int = 6066
     sweep_interval_s: float = 60.0  # how often the deadline watcher looks
     clock_file: Path | None = None  # tests and drills only: see node/clock_file.py
+    key_file: Path | None = None  # Ed25519 private key (PEM); default <data_dir>/node-<d>.key
+    public_keys_dir: Path | None = None  # published keys; default keys/ beside the topology
+    checkpoint_interval_s: float = 300.0  # signed checkpoint of the log head (0: on demand only)
+
+    @property
+    def key_path(self) -> Path:
+        return self.key_file or self.data_dir / f"node-{self.division}.key"
 
     @property
     def database_url(self) -> str:
@@ -62,6 +69,15 @@ class NodeSettings:
                 f"XINFANG_SWEEP_INTERVAL 须为秒数 / must be seconds: {sweep_text!r}"
             ) from None
         clock_file = get("clock_file", "XINFANG_CLOCK_FILE")
+        key_file = get("key_file", "XINFANG_KEY_FILE")
+        public_keys = get("public_keys_dir", "XINFANG_PUBLIC_KEYS")
+        interval_text = get("checkpoint_interval_s", "XINFANG_CHECKPOINT_INTERVAL") or "300"
+        try:
+            checkpoint_interval = float(interval_text)
+        except ValueError:
+            raise SettingsError(
+                f"XINFANG_CHECKPOINT_INTERVAL 须为秒数 / must be seconds: {interval_text!r}"
+            ) from None
         return cls(
             division=division,
             bootstrap_servers=get("bootstrap_servers", "KAFKA_BOOTSTRAP_SERVERS")
@@ -74,4 +90,7 @@ class NodeSettings:
             http_port=int(port_text),
             sweep_interval_s=sweep,
             clock_file=Path(clock_file) if clock_file else None,
+            key_file=Path(key_file) if key_file else None,
+            public_keys_dir=Path(public_keys) if public_keys else None,
+            checkpoint_interval_s=checkpoint_interval,
         )

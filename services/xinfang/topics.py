@@ -1,4 +1,5 @@
-"""Topic names (ARCHITECTURE.md): one log, one inbox and one dead-letter topic per division.
+"""Topic names (docs/integrators.md): one log, one inbox and one dead-letter topic per division,
+and two shared topics: the schema catalogue and the public status feed.
 
 A prefix keeps test runs and deployments that share a broker apart.
 """
@@ -23,3 +24,11 @@ class TopicNames:
     def deadletter(self, division: str) -> str:
         """Inbound records the node could not accept, with the reason and the original bytes."""
         return f"{self.prefix}xinfang.{division}.deadletter"
+
+    def schemas(self) -> str:
+        """Every writer schema, compacted, key = fingerprint (hex), value = the .avsc JSON."""
+        return f"{self.prefix}xinfang.schemas"
+
+    def public_status(self) -> str:
+        """Case status without personal data, for petitioner-facing apps (key = case id)."""
+        return f"{self.prefix}xinfang.public.status"

@@ -8,10 +8,12 @@ slice through NodeService) with every node on the backend under test.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import threading
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -27,11 +29,13 @@ from xinfang.domain.vocabulary import CaseStatus, Category, Channel, Outcome
 from xinfang.store.database import (
     INITIAL_REVISION,
     INITIAL_TABLES,
+    MIGRATIONS_DIR,
     SchemaError,
     alembic_config,
     current_revision,
     head_revision,
     make_engine,
+    upgrade_to_head,
 )
 from xinfang.store.repository import Headers, NodeStore
 from xinfang.store.tables import metadata
@@ -188,6 +192,45 @@ def test_every_revision_downgrades_and_upgrades_again(new_database: DatabaseFact
         assert current_revision(engine) is None
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn), "head")
+        assert schema_differences(engine) == []
+    finally:
+        engine.dispose()
+
+
+FAILING_REVISION = """
+from alembic import op
+
+revision = "9999"
+down_revision = {head!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("half_done", sa.Column("id", sa.Integer, primary_key=True))
+    op.execute("THIS IS NOT SQL")
+
+
+def downgrade() -> None:
+    pass
+"""
+
+
+def test_a_failing_revision_leaves_the_database_as_it_was(
+    new_database: DatabaseFactory, tmp_path: Path
+) -> None:
+    scripts = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    revision = FAILING_REVISION.format(head=head_revision())
+    (scripts / "versions" / "9999_fails.py").write_text("import sqlalchemy as sa\n" + revision)
+    url = new_database(empty=True)
+    engine = make_engine(url, upgrade=False)
+    try:
+        with pytest.raises(exc.DBAPIError):
+            upgrade_to_head(engine, script_location=scripts)
+        # not even the revisions before the failing one, nor alembic_version
+        assert sa_inspect(engine).get_table_names() == []
+        upgrade_to_head(engine)  # the released revisions still apply cleanly
         assert schema_differences(engine) == []
     finally:
         engine.dispose()

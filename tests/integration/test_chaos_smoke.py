@@ -18,7 +18,7 @@ def test_small_fault_injection_run_loses_and_duplicates_nothing(tmp_path: Path) 
         seed=11,
         workers=4,
         crash_probability=0.005,
-        fault_interval=(1.0, 2.5),
+        fault_interval=(2.0, 4.0),
         broker_restarts=1,
     )
     print(result.line(), result.fault_kinds)

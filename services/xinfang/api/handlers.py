@@ -45,6 +45,7 @@ class NodeApi:
             Route("GET", "/api/cases/{case_id}/timeline", self.timeline),
             Route("POST", "/api/cases/{case_id}/{command}", self.command),
             Route("POST", "/admin/sweep", self.sweep),
+            Route("POST", "/admin/checkpoint", self.checkpoint),
             Route("GET", "/openapi.json", self.openapi),
         ]
 
@@ -121,6 +122,22 @@ class NodeApi:
     def sweep(self, _p: dict[str, str], _b: Json) -> tuple[int, Json]:
         """Run the deadline watcher now (it also runs on its own schedule)."""
         return 200, {"recorded": self.service.sweep_deadlines()}
+
+    def checkpoint(self, _p: dict[str, str], body: Json) -> tuple[int, Json]:
+        """Sign a checkpoint of the log head now (it also runs on its own schedule); unless
+        `{"force": true}`, not when the head already is a checkpoint."""
+        force = isinstance(body, dict) and body.get("force") is True
+        event = self.service.chain.checkpoint(self.service, force=force)
+        if event is None:
+            return 200, {"checkpointed": False, "key_id": self.service.chain.key_id}
+        return 200, {
+            "checkpointed": True,
+            "key_id": event.key_id,
+            "event_id": event.header.event_id,
+            "seq": event.header.seq,
+            "head_seq": event.head_seq,
+            "head_hash": event.head_hash,
+        }
 
     def openapi(self, _p: dict[str, str], _b: Json) -> tuple[int, Json]:
         return 200, openapi_document(self.service.division)

@@ -82,6 +82,12 @@ def openapi_document(division: str) -> dict[str, Any]:
                 "responses": _responses("ok"),
             }
         },
+        "/admin/checkpoint": {
+            "post": {
+                "summary": "立即签署日志检查点 / sign a checkpoint of the log head now",
+                "responses": _responses("ok"),
+            }
+        },
     }
     for command in COMMANDS:
         paths[f"/api/cases/{{case_id}}/{command.name}"] = {

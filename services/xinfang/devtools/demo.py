@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+from ..audit.demo import audit_demo, generate_keys
 from ..client import NodeClient
 from ..node.clock_file import write_offset
 from .broker import find_or_start_broker
@@ -43,6 +44,8 @@ def run_demo(output: Path) -> int:
     prefix = f"demo-{uuid.uuid4().hex[:6]}."
     clock = output / "clock.json"  # the demo moves time forward to show a missed deadline
     write_offset(clock, timedelta(0))
+    keys_dir = output / "keys"  # published public keys; private keys in each node's folder
+    generate_keys([PROVINCE, CITY, COUNTY], keys_dir, nodes_dir)
     nodes = {
         d: NodeProcess(
             d,
@@ -51,6 +54,7 @@ def run_demo(output: Path) -> int:
             topic_prefix=prefix,
             clock_file=clock,
             sweep_interval_s=0.5,
+            extra_env={"XINFANG_PUBLIC_KEYS": str(keys_dir)},
         )
         for d in (PROVINCE, CITY, COUNTY)
     }
@@ -84,9 +88,17 @@ def run_demo(output: Path) -> int:
             *clients, advance=lambda days: write_offset(clock, timedelta(days=days))
         )
         print_timeline(nodes[PROVINCE].client, supervised_id, "省级 内蒙古自治区")
+        audited = audit_demo(  # checkpoints, logs to demo-output/logs, demo-output/audit.html
+            {d: n.client for d, n in nodes.items()},
+            [COUNTY, CITY, PROVINCE],
+            broker.bootstrap_servers,
+            prefix,
+            output,
+            keys_dir,
+        )
     finally:
         for node in nodes.values():
             node.stop()
         broker.stop()
     print(f"\n演示完成 / demo finished in {time.monotonic() - began:.1f}s")
-    return 0
+    return audited

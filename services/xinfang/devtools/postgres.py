@@ -115,16 +115,24 @@ class DatabasePool:
     """Node databases at the newest schema, lent out one test at a time.
 
     ``acquire`` hands out an idle database (or makes and migrates a new one);
-    ``release`` empties it (TRUNCATE … RESTART IDENTITY: as good as new, and about ten
-    times cheaper than CREATE DATABASE + migrations) and takes it back. The caller
-    closes its engines first. ``close`` drops them all.
+    ``release`` empties it (every row deleted, id sequences restarted: as good as new,
+    and far cheaper than CREATE DATABASE + migrations) and takes it back. The caller
+    closes its own engines first. ``close`` drops them all.
     """
 
     def __init__(self, server: PostgresServer) -> None:
         self.server = server
         self._idle: list[str] = []
-        self._all: list[str] = []
+        self._engines: dict[str, Engine] = {}  # one kept connection per database, to empty it
         self._lock = threading.Lock()
+        statements = ["SET LOCAL lock_timeout = '10s'"]  # a leaked session fails, never hangs
+        statements += [f'DELETE FROM "{t.name}"' for t in reversed(metadata.sorted_tables)]
+        statements += [
+            f"SELECT setval(pg_get_serial_sequence('\"{t.name}\"', '{col.name}'), 1, false)"
+            for t in metadata.sorted_tables
+            if (col := t.autoincrement_column) is not None
+        ]
+        self._empty_sql = ";\n".join(statements)
 
     def acquire(self) -> str:
         with self._lock:
@@ -133,30 +141,27 @@ class DatabasePool:
         url = self.server.create_database("xfpool")
         make_engine(url).dispose()  # migrate once; every later use opens it at head
         with self._lock:
-            self._all.append(url)
+            self._engines[url] = create_engine(url, pool_size=1, max_overflow=0)
         return url
 
     def release(self, url: str) -> None:
-        tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-        engine = create_engine(url, poolclass=NullPool)
+        engine = self._engines[url]
         try:
             with engine.begin() as conn:
-                conn.execute(text("SET LOCAL lock_timeout = '10s'"))  # a leaked session
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                conn.exec_driver_sql(self._empty_sql)
         except Exception:
-            self.server.drop_database(url)  # never lend out a database in an unknown state
             with self._lock:
-                self._all.remove(url)
+                self._engines.pop(url).dispose()
+            self.server.drop_database(url)  # never lend out a database in an unknown state
             raise
-        finally:
-            engine.dispose()
         with self._lock:
             self._idle.append(url)
 
     def close(self) -> None:
         with self._lock:
-            urls, self._all, self._idle = self._all, [], []
-        for url in urls:
+            engines, self._engines, self._idle = self._engines, {}, []
+        for url, engine in engines.items():
+            engine.dispose()
             self.server.drop_database(url)
 
 

@@ -330,6 +330,47 @@ class SatisfactionEvaluated(Event):
     comment: str = ""
 
 
+# -- the audit chain (docs/decisions/006): not case events --------------------------------------
+CHAIN_CASE_ID = "_chain"  # case id (and record key) of chain events; no case ever has it
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChainCheckpointed(Event):
+    """A node's signed checkpoint of its own log head (Ed25519). Not a case event: it goes to
+    the node's log and its parent's inbox only, and the case fold never sees it."""
+
+    TYPE: ClassVar[str] = "ChainCheckpointed"
+    head_seq: int  # the last log position covered (= header.seq - 1)
+    head_hash: str  # SHA-256 hex of that record (= header.prev_hash)
+    key_id: str  # first 16 hex digits of SHA-256 of public_key
+    public_key: bytes  # raw 32-byte Ed25519 public key of the node
+    signature: bytes  # Ed25519 signature of xinfang.audit.signing.checkpoint_message
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckpointCountersigned(Event):
+    """The parent node's countersignature of a child's checkpoint, in the parent's own log."""
+
+    TYPE: ClassVar[str] = "CheckpointCountersigned"
+    division: str  # the child whose checkpoint is countersigned
+    checkpoint_event_id: str
+    checkpoint_seq: int  # position of the ChainCheckpointed record in the child's log
+    checkpoint_hash: str  # SHA-256 hex of that record's bytes
+    head_seq: int  # copied from the child's checkpoint
+    head_hash: str
+    key_id: str  # the countersigning (parent) node's key
+    public_key: bytes
+    signature: bytes  # Ed25519 signature of xinfang.audit.signing.countersign_message
+
+
+CHAIN_EVENT_TYPES: tuple[type[Event], ...] = (ChainCheckpointed, CheckpointCountersigned)
+
+
+def is_chain_event(event: Event) -> bool:
+    """True for the audit chain's own events, which are not part of any case."""
+    return isinstance(event, ChainCheckpointed | CheckpointCountersigned)
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -355,5 +396,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SupervisionIssued,
         SupervisionAnswered,
         SatisfactionEvaluated,
+        ChainCheckpointed,
+        CheckpointCountersigned,
     )
 }

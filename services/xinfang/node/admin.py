@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -11,6 +12,9 @@ log = logging.getLogger(__name__)
 
 # The log is the auditable record: kept forever, never compacted.
 LOG_CONFIG = {"retention.ms": "-1", "cleanup.policy": "delete"}
+# Shared topics, latest value per key kept forever (docs/integrators.md).
+SCHEMAS_CONFIG = {"cleanup.policy": "compact"}  # key = schema fingerprint
+PUBLIC_STATUS_CONFIG = {"cleanup.policy": "compact"}  # key = case id
 
 
 async def ensure_topics(
@@ -36,5 +40,11 @@ async def ensure_topics(
                     f"cannot create topic {name}: error code {code} {topic_error[2:]}"
                 )
         log.info("created topics: %s", ", ".join(t.name for t in missing))
+        # A consumer that joins before its new topic is in the broker's metadata ignores the
+        # topic until the next metadata refresh (minutes): wait until every topic is listed.
+        for _ in range(60):
+            if set(topics) <= set(await admin.list_topics()):
+                break
+            await asyncio.sleep(0.5)
     finally:
         await admin.close()

@@ -18,8 +18,10 @@ from faust.web import Request, Response, View
 
 from ..api.handlers import NodeApi, Route
 from ..codec.wire import EventCodec
+from ..contract.catalogue import publish_schemas
 from ..domain.clock import system_clock
-from ..node.admin import LOG_CONFIG, ensure_topics
+from ..node.admin import LOG_CONFIG, PUBLIC_STATUS_CONFIG, SCHEMAS_CONFIG, ensure_topics
+from ..node.checkpoints import checkpoint_periodically, keeper_for
 from ..node.clock_file import FileClock
 from ..node.relay import OutboxRelay
 from ..node.service import NodeService
@@ -49,10 +51,13 @@ class Node:
         }
         for neighbour in self.service.topology.neighbours(own):
             wanted.setdefault(names.inbox(neighbour), {})
+        wanted[names.schemas()] = SCHEMAS_CONFIG
+        wanted[names.public_status()] = PUBLIC_STATUS_CONFIG
         return wanted
 
     async def provision(self) -> None:
         await ensure_topics(self.settings.bootstrap_servers, self.topics_to_provision())
+        await publish_schemas(self.settings.bootstrap_servers, self.service.topics)
 
 
 def _headers(raw: Mapping[str, bytes] | Iterable[tuple[str, bytes]] | None) -> Headers:
@@ -70,7 +75,10 @@ def build_node(settings: NodeSettings) -> Node:
     store = NodeStore(settings.database_url)
     topics = TopicNames(settings.topic_prefix)
     clock = FileClock(settings.clock_file) if settings.clock_file else system_clock
-    service = NodeService(division.code, topology, store, EventCodec(), topics, clock=clock)
+    chain = keeper_for(settings, topology)  # signing key, published keys (decision 006)
+    service = NodeService(
+        division.code, topology, store, EventCodec(), topics, clock=clock, chain=chain
+    )
     relay = OutboxRelay(
         store,
         settings.bootstrap_servers,
@@ -82,6 +90,7 @@ def build_node(settings: NodeSettings) -> Node:
         f"{settings.topic_prefix}xinfang-node-{division.code}",
         broker=[f"kafka://{hp}" for hp in settings.bootstrap_servers.split(",")],
         store="memory://",
+        datadir=str(settings.data_dir / "faust"),  # not the working directory
         autodiscover=False,
         web_enabled=True,
         web_bind=settings.http_host,
@@ -91,6 +100,11 @@ def build_node(settings: NodeSettings) -> Node:
         topic_partitions=1,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
+        # One node is one group member: after a crash its successor should not wait a minute
+        # for the dead member's session to expire before it consumes again.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=1.0,
+        broker_rebalance_timeout=20.0,
         producer_acks=-1,
     )
     inbox = app.topic(
@@ -103,7 +117,7 @@ def build_node(settings: NodeSettings) -> Node:
     )
 
     def node_status() -> dict[str, Any]:
-        return {"relay_published": relay.published}
+        return {"relay_published": relay.published, "key_id": chain.key_id}
 
     api = NodeApi(service, status=node_status)
     node = Node(settings, app, service, relay, api)
@@ -119,6 +133,7 @@ def build_node(settings: NodeSettings) -> Node:
     async def start_background() -> None:
         app.add_future(_run_relay(relay))
         app.add_future(_watch_deadlines(service, settings.sweep_interval_s))
+        app.add_future(checkpoint_periodically(service, settings.checkpoint_interval_s))
 
     _register_views(app, api)
     return node

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from ..codec.wire import DecodeError, EventCodec, cloudevents_headers
+from ..contract.public_status import PublicStatusFeed
 from ..domain.calendar import HolidayCalendar
 from ..domain.case import Case, evolve, fold, require_predecessor
 from ..domain.clock import Clock, system_clock
@@ -37,6 +38,7 @@ from ..domain.rules import RuleSet
 from ..domain.topology import Topology
 from ..store.repository import Headers, NodeStore, StoredEvent, Transaction
 from ..topics import TopicNames
+from .checkpoints import ChainKeeper
 
 log = logging.getLogger(__name__)
 C = TypeVar("C")
@@ -81,6 +83,7 @@ class NodeService:
         calendar: HolidayCalendar | None = None,
         hierarchy: ReviewHierarchy | None = None,
         auto_supervise: bool = True,
+        chain: ChainKeeper | None = None,
     ) -> None:
         topology.division(division)  # fail fast on a division that is not in the topology
         if rules is None or calendar is None or hierarchy is None:
@@ -99,7 +102,9 @@ class NodeService:
         self.codec = codec
         self.topics = topics
         self.clock = clock
+        self.public = PublicStatusFeed(topology)
         self.on_commit: list[Callable[[], None]] = []
+        self.chain = chain or ChainKeeper(division, topology)  # audit chain (decision 006)
 
     # -- commands -------------------------------------------------------------------
     def context(self) -> Context:
@@ -172,12 +177,13 @@ class NodeService:
             data = self.codec.encode(event)
             prev_hash = _digest(data)
             tx.append_log(event, data, prev_hash)
-            case = evolve(case, event)
+            before, case = case, evolve(case, event)
             tx.record_case_event(event, data)
             headers = self._headers(event)
             tx.enqueue(self.topics.log(self.division), event.case_id, data, headers)
             for division in recipients(event, case, self.division, self.topology):
                 tx.enqueue(self.topics.inbox(division), event.case_id, data, headers)
+            self._publish_status(tx, before, case, event)
         if case is not None:
             tx.save_case(case, matter_key(case.file))
         return case
@@ -185,6 +191,14 @@ class NodeService:
     def _headers(self, event: Event) -> Headers:
         schema = self.codec.catalogue.get(event.type)
         return cloudevents_headers(event, schema.fingerprint_hex)
+
+    def _publish_status(
+        self, tx: Transaction, before: Case | None, after: Case, event: Event
+    ) -> None:
+        """The public status feed (no personal data): the holder's node publishes each change."""
+        record = self.public.change(before, after, event, self.division)
+        if record is not None:
+            tx.enqueue(self.topics.public_status(), record.key, record.value, record.headers)
 
     # -- inbound events -----------------------------------------------------------------
     def receive(self, data: bytes, headers: Headers) -> Receipt:
@@ -208,7 +222,8 @@ class NodeService:
                 else:
                     receipt = Receipt.DUPLICATE
             else:
-                receipt = self._apply(tx, event, data, headers)
+                verdict = self.chain.receive(self, tx, event, data, headers)
+                receipt = Receipt(verdict) if verdict else self._apply(tx, event, data, headers)
                 tx.mark_received(event.header.event_id, digest, event.header.source, receipt.value)
                 if receipt is Receipt.APPLIED:
                     self._drain_parked(tx, event.case_id)
@@ -217,7 +232,7 @@ class NodeService:
 
     def _apply(self, tx: Transaction, event: Event, data: bytes, headers: Headers) -> Receipt:
         try:
-            case = self._load(tx, event.case_id)
+            before = case = self._load(tx, event.case_id)
             if complete_stream_expected(event, self.division, self.topology):
                 require_predecessor(case, event)
             case = evolve(case, event)
@@ -226,6 +241,7 @@ class NodeService:
             return Receipt.PARKED
         tx.record_case_event(event, data)
         tx.save_case(case, matter_key(case.file))
+        self._publish_status(tx, before, case, event)
         upward = forward_upward(event, self.division, self.topology)
         if upward is not None:
             tx.enqueue(self.topics.inbox(upward), event.case_id, data, headers)

@@ -16,6 +16,7 @@ See :mod:`xinfang.store.migrations` for how to add a revision.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 import time
@@ -107,10 +108,14 @@ def make_engine(url: str | URL, *, upgrade: bool = True) -> Engine:
     return engine
 
 
-def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
+def alembic_config(
+    connection: Connection | None = None,
+    url: str | None = None,
+    script_location: Path = MIGRATIONS_DIR,
+) -> Config:
     """The Alembic configuration, built in code (no alembic.ini)."""
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    cfg.set_main_option("script_location", str(script_location).replace("%", "%%"))
     if url is not None:
         cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     if connection is not None:
@@ -118,10 +123,12 @@ def alembic_config(connection: Connection | None = None, url: str | None = None)
     return cfg
 
 
-def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+@functools.cache
+def head_revision(script_location: Path = MIGRATIONS_DIR) -> str:
+    config = alembic_config(script_location=script_location)
+    head = ScriptDirectory.from_config(config).get_current_head()
     if head is None:
-        raise SchemaError(f"no migrations in {MIGRATIONS_DIR}")
+        raise SchemaError(f"no migrations in {script_location}")
     return head
 
 
@@ -153,14 +160,18 @@ def _migration_engine(engine: Engine) -> Engine:
     return migrator
 
 
-def upgrade_to_head(engine: Engine) -> None:
+def upgrade_to_head(engine: Engine, script_location: Path = MIGRATIONS_DIR) -> None:
+    """Upgrade in one transaction: if any revision fails, the database stays as it was."""
     migrator = _migration_engine(engine)
     try:
         with migrator.begin() as conn:
             if conn.dialect.name == "postgresql":
                 lock = text("SELECT pg_advisory_xact_lock(:key)")
                 conn.execute(lock, {"key": _PG_MIGRATION_LOCK})
-            cfg = alembic_config(conn)
+            current = MigrationContext.configure(conn).get_current_revision()
+            if current == head_revision(script_location):
+                return  # the usual case: one query, no migration scripts loaded
+            cfg = alembic_config(conn, script_location=script_location)
             _adopt_unversioned(conn, cfg)
             command.upgrade(cfg, "head")
     finally:

@@ -13,7 +13,16 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from ..domain.case import Case
 from ..domain.events import Event
 from .database import make_engine
-from .tables import case_events, cases, counters, inbox, log_events, outbox, parked
+from .tables import (
+    case_events,
+    cases,
+    chain_sources,
+    counters,
+    inbox,
+    log_events,
+    outbox,
+    parked,
+)
 
 Headers = list[tuple[str, bytes]]
 
@@ -25,6 +34,17 @@ class OutboxRow:
     key: str
     value: bytes
     headers: Headers
+
+
+@dataclass(frozen=True)
+class ChainSource:
+    """What this node received directly from one neighbour's log (docs/decisions/006)."""
+
+    source: str
+    last_seq: int
+    last_hash: str
+    public_key: str | None = None  # hex of the key its signed records must carry
+    checkpoint_seq: int | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +105,40 @@ class Transaction:
                 hash=digest,
             )
         )
+
+    def log_entry_type(self, seq: int) -> str | None:
+        """The event type at position `seq` of the own log, or None."""
+        row = self.conn.execute(select(log_events.c.type).where(log_events.c.seq == seq)).first()
+        return str(row.type) if row else None
+
+    # -- neighbours' chains (audit) -----------------------------------------------
+    def chain_source(self, source: str) -> ChainSource | None:
+        row = self.conn.execute(
+            select(chain_sources).where(chain_sources.c.source == source)
+        ).first()
+        if row is None:
+            return None
+        return ChainSource(
+            str(row.source),
+            int(row.last_seq),
+            str(row.last_hash),
+            str(row.public_key) if row.public_key is not None else None,
+            int(row.checkpoint_seq) if row.checkpoint_seq is not None else None,
+        )
+
+    def save_chain_source(self, state: ChainSource) -> None:
+        values = {
+            "last_seq": state.last_seq,
+            "last_hash": state.last_hash,
+            "public_key": state.public_key,
+            "checkpoint_seq": state.checkpoint_seq,
+            "updated_at": _now(),
+        }
+        done = self.conn.execute(
+            update(chain_sources).where(chain_sources.c.source == state.source).values(**values)
+        )
+        if done.rowcount == 0:
+            self.conn.execute(insert(chain_sources).values(source=state.source, **values))
 
     def next_serial(self, name: str) -> int:
         # Increment in the database (not read-then-write): the UPDATE takes the row lock

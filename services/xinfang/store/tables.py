@@ -104,3 +104,16 @@ counters = Table(
     Column("name", String(64), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
+
+# What this node has received directly from each neighbour's log (docs/decisions/006): the
+# highest sequence number and its record hash, and the key its signed records are checked with.
+chain_sources = Table(
+    "chain_sources",
+    metadata,
+    Column("source", String(16), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+    Column("public_key", String(64), nullable=True),  # hex; published or first seen
+    Column("checkpoint_seq", BigInteger, nullable=True),  # log position of its last checkpoint
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

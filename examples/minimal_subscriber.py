@@ -1,0 +1,40 @@
+# The ten-minute subscriber of docs/integrators.md: fastavro + any Kafka client (confluent-kafka).
+#   pip install confluent-kafka fastavro && python examples/minimal_subscriber.py
+import io
+import json
+import os
+import pathlib
+
+from confluent_kafka import Consumer
+from fastavro import parse_schema, schemaless_reader
+from fastavro.schema import fingerprint, to_parsing_canonical_form
+
+BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+PREFIX = os.environ.get("XINFANG_TOPIC_PREFIX", "")  # usually empty
+SCHEMAS = os.environ.get("XINFANG_SCHEMAS", "schemas/history")  # or `xinfang schemas export DIR`
+
+# 1. Writer schemas by fingerprint: CRC-64-AVRO of the Parsing Canonical Form, 8 bytes.
+writers = {}
+for path in pathlib.Path(SCHEMAS).rglob("*.avsc"):
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    fp = bytes.fromhex(fingerprint(to_parsing_canonical_form(raw), "CRC-64-AVRO"))
+    writers[fp] = parse_schema(raw)
+
+# 2. Every node's log: xinfang.<division code>.log (a regular expression starts with ^).
+consumer = Consumer(
+    {"bootstrap.servers": BOOTSTRAP, "group.id": "my-app", "auto.offset.reset": "earliest"}
+)
+consumer.subscribe(["^" + PREFIX.replace(".", r"\.") + r"xinfang\.[0-9]+\.log$"])
+
+# 3. Each value: C3 01 | fingerprint (8 bytes) | Avro binary body.
+while True:
+    msg = consumer.poll(1.0)
+    if msg is None or msg.error():
+        continue
+    value, headers = msg.value(), dict(msg.headers() or [])
+    writer = writers.get(value[2:10]) if value[:2] == b"\xc3\x01" else None
+    if writer is None:  # an event type newer than your schemas: skip it, keep going
+        print("skip", headers.get("ce_type"), flush=True)
+        continue
+    event = schemaless_reader(io.BytesIO(value[10:]), writer, None)
+    print(headers["ce_type"].decode(), msg.key().decode(), event["header"]["source"], flush=True)

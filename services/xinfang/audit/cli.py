@@ -1,0 +1,276 @@
+"""`xinfang audit …` (verify, report, export, checkpoint) and `xinfang keys generate`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..domain.calendar import BEIJING
+from ..domain.topology import Topology
+from .keys import (
+    KeyFileError,
+    Keyring,
+    NodeKey,
+    published_keys_dir,
+    write_private_key,
+    write_public_key,
+)
+from .replay import Progress, TimeRange
+from .signing import millis
+
+
+def _say(zh: str, en: str) -> str:
+    return en if os.environ.get("XINFANG_LANG", "zh") == "en" else f"{zh} / {en}"
+
+
+def parse_time(text: str) -> datetime:
+    """ISO 8601; a date or a time without offset is Beijing time."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            _say(f"无法识别的时间：{text}", f"not an ISO 8601 time: {text}")
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)
+
+
+def _topology(args: argparse.Namespace) -> tuple[Topology, Path | None]:
+    from ..topology_file import load_topology
+
+    path = args.topology or os.environ.get("XINFANG_TOPOLOGY")
+    return load_topology(path), Path(path) if path else None
+
+
+def _nodes(args: argparse.Namespace, topology: Topology) -> list[str] | None:
+    if not args.nodes:
+        return None
+    nodes = [n.strip() for n in args.nodes.split(",") if n.strip()]
+    unknown = [n for n in nodes if not topology.has_division(n)]
+    if unknown:
+        raise SystemExit(
+            _say(f"拓扑中没有这些节点：{', '.join(unknown)}", f"not in the topology: {unknown}")
+        )
+    return nodes
+
+
+def _window(args: argparse.Namespace) -> TimeRange:
+    return TimeRange(
+        millis(args.since) if args.since else None, millis(args.until) if args.until else None
+    )
+
+
+def _keyring(args: argparse.Namespace, topology_path: Path | None) -> Keyring:
+    folder = args.public_keys or os.environ.get("XINFANG_PUBLIC_KEYS")
+    path = Path(folder) if folder else published_keys_dir(topology_path)
+    try:
+        return Keyring.from_dir(path)
+    except KeyFileError as err:
+        raise SystemExit(str(err)) from err
+
+
+def _bootstrap(args: argparse.Namespace) -> str:
+    return str(
+        args.bootstrap_servers or os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    )
+
+
+def _prefix(args: argparse.Namespace) -> str:
+    return str(
+        args.topic_prefix
+        if args.topic_prefix is not None
+        else os.environ.get("XINFANG_TOPIC_PREFIX", "")
+    )
+
+
+def _audit(args: argparse.Namespace, compliance: bool) -> Any:
+    from .run import Source, run_audit
+
+    topology, topology_path = _topology(args)
+    keyring = _keyring(args, topology_path)
+    progress = Progress(quiet=args.quiet)
+    if args.source:
+        source = Source(folder=Path(args.source))
+        progress.note(f"回放导出的日志：{args.source}", f"replaying exported logs: {args.source}")
+    else:
+        source = Source(bootstrap_servers=_bootstrap(args), prefix=_prefix(args))
+        where = f"Kafka {source.bootstrap_servers} {source.prefix or '—'}"
+        progress.note(f"从头回放节点日志：{where}", f"replaying node logs from the start: {where}")
+    if keyring.keys:
+        progress.note(
+            f"已发布公钥 {len(keyring.keys)} 个（{keyring.folder}）",
+            f"{len(keyring.keys)} published keys ({keyring.folder})",
+        )
+    return run_audit(
+        topology,
+        source,
+        nodes=_nodes(args, topology),
+        keyring=keyring,
+        window=_window(args),
+        inboxes=not args.no_inboxes,
+        compliance=compliance,
+        now=getattr(args, "now", None),
+        progress=progress,
+    )
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .report import outcome_json, text_summary
+
+    outcome = _audit(args, compliance=False)
+    if args.json:
+        import json
+
+        print(json.dumps(outcome_json(outcome), ensure_ascii=False, indent=2, default=str))
+    else:
+        print(text_summary(outcome))
+    return 0 if outcome.ok else 1
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import dumps, html_report, text_summary
+
+    outcome = _audit(args, compliance=True)
+    if args.html:
+        path = Path(args.html)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(html_report(outcome), encoding="utf-8")
+        print(_say(f"HTML 报告：{path}", f"HTML report: {path}"), file=sys.stderr)
+    if args.json:
+        print(dumps(outcome))
+    else:
+        print(text_summary(outcome))
+    return 0 if outcome.ok else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .run import run_export
+
+    topology, _ = _topology(args)
+    progress = Progress(quiet=args.quiet)
+    out = Path(args.out)
+    progress.note(f"导出节点日志到 {out}", f"exporting node logs to {out}")
+    manifest = run_export(
+        topology,
+        _bootstrap(args),
+        _prefix(args),
+        out,
+        nodes=_nodes(args, topology),
+        window=_window(args),
+        inboxes=not args.no_inboxes,
+        progress=progress,
+    )
+    print(_say(f"已导出，清单：{manifest}", f"exported; manifest: {manifest}"))
+    return 0
+
+
+def cmd_checkpoint(args: argparse.Namespace) -> int:
+    import json
+
+    from ..client import NodeClient
+
+    url = args.api or os.environ.get("XINFANG_API")
+    if not url:
+        raise SystemExit(_say("请用 --api 指定节点地址", "pass the node URL with --api"))
+    print(json.dumps(NodeClient(url).post("/admin/checkpoint", {}), ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_keys_generate(args: argparse.Namespace) -> int:
+    topology, topology_path = _topology(args)
+    divisions = _nodes(args, topology) or [d.code for d in topology.divisions]
+    public_dir = Path(args.public_dir) if args.public_dir else published_keys_dir(topology_path)
+    private_dir = Path(args.private_dir)
+    for division in divisions:
+        private = private_dir / f"node-{division}.key"
+        public = public_dir / f"{division}.pub"
+        if (private.exists() or public.exists()) and not args.force:
+            print(
+                _say(f"{division}：已有密钥，跳过（--force 覆盖）", f"{division}: exists, skipped"),
+                file=sys.stderr,
+            )
+            continue
+        key = NodeKey.generate()
+        write_private_key(key, private)
+        write_public_key(key.public_raw, public)
+        print(f"{division} {topology.division(division).name}: {key.key_id}  {public}  {private}")
+    print(
+        _say(
+            f"公钥已发布到 {public_dir}；私钥在 {private_dir}（仅限各节点自己持有，用 --key-file 或"
+            " XINFANG_KEY_FILE 指定）",
+            f"public keys in {public_dir}; private keys in {private_dir} (each node keeps its own; "
+            "pass it with --key-file or XINFANG_KEY_FILE)",
+        )
+    )
+    return 0
+
+
+def _source_options(p: argparse.ArgumentParser, files: bool = True) -> None:
+    p.add_argument("--bootstrap-servers", help="Kafka 地址 / KAFKA_BOOTSTRAP_SERVERS")
+    p.add_argument("--topic-prefix", help="主题前缀 / XINFANG_TOPIC_PREFIX")
+    p.add_argument("--topology", help="拓扑文件 / topology file (XINFANG_TOPOLOGY)")
+    p.add_argument("--nodes", help="只审计这些节点，逗号分隔 / only these divisions (a,b,c)")
+    p.add_argument("--since", type=parse_time, help="起始时间（ISO 8601，默认北京时间）/ from")
+    p.add_argument("--until", type=parse_time, help="截止时间（ISO 8601）/ until")
+    p.add_argument("--no-inboxes", action="store_true", help="不读收件箱 / logs only")
+    p.add_argument("--quiet", action="store_true", help="不显示进度 / no progress lines")
+    if files:
+        p.add_argument(
+            "--from", dest="source", metavar="DIR", help="从导出文件校验 / verify exported files"
+        )
+        p.add_argument(
+            "--public-keys", help="已发布公钥目录 / published keys (default: keys/ by topology)"
+        )
+
+
+def add_audit_commands(sub: Any) -> None:
+    audit = sub.add_parser("audit", help="审计：回放、校验、导出、报告 / auditors' tools")
+    actions = audit.add_subparsers(dest="audit_cmd", required=True)
+
+    verify = actions.add_parser(
+        "verify", help="回放并校验哈希链、签名与会签 / replay and verify the logs"
+    )
+    _source_options(verify)
+    verify.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
+    verify.set_defaults(func=cmd_verify)
+
+    report = actions.add_parser(
+        "report", help="校验并重建事项、检查期限与指标 / verify, rebuild cases, compliance"
+    )
+    _source_options(report)
+    report.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
+    report.add_argument("--html", help="写出 HTML 报告 / write the HTML report to this file")
+    report.add_argument(
+        "--now", type=parse_time, help="统计截止时间 / reference time (default: now)"
+    )
+    report.set_defaults(func=cmd_report)
+
+    export = actions.add_parser(
+        "export", help="导出日志为 Avro 容器文件 / export logs to Avro container files"
+    )
+    _source_options(export, files=False)
+    export.add_argument("--out", required=True, help="输出目录 / output folder")
+    export.set_defaults(func=cmd_export)
+
+    checkpoint = actions.add_parser(
+        "checkpoint", help="让节点立即签署检查点 / make a node sign a checkpoint now"
+    )
+    checkpoint.add_argument("--api", help="节点 API 地址 / node URL (XINFANG_API)")
+    checkpoint.set_defaults(func=cmd_checkpoint)
+
+    keys = sub.add_parser("keys", help="节点签名密钥 / node signing keys")
+    key_actions = keys.add_subparsers(dest="keys_cmd", required=True)
+    generate = key_actions.add_parser(
+        "generate", help="生成密钥并发布公钥 / generate keys, publish the public keys"
+    )
+    generate.add_argument("--topology", help="拓扑文件 / topology file (XINFANG_TOPOLOGY)")
+    generate.add_argument("--nodes", help="只为这些节点生成 / only these divisions (a,b,c)")
+    generate.add_argument("--public-dir", help="公钥目录 / default: keys/ beside the topology")
+    generate.add_argument(
+        "--private-dir", default="var/keys", help="私钥目录 / private keys (default var/keys)"
+    )
+    generate.add_argument("--force", action="store_true", help="覆盖已有密钥 / overwrite")
+    generate.set_defaults(func=cmd_keys_generate)

@@ -1,0 +1,837 @@
+"""Verifying node logs without trusting any node (docs/decisions/006-audit-chain-checkpoints.md).
+
+Per node log (`xinfang.<division>.log`, read in offset order):
+
+- every record decodes (single-object encoding, a known schema, no trailing bytes) and names the
+  node as its source;
+- sequence numbers run 1, 2, 3 … without gaps and in order; an exact byte copy of a record seen
+  before is a harmless re-publication (relay crash), a *different* record with a known sequence
+  number or event id is a violation (forged, rewritten or replayed);
+- `prev_hash` of every record is the SHA-256 of its predecessor's bytes ("" for seq 1);
+- checkpoints and countersignatures are signed (Ed25519) by the node's published key — or, when
+  none is published, by the key of its first signed record (trust on first use, reported);
+- when a hash link is broken, a later valid checkpoint reachable through an intact chain proves
+  which side is authentic: the record before the break was altered.
+
+Across logs: every countersignature in a parent's log must match, byte for byte (by hash), the
+child's checkpoint at that position — a node that rewrote its log and re-signed it is caught by
+its parent's countersignature. Copies of records in inboxes (upward reporting, addressed events)
+must be byte-identical to the record at that position of the source's log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastavro import schemaless_reader
+
+from ..codec.mapping import event_from_datum
+from ..codec.schemas import SchemaCatalogue
+from ..codec.wire import MAGIC, DecodeError
+from ..domain.events import ChainCheckpointed, CheckpointCountersigned, Event
+from ..domain.topology import Topology
+from .keys import Keyring, key_id
+from .records import LogRecord
+from .signing import checkpoint_problem, countersign_problem
+
+VIOLATION = "violation"
+WARNING = "warning"
+SIGNED_TYPES = frozenset({ChainCheckpointed.TYPE, CheckpointCountersigned.TYPE})
+
+# code -> (Chinese, English) title, for reports
+CODES: dict[str, tuple[str, str]] = {
+    "undecodable": ("无法解码", "undecodable record"),
+    "wrong-source": ("来源不符", "record of another node"),
+    "seq-missing": ("序号缺失（记录被删除）", "sequence numbers missing (records deleted)"),
+    "seq-out-of-order": ("顺序错乱", "records out of order"),
+    "seq-conflict": ("同一序号两条不同记录", "two different records with one sequence number"),
+    "event-replayed": ("旧事件重放", "old event replayed"),
+    "chain-broken": ("哈希链断裂", "hash chain broken"),
+    "record-altered": ("记录被改动", "record altered"),
+    "bad-signature": ("检查点签名无效", "invalid checkpoint signature"),
+    "bad-countersignature": ("会签签名无效", "invalid countersignature"),
+    "key-mismatch": ("签名密钥不符", "signed with the wrong key"),
+    "checkpoint-invalid": ("检查点内容无效", "malformed checkpoint"),
+    "signed-record-invalid": ("签名记录无效", "malformed signed record"),
+    "countersign-mismatch": ("会签与下级日志不符（日志被改写）", "countersignature contradicts"),
+    "countersign-invalid": ("会签对象无效", "countersignature of a non-child"),
+    "copy-mismatch": ("收件箱副本与来源日志不符", "inbox copy differs from source log"),
+    "copy-not-in-log": ("收件箱副本不在来源日志中", "inbox copy missing from source log"),
+    "unsigned-tail": ("尚未被检查点覆盖的记录", "records not yet covered by a checkpoint"),
+    "not-countersigned": ("检查点尚未会签", "checkpoint not countersigned"),
+    "key-not-published": ("公钥未发布（首次使用即信任）", "key not published (trust on first use)"),
+    "no-log": ("没有日志主题", "no log topic"),
+    "log-missing": ("日志缺失（已被删除）", "log missing (deleted)"),
+    "log-partitions": ("日志主题不止一个分区", "log topic has more than one partition"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A violation (the log cannot be trusted as it is) or a warning, located precisely."""
+
+    level: str  # VIOLATION | WARNING
+    code: str
+    node: str
+    seq: int | None
+    topic: str
+    partition: int | None
+    offset: int | None
+    zh: str
+    en: str
+    related_seq: int | None = None
+    evidence: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def title_zh(self) -> str:
+        return CODES.get(self.code, (self.code, self.code))[0]
+
+    @property
+    def title_en(self) -> str:
+        return CODES.get(self.code, (self.code, self.code))[1]
+
+    def where(self) -> str:
+        seq = f" seq {self.seq}" if self.seq is not None else ""
+        place = self.topic
+        if self.partition is not None:
+            place += f"[{self.partition}]"
+        if self.offset is not None:
+            place += f"@{self.offset}"
+        return f"节点 {self.node}{seq}（{place}）"
+
+    def line(self) -> str:
+        return f"{self.where()} {self.code}: {self.zh} / {self.en}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "code": self.code,
+            "title_zh": self.title_zh,
+            "title_en": self.title_en,
+            "node": self.node,
+            "seq": self.seq,
+            "related_seq": self.related_seq,
+            "topic": self.topic,
+            "partition": self.partition,
+            "offset": self.offset,
+            "message_zh": self.zh,
+            "message_en": self.en,
+            "evidence": self.evidence,
+        }
+
+
+class RecordDecoder:
+    """Single-object encoding → (record name, Avro datum), with fastavro and nothing more."""
+
+    def __init__(self, catalogue: SchemaCatalogue | None = None) -> None:
+        catalogue = catalogue or SchemaCatalogue()
+        self.schemas = {fp: (s.name, s.parsed) for fp, s in catalogue.by_fingerprint.items()}
+
+    def decode(self, value: bytes) -> tuple[str, dict[str, Any]]:
+        if len(value) < 10 or value[:2] != MAGIC:
+            raise DecodeError("not-single-object-encoding", f"{len(value)} bytes")
+        entry = self.schemas.get(value[2:10])
+        if entry is None:
+            raise DecodeError("unknown-schema-fingerprint", value[2:10].hex())
+        buf = io.BytesIO(value)
+        buf.seek(10)
+        try:
+            datum = schemaless_reader(buf, entry[1], None)
+        except Exception as exc:
+            raise DecodeError("undecodable-body", repr(exc)[:200]) from exc
+        if buf.tell() != len(value):
+            raise DecodeError("trailing-bytes", f"{len(value) - buf.tell()} bytes")
+        if not isinstance(datum, dict) or not isinstance(datum.get("header"), dict):
+            raise DecodeError("undecodable-body", "not an event record")
+        return entry[0], datum
+
+
+@dataclass(slots=True)
+class Entry:
+    """One distinct record of a node log."""
+
+    seq: int
+    digest: str
+    prev: str
+    topic: str
+    partition: int
+    offset: int
+    event_id: str
+    type: str
+    timestamp_ms: int
+
+
+@dataclass(frozen=True)
+class Signed:
+    entry: Entry
+    event: ChainCheckpointed | CheckpointCountersigned
+    valid: bool
+
+
+class KeyBook:
+    """Which key each node's signed records must carry: its published key, else (trust on first
+    use) the key of its first signed record."""
+
+    def __init__(self, published: Keyring) -> None:
+        self.published = published
+        self.pinned: dict[str, bytes] = {}
+
+    def expected(self, node: str) -> bytes | None:
+        return self.published.get(node) or self.pinned.get(node)
+
+    def pin(self, node: str, key: bytes) -> None:
+        if node not in self.published and node not in self.pinned:
+            self.pinned[node] = key
+
+
+EventSink = Callable[[str, Entry, Event], None]
+
+
+class NodeChain:
+    """The streaming verifier of one node's log."""
+
+    def __init__(
+        self,
+        node: str,
+        topic: str,
+        decoder: RecordDecoder,
+        keys: KeyBook,
+        *,
+        anchored: bool = False,
+        sink: EventSink | None = None,
+    ) -> None:
+        self.node = node
+        self.topic = topic
+        self.decoder = decoder
+        self.keys = keys
+        self.anchored = anchored  # read from a time, not from the beginning
+        self.sink = sink
+        self.findings: list[Finding] = []
+        self.by_seq: dict[int, Entry] = {}
+        self.alts: dict[int, list[Entry]] = {}
+        self.ids: dict[str, int] = {}
+        self.deferred: list[Entry] = []
+        self.chosen: dict[int, Entry] = {}  # for a seq with several records: the one on the chain
+        self.signed: list[Signed] = []
+        self.undecodable: list[tuple[LogRecord, str, int]] = []
+        self.records = 0
+        self.redeliveries = 0
+        self.floor: int | None = None  # lowest seq read (anchor when reading from a time)
+        self.max_seq = 0
+        self._max_entry: Entry | None = None
+        self._last_seq_read = 0
+        self.partitions: set[int] = set()
+
+    # -- streaming ------------------------------------------------------------------------
+    def feed(self, rec: LogRecord) -> None:
+        self.records += 1
+        self.partitions.add(rec.partition)
+        value = rec.value
+        try:
+            name, datum = self.decoder.decode(value)
+        except DecodeError as exc:
+            self.undecodable.append((rec, exc.reason, self._last_seq_read + 1))
+            self._last_seq_read += 1
+            return
+        h = datum["header"]
+        seq: int = h["seq"]
+        digest = hashlib.sha256(value).hexdigest()
+        entry = Entry(
+            seq, digest, h["prev_hash"], rec.topic, rec.partition, rec.offset,
+            h["event_id"], name, rec.timestamp_ms,
+        )
+        if h["source"] != self.node:
+            self._violation(
+                "wrong-source",
+                entry,
+                f"记录的来源是 {h['source']}，不是本节点",
+                f"the record's source is {h['source']}, not this node",
+            )
+            return
+        self._last_seq_read = seq
+        known = self.by_seq.get(seq)
+        if known is not None:
+            if known.digest == digest or any(a.digest == digest for a in self.alts.get(seq, ())):
+                self.redeliveries += 1  # the relay published the same record again: harmless
+                return
+            self.alts.setdefault(seq, []).append(entry)
+            self._link(entry)
+            if name in SIGNED_TYPES:  # a valid signature tells which record is authentic
+                self._signed(entry, event_from_datum(name, datum))
+            return
+        if self.floor is None or seq < self.floor:
+            self.floor = seq
+        self.by_seq[seq] = entry
+        first = self.ids.setdefault(entry.event_id, seq)
+        replayed = first != seq
+        if replayed:
+            original = self.by_seq.get(first)
+            self._violation(
+                "event-replayed",
+                entry,
+                f"事件 {entry.event_id} 已在 seq {first} 出现，又以 seq {seq} 写入（旧事件重放）",
+                f"event {entry.event_id} already is seq {first}; written again as seq {seq} "
+                "(an old event replayed)",
+                related_seq=first,
+                evidence={"original_offset": original.offset if original else None},
+            )
+        if seq < self.max_seq and self._max_entry is not None:
+            m = self._max_entry
+            self._violation(
+                "seq-out-of-order",
+                entry,
+                f"seq {seq}（offset {rec.offset}）排在 seq {m.seq}（offset {m.offset}）之后",
+                f"seq {seq} (offset {rec.offset}) comes after seq {m.seq} (offset {m.offset})",
+                related_seq=m.seq,
+            )
+        elif seq > self.max_seq:
+            self.max_seq, self._max_entry = seq, entry
+        self._link(entry)
+        if name in SIGNED_TYPES:
+            self._signed(entry, event_from_datum(name, datum))
+        if self.sink is not None and not replayed:
+            self.sink(self.node, entry, event_from_datum(name, datum))
+
+    def _link(self, entry: Entry) -> None:
+        """Check the hash link to the predecessor now if possible, else at the end."""
+        s = entry.seq
+        if s == 1 and not self.anchored:
+            if entry.prev != "":
+                self.deferred.append(entry)
+            return
+        pred = self.by_seq.get(s - 1)
+        if pred is not None and pred.digest == entry.prev:
+            return
+        self.deferred.append(entry)  # predecessor unknown yet, altered, or an alternative
+
+    def _signed(self, entry: Entry, event: Event) -> None:
+        expected = self.keys.expected(self.node)
+        if isinstance(event, ChainCheckpointed):
+            problem = checkpoint_problem(event, expected)
+        elif isinstance(event, CheckpointCountersigned):
+            problem = countersign_problem(event, expected)
+        else:  # pragma: no cover - SIGNED_TYPES are exactly these two
+            return
+        if problem is not None:
+            self._violation(problem.code, entry, problem.zh, problem.en)
+        else:
+            self.keys.pin(self.node, event.public_key)
+        self.signed.append(Signed(entry, event, problem is None))
+
+    def _violation(
+        self,
+        code: str,
+        entry: Entry,
+        zh: str,
+        en: str,
+        *,
+        level: str = VIOLATION,
+        related_seq: int | None = None,
+        evidence: dict[str, Any] | None = None,
+    ) -> None:
+        self.findings.append(
+            Finding(
+                level, code, self.node, entry.seq, entry.topic, entry.partition, entry.offset,
+                zh, en, related_seq, evidence or {},
+            )
+        )
+
+    # -- at the end ---------------------------------------------------------------------
+    def candidates(self, seq: int) -> list[Entry]:
+        first = self.by_seq.get(seq)
+        if first is None:
+            return []
+        return [first, *self.alts.get(seq, ())]
+
+    def canonical(self, seq: int) -> Entry | None:
+        """The record at `seq` on the chain (after `finish`)."""
+        return self.chosen.get(seq) or self.by_seq.get(seq)
+
+    def _valid_signed(self) -> set[tuple[int, str]]:
+        return {(s.entry.seq, s.entry.digest) for s in self.signed if s.valid}
+
+    def _vouched(self, entry: Entry, valid: set[tuple[int, str]]) -> Entry | None:
+        """The valid checkpoint reached from `entry` through intact hash links, if any."""
+        current: Entry | None = entry
+        for _ in range(len(self.by_seq) + 1):
+            if current is None:
+                return None
+            if (current.seq, current.digest) in valid and current.type == ChainCheckpointed.TYPE:
+                return current
+            digest = current.digest
+            current = next((c for c in self.candidates(current.seq + 1) if c.prev == digest), None)
+        return None
+
+    def finish(self) -> list[Finding]:
+        valid = self._valid_signed()
+        self._finish_links(valid)
+        self._finish_conflicts(valid)
+        self._finish_gaps()
+        self._finish_coverage(valid)
+        if len(self.partitions) > 1:
+            self.findings.append(
+                Finding(
+                    WARNING, "log-partitions", self.node, None, self.topic, None, None,
+                    f"日志主题有 {len(self.partitions)} 个分区（应为 1 个）",
+                    f"the log topic has {len(self.partitions)} partitions (1 expected)",
+                )
+            )
+        return self.findings
+
+    def _finish_links(self, valid: set[tuple[int, str]]) -> None:
+        for entry in self.deferred:
+            s = entry.seq
+            if s == 1 and not self.anchored:
+                if entry.prev != "":
+                    self._violation(
+                        "chain-broken",
+                        entry,
+                        "seq 1 的 prev_hash 应为空",
+                        "the prev_hash of seq 1 must be empty",
+                    )
+                continue
+            if self.anchored and s == self.floor:
+                continue  # the record before the time range was not read
+            preds = self.candidates(s - 1)
+            if not preds or any(p.digest == entry.prev for p in preds):
+                continue  # a gap (reported below) or linked after all
+            if entry is not self.by_seq.get(s):
+                continue  # an alternative record with a known seq: reported as a conflict
+            pred = preds[0]
+            voucher = self._vouched(entry, valid)
+            if voucher is not None:  # the successor is authentic: the predecessor was altered
+                self.findings.append(
+                    Finding(
+                        VIOLATION, "record-altered", self.node, pred.seq, pred.topic,
+                        pred.partition, pred.offset,
+                        f"seq {pred.seq} 的内容与 seq {s} 记录的哈希不符；seq {s} 起的链由"
+                        f" seq {voucher.seq} 的有效检查点签名担保，故 seq {pred.seq} 被改动",
+                        f"seq {pred.seq} does not hash to what seq {s} recorded; the chain from "
+                        f"seq {s} is vouched for by the valid checkpoint at seq {voucher.seq}, "
+                        f"so seq {pred.seq} was altered",
+                        s, {"checkpoint_seq": voucher.seq},
+                    )
+                )
+            else:
+                self._violation(
+                    "chain-broken",
+                    entry,
+                    f"seq {s} 的 prev_hash 不等于 seq {s - 1}（offset {pred.offset}）的 SHA-256："
+                    f"seq {s - 1} 被改动，或 seq {s} 不是接在它之后写入的（伪造）",
+                    f"prev_hash of seq {s} is not the SHA-256 of seq {s - 1} (offset "
+                    f"{pred.offset}): seq {s - 1} was altered, or seq {s} was not written "
+                    "after it (forged)",
+                    related_seq=s - 1,
+                )
+
+    def _finish_conflicts(self, valid: set[tuple[int, str]]) -> None:
+        for seq, alternatives in sorted(self.alts.items()):
+            candidates = [self.by_seq[seq], *alternatives]
+            # the record a valid checkpoint vouches for (through intact links) is authentic;
+            # failing that, the one its successor links to
+            on_chain = [c for c in candidates if self._vouched(c, valid) is not None]
+            if len(on_chain) != 1:
+                followers = self.candidates(seq + 1)
+                on_chain = [c for c in candidates if any(f.prev == c.digest for f in followers)]
+            offsets = ", ".join(str(c.offset) for c in candidates)
+            if len(on_chain) == 1:
+                kept = self.chosen[seq] = on_chain[0]
+                for other in candidates:
+                    if other is kept:
+                        continue
+                    self._violation(
+                        "seq-conflict",
+                        other,
+                        f"seq {seq} 有 {len(candidates)} 条不同记录（offset {offsets}）；"
+                        f"链从 offset {kept.offset} 继续，offset {other.offset} 不在链上"
+                        "（伪造或被替换）",
+                        f"seq {seq} has {len(candidates)} different records (offsets {offsets}); "
+                        f"the chain continues from offset {kept.offset}, offset {other.offset} "
+                        "is not part of it (forged or replaced)",
+                        evidence={"chain_offset": kept.offset},
+                    )
+            else:
+                self._violation(
+                    "seq-conflict",
+                    candidates[-1],
+                    f"seq {seq} 有 {len(candidates)} 条不同记录（offset {offsets}），"
+                    "无法确定哪条在链上",
+                    f"seq {seq} has {len(candidates)} different records (offsets {offsets}); "
+                    "none is confirmed by its successor",
+                    evidence={"offsets": [c.offset for c in candidates]},
+                )
+
+    def _finish_gaps(self) -> None:
+        lo = (self.floor or 1) if self.anchored else 1
+        missing: list[int] = [s for s in range(lo, self.max_seq + 1) if s not in self.by_seq]
+        explained: set[int] = set()
+        for rec, reason, inferred in self.undecodable:
+            seq = inferred if inferred in missing else None
+            if seq is not None:
+                explained.add(seq)
+            self.findings.append(
+                Finding(
+                    VIOLATION, "undecodable", self.node, seq, rec.topic, rec.partition,
+                    rec.offset,
+                    f"记录无法解码（{reason}）" + (f"，应为 seq {seq}" if seq else ""),
+                    f"the record cannot be decoded ({reason})"
+                    + (f"; it should be seq {seq}" if seq else ""),
+                )
+            )
+        runs: list[tuple[int, int]] = []
+        for s in missing:
+            if s in explained:
+                continue
+            if runs and runs[-1][1] == s - 1:
+                runs[-1] = (runs[-1][0], s)
+            else:
+                runs.append((s, s))
+        for first, last in runs:
+            after = self.by_seq.get(last + 1)
+            span = f"seq {first}" if first == last else f"seq {first}–{last}"
+            self.findings.append(
+                Finding(
+                    VIOLATION, "seq-missing", self.node, first, self.topic,
+                    after.partition if after else None, after.offset if after else None,
+                    f"{span} 缺失（日志被删改）",
+                    f"{span} missing from the log (records deleted)",
+                    last if last != first else None, {"last_missing": last},
+                )
+            )
+
+    def _finish_coverage(self, valid: set[tuple[int, str]]) -> None:
+        checkpoints = [
+            s.entry.seq for s in self.signed if s.valid and s.entry.type == ChainCheckpointed.TYPE
+        ]
+        covered = max(checkpoints, default=0)
+        if self.max_seq > covered:
+            start = covered + 1 if covered else (self.floor or 1)
+            self.findings.append(
+                Finding(
+                    WARNING, "unsigned-tail", self.node, start, self.topic, None, None,
+                    f"seq {start}–{self.max_seq} 尚未被签名检查点覆盖",
+                    f"seq {start}–{self.max_seq} are not yet covered by a signed checkpoint",
+                    self.max_seq,
+                )
+            )
+
+    # -- summary ---------------------------------------------------------------------------
+    def checkpoints(self) -> list[Signed]:
+        return [s for s in self.signed if s.entry.type == ChainCheckpointed.TYPE]
+
+    def countersigns(self) -> list[Signed]:
+        return [s for s in self.signed if s.entry.type == CheckpointCountersigned.TYPE]
+
+
+@dataclass(frozen=True)
+class InboxCopy:
+    node: str  # the inbox's owner
+    source: str
+    seq: int
+    digest: str
+    event_id: str
+    case_id: str
+    type: str
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass
+class AuditResult:
+    nodes: dict[str, dict[str, Any]]
+    findings: list[Finding]
+    inbox_records: dict[str, int]
+    inbox_undecodable: dict[str, int]
+    copies: list[InboxCopy]
+
+    @property
+    def violations(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == VIOLATION]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == WARNING]
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+class Auditor:
+    """Feeds node logs (and optionally inboxes) through the verifiers, then checks across logs."""
+
+    def __init__(
+        self,
+        topology: Topology,
+        keyring: Keyring | None = None,
+        catalogue: SchemaCatalogue | None = None,
+        *,
+        anchored: bool = False,
+        sink: EventSink | None = None,
+    ) -> None:
+        self.topology = topology
+        self.keys = KeyBook(keyring or Keyring.empty())
+        self.decoder = RecordDecoder(catalogue)
+        self.anchored = anchored
+        self.sink = sink
+        self.chains: dict[str, NodeChain] = {}
+        self.copies: list[InboxCopy] = []
+        self.inbox_records: dict[str, int] = {}
+        self.inbox_undecodable: dict[str, int] = {}
+        self.missing_logs: list[tuple[str, str]] = []
+        self.audited: set[str] = set()  # the nodes whose logs were asked for
+
+    def chain(self, node: str, topic: str) -> NodeChain:
+        if node not in self.chains:
+            self.chains[node] = NodeChain(
+                node, topic, self.decoder, self.keys, anchored=self.anchored, sink=self.sink
+            )
+        return self.chains[node]
+
+    def feed_log(self, node: str, records: Iterable[LogRecord]) -> None:
+        for rec in records:
+            self.chain(node, rec.topic).feed(rec)
+
+    def no_log(self, node: str, topic: str) -> None:
+        self.missing_logs.append((node, topic))
+
+    def feed_inbox(self, node: str, records: Iterable[LogRecord]) -> None:
+        for rec in records:
+            self.inbox_records[node] = self.inbox_records.get(node, 0) + 1
+            try:
+                name, datum = self.decoder.decode(rec.value)
+            except DecodeError:  # garbage a neighbour sent; the node dead-letters it
+                self.inbox_undecodable[node] = self.inbox_undecodable.get(node, 0) + 1
+                continue
+            h = datum["header"]
+            self.copies.append(
+                InboxCopy(
+                    node, h["source"], h["seq"], hashlib.sha256(rec.value).hexdigest(),
+                    h["event_id"], h["case_id"], name, rec.topic, rec.partition, rec.offset,
+                )
+            )
+
+    def finish(self) -> AuditResult:
+        findings: list[Finding] = []
+        for node, topic in self.missing_logs:
+            findings.append(
+                Finding(
+                    WARNING, "no-log", node, None, topic, None, None,
+                    "代理服务器上没有该节点的日志主题", "no log topic for this node on the broker",
+                )
+            )
+        for chain in self.chains.values():
+            findings += chain.finish()
+        findings += self._countersignatures()
+        findings += self._copies()
+        findings += self._keys()
+        order = {VIOLATION: 0, WARNING: 1}
+        findings.sort(key=lambda f: (order[f.level], f.node, f.seq or 0, f.offset or 0))
+        return AuditResult(
+            self._summaries(findings),
+            findings,
+            dict(self.inbox_records),
+            dict(self.inbox_undecodable),
+            self.copies,
+        )
+
+    def _countersignatures(self) -> list[Finding]:
+        found: list[Finding] = []
+        countersigned: set[tuple[str, int]] = set()
+        for parent, chain in self.chains.items():
+            for signed in chain.countersigns():
+                cs = signed.event
+                assert isinstance(cs, CheckpointCountersigned)
+                e = signed.entry
+                if not signed.valid:
+                    continue
+                if not self.topology.has_division(cs.division) or (
+                    self.topology.parent(cs.division) != parent
+                ):
+                    found.append(
+                        Finding(
+                            VIOLATION, "countersign-invalid", parent, e.seq, e.topic,
+                            e.partition, e.offset,
+                            f"会签对象 {cs.division} 不是本节点的直接下级",
+                            f"countersigned {cs.division}, which is not a direct child",
+                        )
+                    )
+                    continue
+                child = self.chains.get(cs.division)
+                if child is None:
+                    if cs.division in self.audited:
+                        found.append(self._log_missing(cs.division, parent, e.seq, cs))
+                    continue  # the child's log was not audited
+                records = child.candidates(cs.checkpoint_seq)
+                if any(r.digest == cs.checkpoint_hash for r in records):
+                    countersigned.add((cs.division, cs.checkpoint_seq))
+                    continue
+                if not records:
+                    if child.anchored and cs.checkpoint_seq < (child.floor or 0):
+                        continue  # before the time range
+                    if cs.checkpoint_seq > child.max_seq:
+                        code, zh, en = (
+                            "copy-not-in-log",
+                            f"{parent} 会签了 {cs.division} seq {cs.checkpoint_seq}，但其日志"
+                            f"只到 seq {child.max_seq}（日志被截断）",
+                            f"{parent} countersigned {cs.division} seq {cs.checkpoint_seq}, but "
+                            f"its log ends at seq {child.max_seq} (truncated)",
+                        )
+                    else:
+                        continue  # reported as missing by the child's chain
+                    found.append(
+                        Finding(
+                            VIOLATION, code, cs.division, cs.checkpoint_seq, child.topic, None,
+                            None, zh, en, None,
+                            {"countersigned_by": parent, "countersign_seq": e.seq},
+                        )
+                    )
+                    continue
+                r = records[0]
+                found.append(
+                    Finding(
+                        VIOLATION, "countersign-mismatch", cs.division, cs.checkpoint_seq,
+                        r.topic, r.partition, r.offset,
+                        f"{parent} 在其日志 seq {e.seq} 会签的检查点"
+                        f"（哈希 {cs.checkpoint_hash[:12]}…）"
+                        f"与 {cs.division} 日志中 seq {cs.checkpoint_seq} 的记录不符："
+                        f"{cs.division} 改写了已会签的日志",
+                        f"the checkpoint {parent} countersigned at its seq {e.seq} (hash "
+                        f"{cs.checkpoint_hash[:12]}…) is not the record at seq "
+                        f"{cs.checkpoint_seq} of {cs.division}'s log: {cs.division} rewrote "
+                        "its countersigned log",
+                        None, {"countersigned_by": parent, "countersign_seq": e.seq},
+                    )
+                )
+        for node, chain in self.chains.items():
+            above = self.topology.parent(node) if self.topology.has_division(node) else None
+            if above is None or above not in self.chains:
+                continue
+            for signed in chain.checkpoints():
+                e = signed.entry
+                if signed.valid and (node, e.seq) not in countersigned:
+                    found.append(
+                        Finding(
+                            WARNING, "not-countersigned", node, e.seq, e.topic, e.partition,
+                            e.offset,
+                            f"检查点 seq {e.seq} 尚未被上级 {above} 会签",
+                            f"checkpoint seq {e.seq} is not (yet) countersigned by {above}",
+                        )
+                    )
+        return found
+
+    def _log_missing(
+        self, node: str, parent: str, parent_seq: int, cs: CheckpointCountersigned
+    ) -> Finding:
+        return Finding(
+            VIOLATION, "log-missing", node, cs.checkpoint_seq,
+            f"xinfang.{node}.log", None, None,
+            f"没有 {node} 的日志，但 {parent} 在其日志 seq {parent_seq} 会签了它 seq "
+            f"{cs.checkpoint_seq} 的检查点（日志被删除）",
+            f"no log of {node}, yet {parent} countersigned its checkpoint seq "
+            f"{cs.checkpoint_seq} at its own seq {parent_seq} (the log was deleted)",
+        )
+
+    def _copies(self) -> list[Finding]:
+        found: list[Finding] = []
+        missing_reported: set[str] = set()
+        for copy in self.copies:
+            chain = self.chains.get(copy.source)
+            missing = chain is None and copy.source in self.audited
+            if missing and copy.source not in missing_reported:
+                missing_reported.add(copy.source)
+                found.append(
+                    Finding(
+                        VIOLATION, "log-missing", copy.source, copy.seq, copy.topic,
+                        copy.partition, copy.offset,
+                        f"没有 {copy.source} 的日志，但 {copy.node} 的收件箱中有它 seq {copy.seq} "
+                        "的记录（日志被删除）",
+                        f"no log of {copy.source}, yet {copy.node}'s inbox holds its seq "
+                        f"{copy.seq} (the log was deleted)",
+                    )
+                )
+            if chain is None or (chain.anchored and copy.seq < (chain.floor or 0)):
+                continue
+            if copy.seq > chain.max_seq:
+                continue  # the log was read before this copy was written
+            records = chain.candidates(copy.seq)
+            on_chain = chain.canonical(copy.seq)
+            if on_chain is not None and on_chain.digest == copy.digest:
+                continue
+            if not records and not any(u[2] == copy.seq for u in chain.undecodable):
+                code = "copy-not-in-log"
+            else:  # differs from the record on the chain (or equals one that is not on it)
+                code = "copy-mismatch"
+            log_offset = on_chain.offset if on_chain else None
+            found.append(
+                Finding(
+                    VIOLATION, code, copy.source, copy.seq, copy.topic, copy.partition,
+                    copy.offset,
+                    f"{copy.node} 收件箱中 {copy.source} seq {copy.seq} 的副本（{copy.type}）"
+                    f"与 {copy.source} 日志中的记录"
+                    + (
+                        "不符：日志记录被改动，或副本被伪造"
+                        if records
+                        else "不存在：日志记录被删除，或副本被伪造"
+                    ),
+                    f"the copy of {copy.source} seq {copy.seq} ({copy.type}) in {copy.node}'s "
+                    + (
+                        f"inbox differs from the log record (offset {log_offset}): the log "
+                        "record was altered, or the copy was forged"
+                        if records
+                        else "inbox is not in the source's log: deleted from the log, or forged"
+                    ),
+                    None,
+                    {"log_offset": log_offset, "inbox_of": copy.node, "event_id": copy.event_id},
+                )
+            )
+        return found
+
+    def _keys(self) -> list[Finding]:
+        found: list[Finding] = []
+        for node, key in sorted(self.keys.pinned.items()):
+            chain = self.chains[node]
+            parent = self.topology.parent(node) if self.topology.has_division(node) else None
+            anchor = f"，由上级 {parent} 会签担保" if parent else "，且为根节点：请发布其公钥"
+            anchor_en = (
+                f", vouched for by {parent}'s countersignatures"
+                if parent
+                else "; it is the root node: publish its key"
+            )
+            found.append(
+                Finding(
+                    WARNING, "key-not-published", node, None, chain.topic, None, None,
+                    f"未找到已发布的公钥；信任其首个签名记录的公钥 {key_id(key)}{anchor}",
+                    f"no published key; trusting the key of its first signed record, "
+                    f"{key_id(key)}{anchor_en}",
+                )
+            )
+        return found
+
+    def _summaries(self, findings: list[Finding]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for node, chain in sorted(self.chains.items()):
+            checkpoints = [s for s in chain.checkpoints() if s.valid]
+            key = self.keys.expected(node)
+            tails = [f for f in findings if f.node == node and f.code == "unsigned-tail"]
+            out[node] = {
+                "topic": chain.topic,
+                "records": chain.records,
+                "distinct": len(chain.by_seq),
+                "redeliveries": chain.redeliveries,
+                "first_seq": chain.floor,
+                "last_seq": chain.max_seq,
+                "checkpoints": len(checkpoints),
+                "last_checkpoint_seq": max((s.entry.seq for s in checkpoints), default=None),
+                "countersigns": len([s for s in chain.countersigns() if s.valid]),
+                "key_id": key_id(key) if key else None,
+                "key_published": node in self.keys.published,
+                "unsigned_tail": [tails[0].seq, tails[0].related_seq] if tails else None,
+                "violations": len([f for f in findings if f.node == node and f.level == VIOLATION]),
+            }
+        return out

@@ -1,0 +1,207 @@
+"""The schema catalogue topic: every writer schema, readable without the repository.
+
+`<prefix>xinfang.schemas` is compacted; each record's key is a schema's fingerprint (16 hex
+digits: the 8 bytes after C3 01 in the single-object encoding, as in `ce_dataschema`), its
+value the self-contained writer schema as .avsc JSON (UTF-8), headers `content-type` and
+`xinfang_schema_name`. Every node publishes, at startup, the schemas it writes with and every
+released version (schemas/history), so old records stay decodable. Publishing is idempotent:
+the same fingerprint always carries the same bytes, so compaction keeps one record per schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+
+from ..codec.schemas import canonical_and_fingerprint, default_schema_dir
+from ..topics import TopicNames
+from .history import current_schemas, released
+
+SCHEMA_CONTENT_TYPE = "application/vnd.apache.avro+json"
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    fingerprint_hex: str
+    full_name: str
+    schema_json: str  # self-contained .avsc text
+
+    @property
+    def record(self) -> str:
+        return self.full_name.rpartition(".")[2]
+
+    def verified(self) -> bool:
+        """True if the schema's own CRC-64-AVRO fingerprint is the key it was published under."""
+        _, fp = canonical_and_fingerprint(json.loads(self.schema_json))
+        return fp.hex() == self.fingerprint_hex
+
+
+def _entry(expanded: Any) -> CatalogueEntry:
+    _, fp = canonical_and_fingerprint(expanded)
+    name = expanded["name"]
+    full_name = name if "." in name else f"{expanded.get('namespace', '')}.{name}".lstrip(".")
+    text = json.dumps(expanded, ensure_ascii=False, separators=(",", ":"))
+    return CatalogueEntry(fp.hex(), full_name, text)
+
+
+def writer_schemas(schema_dir: Path | None = None) -> list[CatalogueEntry]:
+    """The current schemas and every released version, one entry per fingerprint."""
+    root = schema_dir or default_schema_dir()
+    entries: dict[str, CatalogueEntry] = {}
+    for versions in released(root).values():
+        for version in versions:
+            entry = _entry(version.expanded)
+            entries.setdefault(entry.fingerprint_hex, entry)
+    for schema in current_schemas(root).values():
+        entry = _entry(schema.expanded)
+        entries.setdefault(entry.fingerprint_hex, entry)
+    return sorted(entries.values(), key=lambda e: (e.full_name, e.fingerprint_hex))
+
+
+async def publish_schemas(
+    bootstrap_servers: str, topics: TopicNames, schema_dir: Path | None = None
+) -> int:
+    """Publish every writer schema to the catalogue topic (idempotent); returns how many."""
+    entries = writer_schemas(schema_dir)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers, enable_idempotence=True, acks="all"
+    )
+    await producer.start()
+    try:
+        futures = [
+            await producer.send(
+                topics.schemas(),
+                key=e.fingerprint_hex.encode(),
+                value=e.schema_json.encode("utf-8"),
+                headers=[
+                    ("content-type", SCHEMA_CONTENT_TYPE.encode()),
+                    ("xinfang_schema_name", e.full_name.encode()),
+                ],
+            )
+            for e in entries
+        ]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return len(entries)
+
+
+async def read_to_end(
+    bootstrap_servers: str, topic_names: list[str], timeout_s: float = 30.0
+) -> list[ConsumerRecord]:
+    """Every record of the topics, from the beginning to their end offsets (no consumer group)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    records: list[ConsumerRecord] = []
+    try:
+        missing = set(topic_names) - set(await consumer.topics())
+        if missing:
+            raise LookupError(f"主题不存在 / no such topic: {', '.join(sorted(missing))}")
+        consumer.subscribe(topic_names)  # without a group: every partition is assigned
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        ends: dict[TopicPartition, int] | None = None
+        while True:
+            batch = await consumer.getmany(timeout_ms=200)
+            for partition_records in batch.values():
+                records.extend(partition_records)
+            assigned = consumer.assignment()
+            if ends is None and {tp.topic for tp in assigned} >= set(topic_names):
+                ends = await consumer.end_offsets(list(assigned))
+            if ends is not None and all(
+                [await consumer.position(tp) >= end for tp, end in ends.items()]
+            ):
+                return records
+            if loop.time() > deadline:
+                raise TimeoutError(f"读取超时 / timed out reading {', '.join(topic_names)}")
+    finally:
+        await consumer.stop()
+
+
+async def read_catalogue(
+    bootstrap_servers: str, topics: TopicNames, timeout_s: float = 30.0
+) -> dict[str, CatalogueEntry]:
+    """Read the catalogue topic from the beginning to its end: fingerprint hex -> entry."""
+    entries: dict[str, CatalogueEntry] = {}
+    for record in await read_to_end(bootstrap_servers, [topics.schemas()], timeout_s):
+        key = (record.key or b"").decode()
+        if record.value is None:
+            entries.pop(key, None)  # tombstone
+            continue
+        headers = dict(record.headers or [])
+        name = bytes(headers.get("xinfang_schema_name", b"")).decode()
+        if not name:
+            name = str(json.loads(record.value).get("name", ""))
+        entries[key] = CatalogueEntry(key, name, bytes(record.value).decode("utf-8"))
+    return entries
+
+
+def export(entries: dict[str, CatalogueEntry], folder: Path) -> list[Path]:
+    """Write one .avsc per verified entry: <full name>.<fingerprint>.avsc."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for entry in sorted(entries.values(), key=lambda e: (e.full_name, e.fingerprint_hex)):
+        if not entry.verified():
+            continue
+        path = folder / f"{entry.full_name}.{entry.fingerprint_hex}.avsc"
+        expanded = json.loads(entry.schema_json)
+        path.write_text(json.dumps(expanded, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        written.append(path)
+    return written
+
+
+def schemas_command(
+    bootstrap_servers: str,
+    topics: TopicNames,
+    action: str,
+    folder: str | None,
+    as_json: bool,
+    say: Callable[[str, str], str],
+) -> int:
+    """`xinfang schemas list|export FOLDER`: read the catalogue topic, print or write it."""
+    try:
+        entries = asyncio.run(read_catalogue(bootstrap_servers, topics))
+    except (LookupError, TimeoutError, KafkaError, OSError) as exc:
+        print(
+            say("无法读取模式目录", "cannot read the schema catalogue") + f": {exc}",
+            file=sys.stderr,
+        )
+        return 1
+    ordered = sorted(entries.values(), key=lambda e: (e.full_name, e.fingerprint_hex))
+    if action == "export":
+        target = Path(folder or "schemas-export")
+        written = export(entries, target)
+        print(
+            say(
+                f"已导出 {len(written)} 个模式到 {target}",
+                f"exported {len(written)} schemas to {target}",
+            )
+        )
+        return 0 if len(written) == len(entries) else 1
+    if as_json:
+        rows = [
+            {"fingerprint": e.fingerprint_hex, "name": e.full_name, "verified": e.verified()}
+            for e in ordered
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    print(
+        say(
+            f"{topics.schemas()}：{len(ordered)} 个模式",
+            f"{topics.schemas()}: {len(ordered)} schemas",
+        )
+    )
+    for e in ordered:
+        mark = "" if e.verified() else "  " + say("指纹不符", "FINGERPRINT MISMATCH")
+        print(f"  {e.fingerprint_hex}  {e.full_name}{mark}")
+    return 0

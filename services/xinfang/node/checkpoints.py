@@ -1,0 +1,260 @@
+"""The node's side of the audit chain (docs/decisions/006-audit-chain-checkpoints.md).
+
+- **Checkpoints**: the node signs its log head (`ChainCheckpointed`) periodically and on
+  demand, and sends it to its parent's inbox.
+- **Countersignatures**: a parent that receives a valid checkpoint from a child records its own
+  signed `CheckpointCountersigned` in its log (and sends it to its own parent), so the child
+  can no longer rewrite that part of its log unnoticed.
+- **Inbound checks**: a node sees only the part of a neighbour's log addressed to it, so it
+  checks what that part allows — per source, sequence numbers only grow, a record that follows
+  the last one received must hash-link to it, and signed records must verify against the
+  published (or first seen) key of their source. Anything else goes to the dead-letter topic.
+  Events of grandchildren arrive forwarded, out of their log order; the child that received
+  them directly has checked them, and auditors check the full logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ..audit.keys import Keyring, NodeKey
+from ..audit.signing import (
+    Problem,
+    checkpoint_problem,
+    countersign_problem,
+    sign_checkpoint,
+    sign_countersign,
+)
+from ..codec.wire import cloudevents_headers
+from ..domain.events import (
+    CHAIN_CASE_ID,
+    ChainCheckpointed,
+    CheckpointCountersigned,
+    Event,
+    EventHeader,
+    is_chain_event,
+)
+from ..domain.topology import Topology
+from ..store.repository import ChainSource, Headers, Transaction
+
+if TYPE_CHECKING:
+    from ..settings import NodeSettings
+    from .service import NodeService
+
+log = logging.getLogger(__name__)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sequence_problem(state: ChainSource | None, header: EventHeader) -> Problem | None:
+    """What is wrong with a new record from a source whose log we last saw at `state`."""
+    if state is None:
+        return None
+    if header.seq <= state.last_seq:
+        return Problem(
+            "chain-seq-regressed",
+            f"序号 {header.seq} 不大于此前从 {header.source} 收到的 {state.last_seq}（重放或伪造）",
+            f"seq {header.seq} is not above {state.last_seq} already received from "
+            f"{header.source} (replayed or forged)",
+        )
+    if header.seq == state.last_seq + 1 and header.prev_hash != state.last_hash:
+        return Problem(
+            "chain-broken",
+            f"序号 {header.seq} 的 prev_hash 与此前收到的序号 {state.last_seq} 的哈希不符",
+            f"prev_hash of seq {header.seq} does not match the hash of seq {state.last_seq} "
+            "received before",
+        )
+    return None
+
+
+class ChainKeeper:
+    def __init__(
+        self,
+        division: str,
+        topology: Topology,
+        signer: NodeKey | None = None,
+        keyring: Keyring | None = None,
+    ) -> None:
+        self.division = division
+        self.topology = topology
+        self.signer = signer
+        self.keyring = keyring or Keyring.empty()
+
+    @property
+    def key_id(self) -> str | None:
+        return self.signer.key_id if self.signer is not None else None
+
+    @property
+    def actor(self) -> str:
+        return self.topology.division(self.division).petition_office().id
+
+    def is_direct(self, source: str) -> bool:
+        """True if events of `source` reach this node straight from their source (an ancestor or
+        a child), in that source's log order; a grandchild's events arrive forwarded."""
+        return self.topology.is_within(self.division, source) or (
+            self.topology.has_division(source) and self.topology.parent(source) == self.division
+        )
+
+    # -- emitting ---------------------------------------------------------------------
+    def checkpoint(self, service: NodeService, *, force: bool = False) -> ChainCheckpointed | None:
+        """Sign the current log head; None without a key, with an empty log, or when the head is
+        already a checkpoint (unless `force`)."""
+        if self.signer is None:
+            return None
+        ctx = service.context()
+        with service.store.transaction() as tx:
+            seq, head = tx.log_head()
+            if seq == 0 or (not force and tx.log_entry_type(seq) == ChainCheckpointed.TYPE):
+                return None
+            header = replace(ctx.header(CHAIN_CASE_ID, self.actor), seq=seq + 1, prev_hash=head)
+            event = sign_checkpoint(self.signer, header)
+            self._append(service, tx, event)
+        service._notify()
+        log.info("checkpoint %s seq %d head %s", self.division, event.header.seq, head[:12])
+        return event
+
+    def _append(self, service: NodeService, tx: Transaction, event: Event) -> None:
+        """Record a chain event in the own log; it goes to the log topic and the parent only."""
+        data = service.codec.encode(event)
+        tx.append_log(event, data, _digest(data))
+        schema = service.codec.catalogue.get(event.type)
+        headers = cloudevents_headers(event, schema.fingerprint_hex)
+        tx.enqueue(service.topics.log(self.division), event.case_id, data, headers)
+        parent = self.topology.parent(self.division)
+        if parent is not None:
+            tx.enqueue(service.topics.inbox(parent), event.case_id, data, headers)
+
+    def _countersign(
+        self, service: NodeService, tx: Transaction, checkpoint: ChainCheckpointed, digest: str
+    ) -> None:
+        if self.signer is None:
+            return
+        seq, head = tx.log_head()
+        header = replace(
+            service.context().header(CHAIN_CASE_ID, self.actor), seq=seq + 1, prev_hash=head
+        )
+        self._append(service, tx, sign_countersign(self.signer, header, checkpoint, digest))
+
+    # -- receiving ----------------------------------------------------------------------
+    def receive(
+        self,
+        service: NodeService,
+        tx: Transaction,
+        event: Event,
+        data: bytes,
+        headers: Headers,
+    ) -> str | None:
+        """Check a new (not duplicate) inbound event against what this node has seen of its
+        source's log. Returns None when a case event may be applied as usual, "applied" for a
+        chain event (handled here) and "dead_lettered" after refusing the record."""
+        source = event.header.source
+        chain_event = is_chain_event(event)
+        if not self.is_direct(source):
+            if chain_event:
+                return self._refuse(service, tx, event, data, headers, _misrouted(event))
+            return None
+        state = tx.chain_source(source)
+        problem = sequence_problem(state, event.header)
+        pinned = bytes.fromhex(state.public_key) if state and state.public_key else None
+        expected = self.keyring.get(source) or pinned
+        if problem is None and chain_event:
+            if self.topology.parent(source) != self.division:
+                problem = _misrouted(event)
+            elif isinstance(event, ChainCheckpointed):
+                problem = checkpoint_problem(event, expected)
+            elif isinstance(event, CheckpointCountersigned):
+                problem = countersign_problem(event, expected)
+        if problem is not None:
+            return self._refuse(service, tx, event, data, headers, problem)
+        digest = _digest(data)
+        key = expected
+        if key is None and isinstance(event, ChainCheckpointed | CheckpointCountersigned):
+            key = event.public_key  # first signed record of this source: pin its key
+        tx.save_chain_source(
+            ChainSource(
+                source,
+                event.header.seq,
+                digest,
+                key.hex() if key is not None else None,
+                event.header.seq
+                if isinstance(event, ChainCheckpointed)
+                else (state.checkpoint_seq if state else None),
+            )
+        )
+        if not chain_event:
+            return None
+        if isinstance(event, ChainCheckpointed):
+            self._countersign(service, tx, event, digest)
+        return "applied"
+
+    def _refuse(
+        self,
+        service: NodeService,
+        tx: Transaction,
+        event: Event,
+        data: bytes,
+        headers: Headers,
+        problem: Problem,
+    ) -> str:
+        h = event.header
+        detail = f"{h.source} seq {h.seq} ({event.type} {h.event_id}): {problem.zh} / {problem.en}"
+        service._dead_letter_in(tx, data, headers, problem.code, detail)
+        return "dead_lettered"
+
+
+def _misrouted(event: Event) -> Problem:
+    return Problem(
+        "chain-event-misrouted",
+        f"{event.type} 只应由直接下级发送给上级",
+        f"{event.type} may only come from a direct child",
+    )
+
+
+async def checkpoint_periodically(service: NodeService, interval_s: float) -> None:
+    """Sign a checkpoint every `interval_s` seconds when the log head moved (0: never)."""
+    if interval_s <= 0:
+        return
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            service.chain.checkpoint(service)
+        except Exception:  # keep going; the next round retries
+            log.exception("checkpoint failed")
+
+
+def keeper_for(settings: NodeSettings, topology: Topology) -> ChainKeeper:
+    """The node's chain keeper with its signing key: the key file given, or the one in its data
+    folder (created on first start). Refuses (SettingsError) a key that does not match the
+    public key published for the division."""
+    from ..audit.keys import KeyFileError, load_or_create_private_key, published_keys_dir
+    from ..settings import SettingsError
+
+    folder = settings.public_keys_dir or published_keys_dir(settings.topology_path)
+    try:
+        keyring = Keyring.from_dir(folder)
+        published = keyring.get(settings.division)
+        if not settings.key_path.exists() and (settings.key_file or published):
+            pub = folder / f"{settings.division}.pub"
+            where = f"（已发布公钥 / published: {pub}）" if published else ""
+            raise KeyFileError(  # a published key needs its private key: never make a new one
+                f"私钥文件不存在 / key file not found: {settings.key_path}{where}"
+            )
+        key, created = load_or_create_private_key(settings.key_path)
+    except KeyFileError as err:
+        raise SettingsError(str(err)) from err
+    if published is not None and published != key.public_raw:
+        raise SettingsError(
+            f"节点 {settings.division} 的私钥（{key.key_id}，{settings.key_path}）与已发布的公钥"
+            f"（{folder}/{settings.division}.pub）不符，拒绝启动 / the private key of node "
+            f"{settings.division} ({key.key_id}) does not match its published public key; "
+            "refusing to start"
+        )
+    if created:
+        log.info("generated node key %s in %s", key.key_id, settings.key_path)
+    return ChainKeeper(settings.division, topology, signer=key, keyring=keyring)

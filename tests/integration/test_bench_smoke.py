@@ -1,0 +1,112 @@
+"""Issue 7: the benchmark harness, smoke-sized, against the session broker.
+
+Each measurement runs with tiny sizes and must produce well-formed results: positive numbers,
+a computed ratio, a table between the markers of a benchmarks document. No timing thresholds:
+the figures themselves belong to `make bench`, not to the test suite.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bench.report import END, START, render, rewrite
+from bench.run import Sizes, run_all
+
+from xinfang.devtools.broker import Broker
+
+pytestmark = pytest.mark.integration
+
+SMALL_TOPOLOGY = """\
+name: 烟雾测试拓扑
+body_templates:
+  - {suffix: xfj, kind: petition_office, name: 信访局, line: xf}
+  - {suffix: zj, kind: department, name: 住房和城乡建设局, line: zj}
+divisions:
+  - {code: "150000", name: 内蒙古自治区, level: province}
+  - {code: "150400", name: 赤峰市, level: city, parent: "150000"}
+  - {code: "150404", name: 松山区, level: county, parent: "150400"}
+"""
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int | float) and not math.isnan(value) and value > 0
+
+
+def test_every_benchmark_produces_well_formed_results(
+    kafka: Broker, topic_prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # faust writes `<app id>-data/` into the working directory
+    topology = tmp_path / "small.yaml"
+    topology.write_text(SMALL_TOPOLOGY, encoding="utf-8")
+    sizes = Sizes(
+        hop_cases=5,
+        hop_raw=10,
+        throughput_cases=10,  # 20 events
+        audit_records=20,
+        scale_topology=topology,
+        scale_per_county=1,
+        scale_idle_window_s=1.0,
+    )
+
+    results = run_all(kafka.bootstrap_servers, topic_prefix, tmp_path / "work", sizes)
+
+    for name in ("hop", "throughput", "audit", "scale"):
+        assert "error" not in results[name], results[name]
+
+    hop = results["hop"]
+    assert hop["cases"] == 5 and hop["raw"]["n"] == 10
+    assert set(hop["hops"]) == {"150400→150404", "150404→150400", "150400→150000"}
+    for stats in (*hop["hops"].values(), *hop["relay"].values(), hop["raw"]):
+        assert stats["p50"] <= stats["p99"] <= stats["max"]
+    assert all(_positive(s["p50"]) for s in (*hop["hops"].values(), hop["raw"]))
+    assert _positive(hop["ratio_p50"]) and _positive(hop["ratio_p99"])
+
+    tp = results["throughput"]
+    assert tp["events"] >= 20  # 10 cases × (登记 + 转送) reported upward
+    assert all(_positive(tp[k]) for k in ("node_eps", "raw_eps", "ratio", "node_rss_mb"))
+
+    audit = results["audit"]
+    assert audit["records"] >= 20 and audit["chain_ok"] is True and audit["provisional"] is True
+    assert all(_positive(audit[k]) for k in ("verify_replay_rps", "raw_replay_rps", "ratio_cpu"))
+
+    module = results["audit_module"]  # the audit module's own verifier, where it exists
+    if "skipped" not in module:
+        assert "error" not in module, module
+        assert module["records"] >= 20 and module["chain_ok"] is True
+        assert _positive(module["ratio_replay"]) and _positive(module["ratio_cpu"])
+
+    scale = results["scale"]
+    assert scale["nodes"] == 3 and scale["cases"] == 1 and scale["agree"] is True
+    assert scale["deliveries"] == 3  # county gets the transfer, province registration + transfer
+    assert scale["broker"]["topics"] >= 9 and scale["broker"]["partitions"] >= 9
+    assert all(_positive(scale[k]) for k in ("startup_s", "settle_s", "rss_per_node_mb"))
+
+    results["run"] = {
+        "started": "smoke",
+        "mode": "smoke",
+        "duration_s": 1.0,
+        "broker": kafka.kind,
+        "load_start": "0",
+        "load_end": "0",
+        "machine": {
+            "nproc": 2,
+            "cpu": "cpu",
+            "memory_gib": 1,
+            "kernel": "k",
+            "python": "3",
+            "java": "17",
+            "kafka": "4",
+            "sqlite": "3",
+            "packages": {},
+        },
+    }
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(f"# 手写部分 / hand-written\n\n{START}\nold\n{END}\n\n## 尾部 / tail\n")
+    rewrite(doc, render(results))
+    text = doc.read_text(encoding="utf-8")
+    assert text.startswith("# 手写部分 / hand-written") and text.endswith("## 尾部 / tail\n")
+    assert "old" not in text and text.count(START) == 1 and text.count(END) == 1
+    assert "150400→150404" in text and "% of raw" in text
