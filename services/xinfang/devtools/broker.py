@@ -8,6 +8,7 @@ Maven Central, KRaft mode, run with `java`).
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import time
@@ -25,10 +26,33 @@ def repo_root() -> Path:
     raise FileNotFoundError("deploy/kafka/kafka.sh not found above " + str(here))
 
 
+_PORTS = random.Random()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free port below the kernel's ephemeral range.
+
+    A port the kernel hands out for outgoing connections may be taken again by a client's
+    connection while a broker or node is down, and then the restart cannot bind it.
+    """
+    low, _ = _ephemeral_range()
+    for _ in range(200):
+        port = _PORTS.randrange(10000, max(low, 10001))
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise OSError("没有可用端口 / no free port below the ephemeral range")
 
 
 class BrokerUnavailable(RuntimeError):
@@ -64,8 +88,15 @@ class Broker:
     def take_down(self) -> None:
         self._script("stop")
 
-    def bring_back(self) -> None:
-        self._script("start")
+    def bring_back(self, attempts: int = 3) -> None:
+        for attempt in range(attempts):  # a loaded machine may need more than one start
+            try:
+                self._script("start")
+                return
+            except BrokerUnavailable:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(3)
 
     def restart(self) -> None:
         self.take_down()
