@@ -191,9 +191,13 @@ def export_files(folder: Path) -> list[ExportFile]:
         with path.open("rb") as fh:
             reader = fastavro.reader(fh)
             topic = str(reader.metadata.get("xinfang.topic", ""))
+            if not topic:  # metadata stripped: the records still name their topic
+                first = next(iter(reader), None)
+                topic = str(first["topic"]) if isinstance(first, dict) else ""
         parsed = parse_topic(topic)
         if parsed is None:
-            continue
+            # never skip silently: an unattributable file would hide a rewritten log
+            raise ValueError(f"导出文件无法识别所属主题 / cannot tell which topic {path.name} holds")
         found.append(ExportFile(parsed[1], parsed[2], path, topic))
     found.sort(key=lambda f: (f.kind != "log", f.division))
     return found
