@@ -197,7 +197,7 @@ def export_files(folder: Path) -> list[ExportFile]:
         parsed = parse_topic(topic)
         if parsed is None:
             # never skip silently: an unattributable file would hide a rewritten log
-            raise ValueError(f"导出文件无法识别所属主题 / cannot tell which topic {path.name} holds")
+            raise ValueError(f"导出文件无法识别所属主题 / unknown topic: {path.name}")
         found.append(ExportFile(parsed[1], parsed[2], path, topic))
     found.sort(key=lambda f: (f.kind != "log", f.division))
     return found
