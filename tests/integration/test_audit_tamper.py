@@ -294,6 +294,12 @@ def test_verify_from_an_export(
     assert f"节点 {COUNTY} seq {rows[target]['seq']}" in output
     assert "record-altered" in output
 
+    # stripping the file's metadata does not make the altered log go unnoticed
+    with path.open("wb") as fh:
+        fastavro.writer(fh, fastavro.parse_schema(schema), rows)
+    assert main(base) == 1
+    assert f"节点 {COUNTY} seq {rows[target]['seq']}" in capsys.readouterr().out
+
 
 def test_a_forged_record_in_the_live_log_collides_with_the_node(
     run: Run, capsys: pytest.CaptureFixture[str]
