@@ -645,31 +645,52 @@ def decide_completion(ctx: Context, case: Case, cmd: ReportCompletion) -> list[E
 
 
 # -- review and re-review (R7–R11)
-def decide_request_review(ctx: Context, case: Case, cmd: RequestReview) -> list[Event]:
-    """复查 request, received by the body one level above the handling body (R7)."""
+def _request_level_above(
+    ctx: Context,
+    case: Case,
+    cmd: RequestReview,
+    *,
+    status: CaseStatus,
+    decided_by: str | None,
+    served_at: datetime | None,
+    window: str,
+    decision: str,
+    what: str,
+    rule: str,
+) -> tuple[str, datetime, datetime]:
+    """Shared checks of 复查 (R7) and 复核 (R9) requests: the right body one level above,
+    within the window from service, not after finality. Returns (reviewer, received, due)."""
     body = _own_body(ctx, cmd.actor)
     if case.final:
         raise FinalAfterReReview(case=case.case_id)
-    _require(case, CaseStatus.OPINION_ISSUED)
-    assert case.handling_body is not None
-    expected = ctx.reviewers().reviewer(case.handling_body)
+    _require(case, status)
+    assert decided_by is not None
+    expected = ctx.reviewers().reviewer(decided_by)
     if body.id != expected.id:
-        raise WrongReviewer(f"应向 {expected.name} 请求复查", expected=expected.id)
+        raise WrongReviewer(f"应向 {expected.name} 请求{what}", expected=expected.id)
     requested_at = cmd.requested_at or ctx.now
-    if case.opinion_served_at is not None:
-        window = ctx.due("review_request_window", case.opinion_served_at)
-        if requested_at > window:
-            raise WindowClosed(f"复查请求期限至 {window:%Y-%m-%d} (R7)", case=case.case_id)
+    if served_at is not None:
+        closes = ctx.due(window, served_at)
+        if requested_at > closes:
+            raise WindowClosed(f"{what}请求期限至 {closes:%Y-%m-%d} ({rule})", case=case.case_id)
     _text(cmd.reasons, "请求理由 / reasons")
-    events: list[Event] = [
-        ReviewRequested(
-            header=ctx.header(case.case_id, cmd.actor),
-            reviewer=body.id,
-            reasons=cmd.reasons,
-            decision_due=ctx.due("review_decision", requested_at),
-        )
-    ]
-    return events + _late_take_up(ctx, case, body.id, requested_at)
+    return body.id, requested_at, ctx.due(decision, requested_at)
+
+
+def decide_request_review(ctx: Context, case: Case, cmd: RequestReview) -> list[Event]:
+    """复查 request, received by the body one level above the handling body (R7)."""
+    reviewer, received, decision_due = _request_level_above(
+        ctx, case, cmd, status=CaseStatus.OPINION_ISSUED, decided_by=case.handling_body,
+        served_at=case.opinion_served_at, window="review_request_window",
+        decision="review_decision", what="复查", rule="R7",
+    )  # fmt: skip
+    requested = ReviewRequested(
+        header=ctx.header(case.case_id, cmd.actor),
+        reviewer=reviewer,
+        reasons=cmd.reasons,
+        decision_due=decision_due,
+    )
+    return [requested, *_late_take_up(ctx, case, reviewer, received)]
 
 
 def _late_take_up(ctx: Context, case: Case, reviewer: str, requested_at: datetime) -> list[Event]:
@@ -719,29 +740,18 @@ def decide_review(ctx: Context, case: Case, cmd: DecideReview) -> list[Event]:
 
 def decide_request_re_review(ctx: Context, case: Case, cmd: RequestReview) -> list[Event]:
     """复核 request, received by the body one level above the reviewer (R9)."""
-    body = _own_body(ctx, cmd.actor)
-    if case.final:
-        raise FinalAfterReReview(case=case.case_id)
-    _require(case, CaseStatus.REVIEW_DECIDED)
-    assert case.reviewer is not None
-    expected = ctx.reviewers().reviewer(case.reviewer)
-    if body.id != expected.id:
-        raise WrongReviewer(f"应向 {expected.name} 请求复核", expected=expected.id)
-    requested_at = cmd.requested_at or ctx.now
-    if case.review_served_at is not None:
-        window = ctx.due("re_review_request_window", case.review_served_at)
-        if requested_at > window:
-            raise WindowClosed(f"复核请求期限至 {window:%Y-%m-%d} (R9)", case=case.case_id)
-    _text(cmd.reasons, "请求理由 / reasons")
-    events: list[Event] = [
-        ReReviewRequested(
-            header=ctx.header(case.case_id, cmd.actor),
-            reviewer=body.id,
-            reasons=cmd.reasons,
-            decision_due=ctx.due("re_review_decision", requested_at),
-        )
-    ]
-    return events + _late_take_up(ctx, case, body.id, requested_at)
+    reviewer, received, decision_due = _request_level_above(
+        ctx, case, cmd, status=CaseStatus.REVIEW_DECIDED, decided_by=case.reviewer,
+        served_at=case.review_served_at, window="re_review_request_window",
+        decision="re_review_decision", what="复核", rule="R9",
+    )  # fmt: skip
+    requested = ReReviewRequested(
+        header=ctx.header(case.case_id, cmd.actor),
+        reviewer=reviewer,
+        reasons=cmd.reasons,
+        decision_due=decision_due,
+    )
+    return [requested, *_late_take_up(ctx, case, reviewer, received)]
 
 
 def decide_re_review(ctx: Context, case: Case, cmd: DecideReview) -> list[Event]:
