@@ -25,6 +25,7 @@ def test_small_fault_injection_run_loses_and_duplicates_nothing(tmp_path: Path) 
     assert result.faults > 0
     for kind in ("sigkill", "sigstop", "duplicate_records", "malformed_records"):
         assert result.fault_kinds.get(kind, 0) > 0, result.fault_kinds
+    assert result.never_injected == [], result.fault_kinds
     assert result.lost == 0
     assert result.duplicated == 0
     assert result.chain_violations == 0

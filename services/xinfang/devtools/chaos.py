@@ -377,6 +377,9 @@ async def _inject(
         await producer.stop()
 
 
+INJECTION_COVERAGE_TIMEOUT_S = 300.0
+
+
 class FaultInjector(threading.Thread):
     def __init__(
         self,
@@ -395,13 +398,30 @@ class FaultInjector(threading.Thread):
         self.stop_event = threading.Event()
         self.paused: set[str] = set()
         self.broker_down = threading.Event()
+        self.covered = threading.Event()  # set once every kind has been injected
+
+    #: the log key each kind of fault is counted under
+    COUNTED_AS = {
+        "kill": "sigkill",
+        "pause": "sigstop",
+        "duplicates": "duplicate_records",
+        "garbage": "malformed_records",
+        "broker": "broker_restart",
+    }
+
+    def required_kinds(self) -> list[str]:
+        """Kinds still owed: every kind is injected at least once, however short the run."""
+        kinds = ["kill", "pause", "duplicates", "garbage"]
+        if self.broker_restarts_left:
+            kinds.append("broker")
+        return [k for k in kinds if self.log.counts[self.COUNTED_AS[k]] == 0]
 
     def run(self) -> None:
         kinds = ["kill", "kill", "pause", "duplicates", "garbage"]
-        order = ["kill", "pause", "duplicates", "garbage"]  # every kind at least once, first
         while not self.stop_event.wait(self.rng.uniform(*self.interval)):
-            if order:
-                kind = order.pop(0)
+            owed = self.required_kinds()
+            if owed:
+                kind = owed[0]  # retried until it is really injected (a dead node is no fault)
             elif self.broker_restarts_left and self.rng.random() < 0.2:
                 kind = "broker"
             else:
@@ -410,6 +430,8 @@ class FaultInjector(threading.Thread):
                 getattr(self, f"_{kind}")()
             except Exception as exc:  # a fault that could not be injected is not a fault
                 print(f"  (注入失败 / injection failed: {kind}: {exc!r})", flush=True)
+            if not self.required_kinds():
+                self.covered.set()
 
     def _node(self) -> NodeProcess:
         return self.nodes[self.rng.choice(DIVISIONS)]
@@ -516,6 +538,8 @@ class ChaosResult:
     chain_violations: int
     mismatched_states: list[str]
     seconds: float
+    #: fault kinds the run owed but never managed to inject (a run with gaps proves less)
+    never_injected: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -526,6 +550,7 @@ class ChaosResult:
             and self.unexpected_dead_letters == 0
             and self.dead_lettered == self.dead_letters_injected
             and not self.mismatched_states
+            and not self.never_injected
         )
 
     def line(self) -> str:
@@ -664,6 +689,9 @@ def run_chaos(
         if ABORT.is_set():
             raise RuntimeError("故障注入运行中止 / the run was aborted (see above)")
         if injector is not None:
+            # A quick run must not end before every kind of fault has hit it at least once.
+            if not injector.covered.wait(INJECTION_COVERAGE_TIMEOUT_S):
+                print(f"  (未注入 / never injected: {injector.required_kinds()})", flush=True)
             injector.stop_event.set()
             injector.join(60)
         print("等待系统稳定 / settling …", flush=True)
@@ -710,6 +738,7 @@ def run_chaos(
             chain_violations=violations,
             mismatched_states=comparison.mismatched_states[:20],
             seconds=time.monotonic() - began,
+            never_injected=injector.required_kinds() if injector is not None else [],
         )
     finally:
         supervisor.stop_event.set()
@@ -778,6 +807,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     for mismatch in result.mismatched_states:
         print(f"  状态不一致 / state mismatch: {mismatch}")
+    if result.never_injected:
+        print(f"  未注入的故障 / fault kinds never injected: {result.never_injected}")
     print(
         f"故障 / faults: {result.fault_kinds}; 日志记录 / log records {result.chain_records}, "
         f"重发 / re-published {result.republished}, "
