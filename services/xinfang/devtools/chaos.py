@@ -31,7 +31,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
@@ -401,7 +401,7 @@ class FaultInjector(threading.Thread):
         self.covered = threading.Event()  # set once every kind has been injected
 
     #: the log key each kind of fault is counted under
-    COUNTED_AS = {
+    COUNTED_AS: ClassVar[dict[str, str]] = {
         "kill": "sigkill",
         "pause": "sigstop",
         "duplicates": "duplicate_records",
