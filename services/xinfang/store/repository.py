@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, Insert, Table, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..domain.case import Case
 from ..domain.events import Event
@@ -80,6 +82,45 @@ def _headers_from_json(raw: Any) -> Headers:
     return [(str(k), bytes.fromhex(str(v))) for k, v in raw]
 
 
+# Statements on the inbound path are built once and executed with parameters: building a
+# Core statement per call cost more CPU than running it (docs/benchmarks.md, F1).
+_LOG_HEAD = select(log_events.c.seq, log_events.c.hash).order_by(log_events.c.seq.desc()).limit(1)
+_INSERT_LOG = insert(log_events)
+_INSERT_CASE_EVENT = insert(case_events)
+_INSERT_OUTBOX = insert(outbox)
+_INSERT_PARKED = insert(parked)
+_CASE_PAYLOADS = (
+    select(case_events.c.payload)
+    .where(case_events.c.case_id == bindparam("b_case_id"))
+    .order_by(case_events.c.id)
+)
+_CASE_VERSION = select(cases.c.version).where(cases.c.case_id == bindparam("b_case_id"))
+_INBOX_ENTRY = select(inbox.c.content_hash, inbox.c.status).where(
+    inbox.c.event_id == bindparam("b_event_id")
+)
+_CHAIN_SOURCE = select(chain_sources).where(chain_sources.c.source == bindparam("b_source"))
+_PARKED_FOR = (
+    select(parked.c.event_id, parked.c.payload, parked.c.headers)
+    .where(parked.c.case_id == bindparam("b_case_id"))
+    .order_by(parked.c.parked_at, parked.c.event_id)
+)
+_PARKED_CASES = select(parked.c.case_id).distinct()
+_UNPARK = parked.delete().where(parked.c.event_id == bindparam("b_event_id"))
+
+
+@functools.cache
+def _upsert(dialect: str, table: Table, *keep: str) -> Insert:
+    """INSERT … ON CONFLICT (primary key) DO UPDATE: one statement instead of update-then-insert.
+
+    Columns named in `keep` are written on insert only (e.g. when an inbox entry was first seen).
+    """
+    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    key = [c.name for c in table.primary_key.columns]
+    fixed = set(key) | set(keep)
+    changing = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in fixed}
+    return stmt.on_conflict_do_update(index_elements=key, set_=changing)
+
+
 class Transaction:
     """Operations valid inside one database transaction."""
 
@@ -87,23 +128,25 @@ class Transaction:
         self.conn = conn
 
     # -- own log ----------------------------------------------------------------
+    def _upsert(self, table: Table, values: dict[str, Any], *keep: str) -> None:
+        self.conn.execute(_upsert(self.conn.dialect.name, table, *keep), values)
+
     def log_head(self) -> tuple[int, str]:
-        row = self.conn.execute(
-            select(log_events.c.seq, log_events.c.hash).order_by(log_events.c.seq.desc()).limit(1)
-        ).first()
+        row = self.conn.execute(_LOG_HEAD).first()
         return (int(row.seq), str(row.hash)) if row else (0, "")
 
     def append_log(self, event: Event, payload: bytes, digest: str) -> None:
         self.conn.execute(
-            insert(log_events).values(
-                seq=event.header.seq,
-                event_id=event.header.event_id,
-                case_id=event.case_id,
-                type=event.type,
-                occurred_at=_utc(event.header.occurred_at),
-                payload=payload,
-                hash=digest,
-            )
+            _INSERT_LOG,
+            {
+                "seq": event.header.seq,
+                "event_id": event.header.event_id,
+                "case_id": event.case_id,
+                "type": event.type,
+                "occurred_at": _utc(event.header.occurred_at),
+                "payload": payload,
+                "hash": digest,
+            },
         )
 
     def log_entry_type(self, seq: int) -> str | None:
@@ -113,9 +156,7 @@ class Transaction:
 
     # -- neighbours' chains (audit) -----------------------------------------------
     def chain_source(self, source: str) -> ChainSource | None:
-        row = self.conn.execute(
-            select(chain_sources).where(chain_sources.c.source == source)
-        ).first()
+        row = self.conn.execute(_CHAIN_SOURCE, {"b_source": source}).first()
         if row is None:
             return None
         return ChainSource(
@@ -127,18 +168,17 @@ class Transaction:
         )
 
     def save_chain_source(self, state: ChainSource) -> None:
-        values = {
-            "last_seq": state.last_seq,
-            "last_hash": state.last_hash,
-            "public_key": state.public_key,
-            "checkpoint_seq": state.checkpoint_seq,
-            "updated_at": _now(),
-        }
-        done = self.conn.execute(
-            update(chain_sources).where(chain_sources.c.source == state.source).values(**values)
+        self._upsert(
+            chain_sources,
+            {
+                "source": state.source,
+                "last_seq": state.last_seq,
+                "last_hash": state.last_hash,
+                "public_key": state.public_key,
+                "checkpoint_seq": state.checkpoint_seq,
+                "updated_at": _now(),
+            },
         )
-        if done.rowcount == 0:
-            self.conn.execute(insert(chain_sources).values(source=state.source, **values))
 
     def next_serial(self, name: str) -> int:
         # Increment in the database (not read-then-write): the UPDATE takes the row lock
@@ -155,26 +195,28 @@ class Transaction:
 
     # -- case events and summaries ---------------------------------------------
     def case_payloads(self, case_id: str) -> list[bytes]:
-        rows = self.conn.execute(
-            select(case_events.c.payload)
-            .where(case_events.c.case_id == case_id)
-            .order_by(case_events.c.id)
-        )
+        rows = self.conn.execute(_CASE_PAYLOADS, {"b_case_id": case_id})
         return [bytes(r.payload) for r in rows]
+
+    def case_version(self, case_id: str) -> int | None:
+        """The version of the stored summary (how many events it folds), or None."""
+        value = self.conn.execute(_CASE_VERSION, {"b_case_id": case_id}).scalar()
+        return int(value) if value is not None else None
 
     def record_case_event(self, event: Event, payload: bytes) -> None:
         h = event.header
         self.conn.execute(
-            insert(case_events).values(
-                event_id=h.event_id,
-                case_id=h.case_id,
-                source=h.source,
-                seq=h.seq,
-                type=event.type,
-                actor=h.actor,
-                occurred_at=_utc(h.occurred_at),
-                payload=payload,
-            )
+            _INSERT_CASE_EVENT,
+            {
+                "event_id": h.event_id,
+                "case_id": h.case_id,
+                "source": h.source,
+                "seq": h.seq,
+                "type": event.type,
+                "actor": h.actor,
+                "occurred_at": _utc(h.occurred_at),
+                "payload": payload,
+            },
         )
 
     def case_ids_with_matter_key(self, key: str) -> list[str]:
@@ -184,79 +226,78 @@ class Transaction:
         return [str(r.case_id) for r in rows]
 
     def save_case(self, case: Case, matter_key: str | None = None) -> None:
-        values = {
-            "matter_key": matter_key,
-            "query_code": case.query_code,
-            "title": case.file.title,
-            "category": case.file.category.value,
-            "status": case.status.value,
-            "origin": case.origin,
-            "holder": case.holder,
-            "outcome": case.outcome.value if case.outcome else None,
-            "version": case.version,
-            "updated_at": _now(),
-        }
-        done = self.conn.execute(
-            update(cases).where(cases.c.case_id == case.case_id).values(**values)
+        self._upsert(
+            cases,
+            {
+                "case_id": case.case_id,
+                "matter_key": matter_key,
+                "query_code": case.query_code,
+                "title": case.file.title,
+                "category": case.file.category.value,
+                "status": case.status.value,
+                "origin": case.origin,
+                "holder": case.holder,
+                "outcome": case.outcome.value if case.outcome else None,
+                "version": case.version,
+                "updated_at": _now(),
+            },
         )
-        if done.rowcount == 0:
-            self.conn.execute(insert(cases).values(case_id=case.case_id, **values))
 
     # -- outbox -----------------------------------------------------------------
     def enqueue(self, topic: str, key: str, value: bytes, headers: Headers) -> None:
         self.conn.execute(
-            insert(outbox).values(
-                topic=topic,
-                key=key,
-                value=value,
-                headers=_headers_to_json(headers),
-                created_at=_now(),
-            )
+            _INSERT_OUTBOX,
+            {
+                "topic": topic,
+                "key": key,
+                "value": value,
+                "headers": _headers_to_json(headers),
+                "created_at": _now(),
+            },
         )
 
     # -- inbox ------------------------------------------------------------------
     def inbox_entry(self, event_id: str) -> tuple[str, str] | None:
-        row = self.conn.execute(
-            select(inbox.c.content_hash, inbox.c.status).where(inbox.c.event_id == event_id)
-        ).first()
+        row = self.conn.execute(_INBOX_ENTRY, {"b_event_id": event_id}).first()
         return (str(row.content_hash), str(row.status)) if row else None
 
     def mark_received(self, event_id: str, digest: str, source: str, status: str) -> None:
-        done = self.conn.execute(
-            update(inbox).where(inbox.c.event_id == event_id).values(status=status)
+        # A parked event becomes applied: only its status changes, not when it arrived.
+        self._upsert(
+            inbox,
+            {
+                "event_id": event_id,
+                "content_hash": digest,
+                "source": source,
+                "status": status,
+                "received_at": _now(),
+            },
+            "content_hash",
+            "source",
+            "received_at",
         )
-        if done.rowcount == 0:
-            self.conn.execute(
-                insert(inbox).values(
-                    event_id=event_id,
-                    content_hash=digest,
-                    source=source,
-                    status=status,
-                    received_at=_now(),
-                )
-            )
 
     def park(self, event_id: str, case_id: str, payload: bytes, headers: Headers) -> None:
         self.conn.execute(
-            insert(parked).values(
-                event_id=event_id,
-                case_id=case_id,
-                payload=payload,
-                headers=_headers_to_json(headers),
-                parked_at=_now(),
-            )
+            _INSERT_PARKED,
+            {
+                "event_id": event_id,
+                "case_id": case_id,
+                "payload": payload,
+                "headers": _headers_to_json(headers),
+                "parked_at": _now(),
+            },
         )
 
     def parked_for(self, case_id: str) -> list[tuple[str, bytes, Headers]]:
-        rows = self.conn.execute(
-            select(parked.c.event_id, parked.c.payload, parked.c.headers)
-            .where(parked.c.case_id == case_id)
-            .order_by(parked.c.parked_at, parked.c.event_id)
-        )
+        rows = self.conn.execute(_PARKED_FOR, {"b_case_id": case_id})
         return [(str(r.event_id), bytes(r.payload), _headers_from_json(r.headers)) for r in rows]
 
+    def parked_case_ids(self) -> set[str]:
+        return {str(r.case_id) for r in self.conn.execute(_PARKED_CASES)}
+
     def unpark(self, event_id: str) -> None:
-        self.conn.execute(parked.delete().where(parked.c.event_id == event_id))
+        self.conn.execute(_UNPARK, {"b_event_id": event_id})
 
 
 class NodeStore:
