@@ -118,7 +118,8 @@ def _upsert(dialect: str, table: Table, *keep: str) -> Insert:
     key = [c.name for c in table.primary_key.columns]
     fixed = set(key) | set(keep)
     changing = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in fixed}
-    return stmt.on_conflict_do_update(index_elements=key, set_=changing)
+    upsert: Insert = stmt.on_conflict_do_update(index_elements=key, set_=changing)
+    return upsert
 
 
 class Transaction:
