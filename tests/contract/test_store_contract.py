@@ -37,7 +37,7 @@ from xinfang.store.database import (
     make_engine,
     upgrade_to_head,
 )
-from xinfang.store.repository import Headers, NodeStore
+from xinfang.store.repository import ChainSource, Headers, NodeStore
 from xinfang.store.tables import metadata
 
 from .conftest import DatabaseFactory
@@ -537,3 +537,60 @@ def test_a_memory_database_is_migrated_too() -> None:
             assert tx.next_serial("n") == 1
     finally:
         store.close()
+
+
+# -- pending writes of a unit of work (group commit) --------------------------------------------
+def test_pending_writes_are_read_back_inside_the_transaction_and_written_at_commit(
+    store: NodeStore,
+) -> None:
+    """Summaries, inbox entries, chain heads, case events and outbox rows are written in one
+    executemany per table at commit; inside the transaction every read sees them already."""
+    case = registered_case("150400-2026-000001")
+    head = ChainSource("150404", 7, "ab" * 32, None, None)
+    with store.transaction() as tx:
+        tx.save_case(case)
+        assert tx.case_version(case.case_id) == 1
+        tx.record_case_event(event(case.case_id, event_id="e-1"), b"payload-1")
+        assert tx.case_payloads(case.case_id) == [b"payload-1"]
+        tx.mark_received("e-1", "hash-1", "150404", "parked")
+        tx.mark_received("e-1", "hash-other", "150404", "applied")
+        assert tx.inbox_entry("e-1") == ("hash-1", "applied")
+        assert tx.chain_source("150404") is None
+        tx.save_chain_source(head)
+        assert tx.chain_source("150404") == head
+        for n in range(3):
+            tx.enqueue("t.log", case.case_id, f"row-{n}".encode(), [])
+        assert tx.case_ids_with_matter_key("none") == []
+    with store.transaction() as tx:
+        assert tx.case_version(case.case_id) == 1
+        assert tx.inbox_entry("e-1") == ("hash-1", "applied")
+        assert tx.chain_source("150404") == head
+    assert [r.value for r in store.pending_outbox()] == [b"row-0", b"row-1", b"row-2"]
+    assert store.stats()["case_events"] == store.stats()["inbox"] == 1
+
+
+def test_a_failed_transaction_writes_none_of_its_pending_rows(store: NodeStore) -> None:
+    case = registered_case("150400-2026-000001")
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.save_case(case)
+        tx.record_case_event(event(case.case_id, event_id="e-1"), b"payload-1")
+        tx.mark_received("e-1", "hash-1", "150404", "applied")
+        tx.save_chain_source(ChainSource("150404", 1, "cd" * 32, None, None))
+        tx.enqueue("t.log", case.case_id, b"row", [])
+        raise RuntimeError("crash before commit")
+    assert set(store.stats().values()) == {0}
+    with store.transaction() as tx:
+        assert tx.chain_source("150404") is None
+
+
+def test_prefetched_inbox_entries_answer_like_single_lookups(store: NodeStore) -> None:
+    with store.transaction() as tx:
+        tx.mark_received("e-1", "hash-1", "150404", "applied")
+    with store.transaction() as tx:
+        tx.prefetch_inbox(["e-1", "e-2", "e-1"])
+        assert tx.inbox_entry("e-1") == ("hash-1", "applied")
+        assert tx.inbox_entry("e-2") is None
+        assert tx.inbox_entry("e-3") is None  # not prefetched: looked up on its own
+        tx.mark_received("e-2", "hash-2", "150400", "applied")
+        assert tx.inbox_entry("e-2") == ("hash-2", "applied")
+    assert store.stats()["inbox"] == 2
