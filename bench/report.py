@@ -112,6 +112,8 @@ def _throughput(t: dict[str, Any] | None) -> list[str]:
         f"| **{_pct(t['ratio'])}** |",
         f"| store only (first → last inbox commit) | {_n(t['node_apply_eps'])} | | |",
         f"| node CPU per 1,000 events | {_n(t['node_cpu_s_per_1k'], 2)} s | | |",
+        f"| inbox records per transaction (group commit), mean "
+        f"| {_n(t.get('records_per_transaction', 1.0), 1)} | | |",
         f"| node RSS at the end | {_n(t['node_rss_mb'])} MB | | |",
         "",
     ]

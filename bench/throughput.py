@@ -59,6 +59,7 @@ class ThroughputResult:
     raw_eps: float
     raw_seconds: float
     node_rss_mb: float
+    records_per_transaction: float = 1.0  # inbox records applied per database transaction
 
     @property
     def ratio(self) -> float:
@@ -167,6 +168,8 @@ def run_throughput(bootstrap: str, prefix: str, workdir: Path, cases: int) -> Th
 
         wait_until(done, f"node {CITY} to process {events} events", timeout=60 + events / 5)
         cpu_used = cpu_seconds(node.proc.pid) - cpu_at_ready
+        final = node.client.get("/health")
+        batch_mean = final.get("inbox_records", 0) / max(final.get("inbox_transactions", 0), 1)
         rss = rss_bytes(node.proc.pid) / 2**20
     finally:
         node.stop()
@@ -188,4 +191,5 @@ def run_throughput(bootstrap: str, prefix: str, workdir: Path, cases: int) -> Th
         raw_eps=events / raw_s,
         raw_seconds=raw_s,
         node_rss_mb=rss,
+        records_per_transaction=batch_mean,
     )

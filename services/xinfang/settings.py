@@ -30,9 +30,6 @@ class NodeSettings:
     key_file: Path | None = None  # Ed25519 private key (PEM); default <data_dir>/node-<d>.key
     public_keys_dir: Path | None = None  # published keys; default keys/ beside the topology
     checkpoint_interval_s: float = 300.0  # signed checkpoint of the log head (0: on demand only)
-    # Inbox records arriving within this window are applied in one transaction (group
-    # commit). Longer: fewer fsyncs under load; shorter: less added latency per hop.
-    inbox_batch_window_s: float = 0.01
 
     @property
     def key_path(self) -> Path:
@@ -80,7 +77,6 @@ class NodeSettings:
         key_file = get("key_file", "XINFANG_KEY_FILE")
         public_keys = get("public_keys_dir", "XINFANG_PUBLIC_KEYS")
         checkpoint_interval = seconds("checkpoint_interval_s", "XINFANG_CHECKPOINT_INTERVAL", "300")
-        batch_window = seconds("inbox_batch_window_s", "XINFANG_INBOX_BATCH_WINDOW", "0.01")
         return cls(
             division=division,
             bootstrap_servers=get("bootstrap_servers", "KAFKA_BOOTSTRAP_SERVERS")
@@ -96,5 +92,4 @@ class NodeSettings:
             key_file=Path(key_file) if key_file else None,
             public_keys_dir=Path(public_keys) if public_keys else None,
             checkpoint_interval_s=checkpoint_interval,
-            inbox_batch_window_s=batch_window,
         )

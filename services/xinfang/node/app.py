@@ -1,7 +1,8 @@
-"""The faust-streaming app of one node: inbox agent, outbox relay, HTTP API.
+"""The faust-streaming app of one node: HTTP API, inbox consumer, outbox relay, watchers.
 
-Agents are thin: decode-apply-commit happens in NodeService. concurrency=1 keeps
-inbox order (faust-streaming #606), and state lives in SQL, not faust tables.
+faust runs the node's life cycle, web server and background tasks. The inbox is read by a
+plain aiokafka consumer (node/inbox.py: group commit, offsets after the database commit) and
+written by the outbox relay (node/relay.py); state lives in SQL, not faust tables.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,16 +23,15 @@ from ..domain.clock import system_clock
 from ..node.admin import LOG_CONFIG, PUBLIC_STATUS_CONFIG, SCHEMAS_CONFIG, ensure_topics
 from ..node.checkpoints import checkpoint_periodically, keeper_for
 from ..node.clock_file import FileClock
+from ..node.inbox import InboxConsumer
 from ..node.relay import OutboxRelay
 from ..node.service import NodeService
 from ..settings import NodeSettings
-from ..store.repository import Headers, NodeStore
+from ..store.repository import NodeStore
 from ..topics import TopicNames
 from ..topology_file import load_topology
 
 log = logging.getLogger(__name__)
-
-INBOX_BATCH_MAX = 500  # records per inbox transaction at most
 
 
 @dataclass
@@ -60,13 +59,6 @@ class Node:
     async def provision(self) -> None:
         await ensure_topics(self.settings.bootstrap_servers, self.topics_to_provision())
         await publish_schemas(self.settings.bootstrap_servers, self.service.topics)
-
-
-def _headers(raw: Mapping[str, bytes] | Iterable[tuple[str, bytes]] | None) -> Headers:
-    if raw is None:
-        return []
-    items = raw.items() if isinstance(raw, Mapping) else raw
-    return [(str(k), bytes(v) if v is not None else b"") for k, v in items]
 
 
 def build_node(settings: NodeSettings) -> Node:
@@ -109,40 +101,41 @@ def build_node(settings: NodeSettings) -> Node:
         broker_rebalance_timeout=20.0,
         producer_acks=-1,
     )
-    inbox = app.topic(
+    inbox = InboxConsumer(
+        service,
+        settings.bootstrap_servers,
         topics.inbox(division.code),
-        value_type=bytes,
-        key_type=bytes,
-        value_serializer="raw",
-        key_serializer="raw",
-        partitions=1,
+        group_id=f"{settings.topic_prefix}xinfang-{division.code}-inbox",
+        client_id=f"{settings.topic_prefix}xinfang-{division.code}-inbox",
     )
 
     def node_status() -> dict[str, Any]:
-        return {"relay_published": relay.published, "key_id": chain.key_id}
+        return {
+            "relay_published": relay.published,
+            "key_id": chain.key_id,
+            "inbox_transactions": service.inbox_transactions,
+            "inbox_records": service.inbox_records,
+        }
 
     api = NodeApi(service, status=node_status)
     node = Node(settings, app, service, relay, api)
 
-    @app.agent(inbox, concurrency=1)
-    async def consume_inbox(stream: Any) -> AsyncIterator[None]:
-        # Group commit: what arrived within the window is applied in one transaction.
-        # take_events acks (and so lets faust commit the offsets of) a batch only after this
-        # body has returned, i.e. after the transaction committed.
-        async for events in stream.take_events(INBOX_BATCH_MAX, settings.inbox_batch_window_s):
-            records = [(bytes(e.value or b""), _headers(e.headers)) for e in events]
-            receipts = service.receive_batch(records)
-            log.debug("inbox %s: %d records -> %s", division.code, len(records), receipts)
-            yield None
-
     @app.task  # type: ignore[untyped-decorator]
     async def start_background() -> None:
+        app.add_future(_run_inbox(inbox))
         app.add_future(_run_relay(relay))
         app.add_future(_watch_deadlines(service, settings.sweep_interval_s))
         app.add_future(checkpoint_periodically(service, settings.checkpoint_interval_s))
 
     _register_views(app, api)
     return node
+
+
+async def _run_inbox(inbox: InboxConsumer) -> None:
+    try:
+        await inbox.run()
+    finally:
+        await inbox.stop()
 
 
 async def _run_relay(relay: OutboxRelay) -> None:

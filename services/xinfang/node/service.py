@@ -143,6 +143,9 @@ class NodeService:
         self.on_commit: list[Callable[[], None]] = []
         self.chain = chain or ChainKeeper(division, topology)  # audit chain (decision 006)
         self.folds = FoldCache()
+        # Group-commit figures for /health: inbox transactions and the records they applied.
+        self.inbox_transactions = 0
+        self.inbox_records = 0
         # Case ids with parked events; None until read from the store (after a rollback too).
         self._parked_cases: set[str] | None = None
 
@@ -271,6 +274,8 @@ class NodeService:
             with self._unit() as tx:
                 tx.prefetch_inbox(_claimed_ids(records))
                 receipts = [self._receive_in(tx, data, headers) for data, headers in records]
+            self.inbox_transactions += 1
+            self.inbox_records += len(records)
         except Exception:
             if len(records) == 1:
                 raise

@@ -1,0 +1,100 @@
+"""The inbox consumer: a plain aiokafka consumer that hands each fetch to the node service.
+
+Why not a faust agent: faust passes every record through its stream machinery and a consumer
+thread, which capped a node near 1,500 records/s before any work was done, and its batching
+(`take_events`) waits out a time window even when a backlog is queued. `getmany` returns what
+the fetcher already holds, so a backlog is applied 500 records per transaction (group commit)
+and a lone record is applied as soon as it arrives (docs/benchmarks.md, F1).
+
+Exactly once, as before: the records' effects and inbox entries commit in one transaction,
+and the offset is committed to Kafka only after that; a redelivery after a crash or a
+rebalance finds the inbox entries and changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from ..store.repository import Headers
+from .service import NodeService
+
+log = logging.getLogger(__name__)
+
+
+def record_headers(raw: Iterable[tuple[str, bytes | None]] | None) -> Headers:
+    return [(str(k), bytes(v) if v is not None else b"") for k, v in raw or ()]
+
+
+class InboxConsumer:
+    def __init__(
+        self,
+        service: NodeService,
+        bootstrap_servers: str,
+        topic: str,
+        group_id: str,
+        client_id: str,
+        max_records: int = 500,
+    ) -> None:
+        self.service = service
+        self.bootstrap_servers = bootstrap_servers
+        self.topic = topic
+        self.group_id = group_id
+        self.client_id = client_id
+        self.max_records = max_records
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def _start(self) -> AIOKafkaConsumer:
+        consumer = AIOKafkaConsumer(
+            self.topic,
+            bootstrap_servers=self.bootstrap_servers,
+            group_id=self.group_id,
+            client_id=self.client_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            # One node is one group member: after a crash its successor should not wait long
+            # for the dead member's session to expire before it consumes again.
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=1_000,
+            rebalance_timeout_ms=20_000,
+            metadata_max_age_ms=30_000,
+        )
+        await consumer.start()
+        self._consumer = consumer
+        return consumer
+
+    async def apply_fetched(self, consumer: AIOKafkaConsumer) -> int:
+        """Apply one fetch (waiting up to a second for it); returns the records applied."""
+        fetched = await consumer.getmany(timeout_ms=1_000, max_records=self.max_records)
+        applied = 0
+        for tp, messages in fetched.items():
+            records = [(bytes(m.value or b""), record_headers(m.headers)) for m in messages]
+            self.service.receive_batch(records)  # commits before the offset below
+            await consumer.commit({TopicPartition(tp.topic, tp.partition): messages[-1].offset + 1})
+            applied += len(records)
+        return applied
+
+    async def run(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                consumer = self._consumer or await self._start()
+                await self.apply_fetched(consumer)
+                backoff = 0.5
+            except KafkaError as exc:  # the records stay uncommitted: they come again
+                log.warning("inbox consumer: %r; restarting in %.1fs", exc, backoff)
+                await self.stop()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    async def stop(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            try:
+                await consumer.stop()
+            except Exception:
+                log.debug("consumer stop failed", exc_info=True)
