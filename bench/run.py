@@ -41,7 +41,7 @@ class Sizes:
     scale_idle_window_s: float = 10.0
 
 
-FULL = Sizes(200, 300, 2000, 4000, REPO / "deploy" / "topology" / "neimenggu.yaml", 2)
+FULL = Sizes(200, 300, 5000, 4000, REPO / "deploy" / "topology" / "neimenggu.yaml", 2)
 QUICK = Sizes(30, 50, 200, 400, REPO / "deploy" / "topology" / "chifeng.yaml", 1)
 
 

@@ -29,6 +29,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from xinfang.devtools.processes import NodeProcess
 from xinfang.node.admin import LOG_CONFIG
+from xinfang.node.relay import PRODUCER_SETTINGS
 from xinfang.topics import TopicNames
 from xinfang.topology_file import load_topology
 
@@ -105,9 +106,7 @@ async def raw_pass_through(bootstrap: str, source: str, sink: str, count: int) -
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=2
-    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_SETTINGS)  # the relay's
     await consumer.start()
     await producer.start()
     try:

@@ -594,3 +594,18 @@ def test_prefetched_inbox_entries_answer_like_single_lookups(store: NodeStore) -
         tx.mark_received("e-2", "hash-2", "150400", "applied")
         assert tx.inbox_entry("e-2") == ("hash-2", "applied")
     assert store.stats()["inbox"] == 2
+
+
+def test_prefetched_case_versions_follow_saves_in_the_same_transaction(store: NodeStore) -> None:
+    case = registered_case("150400-2026-000001")
+    with store.transaction() as tx:
+        tx.prefetch_case_versions([case.case_id, "150400-2026-000009"])
+        assert tx.case_version(case.case_id) is None
+        tx.save_case(case)
+        assert tx.case_version(case.case_id) == 1
+        tx.case_payloads(case.case_id)  # a read that writes the pending rows first
+        assert tx.case_version(case.case_id) == 1
+        assert tx.case_version("150400-2026-000009") is None
+    with store.transaction() as tx:
+        tx.prefetch_case_versions([case.case_id])
+        assert tx.case_version(case.case_id) == 1

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 def record_headers(raw: Iterable[tuple[str, bytes | None]] | None) -> Headers:
-    return [(str(k), bytes(v) if v is not None else b"") for k, v in raw or ()]
+    return [(k, v if v is not None else b"") for k, v in raw or ()]
 
 
 class InboxConsumer:

@@ -90,14 +90,14 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _claimed_ids(records: Sequence[tuple[bytes, Headers]]) -> list[str]:
-    """The event ids the records' CloudEvents headers claim: only a hint for a prefetch, the
-    decoded event's own id is what counts."""
+def _claimed(records: Sequence[tuple[bytes, Headers]], header: str) -> list[str]:
+    """What the records' CloudEvents headers claim (ce_id: event ids, ce_subject: case ids):
+    only a hint for a prefetch; the decoded event's own values are what count."""
     return [
         value.decode("utf-8", "replace")
         for _, headers in records
         for key, value in headers
-        if key == "ce_id"
+        if key == header
     ]
 
 
@@ -272,7 +272,8 @@ class NodeService:
             return []
         try:
             with self._unit() as tx:
-                tx.prefetch_inbox(_claimed_ids(records))
+                tx.prefetch_inbox(_claimed(records, "ce_id"))
+                tx.prefetch_case_versions(_claimed(records, "ce_subject"))
                 receipts = [self._receive_in(tx, data, headers) for data, headers in records]
             self.inbox_transactions += 1
             self.inbox_records += len(records)

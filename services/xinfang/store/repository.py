@@ -98,6 +98,9 @@ _CASE_VERSION = select(cases.c.version).where(cases.c.case_id == bindparam("b_ca
 _INBOX_ENTRY = select(inbox.c.content_hash, inbox.c.status).where(
     inbox.c.event_id == bindparam("b_event_id")
 )
+_CASE_VERSIONS = select(cases.c.case_id, cases.c.version).where(
+    cases.c.case_id.in_(bindparam("b_case_ids", expanding=True))
+)
 _INBOX_ENTRIES = select(inbox.c.event_id, inbox.c.content_hash, inbox.c.status).where(
     inbox.c.event_id.in_(bindparam("b_event_ids", expanding=True))
 )
@@ -151,6 +154,7 @@ class Transaction:
         self._case_events: list[dict[str, Any]] = []
         self._inbox: dict[str, dict[str, Any]] = {}
         self._inbox_known: dict[str, tuple[str, str] | None] = {}
+        self._versions_known: dict[str, int | None] = {}
         self._chains: dict[str, ChainSource | None] = {}
         self._chains_changed: set[str] = set()
         self._outbox: list[dict[str, Any]] = []
@@ -160,6 +164,8 @@ class Transaction:
         dialect = self.conn.dialect.name
         if self._cases:
             self.conn.execute(_upsert(dialect, cases), list(self._cases.values()))
+            for case_id, row in self._cases.items():
+                self._versions_known[case_id] = int(row["version"])
             self._cases.clear()
         if self._case_events:
             self.conn.execute(_INSERT_CASE_EVENT, self._case_events)
@@ -258,8 +264,19 @@ class Transaction:
         pending = self._cases.get(case_id)
         if pending is not None:
             return int(pending["version"])
+        if case_id in self._versions_known:
+            return self._versions_known[case_id]
         value = self.conn.execute(_CASE_VERSION, {"b_case_id": case_id}).scalar()
         return int(value) if value is not None else None
+
+    def prefetch_case_versions(self, case_ids: Iterable[str]) -> None:
+        """Look up many summaries' versions in one query (a hint, like `prefetch_inbox`)."""
+        wanted = [i for i in set(case_ids) if i not in self._versions_known]
+        for chunk in (wanted[i : i + 500] for i in range(0, len(wanted), 500)):
+            rows = self.conn.execute(_CASE_VERSIONS, {"b_case_ids": chunk})
+            found = {str(r.case_id): int(r.version) for r in rows}
+            for case_id in chunk:
+                self._versions_known[case_id] = found.get(case_id)
 
     def record_case_event(self, event: Event, payload: bytes) -> None:
         h = event.header
