@@ -3,6 +3,7 @@ and a record that trips a bug fails alone. The fold cache never serves a stale c
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from xinfang.domain.commands import AcceptCase, TransferCase, decide_accept, dec
 from xinfang.domain.errors import DomainError
 from xinfang.domain.topology import Topology
 from xinfang.node.service import NodeService, Receipt
+from xinfang.ops.deadletters import DeadLetter, distinct
 from xinfang.store.repository import Headers, NodeStore
 
 from .fakes import FakeBus
@@ -140,3 +142,36 @@ def test_a_refused_command_leaves_nothing_in_the_fold_cache(
         city.execute(reg.case_id, decide_accept, AcceptCase("150404.zj"))
     assert city.case(reg.case_id) == before
     assert city.folds.get(reg.case_id) == before
+
+
+def test_a_record_refused_again_after_a_redelivery_is_listed_once(
+    topology: Topology, tmp_path: Path
+) -> None:
+    """Issue 4: a malformed record read twice (crash before the offset commit) or a dead letter
+    re-published by the relay is one dead letter, not two."""
+    bus = FakeBus(topology, ["150404"], tmp_path)
+    county = bus.nodes["150404"]
+    garbage = (b"\x00garbage", [("ce_id", b"x")])
+    other = (b"\x00other garbage", [])
+    county.receive_batch([garbage], ["t.inbox:0:7"])
+    county.receive_batch([garbage, other], ["t.inbox:0:7", "t.inbox:0:8"])  # redelivered
+    rows = [r for r in county.store.pending_outbox() if r.topic == bus.topics.deadletter("150404")]
+    letters = [
+        DeadLetter(
+            n, dict(r.headers)["xinfang_dlq_reason"].decode(), "", b"k", r.value, r.headers, 0
+        )
+        for n, r in enumerate([*rows, rows[0]])  # and the relay re-published the first one
+    ]
+    assert [x.header("xinfang_dlq_origin") for x in letters] == [
+        "t.inbox:0:7",
+        "t.inbox:0:7",
+        "t.inbox:0:8",
+        "t.inbox:0:7",
+    ]
+    kept = distinct(letters)
+    assert [(x.offset, x.value) for x in kept] == [(0, garbage[0]), (2, other[0])]
+    # the origin is ours, not the sender's: re-driving sends the original headers only
+    assert kept[0].original_headers == [("ce_id", b"x")]
+    # without an origin (a letter written before origins existed) nothing is merged
+    plain = [replace(x, headers=list(x.original_headers)) for x in letters]
+    assert len(distinct(plain)) == 4

@@ -73,7 +73,8 @@ class InboxConsumer:
         applied = 0
         for tp, messages in fetched.items():
             records = [(bytes(m.value or b""), record_headers(m.headers)) for m in messages]
-            self.service.receive_batch(records)  # commits before the offset below
+            origins = [f"{m.topic}:{m.partition}:{m.offset}" for m in messages]
+            self.service.receive_batch(records, origins)  # commits before the offset below
             await consumer.commit({TopicPartition(tp.topic, tp.partition): messages[-1].offset + 1})
             applied += len(records)
         return applied

@@ -263,44 +263,59 @@ class NodeService:
         """Apply one record from this node's inbox; never raises for bad input."""
         return self.receive_batch([(data, headers)])[0]
 
-    def receive_batch(self, records: Sequence[tuple[bytes, Headers]]) -> list[Receipt]:
+    def receive_batch(
+        self, records: Sequence[tuple[bytes, Headers]], origins: Sequence[str] | None = None
+    ) -> list[Receipt]:
         """Apply records from this node's inbox, in order, in one transaction (group commit:
         one fsync for the batch). Exactly once all the same: each record's inbox entry commits
         with its effect. Never raises for bad input; if a record trips a bug, the batch is
-        rolled back and retried one record per transaction, so only that record fails."""
+        rolled back and retried one record per transaction, so only that record fails.
+
+        `origins` names where each record was read ("topic:partition:offset"); a dead letter
+        carries it, so a record refused again after a redelivery is recognisably the same one.
+        """
         if not records:
             return []
+        where = list(origins) if origins is not None else [""] * len(records)
         try:
             with self._unit() as tx:
                 tx.prefetch_inbox(_claimed(records, "ce_id"))
                 tx.prefetch_case_versions(_claimed(records, "ce_subject"))
-                receipts = [self._receive_in(tx, data, headers) for data, headers in records]
+                receipts = [
+                    self._receive_in(tx, data, headers, origin)
+                    for (data, headers), origin in zip(records, where, strict=True)
+                ]
             self.inbox_transactions += 1
             self.inbox_records += len(records)
         except Exception:
             if len(records) == 1:
                 raise
             log.exception("batch of %d failed at %s; one at a time", len(records), self.division)
-            return [self.receive(data, headers) for data, headers in records]
+            return [
+                self.receive_batch([record], [origin])[0]
+                for record, origin in zip(records, where, strict=True)
+            ]
         self._notify()
         return receipts
 
-    def _receive_in(self, tx: Transaction, data: bytes, headers: Headers) -> Receipt:
+    def _receive_in(self, tx: Transaction, data: bytes, headers: Headers, origin: str) -> Receipt:
         try:
             event = self.codec.decode(data).event
         except DecodeError as exc:
-            self._dead_letter_in(tx, data, headers, exc.reason, str(exc))
+            self._dead_letter_in(tx, data, headers, exc.reason, str(exc), origin)
             return Receipt.DEAD_LETTERED
         refusal = sender_refusal(event, self.division, self.topology)
         if refusal is not None:
-            self._dead_letter_in(tx, data, headers, refusal, event.header.source)
+            self._dead_letter_in(tx, data, headers, refusal, event.header.source, origin)
             return Receipt.DEAD_LETTERED
         digest = _digest(data)
         seen = tx.inbox_entry(event.header.event_id)
         if seen is not None:
             if seen[0] == digest:
                 return Receipt.DUPLICATE
-            self._dead_letter_in(tx, data, headers, "conflicting-duplicate", event.header.event_id)
+            self._dead_letter_in(
+                tx, data, headers, "conflicting-duplicate", event.header.event_id, origin
+            )
             return Receipt.DEAD_LETTERED
         verdict = self.chain.receive(self, tx, event, data, headers)
         receipt = Receipt(verdict) if verdict else self._apply(tx, event, data, headers)
@@ -352,7 +367,13 @@ class NodeService:
             parked.discard(case_id)
 
     def _dead_letter_in(
-        self, tx: Transaction, data: bytes, headers: Headers, reason: str, detail: str
+        self,
+        tx: Transaction,
+        data: bytes,
+        headers: Headers,
+        reason: str,
+        detail: str,
+        origin: str = "",
     ) -> None:
         log.warning("dead letter at %s: %s (%s)", self.division, reason, detail)
         extra: Headers = [
@@ -360,6 +381,8 @@ class NodeService:
             ("xinfang_dlq_detail", detail[:500].encode("utf-8", "replace")),
             ("xinfang_dlq_node", self.division.encode()),
         ]
+        if origin:
+            extra.append(("xinfang_dlq_origin", origin.encode()))
         tx.enqueue(self.topics.deadletter(self.division), reason, data, list(headers) + extra)
 
     # -- the deadline watcher --------------------------------------------------------------

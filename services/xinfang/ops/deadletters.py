@@ -1,7 +1,10 @@
 """Dead letters: list a node's refused records and re-drive one into its inbox after a fix.
 
 A dead letter keeps the original bytes and headers, plus `xinfang_dlq_reason`,
-`xinfang_dlq_detail` and `xinfang_dlq_node`. Re-driving produces the original record
+`xinfang_dlq_detail`, `xinfang_dlq_node` and `xinfang_dlq_origin` (where the node read the
+record: "topic:partition:offset"). A record refused again after a redelivery (a crash before
+the offset commit) or re-published by the relay (a crash before mark-sent) is the same dead
+letter: listings show it once. Re-driving produces the original record
 (without the dlq headers) to the node's inbox again; the inbox deduplicates, so
 re-driving something that was meanwhile applied changes nothing.
 """
@@ -16,7 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from ..topics import TopicNames
 
-DLQ_HEADERS = ("xinfang_dlq_reason", "xinfang_dlq_detail", "xinfang_dlq_node")
+DLQ_HEADERS = ("xinfang_dlq_reason", "xinfang_dlq_detail", "xinfang_dlq_node", "xinfang_dlq_origin")
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,12 @@ class DeadLetter:
     def original_headers(self) -> list[tuple[str, bytes]]:
         return [(k, v) for k, v in self.headers if k not in DLQ_HEADERS]
 
+    @property
+    def identity(self) -> tuple[str, str] | None:
+        """(origin, reason): equal for repeats of one refusal; None for letters without origin."""
+        origin = self.header("xinfang_dlq_origin")
+        return (origin, self.reason) if origin else None
+
     def header(self, name: str) -> str:
         for key, value in self.headers:
             if key == name:
@@ -40,8 +49,22 @@ class DeadLetter:
         return ""
 
 
+def distinct(letters: list[DeadLetter]) -> list[DeadLetter]:
+    """The letters in offset order, each repeat of an earlier refusal left out."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for letter in sorted(letters, key=lambda x: x.offset):
+        identity = letter.identity
+        if identity is not None:
+            if identity in seen:
+                continue
+            seen.add(identity)
+        kept.append(letter)
+    return kept
+
+
 async def read_dead_letters(bootstrap: str, topics: TopicNames, division: str) -> list[DeadLetter]:
-    """Every record of the node's dead-letter topic, oldest first (no consumer group)."""
+    """The node's dead letters, oldest first, repeats left out (no consumer group)."""
     topic = topics.deadletter(division)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
@@ -64,7 +87,7 @@ async def read_dead_letters(bootstrap: str, topics: TopicNames, division: str) -
                 letters += [_letter(r) for r in records]
     finally:
         await consumer.stop()
-    return sorted(letters, key=lambda x: x.offset)
+    return distinct(letters)
 
 
 def _letter(record: Any) -> DeadLetter:
