@@ -10,8 +10,11 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 log = logging.getLogger(__name__)
 
-# The log is the auditable record: kept forever, never compacted.
-LOG_CONFIG = {"retention.ms": "-1", "cleanup.policy": "delete"}
+# The log is the auditable record: kept forever, never compacted. A node writes a few hundred
+# records a week, so the broker's weekly segment roll would leave ~52 tiny segment files (and
+# their indexes) per log per year: roll once a year instead (docs/benchmarks.md, F6).
+LOG_SEGMENT_MS = str(365 * 24 * 3600 * 1000)
+LOG_CONFIG = {"retention.ms": "-1", "cleanup.policy": "delete", "segment.ms": LOG_SEGMENT_MS}
 # Shared topics, latest value per key kept forever (docs/integrators.md).
 SCHEMAS_CONFIG = {"cleanup.policy": "compact"}  # key = schema fingerprint
 PUBLIC_STATUS_CONFIG = {"cleanup.policy": "compact"}  # key = case id
