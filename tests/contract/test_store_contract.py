@@ -609,3 +609,20 @@ def test_prefetched_case_versions_follow_saves_in_the_same_transaction(store: No
     with store.transaction() as tx:
         tx.prefetch_case_versions([case.case_id])
         assert tx.case_version(case.case_id) == 1
+
+
+def test_cases_to_check_are_the_open_ones_whose_moment_has_come(store: NodeStore) -> None:
+    """The deadline watcher's due-time index (migration 0004)."""
+    due, later, unknown, closed, idle = (f"150400-2026-00000{n}" for n in range(1, 6))
+    with store.transaction() as tx:
+        tx.save_case(registered_case(due), next_check=T0 + timedelta(days=15))
+        tx.save_case(registered_case(later), next_check=T0 + timedelta(days=60))
+        tx.save_case(registered_case(unknown))  # e.g. a row from before the index: null
+        done = replace(registered_case(closed), status=CaseStatus.CLOSED)
+        tx.save_case(done, next_check=T0)
+    assert store.case_ids_to_check(T0) == [unknown]
+    assert store.case_ids_to_check(T0 + timedelta(days=15)) == [due, unknown]
+    assert store.case_ids_to_check(T0 + timedelta(days=61)) == [due, later, unknown]
+    [row] = [r for r in store.list_cases() if r["case_id"] == due]
+    assert row["next_check_at"] == T0 + timedelta(days=15)
+    assert idle not in store.case_ids_to_check(T0 + timedelta(days=999))

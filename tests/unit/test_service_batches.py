@@ -4,6 +4,7 @@ and a record that trips a bug fails alone. The fold cache never serves a stale c
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,36 @@ def test_a_record_refused_again_after_a_redelivery_is_listed_once(
     # without an origin (a letter written before origins existed) nothing is merged
     plain = [replace(x, headers=list(x.original_headers)) for x in letters]
     assert len(distinct(plain)) == 4
+
+
+def test_the_deadline_watcher_looks_only_at_cases_whose_deadline_has_come(
+    topology: Topology, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """R3 at 松山区: the acceptance notice is due 15 days after the transfer; before that the
+    watcher does not even load the case, after it the deadline is reported once."""
+    bus = FakeBus(topology, ["150400", "150404"], tmp_path)
+    city, county = bus.nodes["150400"], bus.nodes["150404"]
+    case_id, to_county = transferred_case(bus)
+    county.receive_batch(to_county)
+    [row] = county.store.list_cases()
+    case = county.case(case_id)
+    assert row["next_check_at"] == case.acceptance_due
+    [city_row] = city.store.list_cases()
+    assert city_row["next_check_at"] is None  # nothing 赤峰市's bodies owe on it
+    loaded: list[str] = []
+    real_load = county._load
+
+    def counting_load(tx, case_id):  # type: ignore[no-untyped-def]
+        loaded.append(case_id)
+        return real_load(tx, case_id)
+
+    monkeypatch.setattr(county, "_load", counting_load)
+    assert county.sweep_deadlines() == 0
+    assert loaded == []
+    assert case.acceptance_due is not None
+    bus.clock.now = case.acceptance_due + timedelta(minutes=1)
+    assert county.sweep_deadlines() >= 1
+    assert loaded == [case_id]
+    types = [e.type for _, e in county.history(case_id)]
+    assert types.count("DeadlineMissed") == 1
+    assert county.sweep_deadlines() == 0  # reported once

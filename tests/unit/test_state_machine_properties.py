@@ -18,6 +18,7 @@ from xinfang.domain import commands as c
 from xinfang.domain.case import Case, evolve, fold
 from xinfang.domain.errors import DomainError
 from xinfang.domain.events import CaseFile, Event, HandlingExtended, Petitioner, ReviewDecided
+from xinfang.domain.obligations import lapsed, next_check, overdue
 from xinfang.domain.topology import Topology
 from xinfang.domain.vocabulary import (
     CaseStatus,
@@ -151,6 +152,26 @@ def check_valid(case: Case, events: list[Event]) -> None:
     assert 0 <= case.extension_days <= 30
 
 
+def check_watch_index(case: Case, division: str, now: datetime) -> None:
+    """The deadline watcher looks only at cases whose `next_check` has come: whenever it would
+    find something overdue or lapsed, that moment must already have come (R1–R10)."""
+    if case.closed:
+        return  # the watcher never looks at closed cases
+
+    def at(moment: datetime) -> c.Context:
+        return c.Context(division, TOPOLOGY, moment, lambda: "probe", calendar=CALENDAR)
+
+    when = next_check(at(now), case)
+    for days in (0, 1, 16, 31, 61, 91, 400):
+        moment = now + timedelta(days=days)
+        try:
+            fires = bool(overdue(case, moment, division)) or lapsed(at(moment), case) is not None
+        except DomainError:  # no calendar that far ahead
+            continue
+        if fires:
+            assert when is not None and when <= moment, (division, moment, when)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(step, min_size=3, max_size=30))
 @example(  # the full review chain, with waits that cross deadlines
@@ -235,3 +256,5 @@ def test_random_command_sequences_keep_the_case_valid(steps: list[tuple]) -> Non
                     )  # only an approved extension moves it
         events += new
         check_valid(case, events)
+        for division in ("150000", "150400", "150404"):
+            check_watch_index(case, division, now)

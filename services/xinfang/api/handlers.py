@@ -82,6 +82,8 @@ class NodeApi:
         rows = self.service.store.list_cases()
         for row in rows:
             row["updated_at"] = row["updated_at"].isoformat()
+            due = row["next_check_at"]
+            row["next_check_at"] = due.isoformat() if due is not None else None
         return 200, {"cases": rows}
 
     def register(self, _p: dict[str, str], body: Json) -> tuple[int, Json]:

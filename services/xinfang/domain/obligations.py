@@ -13,6 +13,7 @@ from datetime import datetime
 from .case import Case, obligation_key
 from .commands import Context, Supervise, decide_supervise
 from .deadlines import Obligation
+from .errors import DomainError
 from .events import DeadlineMissed, Event
 from .topology import BodyKind, Topology
 from .vocabulary import CaseStatus, CloseReason
@@ -73,6 +74,14 @@ def lapsed(ctx: Context, case: Case) -> CloseReason | None:
 
     Only the node of the body that holds the case closes it, so it closes once.
     """
+    end = _window_end(ctx, case)
+    if end is not None and ctx.now > end:
+        return CloseReason.WINDOW_LAPSED
+    return None
+
+
+def _window_end(ctx: Context, case: Case) -> datetime | None:
+    """End of the review or re-review window this node would close the case at, if any."""
     if case.holder_division != ctx.division:
         return None
     served, window = None, ""
@@ -80,9 +89,33 @@ def lapsed(ctx: Context, case: Case) -> CloseReason | None:
         served, window = case.opinion_served_at, "review_request_window"
     elif case.status is CaseStatus.REVIEW_DECIDED:
         served, window = case.review_served_at, "re_review_request_window"
-    if served is not None and ctx.now > ctx.due(window, served):
-        return CloseReason.WINDOW_LAPSED
-    return None
+    if served is None:
+        return None
+    return ctx.due(window, served)
+
+
+def next_check(ctx: Context, case: Case) -> datetime | None:
+    """When the deadline watcher of `ctx.division` must next look at the case: the earliest
+    deadline of an obligation of its bodies not yet reported, or the end of a review window it
+    would close. None: nothing to watch (a closed case, or one waiting on other divisions).
+
+    From `next_check` on, `overdue` or `lapsed` may answer; before it, neither does. The
+    watcher looks only at cases whose moment has come instead of folding every open case.
+    """
+    if case.closed:
+        return None
+    moments = [
+        d.due
+        for d in open_obligations(case)
+        if d.body.split(".", 1)[0] == ctx.division and d.key not in case.missed
+    ]
+    try:
+        end = _window_end(ctx, case)
+    except DomainError:  # e.g. no calendar for that year yet: look at every sweep, as before
+        end = ctx.now
+    if end is not None:
+        moments.append(end)
+    return min(moments) if moments else None
 
 
 def supervisor(case: Case, missed: DeadlineMissed, topology: Topology) -> str | None:

@@ -300,7 +300,9 @@ class Transaction:
         )
         return [str(r.case_id) for r in rows]
 
-    def save_case(self, case: Case, matter_key: str | None = None) -> None:
+    def save_case(
+        self, case: Case, matter_key: str | None = None, next_check: datetime | None = None
+    ) -> None:
         self._cases[case.case_id] = {
             "case_id": case.case_id,
             "matter_key": matter_key,
@@ -313,6 +315,7 @@ class Transaction:
             "outcome": case.outcome.value if case.outcome else None,
             "version": case.version,
             "updated_at": _now(),
+            "next_check_at": _utc(next_check) if next_check is not None else None,
         }
 
     # -- outbox -----------------------------------------------------------------
@@ -445,10 +448,29 @@ class NodeStore:
             )
             return [str(r.case_id) for r in rows]
 
+    def case_ids_to_check(self, now: datetime) -> list[str]:
+        """Open cases whose next check is due (or unknown: rows from before migration 0004)."""
+        column = cases.c.next_check_at
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(cases.c.case_id)
+                .where(cases.c.status != "CLOSED")
+                .where(column.is_(None) | (column <= _utc(now)))
+                .order_by(cases.c.case_id)
+            )
+            return [str(r.case_id) for r in rows]
+
     def list_cases(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(cases).order_by(cases.c.case_id))
-            return [{**r._mapping, "updated_at": _utc(r.updated_at)} for r in rows]
+            return [
+                {
+                    **r._mapping,
+                    "updated_at": _utc(r.updated_at),
+                    "next_check_at": _utc(r.next_check_at) if r.next_check_at else None,
+                }
+                for r in rows
+            ]
 
     def case_history(self, case_id: str) -> list[StoredEvent]:
         with self.engine.connect() as conn:

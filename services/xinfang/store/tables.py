@@ -61,6 +61,9 @@ cases = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     # same petitioner + same request (R11/R12); null for anonymous petitions
     Column("matter_key", String(64), nullable=True, index=True),
+    # when this node's deadline watcher must next look at the case; null: nothing to watch
+    # (or a row from before migration 0004, looked at once and then filled in)
+    Column("next_check_at", DateTime(timezone=True), nullable=True, index=True),
 )
 
 # Transactional outbox: rows commit with the state change, a relay publishes them in id order.
