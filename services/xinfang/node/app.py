@@ -20,6 +20,7 @@ from ..api.handlers import NodeApi, Route
 from ..codec.wire import EventCodec
 from ..contract.catalogue import publish_schemas
 from ..domain.clock import system_clock
+from ..domain.topology import Topology
 from ..node.admin import LOG_CONFIG, PUBLIC_STATUS_CONFIG, SCHEMAS_CONFIG, ensure_topics
 from ..node.checkpoints import checkpoint_periodically, keeper_for
 from ..node.clock_file import FileClock
@@ -43,22 +44,30 @@ class Node:
     api: NodeApi
 
     def topics_to_provision(self) -> dict[str, dict[str, str]]:
-        names = self.service.topics
-        own = self.settings.division
-        wanted = {
-            names.log(own): LOG_CONFIG,
-            names.inbox(own): {},
-            names.deadletter(own): {"retention.ms": "-1"},
-        }
-        for neighbour in self.service.topology.neighbours(own):
-            wanted.setdefault(names.inbox(neighbour), {})
-        wanted[names.schemas()] = SCHEMAS_CONFIG
-        wanted[names.public_status()] = PUBLIC_STATUS_CONFIG
-        return wanted
+        return provisioned_topics(
+            self.service.topics, self.service.topology, self.settings.division
+        )
 
     async def provision(self) -> None:
         await ensure_topics(self.settings.bootstrap_servers, self.topics_to_provision())
         await publish_schemas(self.settings.bootstrap_servers, self.service.topics)
+
+
+def provisioned_topics(
+    names: TopicNames, topology: Topology, own: str
+) -> dict[str, dict[str, str]]:
+    """Every topic a node may publish to, with its configuration: the node creates them before
+    it starts, because one outbox row for a missing topic would hold up its relay (F7)."""
+    wanted = {
+        names.log(own): LOG_CONFIG,
+        names.inbox(own): {},
+        names.deadletter(own): {"retention.ms": "-1"},
+    }
+    for neighbour in topology.neighbours(own):
+        wanted.setdefault(names.inbox(neighbour), {})
+    wanted[names.schemas()] = SCHEMAS_CONFIG
+    wanted[names.public_status()] = PUBLIC_STATUS_CONFIG
+    return wanted
 
 
 def build_node(settings: NodeSettings) -> Node:
