@@ -626,3 +626,13 @@ def test_cases_to_check_are_the_open_ones_whose_moment_has_come(store: NodeStore
     [row] = [r for r in store.list_cases() if r["case_id"] == due]
     assert row["next_check_at"] == T0 + timedelta(days=15)
     assert idle not in store.case_ids_to_check(T0 + timedelta(days=999))
+
+
+def test_has_parked_counts_earlier_parks_and_this_transactions_own(store: NodeStore) -> None:
+    with store.transaction() as tx:
+        tx.park("e-1", "case-1", b"waiting", [])
+    with store.transaction() as tx:
+        assert tx.has_parked("case-1")
+        assert not tx.has_parked("case-2")
+        tx.park("e-2", "case-2", b"waiting too", [])
+        assert tx.has_parked("case-2")

@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
 from ..store.repository import Headers
@@ -75,7 +75,7 @@ class InboxConsumer:
             records = [(bytes(m.value or b""), record_headers(m.headers)) for m in messages]
             origins = [f"{m.topic}:{m.partition}:{m.offset}" for m in messages]
             self.service.receive_batch(records, origins)  # commits before the offset below
-            await consumer.commit({TopicPartition(tp.topic, tp.partition): messages[-1].offset + 1})
+            await consumer.commit({tp: messages[-1].offset + 1})
             applied += len(records)
         return applied
 

@@ -146,18 +146,12 @@ class NodeService:
         # Group-commit figures for /health: inbox transactions and the records they applied.
         self.inbox_transactions = 0
         self.inbox_records = 0
-        # Case ids with parked events; None until read from the store (after a rollback too).
-        self._parked_cases: set[str] | None = None
 
     @contextmanager
     def _unit(self) -> Iterator[Transaction]:
         """One transaction; the folds it produced join the cache only if it commits."""
-        try:
-            with self.store.transaction() as tx:
-                yield tx
-        except BaseException:
-            self._parked_cases = None  # parks of the rolled-back transaction are gone
-            raise
+        with self.store.transaction() as tx:
+            yield tx
         self.folds.put_all(tx.folded)
 
     # -- commands -------------------------------------------------------------------
@@ -332,7 +326,6 @@ class NodeService:
             case = evolve(case, event)
         except DependencyMissing:
             tx.park(event.header.event_id, event.case_id, data, headers)
-            self._parked(tx).add(event.case_id)
             return Receipt.PARKED
         tx.record_case_event(event, data)
         self._save(tx, case)
@@ -343,28 +336,19 @@ class NodeService:
         self._react(tx, case, event)
         return Receipt.APPLIED
 
-    def _parked(self, tx: Transaction) -> set[str]:
-        if self._parked_cases is None:
-            self._parked_cases = tx.parked_case_ids()
-        return self._parked_cases
-
     def _drain_parked(self, tx: Transaction, case_id: str) -> None:
-        parked = self._parked(tx)
-        if case_id not in parked:
-            return  # the usual case: no query at all
+        if not tx.has_parked(case_id):
+            return  # the usual case: no query per event
         progressed = True
         while progressed:
             progressed = False
-            waiting = tx.parked_for(case_id)
-            for event_id, data, headers in waiting:
+            for event_id, data, headers in tx.parked_for(case_id):
                 event = self.codec.decode(data).event
                 tx.unpark(event_id)
                 receipt = self._apply(tx, event, data, headers)
                 if receipt is Receipt.APPLIED:
                     tx.mark_received(event_id, _digest(data), event.header.source, receipt.value)
                     progressed = True
-        if not tx.parked_for(case_id):
-            parked.discard(case_id)
 
     def _dead_letter_in(
         self,

@@ -155,6 +155,7 @@ class Transaction:
         self._inbox: dict[str, dict[str, Any]] = {}
         self._inbox_known: dict[str, tuple[str, str] | None] = {}
         self._versions_known: dict[str, int | None] = {}
+        self._parked_cases: set[str] | None = None
         self._chains: dict[str, ChainSource | None] = {}
         self._chains_changed: set[str] = set()
         self._outbox: list[dict[str, Any]] = []
@@ -364,6 +365,8 @@ class Transaction:
         }
 
     def park(self, event_id: str, case_id: str, payload: bytes, headers: Headers) -> None:
+        if self._parked_cases is not None:
+            self._parked_cases.add(case_id)
         self.conn.execute(
             _INSERT_PARKED,
             {
@@ -379,8 +382,12 @@ class Transaction:
         rows = self.conn.execute(_PARKED_FOR, {"b_case_id": case_id})
         return [(str(r.event_id), bytes(r.payload), _headers_from_json(r.headers)) for r in rows]
 
-    def parked_case_ids(self) -> set[str]:
-        return {str(r.case_id) for r in self.conn.execute(_PARKED_CASES)}
+    def has_parked(self, case_id: str) -> bool:
+        """Whether events of the case wait in `parked`: one query per transaction, not per
+        applied event (parks of this transaction are counted too)."""
+        if self._parked_cases is None:
+            self._parked_cases = {str(r.case_id) for r in self.conn.execute(_PARKED_CASES)}
+        return case_id in self._parked_cases
 
     def unpark(self, event_id: str) -> None:
         self.conn.execute(_UNPARK, {"b_event_id": event_id})
