@@ -13,14 +13,13 @@ rebalance finds the inbox entries and changes nothing.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer
-from aiokafka.errors import KafkaError
 
 from ..store.repository import Headers
+from .retry import BROKER_TROUBLE, Backoff, stop_quietly
 from .service import NodeService
 
 log = logging.getLogger(__name__)
@@ -80,22 +79,17 @@ class InboxConsumer:
         return applied
 
     async def run(self) -> None:
-        backoff = 0.5
+        backoff = Backoff()
         while True:
             try:
                 consumer = self._consumer or await self._start()
                 await self.apply_fetched(consumer)
-                backoff = 0.5
-            except KafkaError as exc:  # the records stay uncommitted: they come again
-                log.warning("inbox consumer: %r; restarting in %.1fs", exc, backoff)
+                backoff.reset()
+            except BROKER_TROUBLE as exc:  # the records stay uncommitted: they come again
+                log.warning("inbox consumer: %r; restarting in %.1fs", exc, backoff.delay_s)
                 await self.stop()
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                await backoff.pause()
 
     async def stop(self) -> None:
         consumer, self._consumer = self._consumer, None
-        if consumer is not None:
-            try:
-                await consumer.stop()
-            except Exception:
-                log.debug("consumer stop failed", exc_info=True)
+        await stop_quietly(consumer, "consumer")

@@ -13,10 +13,10 @@ import contextlib
 import logging
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 
 from ..store.repository import NodeStore
 from .faults import CrashPoints
+from .retry import BROKER_TROUBLE, Backoff, stop_quietly
 
 log = logging.getLogger(__name__)
 
@@ -87,18 +87,17 @@ class OutboxRelay:
         return len(rows)
 
     async def run(self) -> None:
-        backoff = 0.5
+        backoff = Backoff()
         while True:
             try:
                 sent = await self.publish_pending()
-                backoff = 0.5
-            except (KafkaError, OSError) as exc:
+                backoff.reset()
+            except BROKER_TROUBLE as exc:
                 log.warning(
-                    "outbox relay: broker unavailable (%r); retrying in %.1fs", exc, backoff
+                    "outbox relay: broker unavailable (%r); retrying in %.1fs", exc, backoff.delay_s
                 )
                 await self._reset_producer()
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                await backoff.pause()
                 continue
             if sent == 0:
                 self._wake.clear()
@@ -107,11 +106,7 @@ class OutboxRelay:
 
     async def _reset_producer(self) -> None:
         producer, self._producer = self._producer, None
-        if producer is not None:
-            try:
-                await producer.stop()
-            except Exception:
-                log.debug("producer stop failed", exc_info=True)
+        await stop_quietly(producer, "producer")
 
     async def stop(self) -> None:
         await self._reset_producer()
