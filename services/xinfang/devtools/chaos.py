@@ -511,8 +511,7 @@ class Supervisor(threading.Thread):
         recent: list[float] = []
         while not self.stop_event.wait(0.5):
             for node in self.nodes.values():
-                if not node.alive():
-                    node.restart_if_dead()
+                if not node.alive() and node.restart_if_dead():
                     self.restarts += 1
                     now = time.monotonic()
                     recent = [t for t in recent if now - t < 60] + [now]

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,10 @@ class NodeProcess:
     sweep_interval_s: float = 60.0
     proc: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
+    # The chaos suite kills, pauses and restarts a node from two threads (fault injector and
+    # supervisor): without this lock a restart between a kill and its clean-up lost track of
+    # the new process, which then ran on untracked beside its successor.
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     @property
     def url(self) -> str:
@@ -46,6 +51,10 @@ class NodeProcess:
         return self.data_dir / f"node-{self.division}.log"
 
     def start(self) -> NodeProcess:
+        with self._lock:
+            return self._start()
+
+    def _start(self) -> NodeProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cmd = [
             sys.executable, "-m", "xinfang", "node", "run",
@@ -95,10 +104,15 @@ class NodeProcess:
         return "\n".join(text.splitlines()[-lines:])
 
     def signal(self, sig: int) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(sig)
+        with self._lock:
+            if self.proc is not None and self.proc.poll() is None:
+                self.proc.send_signal(sig)
 
     def stop(self, timeout: float = 20.0) -> None:
+        with self._lock:
+            self._stop(timeout)
+
+    def _stop(self, timeout: float) -> None:
         if self.proc is None:
             return
         if self.proc.poll() is None:
@@ -118,21 +132,25 @@ class NodeProcess:
 
     def restart_if_dead(self) -> bool:
         """Start the node again if its process has died (crash recovery). True if restarted."""
-        if self.proc is not None and self.proc.poll() is None:
-            return False
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-        self.proc = None
-        self.start()
-        return True
+        with self._lock:
+            if self.proc is not None and self.proc.poll() is None:
+                return False
+            if self.proc is not None:
+                self.proc.wait()  # reap it
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+            self.proc = None
+            self._start()
+            return True
 
     def kill(self) -> None:
         """SIGKILL: no chance to clean up (crash simulation)."""
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait(10)
-            self.proc = None
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        with self._lock:
+            if self.proc is not None:
+                self.proc.kill()
+                self.proc.wait(10)
+                self.proc = None
+            if self._log is not None:
+                self._log.close()
+                self._log = None
