@@ -6,6 +6,7 @@
 #   kafka.sh start    fetch if needed, format storage once, start the broker, wait until it answers
 #   kafka.sh stop     SIGTERM, wait for a clean exit, SIGKILL if needed
 #   kafka.sh status   exit 0 and print the bootstrap address if running and answering, else exit 1
+#   kafka.sh format   format the storage once (start does this too); prints the cluster id
 #   kafka.sh reset    stop and delete the state (data + logs); the jar cache is kept
 #   kafka.sh logs     print the tail of the broker log
 #
@@ -19,6 +20,7 @@
 #   XINFANG_KAFKA_HEAP_OPTS         broker heap                         (default "-Xmx512m -Xms256m")
 #   XINFANG_KAFKA_OPTS              extra JVM options for the broker
 #   XINFANG_KAFKA_AUTO_CREATE_TOPICS  auto.create.topics.enable         (default false)
+#   XINFANG_KAFKA_CLUSTER_ID        KRaft cluster id used when formatting (default: random)
 #   JAVA_HOME                       Java 17+ to use (default: `java` on PATH)
 set -euo pipefail
 
@@ -309,11 +311,21 @@ format_storage_if_needed() {
   fi
   local cluster_id t0
   t0="$(now_ms)"
-  # A random Kafka Uuid: 16 random bytes, URL-safe base64 without padding (22 characters).
-  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  # A Kafka Uuid: 16 random bytes, URL-safe base64 without padding (22 characters). One in 64
+  # begins with "-", so every value goes to the tool as --opt=value: a separate argument that
+  # begins with "-" is read as an option ("expected one argument").
+  cluster_id="${XINFANG_KAFKA_CLUSTER_ID:-$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')}"
+  case "$cluster_id" in
+    ?????????????????????? ) ;;
+    *) die "XINFANG_KAFKA_CLUSTER_ID 须为 22 个字符 / must be 22 characters of URL-safe base64: '$cluster_id'" ;;
+  esac
+  case "$cluster_id" in
+    *[!A-Za-z0-9_-]*) die "XINFANG_KAFKA_CLUSTER_ID 含非法字符 / is not URL-safe base64: '$cluster_id'" ;;
+  esac
   say "格式化存储 / formatting storage (cluster id $cluster_id) in $DATA_DIR ..."
   if ! "$JAVA" "${TOOL_JVM_OPTS[@]}" -cp "$LIB_DIR/*" kafka.tools.StorageTool format \
-    -t "$cluster_id" -c "$PROPS" --ignore-formatted >"$LOG_DIR/format.out" 2>&1 </dev/null; then
+    "--cluster-id=$cluster_id" "--config=$PROPS" --ignore-formatted \
+    >"$LOG_DIR/format.out" 2>&1 </dev/null; then
     cat "$LOG_DIR/format.out" >&2
     die "存储格式化失败 / storage format failed"
   fi
@@ -461,6 +473,18 @@ cmd_status() {
   return 1
 }
 
+cmd_format() {
+  validate_ports
+  mkdir -p "$STATE_DIR"
+  lock 9 "$STATE_DIR/.lock"
+  cache_ok || cmd_fetch
+  check_java
+  mkdir -p "$DATA_DIR" "$LOG_DIR"
+  write_server_props
+  format_storage_if_needed
+  sed -n 's/^cluster.id=//p' "$DATA_DIR/meta.properties"
+}
+
 cmd_reset() {
   cmd_stop
   if [ -d "$STATE_DIR" ]; then
@@ -484,11 +508,12 @@ cmd_logs() {
 
 usage() {
   cat <<EOF
-用法 / usage: $(basename "$0") {fetch|start|stop|status|reset|logs [N]}
+用法 / usage: $(basename "$0") {fetch|start|stop|status|format|reset|logs [N]}
   fetch   下载 jar / fetch the pinned Kafka $KAFKA_VERSION jars into $CACHE_DIR
   start   启动并等待就绪 / start the broker on $HOST:\${XINFANG_KAFKA_PORT:-9092} and wait until it answers
   stop    停止 / stop the broker (SIGTERM, then SIGKILL after \${XINFANG_KAFKA_STOP_TIMEOUT:-30} s)
   status  运行中则输出地址并返回 0 / print the bootstrap address and exit 0 if running, else exit 1
+  format  格式化存储 / format the storage once and print the cluster id (start does this too)
   reset   停止并删除数据 / stop and delete the state folder (jar cache kept)
   logs    显示日志末尾 / print the last N (default 100) lines of the broker log
 EOF
@@ -499,6 +524,7 @@ case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
+  format) cmd_format ;;
   reset) cmd_reset ;;
   logs) cmd_logs "${2:-100}" ;;
   -h | --help | help) usage ;;
