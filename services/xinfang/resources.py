@@ -23,8 +23,8 @@ DATA = "_data"  # xinfang/_data/ inside an installed wheel
 # name under xinfang/_data/ -> (folder in the checkout, files shipped, as glob patterns)
 SHIPPED: dict[str, tuple[str, tuple[str, ...]]] = {
     "schemas": ("schemas", ("**/*.avsc",)),  # events/, types/, history/, audit/, public/
-    "rules": ("deploy/rules", ("holidays/*.yaml", "provinces/*.yaml")),
-    "topology": ("deploy/topology", ("*.yaml",)),  # not keys/: each deployment publishes its own
+    "rules": ("deploy/rules", ("**/*.yaml", "**/*.yml")),  # holidays/, provinces/
+    "topology": ("deploy/topology", ("*.yaml", "*.yml")),  # not keys/: each deployment has its own
 }
 
 

@@ -25,6 +25,19 @@ def test_a_checkout_reads_its_own_folders_the_source_of_truth() -> None:
     assert default_topology_path() == ROOT / "deploy" / "topology" / "chifeng.yaml"
 
 
+def test_every_data_file_of_the_checkout_is_shipped() -> None:
+    """A file the patterns of SHIPPED miss would be absent from the wheel and the image
+    (documentation, published keys and caches are not data the node reads)."""
+    for source, patterns in SHIPPED.values():
+        folder = ROOT / source
+        files = {
+            p
+            for p in folder.rglob("*")
+            if p.is_file() and p.suffix != ".md" and not {"keys", "__pycache__"} & set(p.parts)
+        }
+        assert files == {p for pattern in patterns for p in folder.glob(pattern)}, source
+
+
 def test_rules_dir_setting_overrides_the_default(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
