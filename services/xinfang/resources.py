@@ -45,7 +45,7 @@ def checkout_root() -> Path | None:
 def data_dir(name: str) -> Path:
     """The folder `name` of SHIPPED ("schemas", "rules" or "topology") as a file-system path.
 
-    Raises ResourceMissing (a FileNotFoundError) naming both places looked at."""
+    Raises ResourceMissing (a FileNotFoundError) naming the folder that is missing."""
     if name not in SHIPPED:
         raise KeyError(name)
     source = SHIPPED[name][0]
