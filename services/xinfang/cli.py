@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .client import ApiError, NodeClient
+from .resources import ResourceMissing
 
 
 def _say(zh: str, en: str) -> str:
@@ -247,3 +248,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    except ResourceMissing as err:  # data or a developer tool the installation does not have
+        print(err, file=sys.stderr)
+        return 2

@@ -17,6 +17,7 @@ ReviewHierarchy values.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
@@ -31,6 +32,7 @@ from .domain.hierarchy import ReviewHierarchy
 from .domain.rule_errors import RulesInvalid
 from .domain.rules import LIMIT_RULES, UNITS, Limit, RuleSet
 from .domain.topology import Topology
+from .resources import data_dir
 
 _HOLIDAY_FILE = re.compile(r"^(CN|\d{2})-(\d{4})\.ya?ml$")
 _HOLIDAY_KEYS = {"region", "year", "source", "note", "holidays", "working_days"}
@@ -55,13 +57,15 @@ _REPRESENTATIVE_KEYS = {
 }
 
 
+RULES_DIR_ENV = "XINFANG_RULES_DIR"
+
+
 def default_rules_dir() -> Path:
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "deploy" / "rules"
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("deploy/rules not found; pass rules_dir")
+    """$XINFANG_RULES_DIR if set (e.g. a mounted folder with an official holiday file the
+    image does not have yet), else deploy/rules of a checkout or its copy shipped in the wheel
+    (xinfang.resources). An explicit `rules_dir` argument wins over both."""
+    configured = os.environ.get(RULES_DIR_ENV)
+    return Path(configured) if configured else data_dir("rules")
 
 
 def _read(path: Path) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..domain.calendar import BEIJING
 from ..domain.topology import Topology
+from ..resources import checkout_root
 from .keys import (
     KeyFileError,
     Keyring,
@@ -182,6 +183,15 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
 def cmd_keys_generate(args: argparse.Namespace) -> int:
     topology, topology_path = _topology(args)
     divisions = _nodes(args, topology) or [d.code for d in topology.divisions]
+    if not args.public_dir and topology_path is None and checkout_root() is None:
+        # keys/ beside the default topology would be inside the installed package
+        raise SystemExit(
+            _say(
+                "已安装的包中不能发布公钥：请用 --public-dir 或 --topology 指定目录",
+                "cannot publish keys inside the installed package: pass --public-dir or "
+                "--topology (or set XINFANG_TOPOLOGY)",
+            )
+        )
     public_dir = Path(args.public_dir) if args.public_dir else published_keys_dir(topology_path)
     private_dir = Path(args.private_dir)
     for division in divisions:

@@ -18,6 +18,8 @@ from typing import Any
 
 from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
 
+from ..resources import data_dir
+
 NAMESPACE = "xinfang.events"
 PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
 NAMED = frozenset({"record", "error", "enum", "fixed"})
@@ -77,13 +79,9 @@ def canonical_and_fingerprint(expanded: Any) -> tuple[str, bytes]:
 
 
 def default_schema_dir() -> Path:
-    """schemas/ at the repository root (the package is installed in editable mode)."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "schemas"
-        if (candidate / "events").is_dir():
-            return candidate
-    raise FileNotFoundError("schemas/ directory not found above " + str(here))
+    """The schema folder: schemas/ of a checkout, or the copy shipped in the wheel
+    (xinfang.resources). Raises ResourceMissing (a FileNotFoundError) if neither is there."""
+    return data_dir("schemas")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..codec.schemas import default_schema_dir
-from ..devtools.broker import repo_root
+from ..resources import checkout_dir
 from .history import current_schemas, released, render
 
 
@@ -34,7 +34,8 @@ class AvroCompatUnavailable(RuntimeError):
 
 
 def tool_dir() -> Path:
-    return repo_root() / "deploy" / "avro-compat"
+    advice = ("请在源码检出中运行兼容性检查", "run the compatibility check in a checkout")
+    return checkout_dir("deploy/avro-compat", advice)
 
 
 def cache_dir() -> Path:

@@ -17,13 +17,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..resources import checkout_dir
+
+_KAFKA_ADVICE = (
+    "请设置 KAFKA_BOOTSTRAP_SERVERS 指向运行中的 Kafka 代理",
+    "set KAFKA_BOOTSTRAP_SERVERS to a running Kafka broker",
+)
+
 
 def repo_root() -> Path:
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "deploy" / "kafka" / "kafka.sh").is_file():
-            return parent
-    raise FileNotFoundError("deploy/kafka/kafka.sh not found above " + str(here))
+    """The source checkout xinfang runs from. deploy/kafka (and deploy/avro-compat) are
+    developer tools that only a checkout has: from an installed wheel this raises
+    ResourceMissing (a FileNotFoundError) saying to set KAFKA_BOOTSTRAP_SERVERS instead."""
+    return checkout_dir("deploy/kafka", _KAFKA_ADVICE).parents[1]
 
 
 _PORTS = random.Random()
