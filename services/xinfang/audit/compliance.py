@@ -32,6 +32,7 @@ from ..domain.events import (
     CaseFile,
     CaseNotAccepted,
     CaseTransferred,
+    DeadlineMissed,
     Event,
     HandlingExtended,
     HandlingOpinionIssued,
@@ -71,7 +72,7 @@ class Located:
 @dataclass
 class ObligationRecord:
     case_id: str
-    obligation: str
+    obligation: Obligation
     rule_id: str
     body: str
     opened_at: datetime
@@ -91,10 +92,7 @@ class ObligationRecord:
 
     @property
     def zh(self) -> str:
-        try:
-            return Obligation(self.obligation).zh
-        except ValueError:
-            return self.obligation
+        return self.obligation.zh
 
 
 @dataclass(frozen=True)
@@ -307,6 +305,27 @@ def _notice_owed(file: CaseFile) -> bool:
     return not p.anonymous and bool(p.name) and bool(p.address)
 
 
+# R19: the take-up of a 复查/复核 request is discharged by recording the request, so it is
+# never open; the node reports a late take-up at once, and the report counts it as late.
+_ON_RECORDING = {
+    Obligation.REVIEW_TAKE_UP: ReviewRequested.TYPE,
+    Obligation.RE_REVIEW_TAKE_UP: ReReviewRequested.TYPE,
+}
+
+
+def _late_on_recording(case_id: str, item: Located) -> ObligationRecord | None:
+    """The obligation a node reported missed when it recorded the late act itself (R19)."""
+    event = item.event
+    if not isinstance(event, DeadlineMissed) or event.obligation not in _ON_RECORDING:
+        return None
+    when = event.header.occurred_at
+    return ObligationRecord(
+        case_id, event.obligation, event.obligation.rule_id, event.body, when, event.due,
+        discharged_at=when, discharged_by=_ON_RECORDING[event.obligation],
+        discharged_event=item, status="late",
+    )  # fmt: skip
+
+
 def _key(d: Any) -> tuple[str, ...]:
     if d.obligation is Obligation.SUPERVISION_ANSWER:
         return (d.obligation.value, d.body, d.due.isoformat())
@@ -384,8 +403,11 @@ class ComplianceAuditor:
             for k, d in current.items():
                 if k not in open_:
                     open_[k] = ObligationRecord(
-                        case_id, d.obligation.value, d.rule_id, d.body, when, d.due
+                        case_id, d.obligation, d.rule_id, d.body, when, d.due
                     )
+            taken_up_late = _late_on_recording(case_id, item)
+            if taken_up_late is not None:
+                report.obligations.append(taken_up_late)
         for record in open_.values():
             record.status = "overdue" if record.due < now else "pending"
             report.obligations.append(record)
@@ -400,7 +422,8 @@ class ComplianceAuditor:
                     o.rule_id, f"deadline-{o.status}", case_id, o.division,
                     f"{self._name(o.body)}「{o.zh}」期限 {o.due:%Y-%m-%d}，{state_zh}"
                     f"（超期 {days:.1f} 日）",
-                    f"{o.body}: {o.obligation} due {o.due:%Y-%m-%d}, {state_en} "
+                    f"{o.body}: {o.obligation.en} ({o.obligation.value}) due "
+                    f"{o.due:%Y-%m-%d}, {state_en} "
                     f"({days:.1f} days late)",
                     o.discharged_event,
                 )
@@ -656,7 +679,7 @@ class ComplianceAuditor:
             elif o.status == "late":
                 m.late += 1
             due_now = o.status != "pending"
-            if o.obligation == Obligation.ACCEPTANCE_NOTICE.value and due_now:
+            if o.obligation is Obligation.ACCEPTANCE_NOTICE and due_now:
                 if o.discharged_by == TransferObjected.TYPE:
                     continue  # outside its remit: not an acceptance item
                 timely = o.status == "on_time" and o.discharged_by in DECISIONS
@@ -669,9 +692,9 @@ class ComplianceAuditor:
                         for i in timeline
                     )
                 m.timely_acceptance.add(timely)
-            elif o.obligation == Obligation.HANDLING.value and due_now:
+            elif o.obligation is Obligation.HANDLING and due_now:
                 m.on_time_completion.add(o.status == "on_time")
-            elif o.obligation == Obligation.SUPERVISION_ANSWER.value and due_now:
+            elif o.obligation is Obligation.SUPERVISION_ANSWER and due_now:
                 m.supervision_answers.add(o.status == "on_time")
         opinions = [i for i in timeline if isinstance(i.event, HandlingOpinionIssued)]
         if opinions:

@@ -61,8 +61,9 @@ def timeline_json(item: Located, topology: Topology) -> dict[str, Any]:
 def obligation_json(o: ObligationRecord, now: datetime) -> dict[str, Any]:
     return {
         "rule": o.rule_id,
-        "obligation": o.obligation,
-        "obligation_zh": o.zh,
+        "obligation": o.obligation.value,
+        "obligation_zh": o.obligation.zh,
+        "obligation_en": o.obligation.en,
         "body": o.body,
         "division": o.division,
         "opened_at": o.opened_at.isoformat(),

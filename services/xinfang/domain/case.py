@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import assert_never
 
+from .deadlines import Obligation
 from .errors import DependencyMissing
 from .events import (
     CaseAccepted,
     CaseAssigned,
     CaseClosed,
     CaseDiverted,
+    CaseEvent,
     CaseFile,
     CaseNotAccepted,
     CaseTransferred,
@@ -37,6 +40,7 @@ from .events import (
     TransferObjected,
     TransferReturned,
     UrgentReported,
+    is_case_event,
 )
 from .vocabulary import (
     CaseStatus,
@@ -55,7 +59,7 @@ class Supervision:
     by: str  # supervising petition office
     to_body: str
     level: SupervisionLevel
-    obligation: str
+    obligation: Obligation
     answer_due: datetime
     answered: bool = False
 
@@ -153,7 +157,10 @@ class Case:
 
 
 def evolve(case: Case | None, event: Event) -> Case:
-    """Apply one event. Raises DependencyMissing if the case is not known yet."""
+    """Apply one case event. Raises DependencyMissing if the case is not known yet, TypeError
+    for an event that is not a case event (the audit chain's own)."""
+    if not is_case_event(event):
+        raise TypeError(f"not a case event: {event.type}")
     after = _transition(case, event)
     participants = list(after.participants)
     for division in (event.header.source, _addressee_division(event)):
@@ -198,7 +205,7 @@ def _start(event: CaseTransferred | CaseAssigned) -> Case:
     )
 
 
-def _transition(case: Case | None, event: Event) -> Case:
+def _transition(case: Case | None, event: CaseEvent) -> Case:
     h = event.header
     if isinstance(event, PetitionRegistered):
         return Case(
@@ -357,11 +364,11 @@ def _transition(case: Case | None, event: Event) -> Case:
             event.handling_body, event.handling_rating, event.office, event.office_rating
         )
         return replace(case, evaluations=(*case.evaluations, evaluation))
-    raise TypeError(f"unhandled event type {event.type}")
+    assert_never(event)  # mypy names a case event type without a branch
 
 
-def obligation_key(obligation: str, body: str, due: datetime) -> str:
-    return f"{obligation}|{body}|{due.isoformat()}"
+def obligation_key(obligation: Obligation, body: str, due: datetime) -> str:
+    return f"{obligation.value}|{body}|{due.isoformat()}"
 
 
 def fold(events: list[Event]) -> Case | None:

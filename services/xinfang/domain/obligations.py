@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import assert_never
 
 from .case import Case, obligation_key
 from .commands import Context, Supervise, decide_supervise
@@ -27,7 +28,7 @@ class Due:
 
     @property
     def key(self) -> str:
-        return obligation_key(self.obligation.value, self.body, self.due)
+        return obligation_key(self.obligation, self.body, self.due)
 
     @property
     def rule_id(self) -> str:
@@ -125,10 +126,30 @@ def supervisor(case: Case, missed: DeadlineMissed, topology: Topology) -> str | 
     that routed the case supervises the body it routed it to, and any other body is supervised
     by the petition office of its own division (or of the level above, for that office itself).
     """
-    if missed.obligation == Obligation.SUPERVISION_ANSWER.value:
-        for s in reversed(case.supervisions):
-            if s.to_body == missed.body:
-                return s.by
+    match missed.obligation:
+        case Obligation.SUPERVISION_ANSWER:
+            for s in reversed(case.supervisions):
+                if s.to_body == missed.body:
+                    return s.by
+        case (
+            Obligation.OBJECTION
+            | Obligation.REVIEW_REQUEST_WINDOW
+            | Obligation.RE_REVIEW_REQUEST_WINDOW
+        ):
+            return None  # a right that lapses (R4, R7, R9), not a duty: nobody to supervise
+        case (
+            Obligation.ROUTE
+            | Obligation.ACCEPTANCE_NOTICE
+            | Obligation.HANDLING
+            | Obligation.ASSIGNMENT_REPORT
+            | Obligation.REVIEW_DECISION
+            | Obligation.RE_REVIEW_DECISION
+            | Obligation.REVIEW_TAKE_UP
+            | Obligation.RE_REVIEW_TAKE_UP
+        ):
+            pass  # a body's duty: supervised by the office that routed the case, or its own
+        case _:
+            assert_never(missed.obligation)  # mypy names an obligation without a supervisor
     body = topology.body(missed.body)
     if case.routed_by and case.routed_by != missed.body:
         routed_by = topology.body(case.routed_by)
@@ -150,7 +171,7 @@ def react(ctx: Context, case: Case, event: Event, auto_supervise: bool = True) -
         return []
     reasons = (
         f"{ctx.topology.body(event.body).name}未在 {event.due:%Y-%m-%d} 前履行"
-        f"「{Obligation(event.obligation).zh}」义务 ({event.rule_id})，请即办理并书面反馈"
+        f"「{event.obligation.zh}」义务 ({event.rule_id})，请即办理并书面反馈"
     )
     return decide_supervise(
         ctx,
