@@ -173,7 +173,7 @@ def _obligation(event: Event) -> dict[str, str]:
     if not isinstance(event, DeadlineMissed | SupervisionIssued):
         return {}
     o = event.obligation
-    return {"obligation": o.value, "obligation_zh": o.zh, "obligation_en": o.en}
+    return {"obligation": o.value, "obligation_zh": o.zh, "obligation_en": o.en, "rule": o.rule_id}
 
 
 def case_view(case: Case, topology: Topology) -> dict[str, Any]:

@@ -45,7 +45,7 @@ from ..domain.events import (
     TransferObjected,
     is_chain_event,
 )
-from ..domain.obligations import open_obligations
+from ..domain.obligations import Reporting, open_obligations, reporting
 from ..domain.rules import Limit, RuleSet
 from ..domain.topology import Topology
 from ..domain.vocabulary import CloseReason, NoticeKind, Rating
@@ -305,24 +305,25 @@ def _notice_owed(file: CaseFile) -> bool:
     return not p.anonymous and bool(p.name) and bool(p.address)
 
 
-# R19: the take-up of a 复查/复核 request is discharged by recording the request, so it is
-# never open; the node reports a late take-up at once, and the report counts it as late.
-_ON_RECORDING = {
-    Obligation.REVIEW_TAKE_UP: ReviewRequested.TYPE,
-    Obligation.RE_REVIEW_TAKE_UP: ReReviewRequested.TYPE,
-}
-
-
 def _late_on_recording(case_id: str, item: Located) -> ObligationRecord | None:
-    """The obligation a node reported missed when it recorded the late act itself (R19)."""
+    """An obligation discharged by recording the act itself (R19: the take-up of a 复查/复核
+    request) is never open; the node reports a late one at once, and the report counts it
+    as discharged late by the event it follows."""
     event = item.event
-    if not isinstance(event, DeadlineMissed) or event.obligation not in _ON_RECORDING:
+    if not isinstance(event, DeadlineMissed):
+        return None
+    if reporting(event.obligation) is not Reporting.ON_RECORDING:
         return None
     when = event.header.occurred_at
     return ObligationRecord(
         case_id, event.obligation, event.obligation.rule_id, event.body, when, event.due,
-        discharged_at=when, discharged_by=_ON_RECORDING[event.obligation],
-        discharged_event=item, status="late",
+        discharged_at=when, discharged_by=(
+            ReviewRequested.TYPE
+            if event.obligation is Obligation.REVIEW_TAKE_UP
+            else ReReviewRequested.TYPE
+        ),
+        discharged_event=item,
+        status="late",
     )  # fmt: skip
 
 

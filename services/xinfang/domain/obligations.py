@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import assert_never
 
 from .case import Case, obligation_key
@@ -18,6 +19,39 @@ from .errors import DomainError
 from .events import DeadlineMissed, Event
 from .topology import BodyKind, Topology
 from .vocabulary import CaseStatus, CloseReason
+
+
+class Reporting(StrEnum):
+    """How a missed deadline of an obligation comes to be recorded."""
+
+    WATCHER = "WATCHER"  # open in the case state; the deadline watcher records it (`overdue`)
+    ON_RECORDING = "ON_RECORDING"  # discharged by recording the act; a late one says so at once
+    NEVER = "NEVER"  # a right that lapses (R4, R7, R9), not a duty: nobody is in default
+
+
+def reporting(obligation: Obligation) -> Reporting:
+    """How `obligation` is reported missed. Exhaustive: mypy names a new member left out."""
+    match obligation:
+        case (
+            Obligation.ROUTE
+            | Obligation.ACCEPTANCE_NOTICE
+            | Obligation.HANDLING
+            | Obligation.ASSIGNMENT_REPORT
+            | Obligation.REVIEW_DECISION
+            | Obligation.RE_REVIEW_DECISION
+            | Obligation.SUPERVISION_ANSWER
+        ):
+            return Reporting.WATCHER
+        case Obligation.REVIEW_TAKE_UP | Obligation.RE_REVIEW_TAKE_UP:
+            return Reporting.ON_RECORDING  # R19: the request is taken up when it is recorded
+        case (
+            Obligation.OBJECTION
+            | Obligation.REVIEW_REQUEST_WINDOW
+            | Obligation.RE_REVIEW_REQUEST_WINDOW
+        ):
+            return Reporting.NEVER
+        case _:
+            assert_never(obligation)
 
 
 @dataclass(frozen=True)
@@ -36,7 +70,7 @@ class Due:
 
 
 def open_obligations(case: Case) -> list[Due]:
-    """Every act the case is waiting for that runs against a clock."""
+    """Every act the case is waiting for that runs against a clock (the WATCHER obligations)."""
     found: list[Due] = []
     s = case.status
     if s is CaseStatus.REGISTERED and case.route_due is not None:
@@ -126,30 +160,12 @@ def supervisor(case: Case, missed: DeadlineMissed, topology: Topology) -> str | 
     that routed the case supervises the body it routed it to, and any other body is supervised
     by the petition office of its own division (or of the level above, for that office itself).
     """
-    match missed.obligation:
-        case Obligation.SUPERVISION_ANSWER:
-            for s in reversed(case.supervisions):
-                if s.to_body == missed.body:
-                    return s.by
-        case (
-            Obligation.OBJECTION
-            | Obligation.REVIEW_REQUEST_WINDOW
-            | Obligation.RE_REVIEW_REQUEST_WINDOW
-        ):
-            return None  # a right that lapses (R4, R7, R9), not a duty: nobody to supervise
-        case (
-            Obligation.ROUTE
-            | Obligation.ACCEPTANCE_NOTICE
-            | Obligation.HANDLING
-            | Obligation.ASSIGNMENT_REPORT
-            | Obligation.REVIEW_DECISION
-            | Obligation.RE_REVIEW_DECISION
-            | Obligation.REVIEW_TAKE_UP
-            | Obligation.RE_REVIEW_TAKE_UP
-        ):
-            pass  # a body's duty: supervised by the office that routed the case, or its own
-        case _:
-            assert_never(missed.obligation)  # mypy names an obligation without a supervisor
+    if reporting(missed.obligation) is Reporting.NEVER:
+        return None  # a lapsed right (R4, R7, R9): nobody to supervise
+    if missed.obligation is Obligation.SUPERVISION_ANSWER:
+        for s in reversed(case.supervisions):
+            if s.to_body == missed.body:
+                return s.by
     body = topology.body(missed.body)
     if case.routed_by and case.routed_by != missed.body:
         routed_by = topology.body(case.routed_by)
