@@ -90,20 +90,20 @@ def _summary(event: AnyEvent, topology: Topology) -> str:
     n = _name
     if isinstance(event, PetitionRegistered):
         f = event.file
-        return f"{zh(f.channel.value)}渠道登记「{f.title}」，类别：{zh(f.category.value)}"
+        return f"{zh(f.channel)}渠道登记「{f.title}」，类别：{zh(f.category)}"
     if isinstance(event, CaseTransferred):
         return f"转送至 {n(topology, event.to_body)}（{event.to_division}）"
     if isinstance(event, CaseAccepted):
         return f"{n(topology, event.body)} 受理，办理期限至 {event.handling_due:%Y-%m-%d}"
     if isinstance(event, NoticeServed):
-        return f"{zh(event.kind.value)}，{zh(event.method.value)}，{zh(event.receipt.value)}"
+        return f"{zh(event.kind)}，{zh(event.method)}，{zh(event.receipt)}"
     if isinstance(event, HandlingOpinionIssued):
-        return f"{zh(event.outcome.value)}：{event.opinion}"
+        return f"{zh(event.outcome)}：{event.opinion}"
     if isinstance(event, CaseAssigned):
         return f"交办至 {n(topology, event.to_body)}，办结报告期限 {event.report_due:%Y-%m-%d}"
     if isinstance(event, CaseDiverted):
         target = f"移交 {n(topology, event.to_body)}" if event.to_body else "导入其他法定程序"
-        return f"{zh(event.route.value)}：{target}；{event.guidance}"
+        return f"{zh(event.route)}：{target}；{event.guidance}"
     if isinstance(event, UrgentReported):
         return "报告 " + "、".join(event.reported_to)
     if isinstance(event, TransferObjected):
@@ -121,9 +121,9 @@ def _summary(event: AnyEvent, topology: Topology) -> str:
     if isinstance(event, ReviewRequested | ReReviewRequested):
         return f"{n(topology, event.reviewer)} 收到请求，期限 {event.decision_due:%Y-%m-%d}"
     if isinstance(event, ReviewDecided | ReReviewDecided):
-        return f"{n(topology, event.reviewer)} {zh(event.result.value)}：{event.opinion}"
+        return f"{n(topology, event.reviewer)} {zh(event.result)}：{event.opinion}"
     if isinstance(event, CaseClosed):
-        return zh(event.reason.value)
+        return zh(event.reason)
     if isinstance(event, DeadlineMissed):
         duty = event.obligation.zh
         return (
@@ -132,14 +132,14 @@ def _summary(event: AnyEvent, topology: Topology) -> str:
     if isinstance(event, SupervisionIssued):
         target = n(topology, event.to_body)
         return (
-            f"{zh(event.level.value)} {target}「{event.obligation.zh}」，"
+            f"{zh(event.level)} {target}「{event.obligation.zh}」，"
             f"反馈期限 {event.answer_due:%Y-%m-%d}"
         )
     if isinstance(event, SupervisionAnswered):
         return f"{n(topology, event.body)} 反馈：{event.answer}"
     if isinstance(event, SatisfactionEvaluated):
         return (
-            f"办理机关 {zh(event.handling_rating.value)}，信访部门 {zh(event.office_rating.value)}"
+            f"办理机关 {zh(event.handling_rating)}，信访部门 {zh(event.office_rating)}"
         )
     if isinstance(event, ChainCheckpointed):
         return f"签署日志检查点，至第 {event.head_seq} 条"
@@ -182,9 +182,9 @@ def case_view(case: Case, topology: Topology) -> dict[str, Any]:
         "query_code": case.query_code,
         "title": case.file.title,
         "category": case.file.category.value,
-        "category_zh": zh(case.file.category.value),
+        "category_zh": zh(case.file.category),
         "status": case.status.value,
-        "status_zh": zh(case.status.value),
+        "status_zh": zh(case.status),
         "origin": case.origin,
         "holder": case.holder,
         "holder_name": _name(topology, case.holder),
@@ -192,7 +192,7 @@ def case_view(case: Case, topology: Topology) -> dict[str, Any]:
         "acceptance_due": case.acceptance_due.isoformat() if case.acceptance_due else None,
         "handling_due": case.handling_due.isoformat() if case.handling_due else None,
         "outcome": case.outcome.value if case.outcome else None,
-        "outcome_zh": zh(case.outcome.value) if case.outcome else None,
+        "outcome_zh": zh(case.outcome) if case.outcome else None,
         "version": case.version,
         "final": case.final,
         "closed_reason": case.closed_reason.value if case.closed_reason else None,
@@ -207,7 +207,7 @@ def case_view(case: Case, topology: Topology) -> dict[str, Any]:
                 "by": sv.by,
                 "to_body": sv.to_body,
                 "level": sv.level.value,
-                "level_zh": zh(sv.level.value),
+                "level_zh": zh(sv.level),
                 "obligation": sv.obligation.value,
                 "obligation_zh": sv.obligation.zh,
                 "obligation_en": sv.obligation.en,

@@ -46,7 +46,7 @@ from ..domain.events import (
     is_chain_event,
 )
 from ..domain.obligations import Reporting, open_obligations, reporting
-from ..domain.rules import Limit, RuleSet
+from ..domain.rules import Limit, LimitName, RuleSet
 from ..domain.topology import Topology
 from ..domain.vocabulary import CloseReason, NoticeKind, Rating
 from .verify import InboxCopy
@@ -245,7 +245,7 @@ class RuleBook:
                 self._calendars[key] = None
         return self._calendars[key]
 
-    def due(self, division: str, limit_name: str, start: datetime) -> datetime | None:
+    def due(self, division: str, limit_name: LimitName, start: datetime) -> datetime | None:
         rules, calendar = self.rules(division), self.calendar(division)
         if rules is None or calendar is None:
             return None
@@ -445,7 +445,7 @@ class ComplianceAuditor:
 
     def _late_due(
         self, report: CaseReport, item: Located, rule: str, what: str, stated: datetime,
-        limit_name: str, start: datetime,
+        limit_name: LimitName, start: datetime,
     ) -> datetime | None:
         """Report a deadline the node set later than the rule allows; returns the rule's."""
         source = item.event.header.source
@@ -506,11 +506,12 @@ class ComplianceAuditor:
                     item,
                 )
         elif isinstance(event, ReviewRequested | ReReviewRequested):
-            rule, window_name, limit = (
+            names: tuple[str, LimitName, LimitName] = (
                 ("R7", "review_request_window", "review_decision")
                 if isinstance(event, ReviewRequested)
                 else ("R9", "re_review_request_window", "re_review_decision")
             )
+            rule, window_name, limit = names
             served = (
                 before.opinion_served_at
                 if isinstance(event, ReviewRequested) and before
@@ -532,15 +533,15 @@ class ComplianceAuditor:
             )
         elif isinstance(event, CaseClosed) and event.reason is CloseReason.WINDOW_LAPSED:
             served = before.opinion_served_at or before.review_served_at if before else None
-            window_name = (
+            lapsed: LimitName = (
                 "review_request_window"
                 if before and before.opinion_served_at
                 else "re_review_request_window"
             )
-            window = self.rules.due(src, window_name, served) if served else None
+            window = self.rules.due(src, lapsed, served) if served else None
             if window is not None and when < window - ONE_SECOND:
                 self._finding(
-                    "R7" if window_name.startswith("review") else "R9",
+                    "R7" if lapsed == "review_request_window" else "R9",
                     "closed-before-window", report.case_id, src,
                     f"请求期限至 {window:%Y-%m-%d}，却于 {when:%Y-%m-%d} 以期满为由终结",
                     f"closed as lapsed on {when:%Y-%m-%d}, but the window runs to "

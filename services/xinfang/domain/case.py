@@ -45,6 +45,7 @@ from .events import (
 from .vocabulary import (
     CaseStatus,
     CloseReason,
+    DiversionRoute,
     NoticeKind,
     Outcome,
     Rating,
@@ -106,7 +107,7 @@ class Case:
     re_review_result: ReviewResult | None = None
     final: bool = False  # 复核 decided: same facts and reasons not accepted again (R11)
     closed_reason: CloseReason | None = None
-    diverted_to: str | None = None
+    diverted_to: DiversionRoute | None = None
     urgent_reported: bool = False
     objection: str | None = None
     notices: tuple[NoticeKind, ...] = ()
@@ -244,7 +245,7 @@ def _transition(case: Case | None, event: CaseEvent) -> Case:
             case,
             status=CaseStatus.CLOSED if event.to_body is None else CaseStatus.DIVERTED,
             holder=event.to_body or case.holder,
-            diverted_to=event.route.value,
+            diverted_to=event.route,
             closed_reason=CloseReason.DIVERTED if event.to_body is None else None,
             routed_from=h.source if event.to_body else case.routed_from,
             routed_by=h.actor if event.to_body else case.routed_by,

@@ -65,7 +65,7 @@ from .lifecycle_errors import (
     WindowClosed,
     WrongReviewer,
 )
-from .rules import RuleSet
+from .rules import LimitName, RuleSet
 from .topology import Body, BodyKind, Level, Topology
 from .vocabulary import (
     CaseStatus,
@@ -107,7 +107,7 @@ class Context:
             occurred_at=self.now,
         )
 
-    def due(self, limit_name: str, start: datetime | None = None) -> datetime:
+    def due(self, limit_name: LimitName, start: datetime | None = None) -> datetime:
         limit = getattr(self.rules, limit_name)
         if self.calendar is None:
             raise InvalidInput("节点未配置工作日历 / the node has no calendar configured")
@@ -653,8 +653,8 @@ def _request_level_above(
     status: CaseStatus,
     decided_by: str | None,
     served_at: datetime | None,
-    window: str,
-    decision: str,
+    window: LimitName,
+    decision: LimitName,
     what: str,
     rule: str,
 ) -> tuple[str, datetime, datetime]:

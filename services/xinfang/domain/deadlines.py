@@ -17,7 +17,7 @@ from enum import StrEnum
 from .calendar import HolidayCalendar, end_of_day, local_date, require_aware
 from .errors import InvalidInput
 from .rule_errors import DeadlineMovesBackwards, ExtensionTooLong
-from .rules import Limit, RuleSet
+from .rules import Limit, LimitName, RuleSet
 
 
 class Obligation(StrEnum):
@@ -56,7 +56,7 @@ class Obligation(StrEnum):
         return _SPECS[self].en
 
     @property
-    def limit_name(self) -> str | None:
+    def limit_name(self) -> LimitName | None:
         """The RuleSet field that holds this obligation's limit; None for R6."""
         return _SPECS[self].limit
 
@@ -76,7 +76,7 @@ class _Spec:
     rule_id: str
     zh: str
     en: str
-    limit: str | None  # RuleSet field name
+    limit: LimitName | None
 
 
 _SPECS: dict[Obligation, _Spec] = {

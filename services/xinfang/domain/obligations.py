@@ -119,14 +119,11 @@ def _window_end(ctx: Context, case: Case) -> datetime | None:
     """End of the review or re-review window this node would close the case at, if any."""
     if case.holder_division != ctx.division:
         return None
-    served, window = None, ""
-    if case.status is CaseStatus.OPINION_ISSUED:
-        served, window = case.opinion_served_at, "review_request_window"
-    elif case.status is CaseStatus.REVIEW_DECIDED:
-        served, window = case.review_served_at, "re_review_request_window"
-    if served is None:
-        return None
-    return ctx.due(window, served)
+    if case.status is CaseStatus.OPINION_ISSUED and case.opinion_served_at is not None:
+        return ctx.due("review_request_window", case.opinion_served_at)
+    if case.status is CaseStatus.REVIEW_DECIDED and case.review_served_at is not None:
+        return ctx.due("re_review_request_window", case.review_served_at)
+    return None
 
 
 def next_check(ctx: Context, case: Case) -> datetime | None:
