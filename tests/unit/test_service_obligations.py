@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 
 from xinfang.api.handlers import NodeApi
+from xinfang.audit.compliance import ComplianceAuditor, Located
+from xinfang.audit.report import obligation_json
 from xinfang.codec.wire import EventCodec
 from xinfang.domain.deadlines import Obligation
 from xinfang.domain.events import DeadlineMissed, EventHeader
@@ -347,3 +349,29 @@ def test_R19_take_up_in_time_records_nothing(shandong: Http) -> None:
     shandong.later(10)  # past 3 working days, within the 30-day review
     assert shandong.sweep("370100") == 0
     assert shandong.missed("370100", case_id) == []
+
+
+@pytest.mark.rule("R19")
+def test_R19_late_take_up_is_a_finding_of_the_audit_from_the_logs_alone(shandong: Http) -> None:
+    case_id, _ = _sd_handled(shandong)
+    _late_take_up(
+        shandong, case_id, "370100", "review-request", "370100.zj", Obligation.REVIEW_TAKE_UP
+    )
+    bus = shandong.bus
+    checker = ComplianceAuditor(bus.nodes["370000"].topology)
+    codec = EventCodec()
+    for division in SD:
+        topic = bus.topics.log(division)
+        for offset, value in enumerate(bus.published.get(topic, [])):
+            event = codec.decode(value).event
+            checker.add(Located(event, division, event.header.seq, topic, 0, offset))
+    report = checker.run(now=bus.clock())
+    [case] = report.cases
+    assert case.error is None
+    [take_up] = [o for o in case.obligations if o.obligation is Obligation.REVIEW_TAKE_UP]
+    assert (take_up.rule_id, take_up.body, take_up.status) == ("R19", "370100.zj", "late")
+    assert take_up.discharged_by == "ReviewRequested"
+    assert obligation_json(take_up, report.now)["obligation_en"] == Obligation.REVIEW_TAKE_UP.en
+    [finding] = [f for f in report.findings if f.rule_id == "R19"]
+    assert (finding.code, finding.division) == ("deadline-late", "370100")
+    assert "决定是否受理复查请求" in finding.zh and "REVIEW_TAKE_UP" in finding.en
