@@ -17,7 +17,7 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from ..domain.calendar import HolidayCalendar
 from ..domain.case import Case, evolve
@@ -69,6 +69,9 @@ class Located:
     offset: int
 
 
+DueStatus = Literal["on_time", "late", "overdue", "pending"]  # how an obligation stands
+
+
 @dataclass
 class ObligationRecord:
     case_id: str
@@ -80,7 +83,7 @@ class ObligationRecord:
     discharged_at: datetime | None = None
     discharged_by: str | None = None
     discharged_event: Located | None = None
-    status: str = "pending"  # on_time | late | overdue | pending
+    status: DueStatus = "pending"
 
     @property
     def division(self) -> str:

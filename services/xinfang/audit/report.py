@@ -13,13 +13,25 @@ from ..domain.topology import Topology
 from ..domain.vocabulary import SupervisionLevel
 from ..domain.vocabulary import zh as vocab_zh
 from ..presentation import LABELS, summary_zh
-from .compliance import CaseReport, ComplianceReport, DivisionMetrics, Located, ObligationRecord
+from .compliance import (
+    CaseReport,
+    ComplianceReport,
+    DivisionMetrics,
+    DueStatus,
+    Located,
+    ObligationRecord,
+)
 from .run import AuditOutcome
 from .verify import VIOLATION, Finding
 
 LEVELS = {"province": 0, "city": 1, "county": 2}
 LEVEL_ZH = {"province": "省级", "city": "市级", "county": "县级"}
-STATUS_ZH = {"on_time": "按期", "late": "逾期履行", "overdue": "超期未履行", "pending": "未到期"}
+STATUS_ZH: dict[DueStatus, str] = {
+    "on_time": "按期",
+    "late": "逾期履行",
+    "overdue": "超期未履行",
+    "pending": "未到期",
+}
 SUPERVISION_ZH = {level.value: vocab_zh(level) for level in SupervisionLevel}  # ladder order
 
 
