@@ -55,11 +55,6 @@ class Obligation(StrEnum):
     def en(self) -> str:
         return _SPECS[self].en
 
-    @property
-    def limit_name(self) -> LimitName | None:
-        """The RuleSet field that holds this obligation's limit; None for R6."""
-        return _SPECS[self].limit
-
     def limit(self, rules: RuleSet) -> Limit | None:
         """The limit `rules` set for this obligation; None for R6, which the assigning
         office sets case by case, and for R19 where the province has no such rule."""
