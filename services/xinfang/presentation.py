@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, assert_never
 
 from .domain.calendar import BEIJING
 from .domain.case import Case
-from .domain.deadlines import Obligation
 from .domain.events import (
+    EVENT_TYPES,
+    AnyEvent,
     CaseAccepted,
     CaseAssigned,
     CaseClosed,
     CaseDiverted,
     CaseNotAccepted,
     CaseTransferred,
+    ChainCheckpointed,
+    CheckpointCountersigned,
     CompletionReported,
     DeadlineMissed,
     Event,
@@ -31,6 +34,8 @@ from .domain.events import (
     TransferObjected,
     TransferReturned,
     UrgentReported,
+    is_case_event,
+    is_chain_event,
 )
 from .domain.topology import Topology
 from .domain.vocabulary import zh
@@ -61,6 +66,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "ChainCheckpointed": ("日志检查点", "log checkpoint"),
     "CheckpointCountersigned": ("检查点会签", "checkpoint countersigned"),
 }
+if set(LABELS) != set(EVENT_TYPES):  # every event type of the contract has its labels
+    raise AssertionError(f"event types without labels: {set(EVENT_TYPES) - set(LABELS)}")
 
 
 def _name(topology: Topology, body_or_division: str) -> str:
@@ -72,27 +79,31 @@ def _name(topology: Topology, body_or_division: str) -> str:
 
 
 def summary_zh(event: Event, topology: Topology) -> str:
+    """One line in Chinese saying what `event` decided, naming bodies as people know them."""
+    if is_case_event(event) or is_chain_event(event):
+        return _summary(event, topology)
+    return event.type  # not a type of the contract
+
+
+def _summary(event: AnyEvent, topology: Topology) -> str:
+    # One branch per event type: `assert_never` makes mypy name a type without one.
+    n = _name
     if isinstance(event, PetitionRegistered):
         f = event.file
-        return f"{zh(f.channel.value)}渠道登记「{f.title}」，类别：{zh(f.category.value)}"
+        return f"{zh(f.channel)}渠道登记「{f.title}」，类别：{zh(f.category)}"
     if isinstance(event, CaseTransferred):
-        return f"转送至 {_name(topology, event.to_body)}（{event.to_division}）"
+        return f"转送至 {n(topology, event.to_body)}（{event.to_division}）"
     if isinstance(event, CaseAccepted):
-        return f"{_name(topology, event.body)} 受理，办理期限至 {event.handling_due:%Y-%m-%d}"
+        return f"{n(topology, event.body)} 受理，办理期限至 {event.handling_due:%Y-%m-%d}"
     if isinstance(event, NoticeServed):
-        return f"{zh(event.kind.value)}，{zh(event.method.value)}，{zh(event.receipt.value)}"
+        return f"{zh(event.kind)}，{zh(event.method)}，{zh(event.receipt)}"
     if isinstance(event, HandlingOpinionIssued):
-        return f"{zh(event.outcome.value)}：{event.opinion}"
-    return _summary_more(event, topology)
-
-
-def _summary_more(event: Event, topology: Topology) -> str:
-    n = _name
+        return f"{zh(event.outcome)}：{event.opinion}"
     if isinstance(event, CaseAssigned):
         return f"交办至 {n(topology, event.to_body)}，办结报告期限 {event.report_due:%Y-%m-%d}"
     if isinstance(event, CaseDiverted):
         target = f"移交 {n(topology, event.to_body)}" if event.to_body else "导入其他法定程序"
-        return f"{zh(event.route.value)}：{target}；{event.guidance}"
+        return f"{zh(event.route)}：{target}；{event.guidance}"
     if isinstance(event, UrgentReported):
         return "报告 " + "、".join(event.reported_to)
     if isinstance(event, TransferObjected):
@@ -110,28 +121,31 @@ def _summary_more(event: Event, topology: Topology) -> str:
     if isinstance(event, ReviewRequested | ReReviewRequested):
         return f"{n(topology, event.reviewer)} 收到请求，期限 {event.decision_due:%Y-%m-%d}"
     if isinstance(event, ReviewDecided | ReReviewDecided):
-        return f"{n(topology, event.reviewer)} {zh(event.result.value)}：{event.opinion}"
+        return f"{n(topology, event.reviewer)} {zh(event.result)}：{event.opinion}"
     if isinstance(event, CaseClosed):
-        return zh(event.reason.value)
+        return zh(event.reason)
     if isinstance(event, DeadlineMissed):
-        duty = (
-            Obligation(event.obligation).zh
-            if event.obligation in {o.value for o in Obligation}
-            else event.obligation
-        )
+        duty = event.obligation.zh
         return (
             f"{n(topology, event.body)} 未在 {event.due:%Y-%m-%d} 前履行「{duty}」({event.rule_id})"
         )
     if isinstance(event, SupervisionIssued):
         target = n(topology, event.to_body)
-        return f"{zh(event.level.value)} {target}，反馈期限 {event.answer_due:%Y-%m-%d}"
+        return (
+            f"{zh(event.level)} {target}「{event.obligation.zh}」，"
+            f"反馈期限 {event.answer_due:%Y-%m-%d}"
+        )
     if isinstance(event, SupervisionAnswered):
         return f"{n(topology, event.body)} 反馈：{event.answer}"
     if isinstance(event, SatisfactionEvaluated):
         return (
-            f"办理机关 {zh(event.handling_rating.value)}，信访部门 {zh(event.office_rating.value)}"
+            f"办理机关 {zh(event.handling_rating)}，信访部门 {zh(event.office_rating)}"
         )
-    return event.type
+    if isinstance(event, ChainCheckpointed):
+        return f"签署日志检查点，至第 {event.head_seq} 条"
+    if isinstance(event, CheckpointCountersigned):
+        return f"会签 {n(topology, event.division)} 的日志检查点，至第 {event.head_seq} 条"
+    assert_never(event)
 
 
 def timeline_entry(event: Event, topology: Topology) -> dict[str, Any]:
@@ -150,7 +164,16 @@ def timeline_entry(event: Event, topology: Topology) -> dict[str, Any]:
         "actor_name": _name(topology, h.actor),
         "seq": h.seq,
         "summary_zh": summary_zh(event, topology),
+        **_obligation(event),
     }
+
+
+def _obligation(event: Event) -> dict[str, str]:
+    """The obligation a missed deadline or a supervision is about, with its names (zh, en)."""
+    if not isinstance(event, DeadlineMissed | SupervisionIssued):
+        return {}
+    o = event.obligation
+    return {"obligation": o.value, "obligation_zh": o.zh, "obligation_en": o.en, "rule": o.rule_id}
 
 
 def case_view(case: Case, topology: Topology) -> dict[str, Any]:
@@ -159,9 +182,9 @@ def case_view(case: Case, topology: Topology) -> dict[str, Any]:
         "query_code": case.query_code,
         "title": case.file.title,
         "category": case.file.category.value,
-        "category_zh": zh(case.file.category.value),
+        "category_zh": zh(case.file.category),
         "status": case.status.value,
-        "status_zh": zh(case.status.value),
+        "status_zh": zh(case.status),
         "origin": case.origin,
         "holder": case.holder,
         "holder_name": _name(topology, case.holder),
@@ -169,7 +192,7 @@ def case_view(case: Case, topology: Topology) -> dict[str, Any]:
         "acceptance_due": case.acceptance_due.isoformat() if case.acceptance_due else None,
         "handling_due": case.handling_due.isoformat() if case.handling_due else None,
         "outcome": case.outcome.value if case.outcome else None,
-        "outcome_zh": zh(case.outcome.value) if case.outcome else None,
+        "outcome_zh": zh(case.outcome) if case.outcome else None,
         "version": case.version,
         "final": case.final,
         "closed_reason": case.closed_reason.value if case.closed_reason else None,
@@ -184,8 +207,10 @@ def case_view(case: Case, topology: Topology) -> dict[str, Any]:
                 "by": sv.by,
                 "to_body": sv.to_body,
                 "level": sv.level.value,
-                "level_zh": zh(sv.level.value),
-                "obligation": sv.obligation,
+                "level_zh": zh(sv.level),
+                "obligation": sv.obligation.value,
+                "obligation_zh": sv.obligation.zh,
+                "obligation_en": sv.obligation.en,
                 "answer_due": sv.answer_due.isoformat(),
                 "answered": sv.answered,
             }

@@ -243,12 +243,20 @@ def test_limit_validates_itself() -> None:
 # -- obligations and due dates -----------------------------------------------------------------
 def test_obligations_carry_rule_ids_and_chinese_names() -> None:
     assert {o.rule_id for o in Obligation} == {
-        "R1", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R16",
+        "R1", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R16", "R19",
     }  # fmt: skip
     assert Obligation.OBJECTION.zh == "提出异议"
     assert Obligation.HANDLING.zh == "办结"
-    assert all(o.zh for o in Obligation)
+    assert all(o.zh and o.en for o in Obligation)
     assert Obligation.HANDLING.limit(ZHEJIANG) == ZHEJIANG.handling
+
+
+@pytest.mark.rule("R19")
+def test_R19_take_up_obligations_use_the_provincial_limit() -> None:
+    for take_up in (Obligation.REVIEW_TAKE_UP, Obligation.RE_REVIEW_TAKE_UP):
+        assert take_up.rule_id == "R19"
+        assert take_up.limit(SHANDONG) == SHANDONG.review_take_up
+        assert take_up.limit(NATIONAL) is None  # not a national rule
 
 
 @pytest.mark.rule("R6")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain import commands as c
+from ..domain.deadlines import Obligation
 from . import inputs
 
 # (type, description) per request field; "!" before the type marks a required field.
@@ -237,7 +238,10 @@ COMMANDS: tuple[CaseCommand, ...] = (
             **ACTOR,
             "to_body": ("!string", "被督办单位"),
             "reasons": ("!string", "督办事由"),
-            "obligation": ("string", "所督办的义务"),
+            "obligation": (
+                "string",
+                "所督办的义务 / obligation, default HANDLING: " + " | ".join(Obligation),
+            ),
             "level": ("string", "REMINDER | SUPERVISION | LISTED"),
         },
     ),

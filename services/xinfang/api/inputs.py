@@ -26,6 +26,7 @@ from ..domain.commands import (
     Supervise,
     TransferCase,
 )
+from ..domain.deadlines import Obligation
 from ..domain.errors import InvalidInput
 from ..domain.events import CaseFile, Petitioner
 from ..domain.vocabulary import (
@@ -289,7 +290,7 @@ def supervise(raw: Any) -> Supervise:
     return Supervise(
         actor=_text(data, "actor"),
         to_body=_text(data, "to_body"),
-        obligation=_text(data, "obligation", required=False, default="HANDLING"),
+        obligation=_enum(Obligation, data, "obligation", default=Obligation.HANDLING),
         reasons=_text(data, "reasons"),
         level=_enum(SupervisionLevel, data, "level") if level is not None else None,
     )

@@ -17,7 +17,7 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from ..domain.calendar import HolidayCalendar
 from ..domain.case import Case, evolve
@@ -32,6 +32,7 @@ from ..domain.events import (
     CaseFile,
     CaseNotAccepted,
     CaseTransferred,
+    DeadlineMissed,
     Event,
     HandlingExtended,
     HandlingOpinionIssued,
@@ -44,8 +45,8 @@ from ..domain.events import (
     TransferObjected,
     is_chain_event,
 )
-from ..domain.obligations import open_obligations
-from ..domain.rules import Limit, RuleSet
+from ..domain.obligations import Reporting, open_obligations, reporting
+from ..domain.rules import Limit, LimitName, RuleSet
 from ..domain.topology import Topology
 from ..domain.vocabulary import CloseReason, NoticeKind, Rating
 from .verify import InboxCopy
@@ -68,10 +69,13 @@ class Located:
     offset: int
 
 
+DueStatus = Literal["on_time", "late", "overdue", "pending"]  # how an obligation stands
+
+
 @dataclass
 class ObligationRecord:
     case_id: str
-    obligation: str
+    obligation: Obligation
     rule_id: str
     body: str
     opened_at: datetime
@@ -79,7 +83,7 @@ class ObligationRecord:
     discharged_at: datetime | None = None
     discharged_by: str | None = None
     discharged_event: Located | None = None
-    status: str = "pending"  # on_time | late | overdue | pending
+    status: DueStatus = "pending"
 
     @property
     def division(self) -> str:
@@ -91,10 +95,7 @@ class ObligationRecord:
 
     @property
     def zh(self) -> str:
-        try:
-            return Obligation(self.obligation).zh
-        except ValueError:
-            return self.obligation
+        return self.obligation.zh
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,7 @@ class RuleBook:
                 self._calendars[key] = None
         return self._calendars[key]
 
-    def due(self, division: str, limit_name: str, start: datetime) -> datetime | None:
+    def due(self, division: str, limit_name: LimitName, start: datetime) -> datetime | None:
         rules, calendar = self.rules(division), self.calendar(division)
         if rules is None or calendar is None:
             return None
@@ -305,6 +306,28 @@ def order_case(events: Iterable[Located]) -> list[Located]:
 def _notice_owed(file: CaseFile) -> bool:
     p = file.petitioner
     return not p.anonymous and bool(p.name) and bool(p.address)
+
+
+def _late_on_recording(case_id: str, item: Located) -> ObligationRecord | None:
+    """An obligation discharged by recording the act itself (R19: the take-up of a 复查/复核
+    request) is never open; the node reports a late one at once, and the report counts it
+    as discharged late by the event it follows."""
+    event = item.event
+    if not isinstance(event, DeadlineMissed):
+        return None
+    if reporting(event.obligation) is not Reporting.ON_RECORDING:
+        return None
+    when = event.header.occurred_at
+    return ObligationRecord(
+        case_id, event.obligation, event.obligation.rule_id, event.body, when, event.due,
+        discharged_at=when, discharged_by=(
+            ReviewRequested.TYPE
+            if event.obligation is Obligation.REVIEW_TAKE_UP
+            else ReReviewRequested.TYPE
+        ),
+        discharged_event=item,
+        status="late",
+    )  # fmt: skip
 
 
 def _key(d: Any) -> tuple[str, ...]:
@@ -384,8 +407,11 @@ class ComplianceAuditor:
             for k, d in current.items():
                 if k not in open_:
                     open_[k] = ObligationRecord(
-                        case_id, d.obligation.value, d.rule_id, d.body, when, d.due
+                        case_id, d.obligation, d.rule_id, d.body, when, d.due
                     )
+            taken_up_late = _late_on_recording(case_id, item)
+            if taken_up_late is not None:
+                report.obligations.append(taken_up_late)
         for record in open_.values():
             record.status = "overdue" if record.due < now else "pending"
             report.obligations.append(record)
@@ -400,7 +426,8 @@ class ComplianceAuditor:
                     o.rule_id, f"deadline-{o.status}", case_id, o.division,
                     f"{self._name(o.body)}「{o.zh}」期限 {o.due:%Y-%m-%d}，{state_zh}"
                     f"（超期 {days:.1f} 日）",
-                    f"{o.body}: {o.obligation} due {o.due:%Y-%m-%d}, {state_en} "
+                    f"{o.body}: {o.obligation.en} ({o.obligation.value}) due "
+                    f"{o.due:%Y-%m-%d}, {state_en} "
                     f"({days:.1f} days late)",
                     o.discharged_event,
                 )
@@ -421,7 +448,7 @@ class ComplianceAuditor:
 
     def _late_due(
         self, report: CaseReport, item: Located, rule: str, what: str, stated: datetime,
-        limit_name: str, start: datetime,
+        limit_name: LimitName, start: datetime,
     ) -> datetime | None:
         """Report a deadline the node set later than the rule allows; returns the rule's."""
         source = item.event.header.source
@@ -482,11 +509,12 @@ class ComplianceAuditor:
                     item,
                 )
         elif isinstance(event, ReviewRequested | ReReviewRequested):
-            rule, window_name, limit = (
+            names: tuple[str, LimitName, LimitName] = (
                 ("R7", "review_request_window", "review_decision")
                 if isinstance(event, ReviewRequested)
                 else ("R9", "re_review_request_window", "re_review_decision")
             )
+            rule, window_name, limit = names
             served = (
                 before.opinion_served_at
                 if isinstance(event, ReviewRequested) and before
@@ -508,15 +536,15 @@ class ComplianceAuditor:
             )
         elif isinstance(event, CaseClosed) and event.reason is CloseReason.WINDOW_LAPSED:
             served = before.opinion_served_at or before.review_served_at if before else None
-            window_name = (
+            lapsed: LimitName = (
                 "review_request_window"
                 if before and before.opinion_served_at
                 else "re_review_request_window"
             )
-            window = self.rules.due(src, window_name, served) if served else None
+            window = self.rules.due(src, lapsed, served) if served else None
             if window is not None and when < window - ONE_SECOND:
                 self._finding(
-                    "R7" if window_name.startswith("review") else "R9",
+                    "R7" if lapsed == "review_request_window" else "R9",
                     "closed-before-window", report.case_id, src,
                     f"请求期限至 {window:%Y-%m-%d}，却于 {when:%Y-%m-%d} 以期满为由终结",
                     f"closed as lapsed on {when:%Y-%m-%d}, but the window runs to "
@@ -656,7 +684,7 @@ class ComplianceAuditor:
             elif o.status == "late":
                 m.late += 1
             due_now = o.status != "pending"
-            if o.obligation == Obligation.ACCEPTANCE_NOTICE.value and due_now:
+            if o.obligation is Obligation.ACCEPTANCE_NOTICE and due_now:
                 if o.discharged_by == TransferObjected.TYPE:
                     continue  # outside its remit: not an acceptance item
                 timely = o.status == "on_time" and o.discharged_by in DECISIONS
@@ -669,9 +697,9 @@ class ComplianceAuditor:
                         for i in timeline
                     )
                 m.timely_acceptance.add(timely)
-            elif o.obligation == Obligation.HANDLING.value and due_now:
+            elif o.obligation is Obligation.HANDLING and due_now:
                 m.on_time_completion.add(o.status == "on_time")
-            elif o.obligation == Obligation.SUPERVISION_ANSWER.value and due_now:
+            elif o.obligation is Obligation.SUPERVISION_ANSWER and due_now:
                 m.supervision_answers.add(o.status == "on_time")
         opinions = [i for i in timeline if isinstance(i.event, HandlingOpinionIssued)]
         if opinions:

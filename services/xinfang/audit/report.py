@@ -10,16 +10,29 @@ from typing import Any
 
 from ..domain.calendar import BEIJING
 from ..domain.topology import Topology
+from ..domain.vocabulary import SupervisionLevel
 from ..domain.vocabulary import zh as vocab_zh
 from ..presentation import LABELS, summary_zh
-from .compliance import CaseReport, ComplianceReport, DivisionMetrics, Located, ObligationRecord
+from .compliance import (
+    CaseReport,
+    ComplianceReport,
+    DivisionMetrics,
+    DueStatus,
+    Located,
+    ObligationRecord,
+)
 from .run import AuditOutcome
 from .verify import VIOLATION, Finding
 
 LEVELS = {"province": 0, "city": 1, "county": 2}
 LEVEL_ZH = {"province": "省级", "city": "市级", "county": "县级"}
-STATUS_ZH = {"on_time": "按期", "late": "逾期履行", "overdue": "超期未履行", "pending": "未到期"}
-SUPERVISION_ZH = {"REMINDER": "提醒", "SUPERVISION": "督办", "LISTED": "挂牌督办"}
+STATUS_ZH: dict[DueStatus, str] = {
+    "on_time": "按期",
+    "late": "逾期履行",
+    "overdue": "超期未履行",
+    "pending": "未到期",
+}
+SUPERVISION_ZH = {level.value: vocab_zh(level) for level in SupervisionLevel}  # ladder order
 
 
 def _local(moment: datetime) -> str:
@@ -61,8 +74,9 @@ def timeline_json(item: Located, topology: Topology) -> dict[str, Any]:
 def obligation_json(o: ObligationRecord, now: datetime) -> dict[str, Any]:
     return {
         "rule": o.rule_id,
-        "obligation": o.obligation,
-        "obligation_zh": o.zh,
+        "obligation": o.obligation.value,
+        "obligation_zh": o.obligation.zh,
+        "obligation_en": o.obligation.en,
         "body": o.body,
         "division": o.division,
         "opened_at": o.opened_at.isoformat(),
@@ -83,7 +97,7 @@ def case_json(report: CaseReport, topology: Topology, now: datetime) -> dict[str
         "title": file.title if file else None,
         "category": file.category.value if file else None,
         "status": case.status.value if case else None,
-        "status_zh": vocab_zh(case.status.value) if case else None,
+        "status_zh": vocab_zh(case.status) if case else None,
         "holder": case.holder if case else None,
         "final": case.final if case else None,
         "simplified": report.simplified,
@@ -581,7 +595,7 @@ def _cases_html(report: ComplianceReport, topology: Topology) -> str:
     for c in report.cases:
         file = c.file
         case = c.case
-        status = vocab_zh(case.status.value) if case else "无法重建"
+        status = vocab_zh(case.status) if case else "无法重建"
         rows = "".join(
             f"<tr><td>{e(_local(i.event.header.occurred_at))}</td>"
             f"<td>{e(i.event.header.source)} {e(_name(topology, i.event.header.source))}</td>"

@@ -81,7 +81,7 @@ def public_view(case: Case, topology: Topology) -> dict[str, Any]:
         "holder": case.holder,
         "holder_name": _holder_name(topology, case.holder),
         "status": case.status.value,
-        "status_zh": zh(case.status.value),
+        "status_zh": zh(case.status),
         "final": case.final,
         "closed_reason": case.closed_reason.value if case.closed_reason else None,
         "acceptance_due": case.acceptance_due,

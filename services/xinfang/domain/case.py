@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import assert_never
 
+from .deadlines import Obligation
 from .errors import DependencyMissing
 from .events import (
     CaseAccepted,
     CaseAssigned,
     CaseClosed,
     CaseDiverted,
+    CaseEvent,
     CaseFile,
     CaseNotAccepted,
     CaseTransferred,
@@ -37,10 +40,12 @@ from .events import (
     TransferObjected,
     TransferReturned,
     UrgentReported,
+    is_case_event,
 )
 from .vocabulary import (
     CaseStatus,
     CloseReason,
+    DiversionRoute,
     NoticeKind,
     Outcome,
     Rating,
@@ -55,7 +60,7 @@ class Supervision:
     by: str  # supervising petition office
     to_body: str
     level: SupervisionLevel
-    obligation: str
+    obligation: Obligation
     answer_due: datetime
     answered: bool = False
 
@@ -102,7 +107,7 @@ class Case:
     re_review_result: ReviewResult | None = None
     final: bool = False  # 复核 decided: same facts and reasons not accepted again (R11)
     closed_reason: CloseReason | None = None
-    diverted_to: str | None = None
+    diverted_to: DiversionRoute | None = None
     urgent_reported: bool = False
     objection: str | None = None
     notices: tuple[NoticeKind, ...] = ()
@@ -153,7 +158,10 @@ class Case:
 
 
 def evolve(case: Case | None, event: Event) -> Case:
-    """Apply one event. Raises DependencyMissing if the case is not known yet."""
+    """Apply one case event. Raises DependencyMissing if the case is not known yet, TypeError
+    for an event that is not a case event (the audit chain's own)."""
+    if not is_case_event(event):
+        raise TypeError(f"not a case event: {event.type}")
     after = _transition(case, event)
     participants = list(after.participants)
     for division in (event.header.source, _addressee_division(event)):
@@ -198,7 +206,7 @@ def _start(event: CaseTransferred | CaseAssigned) -> Case:
     )
 
 
-def _transition(case: Case | None, event: Event) -> Case:
+def _transition(case: Case | None, event: CaseEvent) -> Case:
     h = event.header
     if isinstance(event, PetitionRegistered):
         return Case(
@@ -237,7 +245,7 @@ def _transition(case: Case | None, event: Event) -> Case:
             case,
             status=CaseStatus.CLOSED if event.to_body is None else CaseStatus.DIVERTED,
             holder=event.to_body or case.holder,
-            diverted_to=event.route.value,
+            diverted_to=event.route,
             closed_reason=CloseReason.DIVERTED if event.to_body is None else None,
             routed_from=h.source if event.to_body else case.routed_from,
             routed_by=h.actor if event.to_body else case.routed_by,
@@ -357,11 +365,11 @@ def _transition(case: Case | None, event: Event) -> Case:
             event.handling_body, event.handling_rating, event.office, event.office_rating
         )
         return replace(case, evaluations=(*case.evaluations, evaluation))
-    raise TypeError(f"unhandled event type {event.type}")
+    assert_never(event)  # mypy names a case event type without a branch
 
 
-def obligation_key(obligation: str, body: str, due: datetime) -> str:
-    return f"{obligation}|{body}|{due.isoformat()}"
+def obligation_key(obligation: Obligation, body: str, due: datetime) -> str:
+    return f"{obligation.value}|{body}|{due.isoformat()}"
 
 
 def fold(events: list[Event]) -> Case | None:

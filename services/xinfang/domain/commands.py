@@ -15,7 +15,7 @@ from datetime import datetime
 
 from .calendar import HolidayCalendar
 from .case import Case, obligation_key
-from .deadlines import due, extended, not_earlier
+from .deadlines import Obligation, due, extended, not_earlier
 from .errors import (
     IllegalTransition,
     InvalidInput,
@@ -65,7 +65,7 @@ from .lifecycle_errors import (
     WindowClosed,
     WrongReviewer,
 )
-from .rules import RuleSet
+from .rules import LimitName, RuleSet
 from .topology import Body, BodyKind, Level, Topology
 from .vocabulary import (
     CaseStatus,
@@ -107,7 +107,7 @@ class Context:
             occurred_at=self.now,
         )
 
-    def due(self, limit_name: str, start: datetime | None = None) -> datetime:
+    def due(self, limit_name: LimitName, start: datetime | None = None) -> datetime:
         limit = getattr(self.rules, limit_name)
         if self.calendar is None:
             raise InvalidInput("节点未配置工作日历 / the node has no calendar configured")
@@ -242,7 +242,7 @@ class CloseCase:
 class Supervise:
     actor: str  # the supervising petition office
     to_body: str
-    obligation: str
+    obligation: Obligation
     reasons: str
     level: SupervisionLevel | None = None  # next ladder level when None
 
@@ -653,8 +653,8 @@ def _request_level_above(
     status: CaseStatus,
     decided_by: str | None,
     served_at: datetime | None,
-    window: str,
-    decision: str,
+    window: LimitName,
+    decision: LimitName,
     what: str,
     rule: str,
 ) -> tuple[str, datetime, datetime]:
@@ -690,28 +690,21 @@ def decide_request_review(ctx: Context, case: Case, cmd: RequestReview) -> list[
         reasons=cmd.reasons,
         decision_due=decision_due,
     )
-    return [requested, *_late_take_up(ctx, case, reviewer, received)]
+    return [requested, *_late_take_up(ctx, case, Obligation.REVIEW_TAKE_UP, reviewer, received)]
 
 
-def _late_take_up(ctx: Context, case: Case, reviewer: str, requested_at: datetime) -> list[Event]:
+def _late_take_up(
+    ctx: Context, case: Case, obligation: Obligation, reviewer: str, requested_at: datetime
+) -> list[Event]:
     """R19 (山东): a 复查/复核 request is taken up within 3 working days of receipt; recording
-    it later is allowed but reported at once as a missed deadline (and so supervised)."""
-    if ctx.rules.review_take_up is None:
-        return []
-    take_up_due = (
-        due(ctx.rules.review_take_up, requested_at, ctx.calendar) if ctx.calendar else None
-    )
+    it (the take-up) later is allowed but reported at once as a missed deadline of
+    `obligation` (REVIEW_TAKE_UP or RE_REVIEW_TAKE_UP), and so supervised. The take-up is
+    discharged by the recording itself, so the deadline watcher never sees it open."""
+    limit = obligation.limit(ctx.rules)
+    take_up_due = due(limit, requested_at, ctx.calendar) if limit and ctx.calendar else None
     if take_up_due is None or ctx.now <= take_up_due:
         return []
-    return [
-        DeadlineMissed(
-            header=ctx.header(case.case_id, reviewer),
-            obligation="REVIEW_TAKE_UP",
-            rule_id="R19",
-            body=reviewer,
-            due=take_up_due,
-        )
-    ]
+    return decide_missed(ctx, case, obligation, reviewer, take_up_due)
 
 
 def decide_review(ctx: Context, case: Case, cmd: DecideReview) -> list[Event]:
@@ -751,7 +744,8 @@ def decide_request_re_review(ctx: Context, case: Case, cmd: RequestReview) -> li
         reasons=cmd.reasons,
         decision_due=decision_due,
     )
-    return [requested, *_late_take_up(ctx, case, reviewer, received)]
+    late = _late_take_up(ctx, case, Obligation.RE_REVIEW_TAKE_UP, reviewer, received)
+    return [requested, *late]
 
 
 def decide_re_review(ctx: Context, case: Case, cmd: DecideReview) -> list[Event]:
@@ -862,9 +856,10 @@ def decide_evaluate(ctx: Context, case: Case, cmd: Evaluate) -> list[Event]:
 
 
 def decide_missed(
-    ctx: Context, case: Case, obligation: str, rule_id: str, body: str, due_at: datetime
+    ctx: Context, case: Case, obligation: Obligation, body: str, due_at: datetime
 ) -> list[Event]:
-    """The watcher's record that a deadline passed (one per obligation and deadline)."""
+    """The record that `body` let the deadline `due_at` of `obligation` pass (once per
+    obligation, body and deadline), under the obligation's rule (R1–R19)."""
     if obligation_key(obligation, body, due_at) in case.missed:
         return []
     actor = ctx.topology.division(ctx.division).petition_office().id
@@ -874,7 +869,7 @@ def decide_missed(
         DeadlineMissed(
             header=ctx.header(case.case_id, actor),
             obligation=obligation,
-            rule_id=rule_id,
+            rule_id=obligation.rule_id,
             body=body,
             due=due_at,
         )

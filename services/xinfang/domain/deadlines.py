@@ -10,17 +10,25 @@ deadline.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from .calendar import HolidayCalendar, end_of_day, local_date, require_aware
 from .errors import InvalidInput
 from .rule_errors import DeadlineMovesBackwards, ExtensionTooLong
-from .rules import Limit, RuleSet
+from .rules import Limit, LimitName, RuleSet
 
 
 class Obligation(StrEnum):
-    """Obligations that run against a clock, with the rule they come from."""
+    """Obligations that run against a clock, with the rule they come from.
+
+    The values are the symbols of `DeadlineMissed.obligation` and
+    `SupervisionIssued.obligation` on the wire (Avro strings): renaming one is a
+    breaking change of the public contract. Every member has an entry in `_SPECS`
+    (checked when this module is imported), so a new obligation cannot lack its
+    rule, its names or its limit.
+    """
 
     ROUTE = "ROUTE"  # R1 转送、交办
     ACCEPTANCE_NOTICE = "ACCEPTANCE_NOTICE"  # R3 受理告知
@@ -32,64 +40,75 @@ class Obligation(StrEnum):
     RE_REVIEW_REQUEST_WINDOW = "RE_REVIEW_REQUEST_WINDOW"  # R9 请求复核
     RE_REVIEW_DECISION = "RE_REVIEW_DECISION"  # R10 复核
     SUPERVISION_ANSWER = "SUPERVISION_ANSWER"  # R16 督办反馈
+    REVIEW_TAKE_UP = "REVIEW_TAKE_UP"  # R19 决定是否受理复查请求（山东）
+    RE_REVIEW_TAKE_UP = "RE_REVIEW_TAKE_UP"  # R19 决定是否受理复核请求（山东）
 
     @property
     def rule_id(self) -> str:
-        return _RULE_IDS[self]
+        return _SPECS[self].rule_id
 
     @property
     def zh(self) -> str:
-        return _ZH[self]
+        return _SPECS[self].zh
+
+    @property
+    def en(self) -> str:
+        return _SPECS[self].en
 
     def limit(self, rules: RuleSet) -> Limit | None:
         """The limit `rules` set for this obligation; None for R6, which the assigning
-        office sets case by case."""
-        name = _FIELDS[self]
+        office sets case by case, and for R19 where the province has no such rule."""
+        name = _SPECS[self].limit
         if name is None:
             return None
         value = getattr(rules, name)
-        assert isinstance(value, Limit)
+        assert value is None or isinstance(value, Limit)
         return value
 
 
-_RULE_IDS: dict[Obligation, str] = {
-    Obligation.ROUTE: "R1",
-    Obligation.ACCEPTANCE_NOTICE: "R3",
-    Obligation.OBJECTION: "R4",
-    Obligation.HANDLING: "R5",
-    Obligation.ASSIGNMENT_REPORT: "R6",
-    Obligation.REVIEW_REQUEST_WINDOW: "R7",
-    Obligation.REVIEW_DECISION: "R8",
-    Obligation.RE_REVIEW_REQUEST_WINDOW: "R9",
-    Obligation.RE_REVIEW_DECISION: "R10",
-    Obligation.SUPERVISION_ANSWER: "R16",
-}
+@dataclass(frozen=True)
+class _Spec:
+    rule_id: str
+    zh: str
+    en: str
+    limit: LimitName | None
 
-_ZH: dict[Obligation, str] = {
-    Obligation.ROUTE: "登记并转送、交办",
-    Obligation.ACCEPTANCE_NOTICE: "决定是否受理并书面告知",
-    Obligation.OBJECTION: "提出异议",
-    Obligation.HANDLING: "办结",
-    Obligation.ASSIGNMENT_REPORT: "反馈办理结果、提交办结报告",
-    Obligation.REVIEW_REQUEST_WINDOW: "请求复查",
-    Obligation.REVIEW_DECISION: "提出复查意见",
-    Obligation.RE_REVIEW_REQUEST_WINDOW: "请求复核",
-    Obligation.RE_REVIEW_DECISION: "提出复核意见",
-    Obligation.SUPERVISION_ANSWER: "书面反馈督办意见",
-}
 
-_FIELDS: dict[Obligation, str | None] = {
-    Obligation.ROUTE: "route",
-    Obligation.ACCEPTANCE_NOTICE: "acceptance_notice",
-    Obligation.OBJECTION: "objection",
-    Obligation.HANDLING: "handling",
-    Obligation.ASSIGNMENT_REPORT: None,
-    Obligation.REVIEW_REQUEST_WINDOW: "review_request_window",
-    Obligation.REVIEW_DECISION: "review_decision",
-    Obligation.RE_REVIEW_REQUEST_WINDOW: "re_review_request_window",
-    Obligation.RE_REVIEW_DECISION: "re_review_decision",
-    Obligation.SUPERVISION_ANSWER: "supervision_answer",
+_SPECS: dict[Obligation, _Spec] = {
+    Obligation.ROUTE: _Spec("R1", "登记并转送、交办", "register and route", "route"),
+    Obligation.ACCEPTANCE_NOTICE: _Spec(
+        "R3", "决定是否受理并书面告知", "decide on acceptance and notify", "acceptance_notice"
+    ),
+    Obligation.OBJECTION: _Spec("R4", "提出异议", "object to the transfer", "objection"),
+    Obligation.HANDLING: _Spec("R5", "办结", "complete the handling", "handling"),
+    Obligation.ASSIGNMENT_REPORT: _Spec(
+        "R6", "反馈办理结果、提交办结报告", "report the result of an assigned item", None
+    ),
+    Obligation.REVIEW_REQUEST_WINDOW: _Spec(
+        "R7", "请求复查", "request a review", "review_request_window"
+    ),
+    Obligation.REVIEW_DECISION: _Spec("R8", "提出复查意见", "decide the review", "review_decision"),
+    Obligation.RE_REVIEW_REQUEST_WINDOW: _Spec(
+        "R9", "请求复核", "request a re-review", "re_review_request_window"
+    ),
+    Obligation.RE_REVIEW_DECISION: _Spec(
+        "R10", "提出复核意见", "decide the re-review", "re_review_decision"
+    ),
+    Obligation.SUPERVISION_ANSWER: _Spec(
+        "R16", "书面反馈督办意见", "answer the supervision in writing", "supervision_answer"
+    ),
+    Obligation.REVIEW_TAKE_UP: _Spec(
+        "R19", "决定是否受理复查请求", "decide whether to take up the review", "review_take_up"
+    ),
+    Obligation.RE_REVIEW_TAKE_UP: _Spec(
+        "R19",
+        "决定是否受理复核请求",
+        "decide whether to take up the re-review",
+        "review_take_up",
+    ),
 }
+if set(_SPECS) != set(Obligation):  # a member without its rule, names and limit
+    raise AssertionError(f"obligations without a spec: {set(Obligation) - set(_SPECS)}")
 
 
 def due(limit: Limit, start: datetime, calendar: HolidayCalendar) -> datetime:

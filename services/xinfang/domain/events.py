@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, TypeAlias, TypeGuard, get_args
 
+from .deadlines import Obligation
 from .vocabulary import (
     Category,
     Channel,
@@ -288,8 +289,8 @@ class DeadlineMissed(Event):
     """An obligation's deadline passed without the act that discharges it."""
 
     TYPE: ClassVar[str] = "DeadlineMissed"
-    obligation: str  # Obligation symbol, e.g. HANDLING
-    rule_id: str  # R1–R19
+    obligation: Obligation  # an Avro string on the wire; an unknown symbol is refused on decoding
+    rule_id: str  # R1–R19, the obligation's rule
     body: str  # the body that owed the act
     due: datetime
 
@@ -302,7 +303,7 @@ class SupervisionIssued(Event):
     supervision_id: str
     to_body: str
     level: SupervisionLevel
-    obligation: str
+    obligation: Obligation  # an Avro string on the wire, like DeadlineMissed.obligation
     reasons: str
     answer_due: datetime
 
@@ -363,40 +364,50 @@ class CheckpointCountersigned(Event):
     signature: bytes  # Ed25519 signature of xinfang.audit.signing.countersign_message
 
 
-CHAIN_EVENT_TYPES: tuple[type[Event], ...] = (ChainCheckpointed, CheckpointCountersigned)
+ChainEvent: TypeAlias = ChainCheckpointed | CheckpointCountersigned
+
+# Every case event type. Dispatch over case events narrows an `Event` with `is_case_event` and
+# ends in `assert_never`, so mypy names the branch a new event type lacks.
+CaseEvent: TypeAlias = (
+    PetitionRegistered
+    | CaseTransferred
+    | CaseAssigned
+    | CaseDiverted
+    | UrgentReported
+    | TransferObjected
+    | TransferReturned
+    | CaseAccepted
+    | CaseNotAccepted
+    | NoticeServed
+    | HandlingExtended
+    | HandlingOpinionIssued
+    | CompletionReported
+    | ReviewRequested
+    | ReviewDecided
+    | ReReviewRequested
+    | ReReviewDecided
+    | CaseClosed
+    | DeadlineMissed
+    | SupervisionIssued
+    | SupervisionAnswered
+    | SatisfactionEvaluated
+)
+AnyEvent: TypeAlias = CaseEvent | ChainEvent
+
+CHAIN_EVENT_TYPES: tuple[type[ChainEvent], ...] = get_args(ChainEvent)
+CASE_EVENT_TYPES: tuple[type[CaseEvent], ...] = get_args(CaseEvent)
 
 
-def is_chain_event(event: Event) -> bool:
+def is_chain_event(event: Event) -> TypeGuard[ChainEvent]:
     """True for the audit chain's own events, which are not part of any case."""
-    return isinstance(event, ChainCheckpointed | CheckpointCountersigned)
+    return isinstance(event, CHAIN_EVENT_TYPES)
 
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.TYPE: cls
-    for cls in (
-        PetitionRegistered,
-        CaseTransferred,
-        CaseAssigned,
-        CaseDiverted,
-        UrgentReported,
-        TransferObjected,
-        TransferReturned,
-        CaseAccepted,
-        CaseNotAccepted,
-        NoticeServed,
-        HandlingExtended,
-        HandlingOpinionIssued,
-        CompletionReported,
-        ReviewRequested,
-        ReviewDecided,
-        ReReviewRequested,
-        ReReviewDecided,
-        CaseClosed,
-        DeadlineMissed,
-        SupervisionIssued,
-        SupervisionAnswered,
-        SatisfactionEvaluated,
-        ChainCheckpointed,
-        CheckpointCountersigned,
-    )
+def is_case_event(event: Event) -> TypeGuard[CaseEvent]:
+    """True for the events of a case (every type with a schema but the chain's own)."""
+    return isinstance(event, CASE_EVENT_TYPES)
+
+
+EVENT_TYPES: dict[str, type[AnyEvent]] = {
+    cls.TYPE: cls for cls in (*CASE_EVENT_TYPES, *CHAIN_EVENT_TYPES)
 }

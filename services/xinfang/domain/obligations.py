@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+from typing import assert_never
 
 from .case import Case, obligation_key
 from .commands import Context, Supervise, decide_supervise
@@ -19,6 +21,39 @@ from .topology import BodyKind, Topology
 from .vocabulary import CaseStatus, CloseReason
 
 
+class Reporting(StrEnum):
+    """How a missed deadline of an obligation comes to be recorded."""
+
+    WATCHER = "WATCHER"  # open in the case state; the deadline watcher records it (`overdue`)
+    ON_RECORDING = "ON_RECORDING"  # discharged by recording the act; a late one says so at once
+    NEVER = "NEVER"  # a right that lapses (R4, R7, R9), not a duty: nobody is in default
+
+
+def reporting(obligation: Obligation) -> Reporting:
+    """How `obligation` is reported missed. Exhaustive: mypy names a new member left out."""
+    match obligation:
+        case (
+            Obligation.ROUTE
+            | Obligation.ACCEPTANCE_NOTICE
+            | Obligation.HANDLING
+            | Obligation.ASSIGNMENT_REPORT
+            | Obligation.REVIEW_DECISION
+            | Obligation.RE_REVIEW_DECISION
+            | Obligation.SUPERVISION_ANSWER
+        ):
+            return Reporting.WATCHER
+        case Obligation.REVIEW_TAKE_UP | Obligation.RE_REVIEW_TAKE_UP:
+            return Reporting.ON_RECORDING  # R19: the request is taken up when it is recorded
+        case (
+            Obligation.OBJECTION
+            | Obligation.REVIEW_REQUEST_WINDOW
+            | Obligation.RE_REVIEW_REQUEST_WINDOW
+        ):
+            return Reporting.NEVER
+        case _:
+            assert_never(obligation)
+
+
 @dataclass(frozen=True)
 class Due:
     obligation: Obligation
@@ -27,7 +62,7 @@ class Due:
 
     @property
     def key(self) -> str:
-        return obligation_key(self.obligation.value, self.body, self.due)
+        return obligation_key(self.obligation, self.body, self.due)
 
     @property
     def rule_id(self) -> str:
@@ -35,7 +70,7 @@ class Due:
 
 
 def open_obligations(case: Case) -> list[Due]:
-    """Every act the case is waiting for that runs against a clock."""
+    """Every act the case is waiting for that runs against a clock (the WATCHER obligations)."""
     found: list[Due] = []
     s = case.status
     if s is CaseStatus.REGISTERED and case.route_due is not None:
@@ -84,14 +119,11 @@ def _window_end(ctx: Context, case: Case) -> datetime | None:
     """End of the review or re-review window this node would close the case at, if any."""
     if case.holder_division != ctx.division:
         return None
-    served, window = None, ""
-    if case.status is CaseStatus.OPINION_ISSUED:
-        served, window = case.opinion_served_at, "review_request_window"
-    elif case.status is CaseStatus.REVIEW_DECIDED:
-        served, window = case.review_served_at, "re_review_request_window"
-    if served is None:
-        return None
-    return ctx.due(window, served)
+    if case.status is CaseStatus.OPINION_ISSUED and case.opinion_served_at is not None:
+        return ctx.due("review_request_window", case.opinion_served_at)
+    if case.status is CaseStatus.REVIEW_DECIDED and case.review_served_at is not None:
+        return ctx.due("re_review_request_window", case.review_served_at)
+    return None
 
 
 def next_check(ctx: Context, case: Case) -> datetime | None:
@@ -125,7 +157,9 @@ def supervisor(case: Case, missed: DeadlineMissed, topology: Topology) -> str | 
     that routed the case supervises the body it routed it to, and any other body is supervised
     by the petition office of its own division (or of the level above, for that office itself).
     """
-    if missed.obligation == Obligation.SUPERVISION_ANSWER.value:
+    if reporting(missed.obligation) is Reporting.NEVER:
+        return None  # a lapsed right (R4, R7, R9): nobody to supervise
+    if missed.obligation is Obligation.SUPERVISION_ANSWER:
         for s in reversed(case.supervisions):
             if s.to_body == missed.body:
                 return s.by
@@ -150,7 +184,7 @@ def react(ctx: Context, case: Case, event: Event, auto_supervise: bool = True) -
         return []
     reasons = (
         f"{ctx.topology.body(event.body).name}未在 {event.due:%Y-%m-%d} 前履行"
-        f"「{Obligation(event.obligation).zh}」义务 ({event.rule_id})，请即办理并书面反馈"
+        f"「{event.obligation.zh}」义务 ({event.rule_id})，请即办理并书面反馈"
     )
     return decide_supervise(
         ctx,

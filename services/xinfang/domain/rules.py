@@ -57,6 +57,25 @@ def _w(amount: int, rule_id: str, basis: str) -> Limit:
 
 
 # The rule id each limit field belongs to; loaders check overrides against it.
+# The name of a limit (a RuleSet field): mypy checks every name a caller spells.
+LimitName = Literal[
+    "route",
+    "direct_notice",
+    "acceptance_notice",
+    "objection",
+    "handling",
+    "handling_extension_max",
+    "review_request_window",
+    "review_decision",
+    "re_review_request_window",
+    "re_review_decision",
+    "supervision_answer",
+    "simplified_accept",
+    "simplified_opinion",
+    "simplified_relay",
+    "review_take_up",
+]
+
 LIMIT_RULES: dict[str, str] = {
     "route": "R1",
     "direct_notice": "R2",
@@ -74,6 +93,8 @@ LIMIT_RULES: dict[str, str] = {
     "simplified_relay": "R18",
     "review_take_up": "R19",
 }
+if set(LIMIT_RULES) != set(get_args(LimitName)):  # one name per limit, in both
+    raise AssertionError(f"LimitName and LIMIT_RULES differ: {set(LIMIT_RULES)}")
 
 
 @dataclass(frozen=True)

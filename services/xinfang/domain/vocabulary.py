@@ -186,6 +186,32 @@ ZH: dict[str, str] = {
 }
 
 
-def zh(symbol: str) -> str:
-    """Chinese name of a vocabulary symbol (falls back to the symbol itself)."""
-    return ZH.get(symbol, symbol)
+# Names of symbols that two vocabularies share with different meanings: looked up by member.
+_OWN: dict[tuple[type[StrEnum], str], str] = {
+    (CaseStatus, "DIVERTED"): "已移交政法、纪检监察机关依法处理",  # CloseReason.DIVERTED differs
+}
+VOCABULARIES: tuple[type[StrEnum], ...] = (
+    Channel, Category, Outcome, NoticeKind, ServiceMethod, Receipt, DiversionRoute,
+    ReviewResult, CloseReason, SupervisionLevel, Rating, CaseStatus,
+)  # fmt: skip
+
+
+def zh(member: StrEnum) -> str:
+    """Chinese name of a vocabulary member. Takes the member, not its symbol: CaseStatus and
+    CloseReason both have DIVERTED, which reads differently in each."""
+    return _OWN.get((type(member), member.value)) or ZH[member.value]
+
+
+def _check_names() -> None:
+    """Every member has a name, and a symbol shared by two vocabularies has its own."""
+    owners: dict[str, list[type[StrEnum]]] = {}
+    for vocabulary in VOCABULARIES:
+        for member in vocabulary:
+            zh(member)  # KeyError names a member without a name
+            owners.setdefault(member.value, []).append(vocabulary)
+    for symbol, shared in owners.items():
+        if len(shared) > 1 and sum((v, symbol) not in _OWN for v in shared) > 1:
+            raise AssertionError(f"{symbol} means different things in {shared}: name each")
+
+
+_check_names()

@@ -387,9 +387,7 @@ class NodeService:
                 ctx = self.context()
                 events: list[Event] = []
                 for item in overdue(case, ctx.now, self.division):
-                    events += decide_missed(
-                        ctx, case, item.obligation.value, item.rule_id, item.body, item.due
-                    )
+                    events += decide_missed(ctx, case, item.obligation, item.body, item.due)
                 try:
                     reason = lapsed(ctx, case)
                 except DomainError:  # e.g. no calendar for the year: report, don't crash
