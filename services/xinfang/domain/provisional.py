@@ -88,20 +88,23 @@ def statutory_days(year: int) -> dict[date, str]:
 
 
 def make_up_days(year: int) -> dict[date, str]:
-    """Art. 6 补假: for each statutory day on a Saturday or Sunday, the first weekday after it
-    that is neither a statutory day nor already a make-up day, date → festival.
+    """Art. 6 补假: for each statutory holiday on a Saturday or Sunday, the first weekday after
+    it that is neither a statutory day nor already a make-up day, date → festival.
 
-    Two festivals on the same day give one day off, and one make-up day at most.
+    Art. 6 gives a make-up day to each holiday (假日) on a weekend, so 中秋节 on a weekend day
+    of 国庆节 gives two. It gives none when they meet on a weekday (the State Council's
+    notice has added a day in such years, e.g. 2020; a provisional calendar cannot know).
     """
     statutory = statutory_days(year)
     made: dict[date, str] = {}
     for day in sorted(statutory):
         if day.weekday() < 5:
             continue
-        other = day + timedelta(days=1)
-        while other.weekday() >= 5 or other in statutory or other in made:
-            other += timedelta(days=1)
-        made[other] = f"{statutory[day]}（补假）"
+        for festival in statutory[day].split("、"):
+            other = day + timedelta(days=1)
+            while other.weekday() >= 5 or other in statutory or other in made:
+                other += timedelta(days=1)
+            made[other] = f"{festival}（补假）"
     return made
 
 
