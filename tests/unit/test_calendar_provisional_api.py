@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 
 from xinfang.api.handlers import NodeApi
+from xinfang.audit.compliance import ComplianceAuditor, Located, RuleBook
+from xinfang.codec.wire import EventCodec
 from xinfang.domain.calendar import BEIJING
 from xinfang.domain.topology import Topology
 from xinfang.rules_file import default_rules_dir
@@ -195,3 +197,29 @@ def test_five_working_days_from_2027_09_29_end_2027_10_11(bus: FakeBus) -> None:
     at(bus, 2027, 10, 11, 23)
     events = call(bus, "150404", "POST", f"/api/cases/{case_id}/object", objection)["events"]
     assert [e["type"] for e in events] == ["TransferObjected"]
+
+
+def test_the_audit_judges_a_re_derived_deadline_by_the_official_schedule(
+    bus: FakeBus, rules: Path, topology: Topology
+) -> None:
+    # The opinion on 2028-02-01 is after the provisional handling deadline (01-31) but within
+    # the official one (02-02): on time for the nodes, and for the audit of their logs.
+    at(bus, 2027, 11, 26)
+    case_id = accepted(bus)
+    (rules / "holidays" / "CN-2028.yaml").write_text(OFFICIAL_2028, encoding="utf-8")
+    sweep_all(bus)
+    at(bus, 2028, 2, 1, 12)
+    call(bus, "150404", "POST", f"/api/cases/{case_id}/opinion",
+         {"actor": "150404.zj", "outcome": "SUPPORTED", "opinion": "经调查属实"})  # fmt: skip
+
+    checker = ComplianceAuditor(topology, RuleBook(str(rules)))
+    for division in NODES:
+        topic = bus.topics.log(division)
+        for offset, value in enumerate(bus.published.get(topic, [])):
+            event = EventCodec().decode(value).event
+            checker.add(Located(event, division, event.header.seq, topic, 0, offset))
+    report = checker.run(now=bus.clock())
+    [handling] = [o for o in report.cases[0].obligations if o.rule_id == "R5"]
+    assert handling.due.isoformat() == "2028-02-02T15:59:59.999000+00:00"
+    assert handling.status == "on_time"
+    assert not [f for f in report.findings if f.rule_id == "R5"], report.findings
