@@ -120,7 +120,7 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     if url:
         status = NodeClient(url).get("/health").get("calendar", {})
     else:
-        status = _local_calendar_status(args.rules_dir)
+        status = _local_calendar_status(args.rules_dir, args.date)
     if args.json:
         _print_json(status)
     else:
@@ -133,13 +133,17 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     return 1 if status.get("status") == "warning" else 0
 
 
-def _local_calendar_status(rules_dir: str | None) -> dict[str, Any]:
-    from datetime import datetime
+def _local_calendar_status(rules_dir: str | None, day: str | None) -> dict[str, Any]:
+    from datetime import date, datetime
 
     from .domain.calendar import BEIJING, NATIONAL, calendar_status
     from .rules_file import load_calendar
 
-    return calendar_status(load_calendar(NATIONAL, rules_dir), datetime.now(BEIJING).date())
+    try:
+        today = date.fromisoformat(day) if day else datetime.now(BEIJING).date()
+    except ValueError:
+        raise SystemExit(_say(f"日期格式应为 YYYY-MM-DD：{day}", f"not a date: {day}")) from None
+    return calendar_status(load_calendar(NATIONAL, rules_dir), today)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -287,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--api", help="节点 API 地址 / node URL (XINFANG_API)")
     status.add_argument("--rules-dir", help="规则目录 / rules folder (default deploy/rules)")
+    status.add_argument("--date", help="按该日判断 / as of date YYYY-MM-DD (default today)")
     prov = cal_actions.add_parser(
         "provisional", help="输出暂定年度文件 / print a provisional CN-<year>.yaml"
     )
