@@ -6,6 +6,7 @@ the holiday files in a copy of deploy/rules that the tests change as an operator
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Iterator
 from datetime import datetime
@@ -223,3 +224,18 @@ def test_the_audit_judges_a_re_derived_deadline_by_the_official_schedule(
     assert handling.due.isoformat() == "2028-02-02T15:59:59.999000+00:00"
     assert handling.status == "on_time"
     assert not [f for f in report.findings if f.rule_id == "R5"], report.findings
+
+
+def test_the_node_logs_the_warning_once_per_change_of_the_missing_years(
+    bus: FakeBus, caplog: pytest.LogCaptureFixture
+) -> None:
+    node = bus.nodes["150400"]
+    at(bus, 2026, 9, 30)
+    with caplog.at_level(logging.WARNING, logger="xinfang.node.service"):
+        node.sweep_deadlines()
+        assert not caplog.records
+        at(bus, 2026, 10, 1)
+        node.sweep_deadlines()
+        node.sweep_deadlines()
+    [record] = caplog.records
+    assert record.getMessage().startswith("缺少 2027 年国务院节假日安排")

@@ -419,6 +419,9 @@ class NodeService:
             self._calendar_files = files
             return False
         self._calendar_files = files
+        if not calendar.years:  # every file removed: an operator's slip, not a new schedule
+            log.error("no holiday files left; keeping the calendar read before")
+            return False
         self.use_calendar(calendar)
         return True
 
