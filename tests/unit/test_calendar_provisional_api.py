@@ -239,3 +239,37 @@ def test_the_node_logs_the_warning_once_per_change_of_the_missing_years(
         node.sweep_deadlines()
     [record] = caplog.records
     assert record.getMessage().startswith("缺少 2027 年国务院节假日安排")
+
+
+def test_report_extension_and_supervision_deadlines_are_re_derived_too(
+    bus: FakeBus, rules: Path
+) -> None:
+    # Each counted to Tue 2028-01-25 (除夕): provisionally Mon 01-31, officially Wed 02-02.
+    at(bus, 2027, 11, 5)
+    case_id = register(bus)
+    call(bus, "150400", "POST", f"/api/cases/{case_id}/assign",
+         {"actor": "150400.xfj", "to_body": "150404.zj", "report_within_days": 81})  # fmt: skip
+    call(bus, "150404", "POST", f"/api/cases/{case_id}/accept", {"actor": "150404.zj"})
+    extend = {"actor": "150404.zj", "days": 21, "approved_by": "局长", "reasons": "需补充调查"}
+    call(bus, "150404", "POST", f"/api/cases/{case_id}/extend", extend)
+    at(bus, 2027, 12, 26)
+    call(bus, "150400", "POST", f"/api/cases/{case_id}/supervise",
+         {"actor": "150400.xfj", "to_body": "150404.zj", "reasons": "请加快办理",
+          "obligation": "HANDLING"})  # fmt: skip
+    provisional, official = "2028-01-31T15:59:59.999000+00:00", "2028-02-02T15:59:59.999000+00:00"
+    for division in NODES:
+        case = call(bus, division, "GET", f"/api/cases/{case_id}")
+        assert case["handling_due"] == provisional
+        assert [s["answer_due"] for s in case["supervisions"]] == [provisional]
+        assert {"report_due", "handling_due"} <= set(case["provisional_deadlines"])
+    assert next_check(bus, "150404", case_id) == provisional
+
+    (rules / "holidays" / "CN-2028.yaml").write_text(OFFICIAL_2028, encoding="utf-8")
+    sweep_all(bus)
+    for division in NODES:
+        case = call(bus, division, "GET", f"/api/cases/{case_id}")
+        assert case["handling_due"] == official, division
+        assert [s["answer_due"] for s in case["supervisions"]] == [official]
+        assert [s["answer_due_provisional"] for s in case["supervisions"]] == [False]
+        assert not {"report_due", "handling_due"} & set(case["provisional_deadlines"])
+    assert next_check(bus, "150404", case_id) == official  # R5, R6 and R16 alike
