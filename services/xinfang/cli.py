@@ -69,6 +69,7 @@ def cmd_case(args: argparse.Namespace) -> int:
         result = client.get(f"/api/cases/{args.case_id}")
     elif action == "list":
         result = client.get("/api/cases")
+        _warn_calendar(client.get("/health").get("calendar"))
     elif action == "timeline":
         result = client.get(f"/api/cases/{args.case_id}/timeline")
         if not args.json:
@@ -91,6 +92,59 @@ def cmd_case(args: argparse.Namespace) -> int:
         raise SystemExit(2)
     _print_json(result)
     return 0
+
+
+def _warn_calendar(status: Any) -> None:
+    """Print the node's holiday-calendar warning (DOMAIN.md §11) to stderr, Chinese first."""
+    if isinstance(status, dict) and status.get("status") == "warning":
+        print(
+            _say(
+                f"警告：{status.get('message_zh', '')}", f"warning: {status.get('message_en', '')}"
+            ),
+            file=sys.stderr,
+        )
+
+
+def cmd_calendar(args: argparse.Namespace) -> int:
+    """`xinfang calendar status` (a node's, with --api; else the local holiday files on
+    today's Beijing date) and `xinfang calendar provisional YEAR` (a provisional file)."""
+    from .rules_file import render_provisional_year
+
+    if args.action == "provisional":
+        try:
+            sys.stdout.write(render_provisional_year(args.year))
+        except KeyError:
+            print(_say("暂定日历只能计算 2024–2099 年", "years 2024–2099 only"), file=sys.stderr)
+            return 2
+        return 0
+    url = args.api or os.environ.get("XINFANG_API")
+    if url:
+        status = NodeClient(url).get("/health").get("calendar", {})
+    else:
+        status = _local_calendar_status(args.rules_dir, args.date)
+    if args.json:
+        _print_json(status)
+    else:
+        official = ", ".join(str(y) for y in status.get("official_years", []))
+        print(_say(f"正式节假日安排：{official}", f"official holiday schedules: {official}"))
+        if status.get("status") == "warning":
+            print(_say(f"警告：{status['message_zh']}", f"warning: {status['message_en']}"))
+        else:
+            print(_say("日历完整", "calendar complete"))
+    return 1 if status.get("status") == "warning" else 0
+
+
+def _local_calendar_status(rules_dir: str | None, day: str | None) -> dict[str, Any]:
+    from datetime import date, datetime
+
+    from .domain.calendar import BEIJING, NATIONAL, calendar_status
+    from .rules_file import load_calendar
+
+    try:
+        today = date.fromisoformat(day) if day else datetime.now(BEIJING).date()
+    except ValueError:
+        raise SystemExit(_say(f"日期格式应为 YYYY-MM-DD：{day}", f"not a date: {day}")) from None
+    return calendar_status(load_calendar(NATIONAL, rules_dir), today)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -229,6 +283,21 @@ def build_parser() -> argparse.ArgumentParser:
     from .audit.cli import add_audit_commands
 
     add_audit_commands(sub)  # `xinfang audit …` and `xinfang keys …` (decision 006)
+
+    cal = sub.add_parser("calendar", help="节假日日历 / holiday calendar")
+    cal.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
+    cal_actions = cal.add_subparsers(dest="action", required=True)
+    status = cal_actions.add_parser(
+        "status", help="缺少的年度安排（退出码 1 表示警告）/ missing schedules (exit 1 = warning)"
+    )
+    status.add_argument("--api", help="节点 API 地址 / node URL (XINFANG_API)")
+    status.add_argument("--rules-dir", help="规则目录 / rules folder (default deploy/rules)")
+    status.add_argument("--date", help="按该日判断 / as of date YYYY-MM-DD (default today)")
+    prov = cal_actions.add_parser(
+        "provisional", help="输出暂定年度文件 / print a provisional CN-<year>.yaml"
+    )
+    prov.add_argument("year", type=int)
+    cal.set_defaults(func=cmd_calendar)
 
     demo = sub.add_parser("demo", help="演示：三级节点流转一个事项 / run the three-level demo")
     demo.add_argument("--output", default="demo-output", help="输出目录 / output folder")

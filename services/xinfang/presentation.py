@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import datetime
 from typing import Any, assert_never
 
-from .domain.calendar import BEIJING
+from .domain.calendar import BEIJING, HolidayCalendar
 from .domain.case import Case
 from .domain.events import (
     EVENT_TYPES,
@@ -148,9 +150,42 @@ def _summary(event: AnyEvent, topology: Topology) -> str:
     assert_never(event)
 
 
-def timeline_entry(event: Event, topology: Topology) -> dict[str, Any]:
+PROVISIONAL_ZH = "（暂定期限，待国务院节假日安排发布后重新计算 / provisional deadline）"
+_CASE_DEADLINES = (
+    "route_due",
+    "acceptance_due",
+    "objection_due",
+    "report_due",
+    "handling_due",
+    "review_due",
+    "re_review_due",
+)
+
+
+def stated_deadlines(event: Event) -> list[datetime]:
+    """The deadlines an event states (its `*_due` and `due` fields)."""
+    return [
+        value
+        for f in dataclasses.fields(event)
+        if (f.name == "due" or f.name.endswith("_due"))
+        and isinstance(value := getattr(event, f.name), datetime)
+    ]
+
+
+def _provisional(calendar: HolidayCalendar | None, due: datetime | None) -> bool:
+    return calendar is not None and due is not None and calendar.is_provisional(due)
+
+
+def timeline_entry(
+    event: Event, topology: Topology, calendar: HolidayCalendar | None = None
+) -> dict[str, Any]:
+    """One line of a case's timeline. With the node's `calendar`, `provisional` says whether a
+    deadline the event states lies in a year without an official holiday schedule (DOMAIN.md
+    §11), and the summary says so."""
     label_zh, label_en = LABELS.get(event.type, (event.type, event.type))
     h = event.header
+    provisional = any(_provisional(calendar, due) for due in stated_deadlines(event))
+    summary = summary_zh(event, topology) + (PROVISIONAL_ZH if provisional else "")
     return {
         "event_id": h.event_id,
         "type": event.type,
@@ -163,7 +198,8 @@ def timeline_entry(event: Event, topology: Topology) -> dict[str, Any]:
         "actor": h.actor,
         "actor_name": _name(topology, h.actor),
         "seq": h.seq,
-        "summary_zh": summary_zh(event, topology),
+        "summary_zh": summary,
+        "provisional": provisional,
         **_obligation(event),
     }
 
@@ -176,7 +212,13 @@ def _obligation(event: Event) -> dict[str, str]:
     return {"obligation": o.value, "obligation_zh": o.zh, "obligation_en": o.en, "rule": o.rule_id}
 
 
-def case_view(case: Case, topology: Topology) -> dict[str, Any]:
+def case_view(
+    case: Case, topology: Topology, calendar: HolidayCalendar | None = None
+) -> dict[str, Any]:
+    """The case as the API shows it. With the node's `calendar`, `provisional_deadlines` names
+    the deadline fields counted into a year without an official holiday schedule (they may
+    move when it is installed, DOMAIN.md §11), and each supervision says the same of its
+    `answer_due`."""
     return {
         "case_id": case.case_id,
         "query_code": case.query_code,
@@ -191,6 +233,9 @@ def case_view(case: Case, topology: Topology) -> dict[str, Any]:
         "place": case.file.place,
         "acceptance_due": case.acceptance_due.isoformat() if case.acceptance_due else None,
         "handling_due": case.handling_due.isoformat() if case.handling_due else None,
+        "provisional_deadlines": [
+            name for name in _CASE_DEADLINES if _provisional(calendar, getattr(case, name))
+        ],
         "outcome": case.outcome.value if case.outcome else None,
         "outcome_zh": zh(case.outcome) if case.outcome else None,
         "version": case.version,
@@ -212,6 +257,7 @@ def case_view(case: Case, topology: Topology) -> dict[str, Any]:
                 "obligation_zh": sv.obligation.zh,
                 "obligation_en": sv.obligation.en,
                 "answer_due": sv.answer_due.isoformat(),
+                "answer_due_provisional": _provisional(calendar, sv.answer_due),
                 "answered": sv.answered,
             }
             for sv in case.supervisions

@@ -134,27 +134,42 @@ def test_period_from_late_december_2025_crosses_into_2026() -> None:
     assert due_day(CALENDAR.add_working_days(bj(2025, 12, 31), 2)) == date(2026, 1, 5)
 
 
-# -- missing years ------------------------------------------------------------------------
-def test_missing_year_raises_calendar_missing_instead_of_guessing() -> None:
+# -- missing years (DOMAIN.md §11: counted provisionally, never refused) -------------------
+def test_a_year_before_the_earliest_calendar_still_raises_calendar_missing() -> None:
     with pytest.raises(CalendarMissing) as info:
-        CALENDAR.add_working_days(bj(2029, 1, 2), 5)
+        CALENDAR.add_working_days(bj(2024, 6, 3), 5)
     err = info.value
     assert err.code == "XF-CALENDAR-MISSING"
-    assert "2029" in err.message("zh") and "节假日" in err.message("zh")
+    assert "2024" in err.message("zh") and "节假日" in err.message("zh")
     assert "holiday" in err.message("en")
-    assert err.context["year"] == 2029
+    assert err.context["year"] == 2024
 
 
-def test_is_working_day_outside_the_data_raises() -> None:
+def test_a_year_beyond_the_provisional_table_raises_calendar_missing() -> None:
     with pytest.raises(CalendarMissing):
-        CALENDAR.is_working_day(date(2029, 1, 4))
-    with pytest.raises(CalendarMissing):
-        CALENDAR.is_working_day(date(2024, 6, 3))
+        CALENDAR.is_working_day(date(2100, 1, 4))
 
 
-def test_calendar_period_into_a_missing_year_raises() -> None:
-    with pytest.raises(CalendarMissing):
-        CALENDAR.add_calendar_days(bj(2027, 12, 1), 60)
+def test_a_later_year_without_a_file_is_counted_provisionally() -> None:
+    # 2029 has no file: statutory days and Art. 6 make-up days, weekends; no 调休.
+    assert not CALENDAR.is_working_day(date(2029, 1, 1))  # 元旦, Monday
+    assert CALENDAR.is_working_day(date(2029, 1, 2))
+    assert CALENDAR.is_provisional(date(2029, 1, 2))
+    assert not CALENDAR.is_provisional(date(2026, 1, 5))
+    # Tue 2029-01-02 + 5 working days: 01-03, 04, 05, 08, 09.
+    assert due_day(CALENDAR.add_working_days(bj(2029, 1, 2), 5)) == date(2029, 1, 9)
+
+
+def test_calendar_period_into_a_missing_year_is_counted() -> None:
+    # 2027-12-01 + 60 = 2028-01-30, a Sunday: the period runs to Monday 01-31.
+    assert due_day(CALENDAR.add_calendar_days(bj(2027, 12, 1), 60)) == date(2028, 1, 31)
+
+
+def test_missing_years_are_warned_about_from_1_october_of_the_year_before() -> None:
+    assert CALENDAR.missing_years(date(2026, 9, 30)) == []
+    assert CALENDAR.missing_years(date(2026, 10, 1)) == [2027]  # the 2027 file is provisional
+    assert CALENDAR.missing_years(date(2027, 9, 30)) == [2027]
+    assert CALENDAR.missing_years(date(2027, 10, 1)) == [2027, 2028]
 
 
 # -- province codes and provincial extra days -----------------------------------------------

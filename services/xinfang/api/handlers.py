@@ -76,6 +76,7 @@ class NodeApi:
             "level": division.level.value,
             **self.service.store.stats(),
             **self._status(),
+            "calendar": self.service.calendar_status(),  # DOMAIN.md §11: warned from 1 October
         }
 
     def list_cases(self, _p: dict[str, str], _b: Json) -> tuple[int, Json]:
@@ -98,12 +99,14 @@ class NodeApi:
         return 201, {"case_id": done.case_id, "query_code": done.query_code}
 
     def get_case(self, p: dict[str, str], _b: Json) -> tuple[int, Json]:
-        return 200, case_view(self.service.case(p["case_id"]), self.service.topology)
+        service = self.service
+        return 200, case_view(service.case(p["case_id"]), service.topology, service.calendar)
 
     def timeline(self, p: dict[str, str], _b: Json) -> tuple[int, Json]:
         topology = self.service.topology
         entries = [
-            timeline_entry(event, topology) for _, event in self.service.history(p["case_id"])
+            timeline_entry(event, topology, self.service.calendar)
+            for _, event in self.service.history(p["case_id"])
         ]
         return 200, {"case_id": p["case_id"], "node": self.service.division, "timeline": entries}
 
@@ -117,7 +120,9 @@ class NodeApi:
             }
         events = self.service.execute(p["case_id"], command.decide, command.parse(body))
         return 200, {
-            "case": case_view(self.service.case(p["case_id"]), self.service.topology),
+            "case": case_view(
+                self.service.case(p["case_id"]), self.service.topology, self.service.calendar
+            ),
             "events": [{"event_id": e.header.event_id, "type": e.type} for e in events],
         }
 

@@ -46,6 +46,7 @@ from ..domain.events import (
     is_chain_event,
 )
 from ..domain.obligations import Reporting, open_obligations, reporting
+from ..domain.restate import changed_fields, recount, restate
 from ..domain.rules import Limit, LimitName, RuleSet
 from ..domain.topology import Topology
 from ..domain.vocabulary import CloseReason, NoticeKind, Rating
@@ -222,7 +223,8 @@ class ComplianceReport:
 class RuleBook:
     """Rule sets and holiday calendars per province, loaded once (deploy/rules)."""
 
-    def __init__(self) -> None:
+    def __init__(self, rules_dir: str | None = None) -> None:
+        self.rules_dir = rules_dir  # default deploy/rules
         self._rules: dict[str, RuleSet | None] = {}
         self._calendars: dict[str, HolidayCalendar | None] = {}
 
@@ -232,7 +234,7 @@ class RuleBook:
             from ..rules_file import load_ruleset
 
             try:
-                self._rules[key] = load_ruleset(division)
+                self._rules[key] = load_ruleset(division, self.rules_dir)
             except (DomainError, OSError, ValueError):
                 self._rules[key] = None
         return self._rules[key]
@@ -243,7 +245,7 @@ class RuleBook:
             from ..rules_file import load_calendar
 
             try:
-                self._calendars[key] = load_calendar(division)
+                self._calendars[key] = load_calendar(division, self.rules_dir)
             except (DomainError, OSError, ValueError):
                 self._calendars[key] = None
         return self._calendars[key]
@@ -259,6 +261,24 @@ class RuleBook:
             return due(limit, start, calendar)
         except DomainError:  # no calendar for that year
             return None
+
+    def restate(self, division: str, before: Case | None, after: Case) -> Case:
+        """`after` with the deadlines the event just set re-derived on the official schedule
+        where they were counted provisionally (domain/restate.py), as the nodes see them."""
+        rules, calendar = self.rules(division), self.calendar(division)
+        if rules is None or calendar is None:
+            return after
+        return restate(after, rules, calendar, changed_fields(before, after))
+
+    def recount(
+        self, division: str, limit_names: tuple[str, ...], start: datetime, stated: datetime
+    ) -> datetime:
+        """`stated` as the official schedule counts it, if it was counted provisionally."""
+        rules, calendar = self.rules(division), self.calendar(division)
+        if rules is None or calendar is None:
+            return stated
+        limits = tuple(v for n in limit_names if isinstance(v := getattr(rules, n, None), Limit))
+        return recount(stated, start, limits, calendar)
 
 
 def order_case(events: Iterable[Located]) -> list[Located]:
@@ -386,7 +406,7 @@ class ComplianceAuditor:
             event = item.event
             before = case
             try:
-                case = evolve(case, event)
+                case = self.rules.restate(event.header.source, before, evolve(case, event))
             except (DomainError, TypeError, ValueError) as exc:
                 report.error = (
                     f"{event.type}（{item.node} seq {item.seq}）无法应用 / cannot be applied: {exc}"
@@ -453,6 +473,7 @@ class ComplianceAuditor:
         """Report a deadline the node set later than the rule allows; returns the rule's."""
         source = item.event.header.source
         expected = self.rules.due(source, limit_name, start)
+        stated = self.rules.recount(source, (limit_name,), start, stated)  # provisional: §11
         if expected is not None and stated > expected + ONE_SECOND:
             self._finding(
                 rule, "deadline-extended", report.case_id, source,
@@ -480,10 +501,13 @@ class ComplianceAuditor:
         elif isinstance(event, CaseAccepted):
             normal = self.rules.due(src, "handling", when)
             simple = self.rules.due(src, "simplified_opinion", when)
-            if simple is not None and abs((event.handling_due - simple).total_seconds()) < 1:
+            stated = self.rules.recount(
+                src, ("handling", "simplified_opinion"), when, event.handling_due
+            )
+            if simple is not None and abs((stated - simple).total_seconds()) < 1:
                 report.simplified = True
                 self._simplified(report, before, item)
-            elif normal is not None and event.handling_due > normal + ONE_SECOND:
+            elif normal is not None and stated > normal + ONE_SECOND:
                 self._late_due(report, item, "R5", "办理", event.handling_due, "handling", when)
         elif isinstance(event, HandlingExtended):
             rules = self.rules.rules(src)

@@ -24,6 +24,7 @@ class InProcessBus:
         divisions: list[str],
         tmp: Path,
         database_url: Callable[[str], str] | None = None,  # division -> URL; default SQLite
+        rules_dir: Path | None = None,  # default deploy/rules
     ) -> None:
         self.topics = TopicNames("t.")
         self.clock = ManualClock()
@@ -37,6 +38,7 @@ class InProcessBus:
                 codec,
                 self.topics,
                 clock=self.clock,
+                rules_dir=rules_dir,
             )
             for d in divisions
         }

@@ -26,17 +26,24 @@ Conventions (used everywhere a deadline is computed):
   的第一日为期间届满的日期 — the rule of 民事诉讼法 Art. 85 and 行政复议法 Art. 88,
   where 法定休假日 includes weekends). So a calendar-day deadline is never earlier
   than start + n days, and it always ends on a working day.
-* A calendar knows which years it has data for. Asking about a day outside
-  them raises CalendarMissing (XF-CALENDAR-MISSING) instead of guessing that
-  every weekday works.
+* A calendar knows which years it has an official schedule for. A later year
+  without one (the State Council publishes next year's schedule as late as
+  December) is counted on the provisional calendar of domain/provisional.py —
+  statutory holidays, Art. 6 make-up days, weekends — and deadlines that reach
+  into it are provisional (`is_provisional`); a missing calendar never blocks
+  an act (DOMAIN.md §11). Only a day before the earliest year the calendar
+  holds, or beyond the provisional table (2099), raises CalendarMissing
+  (XF-CALENDAR-MISSING) instead of guessing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import provisional
 from .errors import InvalidInput
 from .rule_errors import CalendarMissing, RulesInvalid
 
@@ -89,7 +96,10 @@ class HolidayCalendar:
 
     `holidays` are the days off of the national schedule plus the province's
     own (放假日, weekend days inside a holiday included); `working_days` are
-    weekend days that are working days (调休上班日). Build it with
+    weekend days that are working days (调休上班日). `years` are the years
+    with data; `provisional_years` those of them whose data is itself only
+    provisional (a file marked `provisional: true`). Years after the earliest
+    of `years` without data are counted on provisional.days_off. Build it with
     xinfang.rules_file.load_calendar, or directly in tests.
     """
 
@@ -97,6 +107,13 @@ class HolidayCalendar:
     years: frozenset[int]
     holidays: frozenset[date] = field(default=frozenset(), repr=False)
     working_days: frozenset[date] = field(default=frozenset(), repr=False)
+    provisional_years: frozenset[int] = frozenset()
+    _computed: dict[int, frozenset[date]] = field(
+        default_factory=dict, repr=False, compare=False, hash=False
+    )
+    _before: dict[int, HolidayCalendar] = field(
+        default_factory=dict, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "province", province_code(self.province))
@@ -115,12 +132,55 @@ class HolidayCalendar:
                 f"调休上班日必须是周末: {', '.join(weekdays)}", province=self.province
             )
 
-    # -- days -----------------------------------------------------------------
+    # -- years ----------------------------------------------------------------
+    @property
+    def official_years(self) -> frozenset[int]:
+        """Years counted on an official (published) schedule."""
+        return self.years - self.provisional_years
+
     def covers(self, day: date) -> bool:
-        return day.year in self.years
+        """True if `day` can be counted (officially or provisionally)."""
+        return day.year in self.years or self._computable(day.year)
+
+    def is_provisional(self, day: date) -> bool:
+        """True if `day` lies in a year without an official schedule: a deadline on it
+        may move when the schedule is installed."""
+        if isinstance(day, datetime):
+            day = local_date(day)
+        return day.year not in self.official_years
+
+    def missing_years(self, today: date) -> list[int]:
+        """Years without an official schedule that operators must be warned about on
+        `today` (a Beijing date): the current year, and from 1 October the next one."""
+        due = [today.year] + ([today.year + 1] if today >= date(today.year, 10, 1) else [])
+        return [year for year in due if year not in self.official_years]
+
+    def before(self, year: int) -> HolidayCalendar:
+        """This calendar as it was before the schedules of `year` and later were installed:
+        those years counted provisionally. Deadlines stated then are re-derived from it."""
+        found = self._before.get(year)
+        if found is None:
+            kept = frozenset(y for y in self.years if y < year)
+            found = self._before[year] = HolidayCalendar(
+                self.province,
+                kept,
+                frozenset(d for d in self.holidays if d.year < year),
+                frozenset(d for d in self.working_days if d.year < year),
+                self.provisional_years & kept,
+            )
+        return found
+
+    def _computable(self, year: int) -> bool:
+        return bool(self.years) and min(self.years) < year and provisional.covers(year)
+
+    def _computed_off(self, year: int) -> frozenset[date]:
+        off = self._computed.get(year)
+        if off is None:
+            off = self._computed[year] = frozenset(provisional.days_off(year))
+        return off
 
     def _check(self, day: date) -> None:
-        if day.year not in self.years:
+        if day.year not in self.years and not self._computable(day.year):
             years = ", ".join(str(y) for y in sorted(self.years)) or "无"
             raise CalendarMissing(
                 f"{day.year} 年（省份 {self.province}；已有 {years}）",
@@ -131,12 +191,14 @@ class HolidayCalendar:
     def is_working_day(self, day: date) -> bool:
         """True on working days: weekdays that are not holidays, and 调休上班日.
 
-        A datetime is taken as its Beijing date. Raises CalendarMissing for a
-        year without data.
+        A datetime is taken as its Beijing date. A later year without data is
+        counted provisionally; an earlier one raises CalendarMissing.
         """
         if isinstance(day, datetime):
             day = local_date(day)
-        self._check(day)
+        if day.year not in self.years:
+            self._check(day)
+            return day.weekday() < 5 and day not in self._computed_off(day.year)
         if day in self.holidays:
             return False
         if day in self.working_days:
@@ -176,3 +238,30 @@ class HolidayCalendar:
             raise InvalidInput(f"天数不能为负: {n}")
         last = local_date(start) + timedelta(days=n)
         return end_of_day(self.next_working_day(last))
+
+
+def calendar_status(calendar: HolidayCalendar, today: date) -> dict[str, Any]:
+    """What operators must know on `today` (a Beijing date), as /health and `xinfang calendar
+    status` show it: {"status": "ok"|"warning", "missing_years": [int], "official_years",
+    "provisional_years", and with a warning "message_zh", "message_en"}."""
+    missing = calendar.missing_years(today)
+    status: dict[str, Any] = {
+        "status": "warning" if missing else "ok",
+        "missing_years": missing,
+        "official_years": sorted(calendar.official_years),
+        "provisional_years": sorted(calendar.provisional_years),
+    }
+    if missing:
+        years = "、".join(str(y) for y in missing)
+        files = ", ".join(f"deploy/rules/holidays/CN-{y}.yaml" for y in missing)
+        status["message_zh"] = (
+            f"缺少 {years} 年国务院节假日安排：涉及该年度的期限按暂定日历（法定节假日及补假，"
+            f"无调休）计算并标注为暂定；通知发布后请安装 {files}，节点将重新计算未到期的期限"
+        )
+        status["message_en"] = (
+            f"No official holiday schedule for {', '.join(str(y) for y in missing)}: "
+            "deadlines into it are counted on a provisional calendar (statutory holidays and "
+            f"make-up days, no swaps) and marked provisional; install {files} when the "
+            "State Council publishes it, and open deadlines are re-derived"
+        )
+    return status

@@ -63,6 +63,7 @@ class Supervision:
     obligation: Obligation
     answer_due: datetime
     answered: bool = False
+    issued_at: datetime | None = None  # start of R16 (for re-derivation, restate.py)
 
 
 @dataclass(frozen=True)
@@ -100,10 +101,12 @@ class Case:
     opinion_served_at: datetime | None = None  # starts R7
     reviewer: str | None = None
     review_due: datetime | None = None  # R8
+    review_requested_at: datetime | None = None  # when the 复查 request was recorded
     review_result: ReviewResult | None = None
     review_served_at: datetime | None = None  # starts R9
     re_reviewer: str | None = None
     re_review_due: datetime | None = None  # R10
+    re_review_requested_at: datetime | None = None  # when the 复核 request was recorded
     re_review_result: ReviewResult | None = None
     final: bool = False  # 复核 decided: same facts and reasons not accepted again (R11)
     closed_reason: CloseReason | None = None
@@ -303,6 +306,7 @@ def _transition(case: Case | None, event: CaseEvent) -> Case:
             holder=event.reviewer,
             reviewer=event.reviewer,
             review_due=event.decision_due,
+            review_requested_at=h.occurred_at,
         )
     if isinstance(event, ReviewDecided):
         if event.result is ReviewResult.REVOKE:
@@ -333,6 +337,7 @@ def _transition(case: Case | None, event: CaseEvent) -> Case:
             holder=event.reviewer,
             re_reviewer=event.reviewer,
             re_review_due=event.decision_due,
+            re_review_requested_at=h.occurred_at,
         )
     if isinstance(event, ReReviewDecided):
         return replace(case, re_review_result=event.result, final=True)
@@ -350,6 +355,7 @@ def _transition(case: Case | None, event: CaseEvent) -> Case:
             event.level,
             event.obligation,
             event.answer_due,
+            issued_at=h.occurred_at,
         )
         return replace(case, supervisions=(*case.supervisions, supervision))
     if isinstance(event, SupervisionAnswered):

@@ -82,6 +82,7 @@ def build_node(settings: NodeSettings) -> Node:
     service = NodeService(
         division.code, topology, store, EventCodec(), topics, clock=clock, chain=chain
     )
+    service.warn_calendar()  # a year without its holiday schedule: logged now, and at sweeps
     relay = OutboxRelay(
         store,
         settings.bootstrap_servers,

@@ -17,11 +17,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
 from ..codec.wire import DecodeError, EventCodec, cloudevents_headers
 from ..contract.public_status import PublicStatusFeed
-from ..domain.calendar import HolidayCalendar
+from ..domain.calendar import HolidayCalendar, calendar_status, local_date
 from ..domain.case import Case, evolve, fold, require_predecessor
 from ..domain.clock import Clock, system_clock
 from ..domain.commands import (
@@ -35,6 +36,7 @@ from ..domain.errors import CaseNotFound, DependencyMissing, DomainError
 from ..domain.events import CaseClosed, CaseFile, Event
 from ..domain.hierarchy import ReviewHierarchy
 from ..domain.obligations import lapsed, next_check, overdue, react
+from ..domain.restate import changed_fields, restate
 from ..domain.routing import complete_stream_expected, forward_upward, recipients, sender_refusal
 from ..domain.rules import RuleSet
 from ..domain.topology import Topology
@@ -121,14 +123,25 @@ class NodeService:
         hierarchy: ReviewHierarchy | None = None,
         auto_supervise: bool = True,
         chain: ChainKeeper | None = None,
+        rules_dir: Path | str | None = None,
     ) -> None:
         topology.division(division)  # fail fast on a division that is not in the topology
+        # The holiday files the calendar was read from, if it was: re-read when they change.
+        self._rules_dir = rules_dir
+        self._calendar_files: tuple[tuple[str, int, int], ...] | None = None
         if rules is None or calendar is None or hierarchy is None:
-            from ..rules_file import load_calendar, load_review_hierarchy, load_ruleset
+            from ..rules_file import (
+                holidays_signature,
+                load_calendar,
+                load_review_hierarchy,
+                load_ruleset,
+            )
 
-            rules = rules or load_ruleset(division)
-            calendar = calendar or load_calendar(division)
-            hierarchy = hierarchy or load_review_hierarchy(topology, division)
+            rules = rules or load_ruleset(division, rules_dir)
+            if calendar is None:
+                self._calendar_files = holidays_signature(rules_dir)
+                calendar = load_calendar(division, rules_dir)
+            hierarchy = hierarchy or load_review_hierarchy(topology, division, rules_dir)
         self.rules = rules
         self.calendar = calendar
         self.hierarchy = hierarchy
@@ -146,6 +159,7 @@ class NodeService:
         # Group-commit figures for /health: inbox transactions and the records they applied.
         self.inbox_transactions = 0
         self.inbox_records = 0
+        self._warned_years: list[int] = []
 
     @contextmanager
     def _unit(self) -> Iterator[Transaction]:
@@ -327,6 +341,8 @@ class NodeService:
         except DependencyMissing:
             tx.park(event.header.event_id, event.case_id, data, headers)
             return Receipt.PARKED
+        # A deadline another node counted provisionally, on a year this node has the schedule of.
+        case = restate(case, self.rules, self.calendar, changed_fields(before, case))
         tx.record_case_event(event, data)
         self._save(tx, case)
         self._publish_status(tx, before, case, event)
@@ -369,13 +385,70 @@ class NodeService:
             extra.append(("xinfang_dlq_origin", origin.encode()))
         tx.enqueue(self.topics.deadletter(self.division), reason, data, list(headers) + extra)
 
+    # -- the holiday calendar ----------------------------------------------------------------
+    def calendar_status(self) -> dict[str, Any]:
+        """The `calendar` entry of /health (domain.calendar.calendar_status on today's Beijing
+        date): a year without the State Council's schedule is warned about from 1 October of
+        the year before (DOMAIN.md §11); deadlines into it are counted provisionally."""
+        return calendar_status(self.calendar, local_date(self.clock()))
+
+    def warn_calendar(self) -> None:
+        """Log the calendar warning when the set of missing years changes (start, 1 October,
+        a new year, a file installed)."""
+        status = self.calendar_status()
+        if status["missing_years"] != self._warned_years:
+            self._warned_years = list(status["missing_years"])
+            if self._warned_years:
+                log.warning("%s / %s", status["message_zh"], status["message_en"])
+
+    def refresh_calendar(self) -> bool:
+        """Re-read the holiday files if they changed since they were read (a newly published
+        schedule installed): then re-derive the deadlines and next check times of every open
+        case (domain/restate.py). Returns True if the calendar was replaced."""
+        if self._calendar_files is None:
+            return False  # a calendar given by the caller (tests): nothing to re-read
+        from ..rules_file import holidays_signature, load_calendar
+
+        files = holidays_signature(self._rules_dir)
+        if files == self._calendar_files:
+            return False
+        try:
+            calendar = load_calendar(self.division, self._rules_dir)
+        except DomainError:  # a malformed new file: keep counting on the old calendar
+            log.exception("holiday files changed but cannot be read; keeping the old calendar")
+            self._calendar_files = files
+            return False
+        self._calendar_files = files
+        if not calendar.years:  # every file removed: an operator's slip, not a new schedule
+            log.error("no holiday files left; keeping the calendar read before")
+            return False
+        self.use_calendar(calendar)
+        return True
+
+    def use_calendar(self, calendar: HolidayCalendar) -> None:
+        """Count on `calendar` from now on, and re-derive the open cases' deadlines on it."""
+        self.calendar = calendar
+        self.folds = FoldCache()  # cached folds carry deadlines restated on the old calendar
+        open_ids = self.store.open_case_ids()
+        for start in range(0, len(open_ids), 200):
+            with self._unit() as tx:
+                for case_id in open_ids[start : start + 200]:
+                    case = self._load(tx, case_id)
+                    if case is not None:
+                        self._save(tx, case)
+        log.info("holiday calendar replaced; %d open cases re-derived", len(open_ids))
+        self.warn_calendar()
+
     # -- the deadline watcher --------------------------------------------------------------
     def sweep_deadlines(self) -> int:
         """Record missed deadlines of this node's bodies and close lapsed cases.
 
-        Returns how many events were recorded. Safe to run at any time and often: each
-        obligation and deadline is reported once (the case remembers what it reported).
+        Re-reads the holiday files first if they changed (refresh_calendar). Returns how many
+        events were recorded. Safe to run at any time and often: each obligation and deadline
+        is reported once (the case remembers what it reported).
         """
+        self.refresh_calendar()
+        self.warn_calendar()
         recorded = 0
         # Only cases whose next deadline has come (the due-time index kept by `_save`), not
         # every open case: a province node holds tens of thousands.
@@ -419,6 +492,8 @@ class NodeService:
             return cached
         case = fold([self.codec.decode(p).event for p in tx.case_payloads(case_id)])
         if case is not None:
+            # Deadlines counted provisionally follow the schedule installed since (§11).
+            case = restate(case, self.rules, self.calendar)
             tx.folded[case_id] = case
         return case
 
