@@ -149,7 +149,7 @@ def test_a_time_without_offset_is_beijing_time(bus: FakeBus) -> None:
     status, done = post(api, "/api/cases", {**PETITION, "received_at": "2026-02-13T17:00:00"})
     assert status == 201
     case = bus.nodes[CITY].case(done["case_id"])
-    assert case.file.received_at == datetime(2026, 2, 13, 17, 0, tzinfo=BEIJING)
+    assert case.file.received_at == datetime(2026, 2, 13, 9, 0, tzinfo=UTC)
     assert case.route_due is not None
     assert case.route_due.astimezone(BEIJING).date() == date(2026, 2, 28)
 
@@ -209,3 +209,14 @@ def test_idempotency_key_returns_the_first_answer_and_survives_a_restart(
     assert case_count(bus) == 2
     bad = post(api, "/api/cases", anonymous, key="x" * 201)
     assert (bad[0], bad[1]["code"]) == (422, "XF-IDEMPOTENCY-KEY-INVALID")
+
+
+def test_cli_time_options_read_a_time_without_offset_as_beijing_time() -> None:
+    """`xinfang audit verify --since/--until` and `audit report --now` use the API's reading."""
+    from xinfang.cli import build_parser
+
+    args = build_parser().parse_args(
+        ["audit", "verify", "--since", "2026-02-13T17:00:00", "--until", "2026-02-14"]
+    )
+    assert args.since == datetime(2026, 2, 13, 9, 0, tzinfo=UTC)
+    assert args.until == datetime(2026, 2, 13, 16, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ times by the node's plausible range; a time without an offset is Beijing time
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -166,7 +166,9 @@ def _time(data: dict[str, Any], key: str, bounds: TimeBounds) -> datetime | None
             earliest=bounds.earliest.isoformat(),
             latest=bounds.latest.isoformat(),
         )
-    return moment
+    # As the wire keeps it (Avro timestamp-millis, UTC): a decision made with finer time would
+    # differ from its own round trip.
+    return moment.astimezone(UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def case_file(raw: Any, now: datetime, bounds: TimeBounds = WIDEST_TIMES) -> CaseFile:
