@@ -260,5 +260,7 @@ class NodeApi:
         }
 
     def openapi(self, _p: dict[str, str], _b: Json) -> tuple[int, Json]:
-        division = self.service.topology.division(self.service.division)
-        return 200, openapi_document(division.code, [body.id for body in division.bodies])
+        topology, own = self.service.topology, self.service.division
+        places = (own, *topology.children(own))  # where petitions registered here arise
+        bodies = [body.id for code in places for body in topology.division(code).bodies]
+        return 200, openapi_document(own, bodies, places)

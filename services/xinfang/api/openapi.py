@@ -71,7 +71,7 @@ def _property(name: str, kind: str, doc: str, bodies: Sequence[str]) -> dict[str
     if kind == "string":
         schema: dict[str, Any] = {"type": "string", "maxLength": max_chars(name)}
         if name in BODY_FIELDS and bodies:
-            schema["examples"] = list(bodies)
+            schema["enum"] = list(bodies)
         return {**schema, "description": doc}
     if kind == "integer":
         low, high = INT_BOUNDS[name]
@@ -120,8 +120,10 @@ REGISTER_FIELDS = {
 }
 
 
-def register_schema(bodies: Sequence[str] = ()) -> dict[str, Any]:
+def register_schema(bodies: Sequence[str] = (), places: Sequence[str] = ()) -> dict[str, Any]:
     schema = _object(REGISTER_FIELDS, bodies)
+    if places:
+        schema["properties"]["place"]["enum"] = list(places)
     schema["properties"]["petitioner"] = {**_object(PETITIONER_FIELDS), "description": "信访人"}
     return schema
 
@@ -154,8 +156,12 @@ IDEMPOTENCY_KEY = {
 }
 
 
-def openapi_document(division: str, bodies: Sequence[str] = ()) -> dict[str, Any]:
-    """The document; `bodies` (ids of the division's bodies) become examples of body fields."""
+def openapi_document(
+    division: str, bodies: Sequence[str] = (), places: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The document; `bodies` (ids of bodies here and below) are the documented values of body
+    fields, `places` (this division and its children) those of `place`: the parsers take any
+    string, the deciders refuse what is not in the topology (422 XF-UNKNOWN-…)."""
     case_id = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}
     paths: dict[str, Any] = {
         "/health": {
@@ -174,7 +180,7 @@ def openapi_document(division: str, bodies: Sequence[str] = ()) -> dict[str, Any
                 "parameters": [IDEMPOTENCY_KEY],
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": register_schema(bodies)}},
+                    "content": {"application/json": {"schema": register_schema(bodies, places)}},
                 },
                 "responses": {
                     **_responses("已登记"),
