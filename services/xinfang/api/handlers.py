@@ -29,7 +29,13 @@ from .input_errors import (
     InvalidJson,
     JsonTooDeep,
 )
-from .limits import MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_CHARS, MAX_JSON_DEPTH, TimeBounds
+from .limits import (
+    IDEMPOTENCY_KEY_PATTERN,
+    MAX_BODY_BYTES,
+    MAX_IDEMPOTENCY_KEY_CHARS,
+    MAX_JSON_DEPTH,
+    TimeBounds,
+)
 from .openapi import openapi_document
 
 log = logging.getLogger(__name__)
@@ -157,10 +163,10 @@ class NodeApi:
     def _once(self, route: Route, params: dict[str, str], body: Json, key: str) -> tuple[int, Json]:
         """Idempotency-Key: the first answer to a key is the answer to every repetition of
         the same request; the key with another request is refused (422)."""
-        if not key or len(key) > MAX_IDEMPOTENCY_KEY_CHARS or not key.isprintable():
+        if not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
             raise IdempotencyKeyInvalid(
-                f"须为 1–{MAX_IDEMPOTENCY_KEY_CHARS} 个可打印字符 / "
-                f"1–{MAX_IDEMPOTENCY_KEY_CHARS} printable characters"
+                f"须为 1–{MAX_IDEMPOTENCY_KEY_CHARS} 个可见 ASCII 字符 / "
+                f"1–{MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters"
             )
         path = route.template.format(**params)
         fingerprint = _fingerprint(route.method, path, body)

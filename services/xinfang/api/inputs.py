@@ -109,6 +109,8 @@ def _bool(data: dict[str, Any], key: str) -> bool:
 
 def _int(data: dict[str, Any], key: str, default: int) -> int:
     value = data.get(key, default)
+    if isinstance(value, float) and value.is_integer():  # JSON Schema: 3.0 is an integer
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(f"字段须为整数 / must be an integer: {key}", field=key)
     low, high = INT_BOUNDS[key]

@@ -39,6 +39,7 @@ UTF8_MAX_BYTES_PER_CHAR = 4
 MAX_BODY_BYTES = 1_048_576
 MAX_JSON_DEPTH = 8
 MAX_IDEMPOTENCY_KEY_CHARS = 200
+IDEMPOTENCY_KEY_PATTERN = "^[!-~]{1,200}$"  # visible ASCII: what every HTTP stack passes unchanged
 
 # Maximum length in characters (Python str length: code points) of each text field.
 ID_CHARS = 64  # body ids (150404.zj), division codes, case ids, supervision ids

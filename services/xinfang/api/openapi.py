@@ -26,7 +26,13 @@ from ..domain.vocabulary import (
 )
 from ..store.idempotency import RETENTION
 from .commands_table import COMMANDS
-from .limits import INT_BOUNDS, MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_CHARS, max_chars
+from .limits import (
+    IDEMPOTENCY_KEY_PATTERN,
+    INT_BOUNDS,
+    MAX_BODY_BYTES,
+    MAX_IDEMPOTENCY_KEY_CHARS,
+    max_chars,
+)
 
 ENUMS: dict[str, type[StrEnum]] = {
     "channel": Channel,
@@ -60,7 +66,9 @@ ERROR = {
 }
 
 
-def _property(name: str, kind: str, doc: str, bodies: Sequence[str]) -> dict[str, Any]:
+def _property(
+    name: str, kind: str, doc: str, bodies: Sequence[str], required: bool = False
+) -> dict[str, Any]:
     """The JSON Schema of one request field, with the bound its parser enforces."""
     if name == "notice":
         return {"anyOf": [_object(NOTICE_FIELDS, bodies), {"const": False}], "description": doc}
@@ -70,6 +78,8 @@ def _property(name: str, kind: str, doc: str, bodies: Sequence[str]) -> dict[str
         return {"type": "string", "format": "date-time", "description": f"{doc}；{TIME_NOTE}"}
     if kind == "string":
         schema: dict[str, Any] = {"type": "string", "maxLength": max_chars(name)}
+        if required:  # the deciders refuse a blank required text
+            schema.update(minLength=1, pattern=r"\S")
         if name in BODY_FIELDS and bodies:
             schema["enum"] = list(bodies)
         return {**schema, "description": doc}
@@ -152,7 +162,12 @@ IDEMPOTENCY_KEY = {
         "status; the key with another request is refused (422); kept in the node's database "
         f"for {RETENTION.days} days"
     ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_CHARS},
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_IDEMPOTENCY_KEY_CHARS,
+        "pattern": IDEMPOTENCY_KEY_PATTERN,
+    },
 }
 
 
