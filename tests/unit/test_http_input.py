@@ -220,3 +220,26 @@ def test_cli_time_options_read_a_time_without_offset_as_beijing_time() -> None:
     )
     assert args.since == datetime(2026, 2, 13, 9, 0, tzinfo=UTC)
     assert args.until == datetime(2026, 2, 13, 16, 0, tzinfo=UTC)
+
+
+def test_a_case_id_no_case_can_have_is_404_without_a_query(bus: FakeBus) -> None:
+    """PostgreSQL refuses NUL in text: such a path must be a 404, not a database error."""
+    api = NodeApi(bus.nodes[CITY])
+    for n, case_id in enumerate(("a\x00b", "\udc80", "9" * 65)):
+        assert api.serve_path("GET", f"/api/cases/{case_id}", b"")[1]["code"] == (
+            "XF-CASE-NOT-FOUND"
+        )
+        path = f"/api/cases/{case_id}/accept"
+        status, payload = post(api, path, {"actor": "150404.zj"}, f"key-{n}")
+        assert (status, payload["code"]) == (404, "XF-CASE-NOT-FOUND")
+
+
+def test_a_missing_required_number_is_named_as_missing(bus: FakeBus) -> None:
+    api = NodeApi(bus.nodes[CITY])
+    body = {"actor": "150404.zj", "approved_by": "王局长", "reasons": "需要调查"}
+    status, payload = post(api, "/api/cases/X-1/extend", body)
+    assert (status, payload["code"], payload["context"]["field"]) == (
+        422,
+        "XF-INVALID-INPUT",
+        "days",
+    )

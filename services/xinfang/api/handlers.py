@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain.errors import DomainError, InvalidInput
+from ..domain.errors import CaseNotFound, DomainError, InvalidInput
 from ..node.service import NodeService
 from ..presentation import case_view, timeline_entry
 from ..store import idempotency
@@ -30,6 +30,7 @@ from .input_errors import (
     JsonTooDeep,
 )
 from .limits import (
+    ID_CHARS,
     IDEMPOTENCY_KEY_PATTERN,
     MAX_BODY_BYTES,
     MAX_IDEMPOTENCY_KEY_CHARS,
@@ -92,6 +93,20 @@ def decode_body(raw: bytes) -> Json:
     return body
 
 
+def _require_case_id(params: dict[str, str]) -> None:
+    """A case id in a path that no case can have (too long, NUL, a lone surrogate) is an
+    unknown case, answered without a query: PostgreSQL refuses NUL in text outright."""
+    case_id = params.get("case_id")
+    if case_id is None:
+        return
+    try:
+        case_id.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CaseNotFound(case_id.encode("utf-8", "replace").decode()) from None
+    if len(case_id) > ID_CHARS or "\x00" in case_id:
+        raise CaseNotFound(case_id[:ID_CHARS].replace("\x00", "\\0"))
+
+
 def _fingerprint(method: str, path: str, body: Json) -> str:
     canonical = json.dumps([method, path, body], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
@@ -126,6 +141,7 @@ class NodeApi:
 
     def call(self, route: Route, params: dict[str, str], body: Json) -> tuple[int, Json]:
         try:
+            _require_case_id(params)
             return route.handler(params, body)
         except DomainError as err:
             return err.http_status, err.to_dict()

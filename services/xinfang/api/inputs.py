@@ -107,8 +107,15 @@ def _bool(data: dict[str, Any], key: str) -> bool:
     return value
 
 
+def _within(key: str, value: int) -> bool:
+    low, high = INT_BOUNDS[key]
+    return low <= value <= high
+
+
 def _int(data: dict[str, Any], key: str, default: int) -> int:
     value = data.get(key, default)
+    if value is None or (key not in data and not _within(key, default)):
+        raise InvalidInput(f"缺少字段 / missing field: {key}", field=key)
     if isinstance(value, float) and value.is_integer():  # JSON Schema: 3.0 is an integer
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
