@@ -231,6 +231,8 @@ def case_view(
         "holder": case.holder,
         "holder_name": _name(topology, case.holder),
         "place": case.file.place,
+        "received_at": case.file.received_at.isoformat(),
+        "route_due": case.route_due.isoformat() if case.route_due else None,
         "acceptance_due": case.acceptance_due.isoformat() if case.acceptance_due else None,
         "handling_due": case.handling_due.isoformat() if case.handling_due else None,
         "provisional_deadlines": [

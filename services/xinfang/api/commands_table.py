@@ -9,6 +9,7 @@ from typing import Any
 from ..domain import commands as c
 from ..domain.deadlines import Obligation
 from . import inputs
+from .limits import TimeBounds
 
 # (type, description) per request field; "!" before the type marks a required field.
 Fields = dict[str, tuple[str, str]]
@@ -25,7 +26,7 @@ NOTICE: Fields = {
 @dataclass(frozen=True)
 class CaseCommand:
     name: str
-    parse: Callable[[Any], Any]
+    parse: Callable[[Any, TimeBounds], Any]  # (JSON body, plausible times) → command
     decide: Callable[..., Any]
     zh: str
     en: str

@@ -1,22 +1,45 @@
 """Framework-free request handlers: (method, path, JSON body) -> (status, JSON).
 
-The faust web server only adapts these; tests can call them directly. Every
-refusal carries its domain error code; bad input is a 4xx, never a 5xx.
+The faust web server only adapts these (`NodeApi.serve`: raw body bytes in, never raises);
+tests can call them directly. Every refusal carries its domain error code; bad input is a 4xx,
+never a 5xx.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain.errors import DomainError, InvalidInput
+from ..domain.errors import CaseNotFound, DomainError, InvalidInput
 from ..node.service import NodeService
 from ..presentation import case_view, timeline_entry
+from ..store import idempotency
 from . import inputs
 from .commands_table import BY_NAME
+from .input_errors import (
+    BodyTooLarge,
+    IdempotencyInterrupted,
+    IdempotencyKeyInvalid,
+    IdempotencyKeyReused,
+    InvalidJson,
+    JsonTooDeep,
+)
+from .limits import (
+    ID_CHARS,
+    IDEMPOTENCY_KEY_PATTERN,
+    MAX_BODY_BYTES,
+    MAX_IDEMPOTENCY_KEY_CHARS,
+    MAX_JSON_DEPTH,
+    TimeBounds,
+)
 from .openapi import openapi_document
+
+log = logging.getLogger(__name__)
 
 Json = Any
 Handler = Callable[[dict[str, str], Json], tuple[int, Json]]
@@ -31,6 +54,62 @@ class Route:
     @property
     def pattern(self) -> re.Pattern[str]:
         return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template) + "$")
+
+
+INTERNAL = {"code": "XF-INTERNAL", "message_zh": "内部错误", "message_en": "Internal error"}
+
+
+def _depth(value: Json) -> int:
+    """Nesting depth of parsed JSON (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth > MAX_JSON_DEPTH:
+                break
+            stack.extend(
+                (child, depth) for child in (item.values() if isinstance(item, dict) else item)
+            )
+    return deepest
+
+
+def decode_body(raw: bytes) -> Json:
+    """A request body → JSON (None when empty). Raises BodyTooLarge (413), InvalidJson and
+    JsonTooDeep (400): Python's parser recurses, so a deep body must not reach past it."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise BodyTooLarge(f"最多 {MAX_BODY_BYTES} 字节 / at most {MAX_BODY_BYTES} bytes")
+    if not raw.strip():
+        return None
+    try:
+        body = json.loads(raw)
+    except RecursionError:
+        raise JsonTooDeep(f"最多 {MAX_JSON_DEPTH} 层 / at most {MAX_JSON_DEPTH} levels") from None
+    except ValueError:  # also bytes that are not UTF-8 and numbers of over 4,300 digits
+        raise InvalidJson() from None
+    if _depth(body) > MAX_JSON_DEPTH:
+        raise JsonTooDeep(f"最多 {MAX_JSON_DEPTH} 层 / at most {MAX_JSON_DEPTH} levels")
+    return body
+
+
+def _require_case_id(params: dict[str, str]) -> None:
+    """A case id in a path that no case can have (too long, NUL, a lone surrogate) is an
+    unknown case, answered without a query: PostgreSQL refuses NUL in text outright."""
+    case_id = params.get("case_id")
+    if case_id is None:
+        return
+    try:
+        case_id.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CaseNotFound(case_id.encode("utf-8", "replace").decode()) from None
+    if len(case_id) > ID_CHARS or "\x00" in case_id:
+        raise CaseNotFound(case_id[:ID_CHARS].replace("\x00", "\\0"))
+
+
+def _fingerprint(method: str, path: str, body: Json) -> str:
+    canonical = json.dumps([method, path, body], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class NodeApi:
@@ -62,9 +141,70 @@ class NodeApi:
 
     def call(self, route: Route, params: dict[str, str], body: Json) -> tuple[int, Json]:
         try:
+            _require_case_id(params)
             return route.handler(params, body)
         except DomainError as err:
             return err.http_status, err.to_dict()
+
+    def serve(
+        self,
+        route: Route,
+        params: dict[str, str],
+        raw: bytes,
+        idempotency_key: str | None = None,
+    ) -> tuple[int, Json]:
+        """One HTTP request as the web server received it: body bytes, the Idempotency-Key
+        header of a POST. Never raises: bad input is a 4xx, a bug a logged 500 XF-INTERNAL."""
+        try:
+            body = decode_body(raw) if route.method == "POST" else None
+            if idempotency_key is not None and route.method == "POST":
+                return self._once(route, params, body, idempotency_key)
+            return self.call(route, params, body)
+        except DomainError as err:
+            return err.http_status, err.to_dict()
+        except Exception:  # a bug, not bad input: log it, answer with a stable code
+            log.exception("unhandled error in %s %s", route.method, route.template)
+            return 500, INTERNAL
+
+    def serve_path(
+        self, method: str, path: str, raw: bytes, idempotency_key: str | None = None
+    ) -> tuple[int, Json]:
+        """`serve` by method and path (for tests and adapters without a router)."""
+        for route in self.routes:
+            match = route.pattern.match(path)
+            if match and route.method == method:
+                return self.serve(route, match.groupdict(), raw, idempotency_key)
+        return self.dispatch(method, path, None)
+
+    def _once(self, route: Route, params: dict[str, str], body: Json, key: str) -> tuple[int, Json]:
+        """Idempotency-Key: the first answer to a key is the answer to every repetition of
+        the same request; the key with another request is refused (422)."""
+        if not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
+            raise IdempotencyKeyInvalid(
+                f"须为 1–{MAX_IDEMPOTENCY_KEY_CHARS} 个可见 ASCII 字符 / "
+                f"1–{MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters"
+            )
+        path = route.template.format(**params)
+        fingerprint = _fingerprint(route.method, path, body)
+        engine = self.service.store.engine
+        earlier = idempotency.reserve(engine, key, fingerprint)
+        if earlier is not None:
+            if earlier.fingerprint != fingerprint:
+                raise IdempotencyKeyReused(key=key)
+            if earlier.status is None:
+                raise IdempotencyInterrupted(key=key)
+            return earlier.status, earlier.response
+        try:
+            status, payload = self.call(route, params, body)
+        except Exception:  # recorded like any answer: whether it took effect is unknown
+            log.exception("unhandled error in %s %s", route.method, route.template)
+            status, payload = 500, INTERNAL
+        idempotency.complete(engine, key, status, payload)
+        return status, payload
+
+    def bounds(self) -> TimeBounds:
+        """The plausible range of times clients give, at this node now (api/limits.py)."""
+        return TimeBounds.for_node(self.service.context().now, self.service.calendar)
 
     # -- handlers ---------------------------------------------------------------------
     def health(self, _p: dict[str, str], _b: Json) -> tuple[int, Json]:
@@ -91,10 +231,8 @@ class NodeApi:
         if not isinstance(body, dict):
             raise InvalidInput("请求体须为 JSON 对象 / body must be a JSON object")
         office = self.service.topology.division(self.service.division).petition_office().id
-        actor = body.get("actor") or office
-        if not isinstance(actor, str):
-            raise InvalidInput("actor 须为字符串 / actor must be a string", field="actor")
-        file = inputs.case_file(body, self.service.context().now)
+        actor = inputs.actor({"actor": body.get("actor") or office})
+        file = inputs.case_file(body, self.service.context().now, self.bounds())
         done = self.service.register(actor, file)
         return 201, {"case_id": done.case_id, "query_code": done.query_code}
 
@@ -118,7 +256,9 @@ class NodeApi:
                 "message_zh": f"没有该操作：{p['command']}",
                 "message_en": f"No such command: {p['command']}",
             }
-        events = self.service.execute(p["case_id"], command.decide, command.parse(body))
+        events = self.service.execute(
+            p["case_id"], command.decide, command.parse(body, self.bounds())
+        )
         return 200, {
             "case": case_view(
                 self.service.case(p["case_id"]), self.service.topology, self.service.calendar
@@ -147,4 +287,7 @@ class NodeApi:
         }
 
     def openapi(self, _p: dict[str, str], _b: Json) -> tuple[int, Json]:
-        return 200, openapi_document(self.service.division)
+        topology, own = self.service.topology, self.service.division
+        places = (own, *topology.children(own))  # where petitions registered here arise
+        bodies = [body.id for code in places for body in topology.division(code).bodies]
+        return 200, openapi_document(own, bodies, places)

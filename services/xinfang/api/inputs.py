@@ -1,4 +1,10 @@
-"""Parse JSON request bodies into domain commands. Bad input raises InvalidInput (HTTP 422)."""
+"""Parse JSON request bodies into domain commands. Bad input raises InvalidInput (HTTP 422).
+
+Every field is bounded here (api/limits.py): text by length and content (no NUL, no lone
+surrogate: neither can be stored or encoded), integers by a plausible range inside Avro int,
+times by the node's plausible range; a time without an offset is Beijing time
+(domain/client_time.py).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from ..domain.client_time import parse_client_time
 from ..domain.commands import (
     AcceptCase,
     AnswerSupervision,
@@ -42,6 +49,8 @@ from ..domain.vocabulary import (
     ServiceMethod,
     SupervisionLevel,
 )
+from .input_errors import FieldTooLong, TimeOutOfRange, ValueOutOfRange
+from .limits import INT_BOUNDS, TimeBounds, max_chars
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -52,6 +61,26 @@ def _obj(raw: Any, what: str) -> dict[str, Any]:
     return raw
 
 
+def _checked(value: str, key: str) -> str:
+    limit = max_chars(key)
+    if len(value) > limit:
+        raise FieldTooLong(
+            f"{key} 最多 {limit} 字，实际 {len(value)} 字 / at most {limit} characters, "
+            f"got {len(value)}",
+            field=key,
+            max_chars=limit,
+        )
+    if "\x00" in value:
+        raise InvalidInput(f"{key} 含有 NUL 字符 / contains a NUL character", field=key)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(
+            f"{key} 含有无效的 Unicode 代理字符 / contains a lone surrogate", field=key
+        ) from None
+    return value
+
+
 def _text(data: dict[str, Any], key: str, *, required: bool = True, default: str = "") -> str:
     value = data.get(key)
     if value is None:
@@ -60,7 +89,7 @@ def _text(data: dict[str, Any], key: str, *, required: bool = True, default: str
         return default
     if not isinstance(value, str):
         raise InvalidInput(f"字段须为字符串 / must be a string: {key}", field=key)
-    return value
+    return _checked(value, key)
 
 
 def _opt_text(data: dict[str, Any], key: str) -> str | None:
@@ -69,7 +98,7 @@ def _opt_text(data: dict[str, Any], key: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidInput(f"字段须为字符串 / must be a string: {key}", field=key)
-    return value or None
+    return _checked(value, key) or None
 
 
 def _bool(data: dict[str, Any], key: str) -> bool:
@@ -79,10 +108,27 @@ def _bool(data: dict[str, Any], key: str) -> bool:
     return value
 
 
+def _within(key: str, value: int) -> bool:
+    low, high = INT_BOUNDS[key]
+    return low <= value <= high
+
+
 def _int(data: dict[str, Any], key: str, default: int) -> int:
     value = data.get(key, default)
+    if value is None or (key not in data and not _within(key, default)):
+        raise InvalidInput(f"缺少字段 / missing field: {key}", field=key)
+    if isinstance(value, float) and value.is_integer():  # JSON Schema: 3.0 is an integer
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(f"字段须为整数 / must be an integer: {key}", field=key)
+    low, high = INT_BOUNDS[key]
+    if not low <= value <= high:
+        raise ValueOutOfRange(
+            f"{key} 须在 {low}–{high} 之间 / must be between {low} and {high}",
+            field=key,
+            minimum=low,
+            maximum=high,
+        )
     return value
 
 
@@ -99,22 +145,44 @@ def _enum(enum: type[E], data: dict[str, Any], key: str, default: E | None = Non
         ) from None
 
 
-def _time(data: dict[str, Any], key: str) -> datetime | None:
+# Without a node (devtools, tests calling the parsers directly): only what the wire holds.
+WIDEST_TIMES = TimeBounds(
+    datetime.fromisoformat("1990-01-01T00:00:00+08:00"),
+    datetime.fromisoformat("2100-01-01T00:00:00+08:00"),
+)
+
+
+def _time(data: dict[str, Any], key: str, bounds: TimeBounds) -> datetime | None:
     value = data.get(key)
     if value is None:
         return None
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > 64:
         raise InvalidInput(f"{key} 须为 ISO 8601 时间 / must be an ISO 8601 time", field=key)
     try:
-        moment = datetime.fromisoformat(value)
+        moment = parse_client_time(value)
     except ValueError:
         raise InvalidInput(
             f"{key} 须为 ISO 8601 时间 / must be an ISO 8601 time", field=key
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        inside = bounds.earliest <= moment <= bounds.latest
+    except OverflowError:  # an offset that pushes the instant past year 1 or 9999
+        inside = False
+    if not inside:
+        raise TimeOutOfRange(
+            f"{key} 须在 {bounds.earliest.isoformat()} 与 {bounds.latest.isoformat()} 之间 / "
+            f"must lie between {bounds.earliest.isoformat()} and {bounds.latest.isoformat()}",
+            field=key,
+            earliest=bounds.earliest.isoformat(),
+            latest=bounds.latest.isoformat(),
+        )
+    # As the wire keeps it (Avro timestamp-millis, UTC): a decision made with finer time would
+    # differ from its own round trip.
+    return moment.astimezone(UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def case_file(raw: Any, now: datetime) -> CaseFile:
+def case_file(raw: Any, now: datetime, bounds: TimeBounds = WIDEST_TIMES) -> CaseFile:
+    """The case file of a registration; `received_at` defaults to `now`."""
     data = _obj(raw, "请求体 / body")
     person = _obj(data.get("petitioner", {}), "petitioner")
     return CaseFile(
@@ -131,7 +199,7 @@ def case_file(raw: Any, now: datetime) -> CaseFile:
         facts=_text(data, "facts", required=False),
         reasons=_text(data, "reasons", required=False),
         place=_text(data, "place"),
-        received_at=_time(data, "received_at") or now,
+        received_at=_time(data, "received_at", bounds) or now,
         accused=_opt_text(data, "accused"),
         accused_body=_opt_text(data, "accused_body"),
         collective_size=_int(data, "collective_size", 1),
@@ -142,7 +210,7 @@ def case_file(raw: Any, now: datetime) -> CaseFile:
     )
 
 
-def _service(raw: Any) -> Service | None:
+def _service(raw: Any, bounds: TimeBounds) -> Service | None:
     if raw is None:
         return Service()
     if raw is False:
@@ -151,15 +219,15 @@ def _service(raw: Any) -> Service | None:
     return Service(
         method=_enum(ServiceMethod, data, "method", ServiceMethod.ELECTRONIC),
         receipt=_enum(Receipt, data, "receipt", Receipt.SIGNED),
-        served_at=_time(data, "served_at"),
+        served_at=_time(data, "served_at", bounds),
     )
 
 
-def actor(raw: Any) -> str:
+def actor(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> str:
     return _text(_obj(raw, "请求体 / body"), "actor")
 
 
-def transfer(raw: Any) -> TransferCase:
+def transfer(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> TransferCase:
     data = _obj(raw, "请求体 / body")
     return TransferCase(
         actor=_text(data, "actor"),
@@ -168,23 +236,23 @@ def transfer(raw: Any) -> TransferCase:
     )
 
 
-def accept(raw: Any) -> AcceptCase:
+def accept(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> AcceptCase:
     data = _obj(raw, "请求体 / body")
     return AcceptCase(
         actor=_text(data, "actor"),
-        notice=_service(data.get("notice")),
+        notice=_service(data.get("notice"), bounds),
         simplified=_bool(data, "simplified"),
     )
 
 
-def opinion(raw: Any) -> IssueOpinion:
+def opinion(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> IssueOpinion:
     data = _obj(raw, "请求体 / body")
     return IssueOpinion(
         actor=_text(data, "actor"),
         outcome=_enum(Outcome, data, "outcome"),
         opinion=_text(data, "opinion"),
         legal_basis=_text(data, "legal_basis", required=False),
-        notice=_service(data.get("notice")),
+        notice=_service(data.get("notice"), bounds),
     )
 
 
@@ -192,7 +260,7 @@ def _body(raw: Any) -> dict[str, Any]:
     return _obj(raw, "请求体 / body")
 
 
-def assign(raw: Any) -> AssignCase:
+def assign(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> AssignCase:
     data = _body(raw)
     return AssignCase(
         actor=_text(data, "actor"),
@@ -202,7 +270,7 @@ def assign(raw: Any) -> AssignCase:
     )
 
 
-def divert(raw: Any) -> DivertCase:
+def divert(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> DivertCase:
     data = _body(raw)
     return DivertCase(
         actor=_text(data, "actor"),
@@ -212,70 +280,70 @@ def divert(raw: Any) -> DivertCase:
     )
 
 
-def object_transfer(raw: Any) -> ObjectTransfer:
+def object_transfer(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> ObjectTransfer:
     data = _body(raw)
     return ObjectTransfer(actor=_text(data, "actor"), reasons=_text(data, "reasons"))
 
 
-def return_transfer(raw: Any) -> ReturnTransfer:
+def return_transfer(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> ReturnTransfer:
     data = _body(raw)
     return ReturnTransfer(actor=_text(data, "actor"), note=_text(data, "note", required=False))
 
 
-def reject(raw: Any) -> RejectCase:
+def reject(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> RejectCase:
     data = _body(raw)
     return RejectCase(
         actor=_text(data, "actor"),
         reasons=_text(data, "reasons"),
-        notice=_service(data.get("notice")),
+        notice=_service(data.get("notice"), bounds),
     )
 
 
-def extend(raw: Any) -> ExtendHandling:
+def extend(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> ExtendHandling:
     data = _body(raw)
     return ExtendHandling(
         actor=_text(data, "actor"),
         days=_int(data, "days", 0),
         approved_by=_text(data, "approved_by"),
         reasons=_text(data, "reasons"),
-        notice=_service(data.get("notice")),
+        notice=_service(data.get("notice"), bounds),
     )
 
 
-def serve(raw: Any) -> ServeNotice:
+def serve(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> ServeNotice:
     data = _body(raw)
-    service = _service(data.get("notice")) or Service()
+    service = _service(data.get("notice"), bounds) or Service()
     return ServeNotice(
         actor=_text(data, "actor"), kind=_enum(NoticeKind, data, "kind"), service=service
     )
 
 
-def completion(raw: Any) -> ReportCompletion:
+def completion(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> ReportCompletion:
     data = _body(raw)
     return ReportCompletion(actor=_text(data, "actor"), summary=_text(data, "summary"))
 
 
-def request_review(raw: Any) -> RequestReview:
+def request_review(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> RequestReview:
     data = _body(raw)
     return RequestReview(
         actor=_text(data, "actor"),
         reasons=_text(data, "reasons"),
-        requested_at=_time(data, "requested_at"),
+        requested_at=_time(data, "requested_at", bounds),
     )
 
 
-def decide_review(raw: Any) -> DecideReview:
+def decide_review(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> DecideReview:
     data = _body(raw)
     return DecideReview(
         actor=_text(data, "actor"),
         result=_enum(ReviewResult, data, "result"),
         opinion=_text(data, "opinion"),
         rehandle_within_days=_int(data, "rehandle_within_days", 30),
-        notice=_service(data.get("notice")),
+        notice=_service(data.get("notice"), bounds),
     )
 
 
-def close(raw: Any) -> CloseCase:
+def close(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> CloseCase:
     data = _body(raw)
     return CloseCase(
         actor=_text(data, "actor"),
@@ -284,7 +352,7 @@ def close(raw: Any) -> CloseCase:
     )
 
 
-def supervise(raw: Any) -> Supervise:
+def supervise(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> Supervise:
     data = _body(raw)
     level = data.get("level")
     return Supervise(
@@ -296,7 +364,7 @@ def supervise(raw: Any) -> Supervise:
     )
 
 
-def answer(raw: Any) -> AnswerSupervision:
+def answer(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> AnswerSupervision:
     data = _body(raw)
     return AnswerSupervision(
         actor=_text(data, "actor"),
@@ -306,7 +374,7 @@ def answer(raw: Any) -> AnswerSupervision:
     )
 
 
-def evaluate(raw: Any) -> Evaluate:
+def evaluate(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> Evaluate:
     data = _body(raw)
     return Evaluate(
         actor=_text(data, "actor"),

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..domain.calendar import BEIJING
+from ..domain.client_time import parse_client_time
 from ..domain.topology import Topology
 from ..resources import checkout_root
 from .keys import (
@@ -29,14 +29,13 @@ def _say(zh: str, en: str) -> str:
 
 
 def parse_time(text: str) -> datetime:
-    """ISO 8601; a date or a time without offset is Beijing time."""
+    """ISO 8601; a date or a time without offset is Beijing time (the API's reading too)."""
     try:
-        moment = datetime.fromisoformat(text)
+        return parse_client_time(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             _say(f"无法识别的时间：{text}", f"not an ISO 8601 time: {text}")
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)
 
 
 def _topology(args: argparse.Namespace) -> tuple[Topology, Path | None]:

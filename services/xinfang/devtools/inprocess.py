@@ -74,8 +74,11 @@ class InProcessBus:
     def run(self, division: str, case_id: str, command: str, body: dict[str, object]) -> list[str]:
         """Execute an API command at a node (as its HTTP handler would) and deliver the result."""
         from ..api.commands_table import BY_NAME
+        from ..api.limits import TimeBounds
 
         spec = BY_NAME[command]
-        events = self.nodes[division].execute(case_id, spec.decide, spec.parse(body))
+        node = self.nodes[division]
+        bounds = TimeBounds.for_node(node.context().now, node.calendar)
+        events = node.execute(case_id, spec.decide, spec.parse(body, bounds))
         self.settle()
         return [e.type for e in events]

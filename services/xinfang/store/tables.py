@@ -120,3 +120,15 @@ chain_sources = Table(
     Column("checkpoint_seq", BigInteger, nullable=True),  # log position of its last checkpoint
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+# Idempotency-Key of POST requests (README, "Idempotency-Key"): the first answer to a key,
+# returned again for the same request; status NULL while the request is being handled.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),  # SHA-256 of method, path and body
+    Column("status", Integer, nullable=True),
+    Column("response", JSON, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
