@@ -104,7 +104,7 @@ def test_every_command_bounds_every_text_and_number_field(bus: FakeBus) -> None:
     for command in COMMANDS:
         for name, (kind, _) in command.fields.items():
             kind = kind.lstrip("!")
-            if kind == "string" and name in FIELD_CHARS:
+            if kind == "string" and name in FIELD_CHARS and name not in ENUMS:
                 bad: Any = "字" * (FIELD_CHARS[name] + 1)
                 code = "XF-FIELD-TOO-LONG"
             elif kind == "integer":

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain import commands as c
-from ..domain.deadlines import Obligation
 from . import inputs
 from .limits import TimeBounds
 
@@ -241,7 +240,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
             "reasons": ("!string", "督办事由"),
             "obligation": (
                 "string",
-                "所督办的义务 / obligation, default HANDLING: " + " | ".join(Obligation),
+                "所督办的义务 / obligation, default HANDLING",
             ),
             "level": ("string", "REMINDER | SUPERVISION | LISTED"),
         },

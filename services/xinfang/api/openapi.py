@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
+from ..domain.deadlines import Obligation
 from ..domain.vocabulary import (
     Category,
     Channel,
@@ -45,6 +46,7 @@ ENUMS: dict[str, type[StrEnum]] = {
     "result": ReviewResult,
     "reason": CloseReason,
     "level": SupervisionLevel,
+    "obligation": Obligation,
     "handling_rating": Rating,
     "office_rating": Rating,
 }
