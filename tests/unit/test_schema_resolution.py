@@ -166,24 +166,35 @@ def test_the_learner_reads_the_catalogue_once_per_new_fingerprint(
 
     monkeypatch.setattr(catalogue_module, "read_catalogue", fake_read)
     codec = EventCodec()
-    learner = SchemaLearner("unused:9092", TopicNames("p."), codec.decoder)
-    known = codec.encode(ACCEPTED)
-    junk = MAGIC + b"\x07" * 8 + b"\x00"
+    now = [100.0]
+    learner = SchemaLearner(
+        "unused:9092", TopicNames("p."), codec.decoder, retry_after_s=600, clock=lambda: now[0]
+    )
+    known = (codec.encode(ACCEPTED), [])
+    junk = (MAGIC + b"\x07" * 8 + b"\x00", [])
+    redriven = (junk[0], [("xinfang_redriven_from", b"3")])
+
+    async def before(*records: Any) -> int:
+        return await learner.before(list(records))
 
     async def scenario() -> list[int]:
-        return [
-            await learner.before([known]),  # every fingerprint known: no read
-            await learner.before([known, encode_v2(v2, ACCEPTED, "a")]),  # v2 new: one read
-            await learner.before([encode_v2(v2, ACCEPTED, "b")]),  # v2 known now: no read
-            await learner.before([junk, junk]),  # a fingerprint never seen: one read
-            await learner.before([junk]),  # still unknown after that read: no second read
+        steps = [
+            await before(known),  # every fingerprint known: no read
+            await before(known, (encode_v2(v2, ACCEPTED, "a"), [])),  # v2 new: one read
+            await before((encode_v2(v2, ACCEPTED, "b"), [])),  # v2 known now: no read
+            await before(junk, junk),  # a fingerprint never looked up: one read
+            await before(junk),  # still unknown after that read: no second read …
         ]
+        now[0] += 601
+        steps.append(await before(junk))  # … until retry_after_s has passed: one read
+        steps.append(await before(redriven))  # an operator re-drove it: one read
+        return steps
 
-    assert asyncio.run(scenario()) == [0, 1, 0, 0, 0]
-    assert reads == ["p.xinfang.schemas", "p.xinfang.schemas"]
+    assert asyncio.run(scenario()) == [0, 1, 0, 0, 0, 0, 0]
+    assert learner.reads == 4 and len(reads) == 4
     assert codec.decode(encode_v2(v2, ACCEPTED, "c")).event == ACCEPTED
     with pytest.raises(DecodeError) as refused:
-        codec.decode(junk)
+        codec.decode(junk[0])
     assert refused.value.reason == "unknown-schema-fingerprint"
 
 

@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -29,11 +30,13 @@ from aiokafka.errors import KafkaError
 
 from ..codec.resolving import ResolvingDecoder
 from ..codec.schemas import canonical_and_fingerprint, default_schema_dir
+from ..store.repository import Headers
 from ..topics import TopicNames
 from .history import current_schemas, released
 
 SCHEMA_CONTENT_TYPE = "application/vnd.apache.avro+json"
 log = logging.getLogger(__name__)
+REDRIVEN = "xinfang_redriven_from"  # header of a dead letter re-driven by an operator
 
 
 @dataclass(frozen=True)
@@ -167,13 +170,15 @@ async def learn_from_catalogue(
 class SchemaLearner:
     """Keeps a node's decoder up to date with the catalogue topic, within bounds.
 
-    `refresh()` reads the topic to its end (at start). `before(values)`, called with each
+    `refresh()` reads the topic to its end (at start). `before(records)`, called with each
     inbox fetch before it is applied, reads it again only if the fetch holds a fingerprint the
-    decoder does not know and that no earlier read was made for: one read (at most
-    `timeout_s`) per fetch at most, and never twice for one fingerprint (the last `remember`
-    are kept). A fingerprint still unknown after that read stays unknown: its records are dead
-    letters (`unknown-schema-fingerprint`), which an operator re-drives once the schema is
-    published. A failed read is logged, never raised: it must not hold up the inbox.
+    decoder does not know and that no read was made for in the last `retry_after_s`: one read
+    (at most `timeout_s`) per fetch at most, one per fingerprint per `retry_after_s` (the last
+    `remember` fingerprints are kept). A fingerprint still unknown after that read stays
+    unknown: its records are dead letters (`unknown-schema-fingerprint`). A record re-driven
+    by an operator (`xinfang dead-letters --redrive`, header `xinfang_redriven_from`) is
+    always looked up again. A failed read is logged, never raised: it must not hold up the
+    inbox.
     """
 
     def __init__(
@@ -183,14 +188,18 @@ class SchemaLearner:
         decoder: ResolvingDecoder,
         timeout_s: float = 10.0,
         remember: int = 1024,
+        retry_after_s: float = 600.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.topics = topics
         self.decoder = decoder
         self.timeout_s = timeout_s
         self.remember = remember
+        self.retry_after_s = retry_after_s
+        self.clock = clock
         self.reads = 0  # catalogue reads made (for /health and tests)
-        self._tried: OrderedDict[bytes, None] = OrderedDict()
+        self._tried: OrderedDict[bytes, float] = OrderedDict()  # fingerprint -> when looked up
 
     async def refresh(self) -> int:
         """Read the catalogue; returns how many writer schemas were new (0 if it failed)."""
@@ -206,14 +215,27 @@ class SchemaLearner:
             log.info("learned %d writer schemas from %s", learned, self.topics.schemas())
         return learned
 
-    async def before(self, values: Iterable[bytes]) -> int:
-        """Read the catalogue if `values` name a fingerprint never looked up; returns how many
-        writer schemas were new."""
-        fresh = [fp for fp in self.decoder.unknown_fingerprints(values) if fp not in self._tried]
+    async def before(self, records: Iterable[tuple[bytes, Headers]]) -> int:
+        """Read the catalogue if `records` (value, headers) name a writer schema not looked up
+        lately (or are re-driven); returns how many writer schemas were new."""
+        records = list(records)
+        now = self.clock()
+        unknown = self.decoder.unknown_fingerprints(value for value, _ in records)
+        if not unknown:
+            return 0
+        redriven = self.decoder.unknown_fingerprints(
+            value for value, headers in records if any(k == REDRIVEN for k, _ in headers)
+        )
+        def due(fp: bytes) -> bool:
+            last = self._tried.get(fp)
+            return fp in redriven or last is None or now - last >= self.retry_after_s
+
+        fresh = [fp for fp in unknown if due(fp)]
         if not fresh:
             return 0
         for fp in fresh:
-            self._tried[fp] = None
+            self._tried.pop(fp, None)
+            self._tried[fp] = now
         while len(self._tried) > self.remember:
             self._tried.popitem(last=False)
         return await self.refresh()

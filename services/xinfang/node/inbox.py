@@ -77,7 +77,7 @@ class InboxConsumer:
             records = [(bytes(m.value or b""), record_headers(m.headers)) for m in messages]
             origins = [f"{m.topic}:{m.partition}:{m.offset}" for m in messages]
             if self.schemas is not None:
-                await self.schemas.before(value for value, _ in records)
+                await self.schemas.before(records)
             self.service.receive_batch(records, origins)  # commits before the offset below
             await consumer.commit({tp: messages[-1].offset + 1})
             applied += len(records)
