@@ -237,3 +237,32 @@ def test_schema_dir_setting(tmp_path: Path, v2_dir: Path) -> None:
     assert NodeSettings.from_env({"XINFANG_DIVISION": "150404"}).schema_dir is None
     with pytest.raises(SettingsError, match="XINFANG_SCHEMA_DIR"):
         NodeSettings.from_env({**env, "XINFANG_SCHEMA_DIR": str(tmp_path)})
+
+
+def test_the_example_subscriber_resolves_every_version_into_its_own(v2_dir: Path) -> None:
+    """examples/subscriber.py (no xinfang import) reads with the writer schema into the newest
+    version in its --schemas folder: v1 bytes for a v2 app, v2 bytes for a v1 app."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "subscriber.py"
+    spec = importlib.util.spec_from_file_location("example_subscriber", path)
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    v1_history = SchemaCatalogue().schema_dir / "history"
+    old, new = (
+        EventCodec().encode(ACCEPTED),
+        encode_v2(EventCodec(SchemaCatalogue(v2_dir)), ACCEPTED, "备注"),
+    )
+    name = "xinfang.events.CaseAccepted"
+
+    app_v2 = example.load_schemas(v2_dir / "history")[0], example.load_readers(v2_dir / "history")
+    assert example.decode(old, *app_v2)[1][NEW_FIELD] is None
+    assert example.decode(new, *app_v2)[1][NEW_FIELD] == "备注"
+
+    table, _ = example.load_schemas(v1_history)  # a v1 app that took v2's writer schema from
+    table.update(example.load_schemas(v2_dir / "history")[0])  # the catalogue topic
+    app_v1 = table, example.load_readers(v1_history)
+    for data in (old, new):
+        record, datum = example.decode(data, *app_v1)
+        assert record == name and NEW_FIELD not in datum and datum["body"] == "150404.zj"
