@@ -2,14 +2,15 @@
 
 Release v2 adds an optional field to CaseAccepted (`remark`, ["null","string"], default null;
 tests/schema_release.py builds it in a temporary schemas/ folder, and its code fills the field).
-赤峰市 (150400) stays at v1; 内蒙古自治区 (150000) runs v2; 松山区 (150404) starts at v1 and is
-upgraded to v2 halfway, so its log holds CaseAccepted of both versions:
+赤峰市 (150400) stays at v1; 内蒙古自治区 (150000) runs v2 (started last); 松山区 (150404)
+starts at v1 and is upgraded to v2 halfway, so its log holds CaseAccepted of both versions:
 
 - case A is accepted at v1 松山区: the v1 record reaches the v2 province through the v1 city;
 - 松山区 restarts at v2 and decides on case A, which it folds from its stored v1 record;
 - case B, transferred by the v1 city, is accepted at v2 松山区 with the new field set: the v1
-  city (which learns the v2 writer schema from the catalogue topic `xinfang.schemas`, published
-  by 松山区 at its restart, after the city started) applies it and reports it up;
+  city applies it and reports it up. v2 was published to the catalogue topic `xinfang.schemas`
+  only after the city started, so the city learns it when the record names an unknown
+  fingerprint;
 - nothing is dead-lettered, and `xinfang audit verify` — at v1, at v2, and from an export —
   reads the log holding both versions and reports it intact.
 """
@@ -72,11 +73,12 @@ def test_nodes_of_v1_and_v2_exchange_records_and_the_audit_reads_both(
     fp_v2 = v2_codec.catalogue.get("CaseAccepted").fingerprint
     topics = TopicNames(topic_prefix)
 
-    province = start_node(PROVINCE, extra_env=dict(v2_env))
     city = start_node(CITY)
     county = start_node(COUNTY)
-    for node in (province, city, county):
-        node.wait_ready()
+    for node in (city, county):
+        node.wait_ready()  # their start-up read of xinfang.schemas finds no v2 yet
+    province = start_node(PROVINCE, extra_env=dict(v2_env))
+    province.wait_ready()
 
     # Case A, accepted at v1 松山区; the v1 record reaches the v2 province (v1 -> v2).
     case_a = _register_and_transfer(city.client, county.client, "A：v1 受理", "甲某某")
@@ -103,7 +105,9 @@ def test_nodes_of_v1_and_v2_exchange_records_and_the_audit_reads_both(
     for node, name in ((city, "赤峰市"), (province, "自治区")):
         wait_for(lambda n=node: case_status(n.client, case_b) == "ACCEPTED", f"{name}看到 B 受理")
     wait_for(lambda: case_status(city.client, case_a) == "OPINION_ISSUED", "赤峰市看到 A 意见")
-    assert city.client.get("/health")["writer_schemas_learned"] >= 1  # from xinfang.schemas
+    # The v1 city learned v2 from xinfang.schemas when the first v2 record reached its inbox.
+    health = city.client.get("/health")
+    assert health["writer_schemas_learned"] == 1 and health["schema_catalogue_reads"] >= 2
 
     # The county log holds CaseAccepted of both versions; v2's carries the new field, set.
     log = asyncio.run(_read(kafka.bootstrap_servers, topics.log(COUNTY)))
