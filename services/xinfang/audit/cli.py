@@ -92,6 +92,10 @@ def _catalogue(args: argparse.Namespace) -> Any:
     from ..codec.schemas import SchemaCatalogue
 
     folder = args.schema_dir or os.environ.get("XINFANG_SCHEMA_DIR")
+    if folder and not (Path(folder) / "events").is_dir():
+        raise SystemExit(
+            _say(f"模式目录须含 events/：{folder}", f"schema folder must hold events/: {folder}")
+        )
     return SchemaCatalogue(Path(folder) if folder else None)
 
 
