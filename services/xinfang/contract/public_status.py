@@ -13,6 +13,7 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -107,10 +108,14 @@ class PublicStatusFeed:
     def __init__(self, topology: Topology, schema_dir: Path | None = None) -> None:
         self.topology = topology
         self.schema = load_public_schema(schema_dir)
-        # Reads records of every released CaseStatus version (and those it `learn`s).
-        self.decoder = ResolvingDecoder(
-            {self.schema.full_name: self.schema},
-            history_writers(schema_dir or default_schema_dir()),
+        self.schema_dir = schema_dir or default_schema_dir()
+
+    @cached_property
+    def decoder(self) -> ResolvingDecoder:
+        """Reads records of every released CaseStatus version (and those it `learn`s); built
+        on first use: nodes only write the feed."""
+        return ResolvingDecoder(
+            {self.schema.full_name: self.schema}, history_writers(self.schema_dir)
         )
 
     def change(
