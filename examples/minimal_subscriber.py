@@ -13,12 +13,14 @@ BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 PREFIX = os.environ.get("XINFANG_TOPIC_PREFIX", "")  # usually empty
 SCHEMAS = os.environ.get("XINFANG_SCHEMAS", "schemas/history")  # or `xinfang schemas export DIR`
 
-# 1. Writer schemas by fingerprint: CRC-64-AVRO of the Parsing Canonical Form, 8 bytes.
-writers = {}
-for path in pathlib.Path(SCHEMAS).rglob("*.avsc"):
+# 1. Writer schemas by fingerprint: CRC-64-AVRO of the Parsing Canonical Form, 8 bytes;
+#    reader schemas by record name: the newest <Record>/v<N>.avsc, the shape your code reads.
+writers, readers = {}, {}
+for path in sorted(pathlib.Path(SCHEMAS).rglob("*.avsc"), key=lambda p: (len(p.stem), p.stem)):
     raw = json.loads(path.read_text(encoding="utf-8"))
     fp = bytes.fromhex(fingerprint(to_parsing_canonical_form(raw), "CRC-64-AVRO"))
-    writers[fp] = parse_schema(raw)
+    schema = parse_schema(raw)
+    writers[fp] = readers[schema["name"]] = schema  # sorted: v<N> of a record wins over v<N-1>
 
 # 2. Every node's log: xinfang.<division code>.log (a regular expression starts with ^).
 consumer = Consumer(
@@ -36,5 +38,6 @@ while True:
     if writer is None:  # an event type newer than your schemas: skip it, keep going
         print("skip", headers.get("ce_type"), flush=True)
         continue
-    event = schemaless_reader(io.BytesIO(value[10:]), writer, None)
+    # Schema resolution: any released version of the record, read into your version's shape.
+    event = schemaless_reader(io.BytesIO(value[10:]), writer, readers[writer["name"]])
     print(headers["ce_type"].decode(), msg.key().decode(), event["header"]["source"], flush=True)

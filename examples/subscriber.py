@@ -11,10 +11,17 @@ schema's Parsing Canonical Form, Avro binary body). It imports nothing from xinf
 
 --schemas is a folder of self-contained .avsc files (named types defined inline): the
 repository's schemas/history/ (every released version), or what `xinfang schemas export DIR`
-wrote from the schema catalogue topic. Without the repository, --schemas-topic reads the
-catalogue topic itself (key = fingerprint in hex, value = the .avsc JSON). A record whose
-fingerprint is not among them — an event type added after this subscriber's schemas were
-taken — is reported and skipped, never fatal.
+wrote from the schema catalogue topic. --schemas-topic reads the catalogue topic itself (key =
+fingerprint in hex, value = the .avsc JSON): at start, and once more when a record names a
+fingerprint not yet known (a release newer than your schemas). A record whose fingerprint is
+still unknown — an event type added after this subscriber's schemas were taken — is reported
+and skipped, never fatal.
+
+Schema resolution (Avro specification): each record is read with its writer schema into your
+reader schema, the newest version of that record in --schemas/<Record>/v<N>.avsc (the layout of
+schemas/history), so every version of a record comes out in the one shape your code expects: a
+field added later is dropped, a field yours has and an older writer lacked takes its default.
+Without such a folder (only --schemas-topic, or an export) a record is printed as written.
 
 Each decoded record is printed as one JSON line: topic, partition, offset, key, CloudEvents
 headers, record name, fingerprint and the decoded value.
@@ -25,6 +32,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 import signal
 import sys
 import time
@@ -57,6 +65,20 @@ def load_schemas(folder: Path) -> tuple[dict[bytes, tuple[str, Any]], list[Path]
         fp = bytes.fromhex(fingerprint(canonical, "CRC-64-AVRO"))
         table[fp] = (parsed["name"] if isinstance(parsed, dict) else str(parsed), parsed)
     return table, not_self_contained
+
+
+def load_readers(folder: Path) -> dict[str, Any]:
+    """Full record name -> parsed reader schema: the newest <Record>/v<N>.avsc under `folder`."""
+    newest: dict[str, tuple[int, Any]] = {}
+    for path in folder.rglob("v*.avsc"):
+        match = re.fullmatch(r"v(\d+)\.avsc", path.name)
+        if match is None:
+            continue
+        parsed = parse_schema(json.loads(path.read_text(encoding="utf-8")))
+        number, name = int(match[1]), parsed["name"]
+        if name not in newest or newest[name][0] < number:
+            newest[name] = (number, parsed)
+    return {name: parsed for name, (_, parsed) in newest.items()}
 
 
 def load_schemas_from_topic(
@@ -96,15 +118,19 @@ def load_schemas_from_topic(
     return table
 
 
-def decode(value: bytes, table: dict[bytes, tuple[str, Any]]) -> tuple[str, Any] | None:
-    """(record name, datum), or None if the writer schema is unknown to this subscriber."""
+def decode(
+    value: bytes, table: dict[bytes, tuple[str, Any]], readers: dict[str, Any] | None = None
+) -> tuple[str, Any] | None:
+    """(record name, datum), or None if the writer schema is unknown to this subscriber.
+    With a reader schema for the record, the datum is resolved into its shape."""
     if len(value) < 10 or value[:2] != MAGIC:
         raise ValueError("not Avro single-object encoding")
     entry = table.get(value[2:10])
     if entry is None:
         return None
-    name, schema = entry
-    return name, schemaless_reader(io.BytesIO(value[10:]), schema, None)
+    name, writer = entry
+    reader = (readers or {}).get(name)
+    return name, schemaless_reader(io.BytesIO(value[10:]), writer, reader)
 
 
 def _plain(value: Any) -> Any:
@@ -121,10 +147,15 @@ def _plain(value: Any) -> Any:
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     log = sys.stderr
-    if args.schemas_topic:
-        table, ignored = load_schemas_from_topic(args.bootstrap_servers, args.schemas_topic), []
-    else:
+    table: dict[bytes, tuple[str, Any]] = {}
+    ignored: list[Path] = []
+    readers: dict[str, Any] = {}
+    if args.schemas:
         table, ignored = load_schemas(args.schemas)
+        readers = load_readers(args.schemas)
+    if args.schemas_topic:
+        table.update(load_schemas_from_topic(args.bootstrap_servers, args.schemas_topic))
+    looked_up: set[bytes] = set()  # fingerprints the catalogue topic was read again for
     print(f"loaded {len(table)} writer schemas from {args.schemas or args.schemas_topic}", file=log)
     if ignored:
         print(
@@ -173,7 +204,12 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             }
             value = msg.value() or b""
             try:
-                result = decode(value, table)
+                result = decode(value, table, readers)
+                if result is None and args.schemas_topic and value[2:10] not in looked_up:
+                    looked_up.add(value[2:10])  # once per fingerprint: a newer release's?
+                    topic = args.schemas_topic
+                    table.update(load_schemas_from_topic(args.bootstrap_servers, topic))
+                    result = decode(value, table, readers)
             except Exception as exc:  # not our format, or a corrupt body: report and go on
                 print(f"undecodable {msg.topic()}@{msg.offset()}: {exc}", file=log)
                 skipped["undecodable"] += 1
@@ -204,9 +240,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bootstrap-servers", default="127.0.0.1:9092")
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--schemas", type=Path, help="folder of .avsc files")
-    source.add_argument("--schemas-topic", help="schema catalogue topic, e.g. xinfang.schemas")
+    parser.add_argument("--schemas", type=Path, help="folder of .avsc files")
+    parser.add_argument("--schemas-topic", help="schema catalogue topic, e.g. xinfang.schemas")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--topic", action="append", help="topic to read (repeatable)")
     which.add_argument("--pattern", help="regular expression of topics, starting with ^")
@@ -215,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max", type=int, default=0, help="exit after N decoded records")
     parser.add_argument("--output", type=Path, help="write JSON lines here (default stdout)")
     args = parser.parse_args(argv)
+    if not (args.schemas or args.schemas_topic):
+        parser.error("--schemas or --schemas-topic (or both) is required")
     if args.output is None:
         return run(args, sys.stdout)
     with args.output.open("w", encoding="utf-8") as out:

@@ -44,6 +44,7 @@ def cmd_node_run(args: argparse.Namespace) -> int:
             key_file=args.key_file,
             public_keys_dir=args.public_keys,
             checkpoint_interval_s=args.checkpoint_interval,
+            schema_dir=args.schema_dir,
         )
         run_node(settings)
     except SettingsError as err:  # bad settings, or a key that does not match its published key
@@ -232,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--checkpoint-interval", help="检查点间隔（秒）/ XINFANG_CHECKPOINT_INTERVAL"
     )
+    run.add_argument("--schema-dir", help="模式目录（含 history/）/ schemas/ (XINFANG_SCHEMA_DIR)")
     run.set_defaults(func=cmd_node_run)
 
     case = sub.add_parser("case", help="信访事项 / cases")

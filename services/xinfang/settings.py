@@ -30,6 +30,9 @@ class NodeSettings:
     key_file: Path | None = None  # Ed25519 private key (PEM); default <data_dir>/node-<d>.key
     public_keys_dir: Path | None = None  # published keys; default keys/ beside the topology
     checkpoint_interval_s: float = 300.0  # signed checkpoint of the log head (0: on demand only)
+    # schemas/ to read and write with (current schemas + history/); None: the installed ones.
+    # Explicit, for a node that runs another release's schemas (upgrades, the version tests).
+    schema_dir: Path | None = None
 
     @property
     def key_path(self) -> Path:
@@ -77,6 +80,11 @@ class NodeSettings:
         key_file = get("key_file", "XINFANG_KEY_FILE")
         public_keys = get("public_keys_dir", "XINFANG_PUBLIC_KEYS")
         checkpoint_interval = seconds("checkpoint_interval_s", "XINFANG_CHECKPOINT_INTERVAL", "300")
+        schema_dir = get("schema_dir", "XINFANG_SCHEMA_DIR")
+        if schema_dir and not (Path(schema_dir) / "events").is_dir():
+            raise SettingsError(
+                f"XINFANG_SCHEMA_DIR 须含 events/ / must hold events/: {schema_dir!r}"
+            )
         return cls(
             division=division,
             bootstrap_servers=get("bootstrap_servers", "KAFKA_BOOTSTRAP_SERVERS")
@@ -92,4 +100,5 @@ class NodeSettings:
             key_file=Path(key_file) if key_file else None,
             public_keys_dir=Path(public_keys) if public_keys else None,
             checkpoint_interval_s=checkpoint_interval,
+            schema_dir=Path(schema_dir) if schema_dir else None,
         )

@@ -86,6 +86,19 @@ def _prefix(args: argparse.Namespace) -> str:
     )
 
 
+def _catalogue(args: argparse.Namespace) -> Any:
+    """The reader schemas (and released versions) to decode with: --schema-dir,
+    XINFANG_SCHEMA_DIR, else the installed schemas/."""
+    from ..codec.schemas import SchemaCatalogue
+
+    folder = args.schema_dir or os.environ.get("XINFANG_SCHEMA_DIR")
+    if folder and not (Path(folder) / "events").is_dir():
+        raise SystemExit(
+            _say(f"模式目录须含 events/：{folder}", f"schema folder must hold events/: {folder}")
+        )
+    return SchemaCatalogue(Path(folder) if folder else None)
+
+
 def _audit(args: argparse.Namespace, compliance: bool) -> Any:
     from .run import Source, run_audit
 
@@ -114,6 +127,7 @@ def _audit(args: argparse.Namespace, compliance: bool) -> Any:
         compliance=compliance,
         now=getattr(args, "now", None),
         progress=progress,
+        catalogue=_catalogue(args),
     )
 
 
@@ -162,6 +176,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         window=_window(args),
         inboxes=not args.no_inboxes,
         progress=progress,
+        catalogue=_catalogue(args),
     )
     print(_say(f"已导出，清单：{manifest}", f"exported; manifest: {manifest}"))
     return 0
@@ -226,6 +241,7 @@ def _source_options(p: argparse.ArgumentParser, files: bool = True) -> None:
     p.add_argument("--until", type=parse_time, help="截止时间（ISO 8601）/ until")
     p.add_argument("--no-inboxes", action="store_true", help="不读收件箱 / logs only")
     p.add_argument("--quiet", action="store_true", help="不显示进度 / no progress lines")
+    p.add_argument("--schema-dir", help="模式目录（含 history/）/ schemas/ (XINFANG_SCHEMA_DIR)")
     if files:
         p.add_argument(
             "--from", dest="source", metavar="DIR", help="从导出文件校验 / verify exported files"

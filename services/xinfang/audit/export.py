@@ -4,7 +4,10 @@ One file per topic, `<division>.log.avro` / `<division>.inbox.avro`, deflate-com
 wrapper schema schemas/audit/LogRecord.avsc: the record value byte for byte (the hash chain is
 over these bytes) with topic, partition, offset, timestamp, key and headers, plus decoded header
 fields for people reading the files with generic Avro tools (`avro-tools tojson`, fastavro).
-`manifest.json` lists the files with their record counts and SHA-256.
+`manifest.json` lists the files with their record counts and SHA-256. `schemas/` holds every
+writer schema the exporter knew (its release's, every released version and what the catalogue
+topic held), one self-contained `<full name>.<fingerprint>.avsc` each, so the files stay
+readable by `audit verify --from` and any Avro library after the topics and releases are gone.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from typing import IO, Any
 from fastavro import parse_schema
 from fastavro.write import Writer
 
+from ..codec.resolving import ResolvingDecoder
 from ..codec.schemas import default_schema_dir
 from ..codec.wire import DecodeError
 from .records import LogRecord
 from .verify import RecordDecoder
 
 FORMAT = "xinfang-audit-export/1"
+SCHEMAS_FOLDER = "schemas"
 
 
 def wrapper_schema_path() -> Path:
@@ -103,6 +108,28 @@ class TopicFile:
             "records": self.count,
             "sha256": hashlib.sha256(self.path.read_bytes()).hexdigest(),
         }
+
+
+def write_schemas(folder: Path, decoder: ResolvingDecoder) -> list[Path]:
+    """Every writer schema `decoder` knows, as `<folder>/schemas/<full name>.<fp>.avsc`."""
+    target = folder / SCHEMAS_FOLDER
+    target.mkdir(parents=True, exist_ok=True)
+    for old in target.glob("*.avsc"):
+        old.unlink()
+    written = []
+    for writer in sorted(decoder.writers.values(), key=lambda w: (w.full_name, w.fingerprint)):
+        if writer.expanded is None:
+            continue
+        path = target / f"{writer.full_name}.{writer.fingerprint.hex()}.avsc"
+        path.write_text(json.dumps(writer.expanded, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        written.append(path)
+    return written
+
+
+def learn_exported_schemas(folder: Path, decoder: ResolvingDecoder) -> int:
+    """Add the writer schemas an export holds (`write_schemas`); returns how many were new."""
+    paths = sorted((folder / SCHEMAS_FOLDER).glob("*.avsc"))
+    return sum(decoder.learn(path.read_text("utf-8")) for path in paths)
 
 
 def write_manifest(folder: Path, files: list[dict[str, Any]], **about: Any) -> Path:

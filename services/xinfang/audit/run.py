@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..codec.resolving import ResolvingDecoder
 from ..codec.schemas import SchemaCatalogue
 from ..domain.events import Event
 from ..domain.topology import Topology
 from .compliance import ComplianceAuditor, ComplianceReport, Located
-from .export import TopicFile, write_manifest
+from .export import SCHEMAS_FOLDER, TopicFile, learn_exported_schemas, write_manifest, write_schemas
 from .keys import Keyring
 from .records import LogRecord
 from .replay import (
@@ -132,6 +133,7 @@ async def _from_kafka(
     progress: Progress,
 ) -> None:
     async with KafkaSource(bootstrap, prefix) as kafka:
+        await _learn_schemas(kafka, auditor.decoder.resolver, progress)
         absent = []
         for division, topic in node_topics(prefix, nodes, "log").items():
             if not kafka.has(topic):
@@ -152,6 +154,31 @@ async def _from_kafka(
                     await kafka.read(topic, _inbox_feeder(auditor, division), window, progress)
 
 
+async def _learn_schemas(
+    kafka: KafkaSource, decoder: ResolvingDecoder, progress: Progress
+) -> None:
+    """Writer schemas of releases newer than the auditor's, from the catalogue topic: logs are
+    kept forever, and every record must stay readable (decision 011)."""
+    from aiokafka.errors import KafkaError
+
+    from ..contract.catalogue import learn_from_catalogue
+    from ..topics import TopicNames
+
+    topics = TopicNames(kafka.prefix)
+    if not kafka.has(topics.schemas()):
+        return
+    try:
+        learned = await learn_from_catalogue(kafka.bootstrap_servers, topics, decoder, 30.0)
+    except (LookupError, TimeoutError, KafkaError, OSError) as exc:
+        progress.note(f"无法读取模式目录：{exc!r}", f"schema catalogue not read: {exc!r}")
+        return
+    if learned:
+        progress.note(
+            f"从 {topics.schemas()} 学到 {learned} 个写入模式",
+            f"{learned} writer schemas learned from {topics.schemas()}",
+        )
+
+
 def _inbox_feeder(auditor: Auditor, division: str) -> Callable[[LogRecord], None]:
     def feed(rec: LogRecord) -> None:
         auditor.feed_inbox(division, [rec])
@@ -168,6 +195,7 @@ def _from_files(
     explicit: bool,
     progress: Progress,
 ) -> None:
+    learn_exported_schemas(folder, auditor.decoder.resolver)
     files = [f for f in export_files(folder) if f.division in nodes]
     logs = {f.division for f in files if f.kind == "log"}
     if explicit:
@@ -192,6 +220,7 @@ def run_export(
     window: TimeRange = ALL_TIME,
     inboxes: bool = True,
     progress: Progress | None = None,
+    catalogue: SchemaCatalogue | None = None,
 ) -> Path:
     """Write every node log (and inbox) topic to `out`; returns the manifest's path."""
     out.mkdir(parents=True, exist_ok=True)
@@ -199,12 +228,13 @@ def run_export(
         old.unlink()
     wanted = nodes if nodes is not None else [d.code for d in topology.divisions]
     progress = progress or Progress(quiet=True)
-    files = asyncio.run(
-        _export(bootstrap, prefix, out, wanted, window, inboxes, progress, RecordDecoder())
-    )
+    decoder = RecordDecoder(catalogue)
+    files = asyncio.run(_export(bootstrap, prefix, out, wanted, window, inboxes, progress, decoder))
+    schemas = write_schemas(out, decoder.resolver)
     return write_manifest(
         out,
         files,
+        writer_schemas=f"{SCHEMAS_FOLDER}/ ({len(schemas)})",
         topology=topology.name,
         bootstrap_servers=bootstrap,
         prefix=prefix,
@@ -227,6 +257,7 @@ async def _export(
     written: list[dict[str, Any]] = []
     kinds = ("log", "inbox") if inboxes else ("log",)
     async with KafkaSource(bootstrap, prefix) as kafka:
+        await _learn_schemas(kafka, decoder.resolver, progress)
         for kind in kinds:
             for division, topic in node_topics(prefix, nodes, kind).items():
                 if not kafka.has(topic):

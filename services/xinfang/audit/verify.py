@@ -22,16 +22,14 @@ must be byte-identical to the record at that position of the source's log.
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastavro import schemaless_reader
-
 from ..codec.mapping import event_from_datum
+from ..codec.resolving import ResolvingDecoder
 from ..codec.schemas import SchemaCatalogue
-from ..codec.wire import MAGIC, DecodeError
+from ..codec.wire import DecodeError, event_decoder
 from ..domain.events import ChainCheckpointed, CheckpointCountersigned, Event
 from ..domain.topology import Topology
 from .keys import Keyring, key_id
@@ -125,29 +123,19 @@ class Finding:
 
 
 class RecordDecoder:
-    """Single-object encoding → (record name, Avro datum), with fastavro and nothing more."""
+    """Single-object encoding → (record name, Avro datum), records of every released schema
+    version resolved to the current one (codec/resolving.py); checked bytes, never re-encoded."""
 
-    def __init__(self, catalogue: SchemaCatalogue | None = None) -> None:
-        catalogue = catalogue or SchemaCatalogue()
-        self.schemas = {fp: (s.name, s.parsed) for fp, s in catalogue.by_fingerprint.items()}
+    def __init__(
+        self, catalogue: SchemaCatalogue | None = None, resolver: ResolvingDecoder | None = None
+    ) -> None:
+        self.resolver = resolver or event_decoder(catalogue or SchemaCatalogue())
 
     def decode(self, value: bytes) -> tuple[str, dict[str, Any]]:
-        if len(value) < 10 or value[:2] != MAGIC:
-            raise DecodeError("not-single-object-encoding", f"{len(value)} bytes")
-        entry = self.schemas.get(value[2:10])
-        if entry is None:
-            raise DecodeError("unknown-schema-fingerprint", value[2:10].hex())
-        buf = io.BytesIO(value)
-        buf.seek(10)
-        try:
-            datum = schemaless_reader(buf, entry[1], None)
-        except Exception as exc:
-            raise DecodeError("undecodable-body", repr(exc)[:200]) from exc
-        if buf.tell() != len(value):
-            raise DecodeError("trailing-bytes", f"{len(value) - buf.tell()} bytes")
-        if not isinstance(datum, dict) or not isinstance(datum.get("header"), dict):
+        schema, _, datum = self.resolver.decode(value)
+        if not isinstance(datum.get("header"), dict):
             raise DecodeError("undecodable-body", "not an event record")
-        return entry[0], datum
+        return schema.name, datum
 
 
 @dataclass(slots=True)

@@ -8,36 +8,44 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from fastavro import schemaless_reader, schemaless_writer
+from fastavro import schemaless_writer
 
 from ..domain.events import EVENT_TYPES, Event
 from .mapping import event_from_datum, to_datum
+from .resolving import MAGIC, DecodeError, ResolvingDecoder, WriterSchema, history_writers
 from .schemas import NAMESPACE, EventSchema, SchemaCatalogue
 
-MAGIC = b"\xc3\x01"
+__all__ = ["CONTENT_TYPE", "MAGIC", "DecodeError", "Decoded", "EventCodec", "cloudevents_headers"]
+
 CONTENT_TYPE = "application/avro"  # body is in Avro single-object encoding
-
-
-class DecodeError(ValueError):
-    """Bytes that cannot be turned into a known event (dead-letter material)."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        self.reason = reason  # stable machine-readable reason
-        super().__init__(f"{reason}: {detail}" if detail else reason)
 
 
 @dataclass(frozen=True)
 class Decoded:
     event: Event
-    schema: EventSchema
+    schema: EventSchema  # the reader schema (the current one)
+    writer: WriterSchema  # the schema the record was written with (any released version)
+
+
+def event_decoder(catalogue: SchemaCatalogue) -> ResolvingDecoder:
+    """The resolving decoder of the event records: readers = the catalogue's current schemas,
+    writers = those plus every released version in its schemas/history/."""
+    readers = {s.full_name: s for s in catalogue.by_name.values()}
+    return ResolvingDecoder(readers, history_writers(catalogue.schema_dir))
 
 
 class EventCodec:
-    def __init__(self, catalogue: SchemaCatalogue | None = None) -> None:
+    """Encodes with the current schemas; decodes records of every known writer schema
+    (`self.decoder`, which also learns schemas from the catalogue topic)."""
+
+    def __init__(
+        self, catalogue: SchemaCatalogue | None = None, decoder: ResolvingDecoder | None = None
+    ) -> None:
         self.catalogue = catalogue or SchemaCatalogue()
         missing = set(EVENT_TYPES) - set(self.catalogue.by_name)
         if missing:
             raise ValueError(f"event types without a schema: {sorted(missing)}")
+        self.decoder = decoder or event_decoder(self.catalogue)
 
     def encode(self, event: Event) -> bytes:
         schema = self.catalogue.get(event.type)
@@ -48,27 +56,15 @@ class EventCodec:
         return buf.getvalue()
 
     def decode(self, data: bytes) -> Decoded:
-        if len(data) < 10 or data[:2] != MAGIC:
-            raise DecodeError("not-single-object-encoding", f"{len(data)} bytes")
-        schema = self.catalogue.by_fingerprint.get(data[2:10])
-        if schema is None:
-            raise DecodeError("unknown-schema-fingerprint", data[2:10].hex())
+        """The event in `data`, written with any known version of its schema; DecodeError."""
+        schema, writer, datum = self.decoder.decode(data)
         if schema.name not in EVENT_TYPES:
             raise DecodeError("unknown-event-type", schema.full_name)
-        buf = io.BytesIO(data[10:])
-        try:
-            datum = schemaless_reader(buf, schema.parsed, None)
-        except Exception as exc:
-            raise DecodeError("undecodable-body", repr(exc)) from exc
-        if buf.tell() != len(data) - 10:
-            raise DecodeError("trailing-bytes", f"{len(data) - 10 - buf.tell()} bytes")
-        if not isinstance(datum, dict):
-            raise DecodeError("undecodable-body", "not a record")
         try:
             event = event_from_datum(schema.name, datum)
         except (KeyError, TypeError, ValueError) as exc:
             raise DecodeError("invalid-content", repr(exc)) from exc
-        return Decoded(event, schema)
+        return Decoded(event, schema, writer)
 
 
 def cloudevents_headers(event: Event, fingerprint_hex: str) -> list[tuple[str, bytes]]:

@@ -323,8 +323,10 @@ def build(topology: Topology, schema_dir: Path | None = None) -> dict[str, Any]:
                 "little-endian CRC-64-AVRO fingerprint of the writer schema's Parsing Canonical "
                 "Form, then the Avro binary body) with CloudEvents 1.0 binary-mode headers. A "
                 "deployment may prefix every topic name (XINFANG_TOPIC_PREFIX). Schemas evolve "
-                "FULL_TRANSITIVE: a subscriber that meets an unknown fingerprint skips the "
-                "record. Guide: docs/integrators.md."
+                "FULL_TRANSITIVE: a subscriber reads each record with its writer schema (by "
+                "fingerprint: schemas/history or the xinfang.schemas topic) resolved to its own "
+                "reader schema, and skips a record whose fingerprint is still unknown after "
+                "re-reading xinfang.schemas. Guide: docs/integrators.md."
             ),
         },
         "defaultContentType": CONTENT_TYPE,

@@ -6,14 +6,21 @@ value the self-contained writer schema as .avsc JSON (UTF-8), headers `content-t
 `xinfang_schema_name`. Every node publishes, at startup, the schemas it writes with and every
 released version (schemas/history), so old records stay decodable. Publishing is idempotent:
 the same fingerprint always carries the same bytes, so compaction keeps one record per schema.
+
+Readers learn from it the writer schemas of releases newer than their own (`SchemaLearner`,
+docs/decisions/011-schema-resolution.md): a node reads it to the end at start, and again when
+a fetch of its inbox holds a fingerprint it has never seen.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
-from collections.abc import Callable
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,11 +28,15 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
+from ..codec.resolving import ResolvingDecoder
 from ..codec.schemas import canonical_and_fingerprint, default_schema_dir
+from ..store.repository import Headers
 from ..topics import TopicNames
 from .history import current_schemas, released
 
 SCHEMA_CONTENT_TYPE = "application/vnd.apache.avro+json"
+log = logging.getLogger(__name__)
+REDRIVEN = "xinfang_redriven_from"  # header of a dead letter re-driven by an operator
 
 
 @dataclass(frozen=True)
@@ -144,6 +155,90 @@ async def read_catalogue(
             name = str(json.loads(record.value).get("name", ""))
         entries[key] = CatalogueEntry(key, name, bytes(record.value).decode("utf-8"))
     return entries
+
+
+async def learn_from_catalogue(
+    bootstrap_servers: str, topics: TopicNames, decoder: ResolvingDecoder, timeout_s: float = 10.0
+) -> int:
+    """Read the catalogue topic to its end; add to `decoder` every writer schema it does not
+    know whose fingerprint is its key. Returns how many were new. LookupError if the topic does
+    not exist, TimeoutError, KafkaError or OSError if it cannot be read in `timeout_s`."""
+    entries = await read_catalogue(bootstrap_servers, topics, timeout_s)
+    return sum(decoder.learn(e.schema_json, e.fingerprint_hex) for e in entries.values())
+
+
+class SchemaLearner:
+    """Keeps a node's decoder up to date with the catalogue topic, within bounds.
+
+    `refresh()` reads the topic to its end (at start). `before(records)`, called with each
+    inbox fetch before it is applied, reads it again only if the fetch holds a fingerprint the
+    decoder does not know and that no read was made for in the last `retry_after_s`: one read
+    (at most `timeout_s`) per fetch at most, one per fingerprint per `retry_after_s` (the last
+    `remember` fingerprints are kept). A fingerprint still unknown after that read stays
+    unknown: its records are dead letters (`unknown-schema-fingerprint`). A record re-driven
+    by an operator (`xinfang dead-letters --redrive`, header `xinfang_redriven_from`) is
+    always looked up again. A failed read is logged, never raised: it must not hold up the
+    inbox.
+    """
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        topics: TopicNames,
+        decoder: ResolvingDecoder,
+        timeout_s: float = 10.0,
+        remember: int = 1024,
+        retry_after_s: float = 600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.topics = topics
+        self.decoder = decoder
+        self.timeout_s = timeout_s
+        self.remember = remember
+        self.retry_after_s = retry_after_s
+        self.clock = clock
+        self.reads = 0  # catalogue reads made (for /health and tests)
+        self._tried: OrderedDict[bytes, float] = OrderedDict()  # fingerprint -> when looked up
+
+    async def refresh(self) -> int:
+        """Read the catalogue; returns how many writer schemas were new (0 if it failed)."""
+        self.reads += 1
+        try:
+            learned = await learn_from_catalogue(
+                self.bootstrap_servers, self.topics, self.decoder, self.timeout_s
+            )
+        except (LookupError, TimeoutError, KafkaError, OSError) as exc:
+            log.warning("schema catalogue %s not read: %r", self.topics.schemas(), exc)
+            return 0
+        if learned:
+            log.info("learned %d writer schemas from %s", learned, self.topics.schemas())
+        return learned
+
+    async def before(self, records: Iterable[tuple[bytes, Headers]]) -> int:
+        """Read the catalogue if `records` (value, headers) name a writer schema not looked up
+        lately (or are re-driven); returns how many writer schemas were new."""
+        records = list(records)
+        now = self.clock()
+        unknown = self.decoder.unknown_fingerprints(value for value, _ in records)
+        if not unknown:
+            return 0
+        redriven = self.decoder.unknown_fingerprints(
+            value for value, headers in records if any(k == REDRIVEN for k, _ in headers)
+        )
+        def due(fp: bytes) -> bool:
+            last = self._tried.get(fp)
+            return fp in redriven or last is None or now - last >= self.retry_after_s
+
+        fresh = [fp for fp in unknown if due(fp)]
+        if not fresh:
+            return 0
+        for fp in fresh:
+            self._tried.pop(fp, None)
+            self._tried[fp] = now
+        while len(self._tried) > self.remember:
+            self._tried.popitem(last=False)
+        return await self.refresh()
 
 
 def export(entries: dict[str, CatalogueEntry], folder: Path) -> list[Path]:

@@ -13,11 +13,13 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from fastavro import parse_schema, schemaless_reader, schemaless_writer
+from fastavro import parse_schema, schemaless_writer
 
+from ..codec.resolving import ResolvingDecoder, history_writers
 from ..codec.schemas import (
     EventSchema,
     canonical_and_fingerprint,
@@ -106,6 +108,15 @@ class PublicStatusFeed:
     def __init__(self, topology: Topology, schema_dir: Path | None = None) -> None:
         self.topology = topology
         self.schema = load_public_schema(schema_dir)
+        self.schema_dir = schema_dir or default_schema_dir()
+
+    @cached_property
+    def decoder(self) -> ResolvingDecoder:
+        """Reads records of every released CaseStatus version (and those it `learn`s); built
+        on first use: nodes only write the feed."""
+        return ResolvingDecoder(
+            {self.schema.full_name: self.schema}, history_writers(self.schema_dir)
+        )
 
     def change(
         self, before: Case | None, after: Case, event: Event, division: str
@@ -128,10 +139,9 @@ class PublicStatusFeed:
         return buf.getvalue()
 
     def decode(self, data: bytes) -> dict[str, Any]:
-        if data[:2] != MAGIC or data[2:10] != self.schema.fingerprint:
-            raise ValueError("not a CaseStatus record in single-object encoding")
-        datum = schemaless_reader(io.BytesIO(data[10:]), self.schema.parsed, None)
-        assert isinstance(datum, dict)
+        """A status record of any known CaseStatus version, in the current schema's shape.
+        Raises DecodeError (a ValueError) for anything else."""
+        _, _, datum = self.decoder.decode(data)
         return datum
 
     def headers(self, datum: dict[str, Any], division: str) -> Headers:

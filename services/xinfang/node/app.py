@@ -17,8 +17,9 @@ from faust.web import Request, Response, View
 
 from ..api.handlers import INTERNAL, NodeApi, Route
 from ..api.limits import MAX_BODY_BYTES
+from ..codec.schemas import SchemaCatalogue
 from ..codec.wire import EventCodec
-from ..contract.catalogue import publish_schemas
+from ..contract.catalogue import SchemaLearner, publish_schemas
 from ..domain.clock import system_clock
 from ..domain.topology import Topology
 from ..node.admin import LOG_CONFIG, PUBLIC_STATUS_CONFIG, SCHEMAS_CONFIG, ensure_topics
@@ -42,6 +43,7 @@ class Node:
     service: NodeService
     relay: OutboxRelay
     api: NodeApi
+    schemas: SchemaLearner
 
     def topics_to_provision(self) -> dict[str, dict[str, str]]:
         return provisioned_topics(
@@ -50,7 +52,11 @@ class Node:
 
     async def provision(self) -> None:
         await ensure_topics(self.settings.bootstrap_servers, self.topics_to_provision())
-        await publish_schemas(self.settings.bootstrap_servers, self.service.topics)
+        await publish_schemas(
+            self.settings.bootstrap_servers, self.service.topics, self.settings.schema_dir
+        )
+        # Writer schemas of releases newer than this node's, published by upgraded nodes.
+        await self.schemas.refresh()
 
 
 def provisioned_topics(
@@ -79,10 +85,10 @@ def build_node(settings: NodeSettings) -> Node:
     topics = TopicNames(settings.topic_prefix)
     clock = FileClock(settings.clock_file) if settings.clock_file else system_clock
     chain = keeper_for(settings, topology)  # signing key, published keys (decision 006)
-    service = NodeService(
-        division.code, topology, store, EventCodec(), topics, clock=clock, chain=chain
-    )
+    codec = EventCodec(SchemaCatalogue(settings.schema_dir))
+    service = NodeService(division.code, topology, store, codec, topics, clock=clock, chain=chain)
     service.warn_calendar()  # a year without its holiday schedule: logged now, and at sweeps
+    schemas = SchemaLearner(settings.bootstrap_servers, topics, codec.decoder)
     relay = OutboxRelay(
         store,
         settings.bootstrap_servers,
@@ -117,6 +123,7 @@ def build_node(settings: NodeSettings) -> Node:
         topics.inbox(division.code),
         group_id=f"{settings.topic_prefix}xinfang-{division.code}-inbox",
         client_id=f"{settings.topic_prefix}xinfang-{division.code}-inbox",
+        schemas=schemas,
     )
 
     def node_status() -> dict[str, Any]:
@@ -125,10 +132,12 @@ def build_node(settings: NodeSettings) -> Node:
             "key_id": chain.key_id,
             "inbox_transactions": service.inbox_transactions,
             "inbox_records": service.inbox_records,
+            "schema_catalogue_reads": schemas.reads,
+            "writer_schemas_learned": codec.decoder.learned,
         }
 
     api = NodeApi(service, status=node_status)
-    node = Node(settings, app, service, relay, api)
+    node = Node(settings, app, service, relay, api, schemas)
 
     @app.task  # type: ignore[untyped-decorator]
     async def start_background() -> None:

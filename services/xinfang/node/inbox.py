@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer
 
+from ..contract.catalogue import SchemaLearner
 from ..store.repository import Headers
 from .retry import BROKER_TROUBLE, Backoff, stop_quietly
 from .service import NodeService
@@ -38,6 +39,7 @@ class InboxConsumer:
         group_id: str,
         client_id: str,
         max_records: int = 500,
+        schemas: SchemaLearner | None = None,
     ) -> None:
         self.service = service
         self.bootstrap_servers = bootstrap_servers
@@ -45,6 +47,7 @@ class InboxConsumer:
         self.group_id = group_id
         self.client_id = client_id
         self.max_records = max_records
+        self.schemas = schemas  # learns writer schemas of newer releases before decoding
         self._consumer: AIOKafkaConsumer | None = None
 
     async def _start(self) -> AIOKafkaConsumer:
@@ -73,6 +76,8 @@ class InboxConsumer:
         for tp, messages in fetched.items():
             records = [(bytes(m.value or b""), record_headers(m.headers)) for m in messages]
             origins = [f"{m.topic}:{m.partition}:{m.offset}" for m in messages]
+            if self.schemas is not None:
+                await self.schemas.before(records)
             self.service.receive_batch(records, origins)  # commits before the offset below
             await consumer.commit({tp: messages[-1].offset + 1})
             applied += len(records)

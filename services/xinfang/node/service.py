@@ -152,7 +152,7 @@ class NodeService:
         self.codec = codec
         self.topics = topics
         self.clock = clock
-        self.public = PublicStatusFeed(topology)
+        self.public = PublicStatusFeed(topology, codec.catalogue.schema_dir)
         self.on_commit: list[Callable[[], None]] = []
         self.chain = chain or ChainKeeper(division, topology)  # audit chain (decision 006)
         self.folds = FoldCache()
