@@ -8,7 +8,6 @@ service commits the events.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,6 +64,8 @@ from .lifecycle_errors import (
     WindowClosed,
     WrongReviewer,
 )
+from .matter import matter_key as matter_key  # re-exported for the service and auditor
+from .matter import same_matter
 from .rules import RuleSet
 from .topology import Body, BodyKind, Level, Topology
 from .vocabulary import (
@@ -329,18 +330,6 @@ def _notice_owed(case: Case) -> bool:
     return not p.anonymous and bool(p.name) and bool(p.address)
 
 
-def matter_key(file: CaseFile) -> str | None:
-    """A key for the same matter raised again by the same petitioner (R11, R12).
-
-    None for anonymous petitions: there is nobody to match.
-    """
-    p = file.petitioner
-    if p.anonymous or not p.name:
-        return None
-    parts = [p.name.strip(), (p.contact or "").strip(), file.place, " ".join(file.request.split())]
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
-
-
 # -- intake and routing (R1, R11–R15, R17) --------------------------------------------------------
 def decide_register(
     ctx: Context, existing: Case | None, cmd: RegisterPetition, related: Sequence[Case] = ()
@@ -361,6 +350,8 @@ def decide_register(
     if f.accused_body is not None:
         ctx.topology.body(f.accused_body)
     for earlier in related:
+        if not same_matter(earlier.file, f):  # same key, but two people's known contacts
+            continue
         if earlier.final:  # R11
             raise FinalAfterReReview(f"原事项 {earlier.case_id} 已复核终结", case=earlier.case_id)
         if earlier.in_progress:  # R12
