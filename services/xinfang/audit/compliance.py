@@ -527,6 +527,15 @@ class ComplianceAuditor:
             self._late_due(
                 report, item, "R16", "督办反馈", event.answer_due, "supervision_answer", when
             )
+            if accused_division(after.file) == event.to_body.split(".", 1)[0]:
+                # never delivered, so it owes no answer (open_obligations); the office erred
+                self._finding(
+                    "R17", "supervision-to-accused", report.case_id, src,
+                    f"检举控告事项的督办发给了被检举单位或其所在地的 {event.to_body}",
+                    f"a supervision of an accusation was addressed to {event.to_body}, the "
+                    "accused unit or its division",
+                    item,
+                )
 
     def _simplified(self, report: CaseReport, before: Case | None, item: Located) -> None:
         """R18: a simplified case must have been relayed (≤1 working day per level) and
@@ -642,6 +651,9 @@ class ComplianceAuditor:
             if isinstance(e, CaseTransferred | CaseAssigned):
                 of(e.to_division).received += 1
             elif isinstance(e, SupervisionIssued):
+                if file is not None and accused_division(file) == e.to_body.split(".", 1)[0]:
+                    of(e.header.source).supervisions_issued += 1
+                    continue  # R17: never delivered to the accused (a finding, not a charge)
                 target = of(e.to_body.split(".", 1)[0])
                 target.supervised[e.level.value] = target.supervised.get(e.level.value, 0) + 1
                 of(e.header.source).supervisions_issued += 1

@@ -53,6 +53,7 @@ from .events import (
 from .hierarchy import ReviewHierarchy
 from .lifecycle_errors import (
     AccusedUnitExcluded,
+    AccusedUnitUnknown,
     AlreadyDone,
     DuplicateInProgress,
     FinalAfterReReview,
@@ -306,12 +307,40 @@ def accused_division(file: CaseFile) -> str | None:
     return None
 
 
-def _not_to_accused(case: Case, target: Body) -> None:
-    accused = accused_division(case.file)
-    if accused is not None and (target.id == case.file.accused_body or target.division == accused):
+def is_accused(file: CaseFile, body: Body) -> bool:
+    """R17: `body` is the accused unit of an accusation or a body of its division."""
+    accused = accused_division(file)
+    return accused is not None and (body.id == file.accused_body or body.division == accused)
+
+
+def _unnamed_accusation(file: CaseFile) -> bool:
+    return file.category is Category.ACCUSATION and not file.accused_body
+
+
+def _not_to_accused(ctx: Context, case: Case, target: Body) -> None:
+    """R17 for routing: never to the accused unit or its division; an accusation whose
+    accused unit is not named goes only to a discipline organ of this level or above
+    (it may be about any body below, DOMAIN.md §11)."""
+    if is_accused(case.file, target):
         raise AccusedUnitExcluded(
             f"{target.name} 为被检举控告单位或其所在地", to_body=target.id, case=case.case_id
         )
+    if _unnamed_accusation(case.file) and not (
+        target.kind is BodyKind.DISCIPLINE and ctx.topology.is_within(ctx.division, target.division)
+    ):
+        raise AccusedUnitUnknown(f"{target.name} 不是本级或上级纪检监察机关", to_body=target.id)
+
+
+def may_supervise_over(file: CaseFile, body: Body) -> bool:
+    """R17 for 督办 (DOMAIN.md §11): a supervision over an accusation is never addressed to
+    the accused unit or its division; when the accused unit is not named, only to a
+    discipline organ or a petition office (the only bodies such an accusation reaches)."""
+    if is_accused(file, body):
+        return False
+    return not _unnamed_accusation(file) or body.kind in (
+        BodyKind.DISCIPLINE,
+        BodyKind.PETITION_OFFICE,
+    )
 
 
 def _served(ctx: Context, case: Case, actor: str, kind: NoticeKind, s: Service) -> NoticeServed:
@@ -405,7 +434,7 @@ def _route_target(ctx: Context, case: Case, actor: str, to_body: str) -> Body:
         raise RoutingNotAllowed(f"{target.name} 不在本级或下级", to_body=to_body)
     if to_body == actor:
         raise RoutingNotAllowed("不能转送给自己", to_body=to_body)
-    _not_to_accused(case, target)
+    _not_to_accused(ctx, case, target)
     return target
 
 
@@ -477,7 +506,7 @@ def decide_divert(ctx: Context, case: Case, cmd: DivertCase) -> list[Event]:
             or ctx.topology.is_within(to_body.division, ctx.division)
         ):
             raise RoutingNotAllowed(f"{to_body.name} 不在本级、上级或下级", to_body=cmd.to_body)
-        _not_to_accused(case, to_body)
+        _not_to_accused(ctx, case, to_body)
     elif cmd.to_body is not None:
         raise InvalidInput("导入其他法定程序时不指定系统内机关 / no to_body for other procedures")
     events: list[Event] = [
@@ -793,11 +822,15 @@ def next_level(case: Case, to_body: str) -> SupervisionLevel:
 
 
 def decide_supervise(ctx: Context, case: Case, cmd: Supervise) -> list[Event]:
-    """督办 by a petition office over a body in its territory (Arts. 39–40)."""
+    """督办 by a petition office over a body in its territory (Arts. 39–40); for an
+    accusation never over the accused unit (R17, `may_supervise_over`)."""
     _office(ctx, cmd.actor)
     target = ctx.topology.body(cmd.to_body)
     if not ctx.topology.is_within(target.division, ctx.division):
         raise RoutingNotAllowed(f"{target.name} 不在本行政区域内", to_body=cmd.to_body)
+    if not may_supervise_over(case.file, target):
+        error = AccusedUnitExcluded if is_accused(case.file, target) else AccusedUnitUnknown
+        raise error(f"{target.name} 不能作为该检举控告事项的督办对象", to_body=target.id)
     _text(cmd.reasons, "督办事由 / reasons")
     level = cmd.level or next_level(case, cmd.to_body)
     return [

@@ -33,9 +33,7 @@ def normalise(text: str | None) -> str:
     if not text:
         return ""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(
-        ch for ch in folded if not unicodedata.category(ch).startswith(_IGNORED)
-    )
+    return "".join(ch for ch in folded if not unicodedata.category(ch).startswith(_IGNORED))
 
 
 def normalise_contact(contact: str | None) -> str:
