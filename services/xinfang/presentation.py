@@ -150,6 +150,8 @@ def timeline_entry(event: Event, topology: Topology) -> dict[str, Any]:
         "actor_name": _name(topology, h.actor),
         "seq": h.seq,
         "summary_zh": summary_zh(event, topology),
+        # why a client-given time lies well before the event (DOMAIN.md §11), if back-dated
+        "backdate_reason": getattr(event, "backdate_reason", None),
     }
 
 

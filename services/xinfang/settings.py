@@ -30,6 +30,10 @@ class NodeSettings:
     key_file: Path | None = None  # Ed25519 private key (PEM); default <data_dir>/node-<d>.key
     public_keys_dir: Path | None = None  # published keys; default keys/ beside the topology
     checkpoint_interval_s: float = 300.0  # signed checkpoint of the log head (0: on demand only)
+    # client-given times of acts (DOMAIN.md §11, domain/acts.py): how far in the future they
+    # may lie (clock skew), and how far in the past before a back-dating reason is required
+    future_tolerance_s: float = 300.0
+    backdate_tolerance_s: float = 3600.0
 
     @property
     def key_path(self) -> Path:
@@ -77,6 +81,8 @@ class NodeSettings:
         key_file = get("key_file", "XINFANG_KEY_FILE")
         public_keys = get("public_keys_dir", "XINFANG_PUBLIC_KEYS")
         checkpoint_interval = seconds("checkpoint_interval_s", "XINFANG_CHECKPOINT_INTERVAL", "300")
+        future_tolerance = seconds("future_tolerance_s", "XINFANG_FUTURE_TOLERANCE", "300")
+        backdate_tolerance = seconds("backdate_tolerance_s", "XINFANG_BACKDATE_TOLERANCE", "3600")
         return cls(
             division=division,
             bootstrap_servers=get("bootstrap_servers", "KAFKA_BOOTSTRAP_SERVERS")
@@ -92,4 +98,6 @@ class NodeSettings:
             key_file=Path(key_file) if key_file else None,
             public_keys_dir=Path(public_keys) if public_keys else None,
             checkpoint_interval_s=checkpoint_interval,
+            future_tolerance_s=future_tolerance,
+            backdate_tolerance_s=backdate_tolerance,
         )

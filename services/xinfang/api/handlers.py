@@ -94,7 +94,7 @@ class NodeApi:
         if not isinstance(actor, str):
             raise InvalidInput("actor 须为字符串 / actor must be a string", field="actor")
         file = inputs.case_file(body, self.service.context().now)
-        done = self.service.register(actor, file)
+        done = self.service.register(actor, file, inputs.backdate_reason(body))
         return 201, {"case_id": done.case_id, "query_code": done.query_code}
 
     def get_case(self, p: dict[str, str], _b: Json) -> tuple[int, Json]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from .acts import DEFAULT_BACKDATE_TOLERANCE, DEFAULT_FUTURE_TOLERANCE, act_time
 from .calendar import HolidayCalendar
 from .case import Case, obligation_key
 from .deadlines import due, extended, not_earlier
@@ -57,6 +58,7 @@ from .lifecycle_errors import (
     AlreadyDone,
     DuplicateInProgress,
     FinalAfterReReview,
+    NotIssuer,
     NotSimpleCase,
     ObjectionTooLate,
     SameOpinionAfterRevocation,
@@ -99,6 +101,8 @@ class Context:
     rules: RuleSet = field(default_factory=RuleSet.national)
     calendar: HolidayCalendar | None = None
     hierarchy: ReviewHierarchy | None = None
+    future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE  # client clocks run a little ahead
+    backdate_tolerance: timedelta = DEFAULT_BACKDATE_TOLERANCE  # earlier than this: say why
 
     def header(self, case_id: str, actor: str) -> EventHeader:
         return EventHeader(
@@ -118,6 +122,22 @@ class Context:
     def reviewers(self) -> ReviewHierarchy:
         return self.hierarchy or ReviewHierarchy(self.topology)
 
+    def act_time(
+        self,
+        moment: datetime,
+        what: str,
+        *,
+        after: datetime | None = None,
+        after_what: str = "",
+        reason: str | None = None,
+    ) -> str | None:
+        """DOMAIN.md §11: a client-given time of an act is not in the future, not before the
+        act it follows, and back-dated only with a reason (returned, to be recorded)."""
+        return act_time(
+            self.now, moment, what=what, after=after, after_what=after_what, reason=reason,
+            future_tolerance=self.future_tolerance, backdate_tolerance=self.backdate_tolerance,
+        )  # fmt: skip
+
 
 # -- commands ------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -127,6 +147,7 @@ class Service:
     method: ServiceMethod = ServiceMethod.ELECTRONIC
     receipt: Receipt = Receipt.SIGNED
     served_at: datetime | None = None  # defaults to the decision time
+    backdate_reason: str | None = None  # required when served_at is well in the past
 
 
 @dataclass(frozen=True)
@@ -135,6 +156,7 @@ class RegisterPetition:
     case_id: str
     query_code: str
     file: CaseFile
+    backdate_reason: str | None = None  # required when file.received_at is well in the past
 
 
 @dataclass(frozen=True)
@@ -221,7 +243,8 @@ class ReportCompletion:
 class RequestReview:
     actor: str  # the body that receives the request (must be the level above)
     reasons: str
-    requested_at: datetime | None = None
+    requested_at: datetime | None = None  # when the request was received; defaults to now
+    backdate_reason: str | None = None  # required when requested_at is well in the past
 
 
 @dataclass(frozen=True)
@@ -343,13 +366,27 @@ def may_supervise_over(file: CaseFile, body: Body) -> bool:
     )
 
 
-def _served(ctx: Context, case: Case, actor: str, kind: NoticeKind, s: Service) -> NoticeServed:
+def _served(
+    ctx: Context,
+    case: Case,
+    actor: str,
+    kind: NoticeKind,
+    s: Service,
+    issued_at: datetime | None = None,
+) -> NoticeServed:
+    """送达 of a document issued at `issued_at` (default: in this same decision, now)."""
+    served_at = s.served_at or ctx.now
+    reason = ctx.act_time(
+        served_at, "送达时间 served_at", after=issued_at or ctx.now,
+        after_what="文书出具时间 / the document's issue", reason=s.backdate_reason,
+    )  # fmt: skip
     return NoticeServed(
         header=ctx.header(case.case_id, actor),
         kind=kind,
-        served_at=s.served_at or ctx.now,
+        served_at=served_at,
         method=s.method,
         receipt=s.receipt,
+        backdate_reason=reason,
     )
 
 
@@ -370,6 +407,9 @@ def decide_register(
     f = cmd.file
     _text(f.title, "标题 / title")
     _text(f.request, "诉求 / request")
+    backdate_reason = ctx.act_time(
+        f.received_at, "收到时间 received_at", reason=cmd.backdate_reason
+    )
     if not f.petitioner.anonymous and not (f.petitioner.name or "").strip():
         raise InvalidInput("非匿名信访须填写信访人姓名 / a named petition needs the name")
     if not ctx.topology.has_division(f.place):
@@ -406,6 +446,7 @@ def decide_register(
             query_code=cmd.query_code,
             file=f,
             route_due=ctx.due("route", f.received_at),
+            backdate_reason=backdate_reason,
         )
     ]
     if f.urgent:  # R15: report at once to the same-level committee, the level above, the bureau
@@ -638,9 +679,25 @@ def decide_opinion(ctx: Context, case: Case, cmd: IssueOpinion) -> list[Event]:
 
 
 def decide_serve(ctx: Context, case: Case, cmd: ServeNotice) -> list[Event]:
-    """Record the service of a document issued earlier (e.g. served by post days later)."""
-    _own_body(ctx, cmd.actor)
-    return [_served(ctx, case, cmd.actor, cmd.kind, cmd.service)]
+    """Record the service of a document issued earlier (e.g. served by post days later).
+
+    Only the body that issued the document records its service, and not before it was
+    issued (DOMAIN.md §11); an OTHER document is the holder's. Raises NotIssuer (403),
+    IllegalTransition when no such document was issued, or a time refusal (acts.py).
+    """
+    body = _own_body(ctx, cmd.actor)
+    if cmd.kind is NoticeKind.OTHER:
+        if case.holder != body.id:
+            raise NotIssuer(f"其他文书由当前承办单位 {case.holder} 记录送达", case=case.case_id)
+        issued_at = case.registered_at
+    else:
+        document = case.document(cmd.kind)
+        if document is None:
+            raise IllegalTransition(f"该事项尚未出具 {cmd.kind.value}", case=case.case_id)
+        if document.body != body.id:
+            raise NotIssuer(f"该文书由 {document.body} 出具", case=case.case_id, body=body.id)
+        issued_at = document.issued_at
+    return [_served(ctx, case, cmd.actor, cmd.kind, cmd.service, issued_at)]
 
 
 def decide_completion(ctx: Context, case: Case, cmd: ReportCompletion) -> list[Event]:
@@ -673,13 +730,16 @@ def _request_level_above(
     status: CaseStatus,
     decided_by: str | None,
     served_at: datetime | None,
+    document: NoticeKind,
     window: str,
     decision: str,
     what: str,
     rule: str,
-) -> tuple[str, datetime, datetime]:
+) -> tuple[str, datetime, datetime, str | None]:
     """Shared checks of 复查 (R7) and 复核 (R9) requests: the right body one level above,
-    within the window from service, not after finality. Returns (reviewer, received, due)."""
+    received not before the opinion (`document`) was served (or issued, if never served),
+    within the window from service, not after finality.
+    Returns (reviewer, received, due, back-dating reason)."""
     body = _own_body(ctx, cmd.actor)
     if case.final:
         raise FinalAfterReReview(case=case.case_id)
@@ -689,26 +749,33 @@ def _request_level_above(
     if body.id != expected.id:
         raise WrongReviewer(f"应向 {expected.name} 请求{what}", expected=expected.id)
     requested_at = cmd.requested_at or ctx.now
+    issued = case.document(document)
+    reason = ctx.act_time(
+        requested_at, "请求时间 requested_at",
+        after=served_at or (issued.issued_at if issued else None),
+        after_what="意见送达时间 / the opinion's service", reason=cmd.backdate_reason,
+    )  # fmt: skip
     if served_at is not None:
         closes = ctx.due(window, served_at)
         if requested_at > closes:
             raise WindowClosed(f"{what}请求期限至 {closes:%Y-%m-%d} ({rule})", case=case.case_id)
     _text(cmd.reasons, "请求理由 / reasons")
-    return body.id, requested_at, ctx.due(decision, requested_at)
+    return body.id, requested_at, ctx.due(decision, requested_at), reason
 
 
 def decide_request_review(ctx: Context, case: Case, cmd: RequestReview) -> list[Event]:
     """复查 request, received by the body one level above the handling body (R7)."""
-    reviewer, received, decision_due = _request_level_above(
+    reviewer, received, decision_due, backdated = _request_level_above(
         ctx, case, cmd, status=CaseStatus.OPINION_ISSUED, decided_by=case.handling_body,
-        served_at=case.opinion_served_at, window="review_request_window",
-        decision="review_decision", what="复查", rule="R7",
+        served_at=case.opinion_served_at, document=NoticeKind.HANDLING_OPINION,
+        window="review_request_window", decision="review_decision", what="复查", rule="R7",
     )  # fmt: skip
     requested = ReviewRequested(
         header=ctx.header(case.case_id, cmd.actor),
         reviewer=reviewer,
         reasons=cmd.reasons,
         decision_due=decision_due,
+        backdate_reason=backdated,
     )
     return [requested, *_late_take_up(ctx, case, reviewer, received)]
 
@@ -760,16 +827,18 @@ def decide_review(ctx: Context, case: Case, cmd: DecideReview) -> list[Event]:
 
 def decide_request_re_review(ctx: Context, case: Case, cmd: RequestReview) -> list[Event]:
     """复核 request, received by the body one level above the reviewer (R9)."""
-    reviewer, received, decision_due = _request_level_above(
+    reviewer, received, decision_due, backdated = _request_level_above(
         ctx, case, cmd, status=CaseStatus.REVIEW_DECIDED, decided_by=case.reviewer,
-        served_at=case.review_served_at, window="re_review_request_window",
-        decision="re_review_decision", what="复核", rule="R9",
+        served_at=case.review_served_at, document=NoticeKind.REVIEW_OPINION,
+        window="re_review_request_window", decision="re_review_decision", what="复核",
+        rule="R9",
     )  # fmt: skip
     requested = ReReviewRequested(
         header=ctx.header(case.case_id, cmd.actor),
         reviewer=reviewer,
         reasons=cmd.reasons,
         decision_due=decision_due,
+        backdate_reason=backdated,
     )
     return [requested, *_late_take_up(ctx, case, reviewer, received)]
 

@@ -24,6 +24,15 @@ class AccusedUnitUnknown(DomainError):
     )
 
 
+class NotIssuer(DomainError):
+    """送达 is recorded only by the body that issued the document (DOMAIN.md §11)."""
+
+    code = "XF-NOT-ISSUER"
+    zh = "文书送达只能由出具该文书的机关记录"
+    en = "Only the body that issued a document records its service"
+    http_status = 403
+
+
 class DuplicateInProgress(DomainError):
     code = "XF-R12-IN-PROGRESS"
     zh = "同一信访事项正在办理中，上级机关不予受理 (R12)"

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import faust
@@ -80,8 +81,10 @@ def build_node(settings: NodeSettings) -> Node:
     clock = FileClock(settings.clock_file) if settings.clock_file else system_clock
     chain = keeper_for(settings, topology)  # signing key, published keys (decision 006)
     service = NodeService(
-        division.code, topology, store, EventCodec(), topics, clock=clock, chain=chain
-    )
+        division.code, topology, store, EventCodec(), topics, clock=clock, chain=chain,
+        future_tolerance=timedelta(seconds=settings.future_tolerance_s),
+        backdate_tolerance=timedelta(seconds=settings.backdate_tolerance_s),
+    )  # fmt: skip
     relay = OutboxRelay(
         store,
         settings.bootstrap_servers,
