@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from xinfang.audit.compliance import ComplianceAuditor, Located
 from xinfang.domain.topology import Topology
 from xinfang.settings import NodeSettings
 
@@ -110,6 +111,13 @@ def test_a_review_request_back_dated_into_the_window_needs_a_reason_that_is_reco
     # the province, which learns of it by upward reporting, reads the same reason
     [upper] = [e for e in timeline(http, "150000", case_id) if e["type"] == "ReviewRequested"]
     assert upper["backdate_reason"] == reason
+    # the audit still asks whether it was made in time, and shows the stated reason
+    checker = ComplianceAuditor(http.bus.nodes["150400"].topology)
+    for offset, (_, event) in enumerate(http.bus.nodes["150400"].history(case_id)):
+        source = event.header.source
+        checker.add(Located(event, source, event.header.seq, source, 0, offset))
+    [late] = [f for f in checker.run(now=http.bus.clock()).findings if f.rule_id == "R7"]
+    assert late.code == "request-after-window" and reason in late.zh
 
 
 # -- (c) service recorded only by the issuing body --------------------------------------------

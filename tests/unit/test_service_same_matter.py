@@ -187,3 +187,26 @@ def test_contacts_and_keys_normalise_as_documented() -> None:
     assert same_matter(_file("李四", CONTACT), _file("李四", None))
     assert not same_matter(_file("李四", CONTACT), _file("李四", "13911112222"))
     assert not same_matter(_file("李四", CONTACT), _file("李四", CONTACT, "请求公开文件"))
+
+
+def test_the_audit_counts_a_trivially_varied_matter_as_a_repeat_petition(
+    topology: Topology, tmp_path: Path
+) -> None:
+    """重复信访率 (DOMAIN.md §7) recognises the same matter as R11/R12 do."""
+    from xinfang.audit.compliance import ComplianceAuditor, Located
+
+    bus = FakeBus(topology, ["150400", "150404"], tmp_path)
+    http = Http(bus)
+    first = http.register("150400", petition())
+    http.command("150400", first, "transfer", {"actor": "150400.xfj", "to_body": "150404.zj"})
+    http.command("150404", first, "reject", {"actor": "150404.zj", "reasons": "不属于受理范围"})
+    again = http.register("150400", petition(name="李\u200b四", request=REQUEST + "。"))
+    other = http.register("150400", petition(contact="13911112222"))  # another 李四
+    checker = ComplianceAuditor(topology)
+    for case_id in (first, again, other):
+        for offset, (_, event) in enumerate(bus.nodes["150400"].history(case_id)):
+            source = event.header.source
+            checker.add(Located(event, source, event.header.seq, source, 0, offset))
+    repeat = checker.run(now=bus.clock()).metrics["150400"].repeat
+    assert (repeat.numerator, repeat.denominator) == (1, 3)
+    bus.close()

@@ -44,6 +44,7 @@ from ..domain.events import (
     TransferObjected,
     is_chain_event,
 )
+from ..domain.matter import same_matter
 from ..domain.obligations import open_obligations
 from ..domain.rules import Limit, RuleSet
 from ..domain.topology import Topology
@@ -494,12 +495,14 @@ class ComplianceAuditor:
             )
             window = self.rules.due(src, window_name, served) if served else None
             if window is not None and when > window + ONE_SECOND:
+                stated = f"；补录理由：{event.backdate_reason}" if event.backdate_reason else ""
+                stated_en = f"; stated reason: {event.backdate_reason}" if stated else ""
                 self._finding(
                     rule, "request-after-window", report.case_id, src,
                     f"请求于 {when:%Y-%m-%d} 记录，请求期限至 {window:%Y-%m-%d}"
-                    "（须核实是否按期提出）",
+                    f"（须核实是否按期提出{stated}）",
                     f"request recorded {when:%Y-%m-%d}, window closed {window:%Y-%m-%d} "
-                    "(check that it was made in time)",
+                    f"(check that it was made in time{stated_en})",
                     item,
                 )
             self._late_due(
@@ -620,7 +623,7 @@ class ComplianceAuditor:
                 )
             return metrics[division]
 
-        seen_matters: set[str] = set()
+        seen_matters: dict[str, list[CaseFile]] = {}  # key -> files registered before
         registrations = sorted(
             (
                 (item.event.header.occurred_at, item.event)
@@ -635,10 +638,13 @@ class ComplianceAuditor:
             m = of(registered.header.source)
             m.registered += 1
             key = matter_key(registered.file)
-            repeated = bool(registered.file.repeat_of) or (key is not None and key in seen_matters)
+            earlier = seen_matters.get(key, []) if key is not None else []
+            repeated = bool(registered.file.repeat_of) or any(
+                same_matter(e, registered.file) for e in earlier
+            )
             m.repeat.add(repeated)
             if key is not None:
-                seen_matters.add(key)
+                seen_matters.setdefault(key, []).append(registered.file)
         for report in cases:
             self._case_metrics(report, of, now)
         return dict(sorted(metrics.items()))
