@@ -160,3 +160,14 @@ def test_the_tolerances_are_node_settings() -> None:
         {"XINFANG_DIVISION": "150404", "XINFANG_BACKDATE_TOLERANCE": "7200"}
     )
     assert (settings.backdate_tolerance_s, settings.future_tolerance_s) == (7200.0, 300.0)
+
+
+def test_a_client_clock_a_little_behind_is_read_as_the_decision_time(http: Http) -> None:
+    """A client that fills in its own clock for a notice served with the decision is a few
+    seconds behind the node: within the skew tolerance that is the decision's time."""
+    now = http.bus.clock()
+    notice = {"served_at": at(now - timedelta(seconds=3)), "method": "IN_PERSON"}
+    case_id = opinion_issued(http, notice=notice)
+    case = http.bus.nodes["150404"].case(case_id)
+    assert case.opinion_served_at == now
+    assert status_of(http, "150404", case_id) == "OPINION_ISSUED"

@@ -7,7 +7,10 @@ the act it follows (a document is not served before it was issued, a review is n
 requested before the opinion was served), and back-dated beyond a small tolerance only
 with a stated reason, which the event records (`backdate_reason`). The tolerances are the
 node's (`Context.future_tolerance`, `Context.backdate_tolerance`; XINFANG_FUTURE_TOLERANCE
-and XINFANG_BACKDATE_TOLERANCE, in seconds).
+and XINFANG_BACKDATE_TOLERANCE, in seconds). The first is the clock skew allowed between a
+client and the node, both ways: a time up to that far in the future is accepted, and one up
+to that far before the act it follows is read as that act's time (a client that fills in
+its own "now" for a notice served with the decision is not refused for being a second slow).
 """
 
 from __future__ import annotations
@@ -63,16 +66,20 @@ def act_time(
     reason: str | None = None,
     future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
     backdate_tolerance: timedelta = DEFAULT_BACKDATE_TOLERANCE,
-) -> str | None:
+) -> tuple[datetime, str | None]:
     """Check the client-given time `moment` of an act (named `what`) recorded at `now`.
 
-    `after` is the time of the act it follows (`after_what`), if any. Returns the reason to
-    record (None if none was given). Raises TimeInFuture, TimeBeforePredecessor or
-    BackdateNeedsReason (all HTTP 422); a refused command records nothing.
+    `after` is the time of the act it follows (`after_what`), if any. Returns the time to
+    record (`moment`, or `after` when `moment` precedes it by no more than the clock skew)
+    and the reason to record (None if none was given). Raises TimeInFuture,
+    TimeBeforePredecessor or BackdateNeedsReason (all HTTP 422); a refused command records
+    nothing.
     """
     stated = reason_text(reason)
     if moment > now + future_tolerance:
         raise TimeInFuture(f"{what} {moment.isoformat()} 晚于 {now.isoformat()}", field=what)
+    if after is not None and after - future_tolerance <= moment < after:
+        moment = after  # the two clocks differ a little: the act follows its predecessor
     if after is not None and moment < after:
         raise TimeBeforePredecessor(
             f"{what} {moment.isoformat()} 早于{after_what} {after.isoformat()}",
@@ -85,4 +92,4 @@ def act_time(
             f"允许 {backdate_tolerance} / earlier than now by {now - moment}",
             field=what,
         )
-    return stated
+    return moment, stated

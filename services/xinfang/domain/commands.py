@@ -130,9 +130,9 @@ class Context:
         after: datetime | None = None,
         after_what: str = "",
         reason: str | None = None,
-    ) -> str | None:
+    ) -> tuple[datetime, str | None]:
         """DOMAIN.md §11: a client-given time of an act is not in the future, not before the
-        act it follows, and back-dated only with a reason (returned, to be recorded)."""
+        act it follows, and back-dated only with a reason. Returns (time, reason) to record."""
         return act_time(
             self.now, moment, what=what, after=after, after_what=after_what, reason=reason,
             future_tolerance=self.future_tolerance, backdate_tolerance=self.backdate_tolerance,
@@ -375,9 +375,8 @@ def _served(
     issued_at: datetime | None = None,
 ) -> NoticeServed:
     """送达 of a document issued at `issued_at` (default: in this same decision, now)."""
-    served_at = s.served_at or ctx.now
-    reason = ctx.act_time(
-        served_at, "送达时间 served_at", after=issued_at or ctx.now,
+    served_at, reason = ctx.act_time(
+        s.served_at or ctx.now, "送达时间 served_at", after=issued_at or ctx.now,
         after_what="文书出具时间 / the document's issue", reason=s.backdate_reason,
     )  # fmt: skip
     return NoticeServed(
@@ -407,7 +406,7 @@ def decide_register(
     f = cmd.file
     _text(f.title, "标题 / title")
     _text(f.request, "诉求 / request")
-    backdate_reason = ctx.act_time(
+    _, backdate_reason = ctx.act_time(
         f.received_at, "收到时间 received_at", reason=cmd.backdate_reason
     )
     if not f.petitioner.anonymous and not (f.petitioner.name or "").strip():
@@ -748,10 +747,9 @@ def _request_level_above(
     expected = ctx.reviewers().reviewer(decided_by)
     if body.id != expected.id:
         raise WrongReviewer(f"应向 {expected.name} 请求{what}", expected=expected.id)
-    requested_at = cmd.requested_at or ctx.now
     issued = case.document(document)
-    reason = ctx.act_time(
-        requested_at, "请求时间 requested_at",
+    requested_at, reason = ctx.act_time(
+        cmd.requested_at or ctx.now, "请求时间 requested_at",
         after=served_at or (issued.issued_at if issued else None),
         after_what="意见送达时间 / the opinion's service", reason=cmd.backdate_reason,
     )  # fmt: skip
