@@ -171,3 +171,18 @@ def test_a_client_clock_a_little_behind_is_read_as_the_decision_time(http: Http)
     case = http.bus.nodes["150404"].case(case_id)
     assert case.opinion_served_at == now
     assert status_of(http, "150404", case_id) == "OPINION_ISSUED"
+
+
+def test_an_evaluation_is_recorded_by_the_handling_body_or_a_petition_office(
+    http: Http,
+) -> None:
+    """The same kind as (c): an act is recorded by a body that takes part in it."""
+    case_id = opinion_issued(http)
+    ratings = {"handling_rating": "SATISFIED", "office_rating": "SATISFIED"}
+    path = f"/api/cases/{case_id}/evaluate"
+    assert http.refused("150404", path, {"actor": "150404.rs", **ratings}) == (
+        403,
+        "XF-NOT-HOLDER",
+    )
+    http.command("150404", case_id, "evaluate", {"actor": "150404.zj", **ratings})
+    assert len(http.bus.nodes["150400"].case(case_id).evaluations) == 1

@@ -934,10 +934,13 @@ def decide_answer(ctx: Context, case: Case, cmd: AnswerSupervision) -> list[Even
 
 
 def decide_evaluate(ctx: Context, case: Case, cmd: Evaluate) -> list[Event]:
-    """满意度评价 of the handling body and the petition office (Art. 21)."""
-    _own_body(ctx, cmd.actor)
+    """满意度评价 of the handling body and the petition office (Art. 21), recorded by one of
+    them or by a petition office — not by another body of the division (NotHolder, 403)."""
+    body = _own_body(ctx, cmd.actor)
     if case.handling_body is None or case.routed_by is None:
         raise IllegalTransition("尚未出具处理意见，不能评价", case=case.case_id)
+    if body.kind is not BodyKind.PETITION_OFFICE and body.id != case.handling_body:
+        raise NotHolder("满意度评价由办理机关或信访部门记录", case=case.case_id, body=body.id)
     if case.evaluations:
         raise AlreadyDone("该事项已评价", case=case.case_id)
     return [
