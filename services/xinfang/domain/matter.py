@@ -20,10 +20,12 @@ import unicodedata
 
 from .events import CaseFile
 
-# Unicode categories that never tell two matters apart: punctuation (P*), symbols (S*),
-# separators (Z*: spaces), control and format characters (C*: zero-width space U+200B,
+# What never tells two matters apart: everything but letters and numbers (str.isalnum) —
+# punctuation, symbols, spaces, control and format characters (zero-width space U+200B,
 # joiners, BOM, soft hyphen) and combining marks left after NFKC (variation selectors).
-_IGNORED = ("P", "S", "Z", "C", "Mn", "Me")
+# One regular expression, so a long request is normalised in C, not character by character.
+_IGNORED = re.compile(r"[\W_]+")
+_INVISIBLE = ("C", "Mn", "Me")
 _PHONE = re.compile(r"[0-9+\-()./\s]*")
 
 
@@ -32,8 +34,7 @@ def normalise(text: str | None) -> str:
     symbols, whitespace or invisible characters. "" for None."""
     if not text:
         return ""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in folded if not unicodedata.category(ch).startswith(_IGNORED))
+    return _IGNORED.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
 def normalise_contact(contact: str | None) -> str:
@@ -45,7 +46,7 @@ def normalise_contact(contact: str | None) -> str:
     visible = "".join(
         ch
         for ch in unicodedata.normalize("NFKC", contact)
-        if not unicodedata.category(ch).startswith(("C", "Mn", "Me"))
+        if not unicodedata.category(ch).startswith(_INVISIBLE)
     )
     if visible.strip() and _PHONE.fullmatch(visible):
         digits = "".join(ch for ch in visible if ch.isdigit())
