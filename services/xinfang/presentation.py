@@ -200,6 +200,8 @@ def timeline_entry(
         "seq": h.seq,
         "summary_zh": summary,
         "provisional": provisional,
+        # why a client-given time lies well before the event (DOMAIN.md §11), if back-dated
+        "backdate_reason": getattr(event, "backdate_reason", None),
         **_obligation(event),
     }
 

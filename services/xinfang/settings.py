@@ -33,6 +33,10 @@ class NodeSettings:
     # schemas/ to read and write with (current schemas + history/); None: the installed ones.
     # Explicit, for a node that runs another release's schemas (upgrades, the version tests).
     schema_dir: Path | None = None
+    # client-given times of acts (DOMAIN.md §11, domain/acts.py): how far in the future they
+    # may lie (clock skew), and how far in the past before a back-dating reason is required
+    future_tolerance_s: float = 300.0
+    backdate_tolerance_s: float = 3600.0
 
     @property
     def key_path(self) -> Path:
@@ -85,6 +89,8 @@ class NodeSettings:
             raise SettingsError(
                 f"XINFANG_SCHEMA_DIR 须含 events/ / must hold events/: {schema_dir!r}"
             )
+        future_tolerance = seconds("future_tolerance_s", "XINFANG_FUTURE_TOLERANCE", "300")
+        backdate_tolerance = seconds("backdate_tolerance_s", "XINFANG_BACKDATE_TOLERANCE", "3600")
         return cls(
             division=division,
             bootstrap_servers=get("bootstrap_servers", "KAFKA_BOOTSTRAP_SERVERS")
@@ -101,4 +107,6 @@ class NodeSettings:
             public_keys_dir=Path(public_keys) if public_keys else None,
             checkpoint_interval_s=checkpoint_interval,
             schema_dir=Path(schema_dir) if schema_dir else None,
+            future_tolerance_s=future_tolerance,
+            backdate_tolerance_s=backdate_tolerance,
         )

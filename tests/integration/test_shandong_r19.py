@@ -91,7 +91,12 @@ def test_R19_late_review_take_up_at_a_shandong_node_over_the_broker(
 
     answer = api[CITY].post(
         f"{case}/review-request",
-        {"actor": "370100.zj", "reasons": "不服处理意见", "requested_at": received.isoformat()},
+        {
+            "actor": "370100.zj",
+            "reasons": "不服处理意见",
+            "requested_at": received.isoformat(),
+            "backdate_reason": "信件邮寄在途，收到后补录",  # received 20 days ago (DOMAIN.md §11)
+        },
     )
     assert "DeadlineMissed" in [e["type"] for e in answer["events"]]
     assert [(s["to_body"], s["obligation"]) for s in answer["case"]["supervisions"]] == [

@@ -145,6 +145,7 @@ def valid_fields(fields: dict[str, tuple[str, str]]) -> dict[str, Any]:
 def test_a_time_without_offset_is_beijing_time(bus: FakeBus) -> None:
     """Issue 10 item 3: 2026-02-13 17:00 is a Friday evening in Beijing: R1's 15 days run to
     2026-02-28, a 调休 working Saturday (read as UTC it was 02-14 01:00 → 03-02)."""
+    bus.clock.now = datetime(2026, 2, 13, 9, 30, tzinfo=UTC)  # 17:30 Beijing: not back-dated
     api = NodeApi(bus.nodes[CITY])
     status, done = post(api, "/api/cases", {**PETITION, "received_at": "2026-02-13T17:00:00"})
     assert status == 201

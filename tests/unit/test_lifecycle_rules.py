@@ -546,8 +546,11 @@ def test_R19_shandong_review_request_taken_up_late_is_reported(topology: Topolog
         new = c.decide_request_review(
             ctx("150400", later, rules),
             fold(events),
-            c.RequestReview("150400.zj", "不服", requested_at=start + timedelta(days=1)),
-        )
+            c.RequestReview(
+                "150400.zj", "不服", requested_at=start + timedelta(days=1),
+                backdate_reason="请求书 3 月 3 日寄达，当日未录入",  # back-dated: say why (§11)
+            ),
+        )  # fmt: skip
         missed = [e for e in new if e.type == "DeadlineMissed"]
         assert bool(missed) is expect_missed
         if missed:

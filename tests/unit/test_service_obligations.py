@@ -288,7 +288,12 @@ def _late_take_up(
         division,
         case_id,
         command,
-        {"actor": reviewer, "reasons": "不服", "requested_at": received.isoformat()},
+        {
+            "actor": reviewer,
+            "reasons": "不服",
+            "requested_at": received.isoformat(),
+            "backdate_reason": "信件邮寄在途，收到后补录",
+        },
     )
     assert DeadlineMissed.TYPE in [e["type"] for e in answer["events"]]
     [entry] = [e for e in http.missed(division, case_id) if e["obligation"] == obligation.value]

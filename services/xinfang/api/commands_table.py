@@ -17,7 +17,9 @@ ACTOR: Fields = {"actor": ("!string", "作出决定的机关编号 / acting body
 NOTICE: Fields = {
     "notice": (
         "object",
-        "送达 {method, receipt, served_at}；false 表示暂不送达 / service of the notice",
+        "送达 {method, receipt, served_at, backdate_reason}（served_at 早于当前时间超过允许范围时须"
+        "说明补录理由）；false 表示暂不送达 / service of the notice; a served_at well in the "
+        "past needs backdate_reason",
     )
 }
 
@@ -145,8 +147,8 @@ COMMANDS: tuple[CaseCommand, ...] = (
         "serve",
         inputs.serve,
         c.decide_serve,
-        "记录送达",
-        "record service of a document",
+        "记录送达（仅出具文书的机关）",
+        "record service of a document (only by the body that issued it)",
         "R7, R9",
         {**ACTOR, "kind": ("!string", "文书种类 / NoticeKind"), **NOTICE},
     ),
@@ -170,6 +172,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
             **ACTOR,
             "reasons": ("!string", "请求理由"),
             "requested_at": ("string", "请求时间 ISO 8601"),
+            "backdate_reason": ("string", "补录理由（requested_at 早于当前时间较多时必填）"),
         },
     ),
     CaseCommand(
@@ -198,6 +201,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
             **ACTOR,
             "reasons": ("!string", "请求理由"),
             "requested_at": ("string", "请求时间 ISO 8601"),
+            "backdate_reason": ("string", "补录理由（requested_at 早于当前时间较多时必填）"),
         },
     ),
     CaseCommand(

@@ -233,7 +233,7 @@ class NodeApi:
         office = self.service.topology.division(self.service.division).petition_office().id
         actor = inputs.actor({"actor": body.get("actor") or office})
         file = inputs.case_file(body, self.service.context().now, self.bounds())
-        done = self.service.register(actor, file)
+        done = self.service.register(actor, file, inputs.backdate_reason(body))
         return 201, {"case_id": done.case_id, "query_code": done.query_code}
 
     def get_case(self, p: dict[str, str], _b: Json) -> tuple[int, Json]:

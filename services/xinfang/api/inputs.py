@@ -220,7 +220,13 @@ def _service(raw: Any, bounds: TimeBounds) -> Service | None:
         method=_enum(ServiceMethod, data, "method", ServiceMethod.ELECTRONIC),
         receipt=_enum(Receipt, data, "receipt", Receipt.SIGNED),
         served_at=_time(data, "served_at", bounds),
+        backdate_reason=_opt_text(data, "backdate_reason"),
     )
+
+
+def backdate_reason(raw: Any) -> str | None:
+    """Why a registration's received_at lies well in the past (DOMAIN.md §11), if stated."""
+    return _opt_text(_obj(raw, "请求体 / body"), "backdate_reason")
 
 
 def actor(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> str:
@@ -329,6 +335,7 @@ def request_review(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> RequestReview
         actor=_text(data, "actor"),
         reasons=_text(data, "reasons"),
         requested_at=_time(data, "requested_at", bounds),
+        backdate_reason=_opt_text(data, "backdate_reason"),
     )
 
 

@@ -60,6 +60,7 @@ FIELD_CHARS: dict[str, int] = {
     "obligation": ID_CHARS,
     # short texts
     "title": TITLE_CHARS,
+    "backdate_reason": SHORT_TEXT_CHARS,
     "name": NAME_CHARS,
     "contact": NAME_CHARS,
     "approved_by": NAME_CHARS,

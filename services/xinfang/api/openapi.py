@@ -122,6 +122,10 @@ REGISTER_FIELDS = {
     "reasons": ("string", "理由 / reasons"),
     "place": ("!string", "问题属地（行政区划代码）/ division code"),
     "received_at": ("string", "收到时间（默认现在）/ time of receipt"),
+    "backdate_reason": (
+        "string",
+        "补录理由（received_at 早于当前时间较多时必填）/ why received_at lies well in the past",
+    ),
     "accused": ("string", "被反映人/单位 / accused"),
     "accused_body": ("string", "被反映单位编号 / accused body id"),
     "collective_size": ("integer", "人数 / number of petitioners"),

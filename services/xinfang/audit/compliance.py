@@ -45,6 +45,7 @@ from ..domain.events import (
     TransferObjected,
     is_chain_event,
 )
+from ..domain.matter import same_matter
 from ..domain.obligations import Reporting, open_obligations, reporting
 from ..domain.restate import changed_fields, recount, restate
 from ..domain.rules import Limit, LimitName, RuleSet
@@ -546,12 +547,14 @@ class ComplianceAuditor:
             )
             window = self.rules.due(src, window_name, served) if served else None
             if window is not None and when > window + ONE_SECOND:
+                why = f"；补录理由：{event.backdate_reason}" if event.backdate_reason else ""
+                why_en = f"; stated reason: {event.backdate_reason}" if why else ""
                 self._finding(
                     rule, "request-after-window", report.case_id, src,
                     f"请求于 {when:%Y-%m-%d} 记录，请求期限至 {window:%Y-%m-%d}"
-                    "（须核实是否按期提出）",
+                    f"（须核实是否按期提出{why}）",
                     f"request recorded {when:%Y-%m-%d}, window closed {window:%Y-%m-%d} "
-                    "(check that it was made in time)",
+                    f"(check that it was made in time{why_en})",
                     item,
                 )
             self._late_due(
@@ -579,6 +582,15 @@ class ComplianceAuditor:
             self._late_due(
                 report, item, "R16", "督办反馈", event.answer_due, "supervision_answer", when
             )
+            if accused_division(after.file) == event.to_body.split(".", 1)[0]:
+                # never delivered, so it owes no answer (open_obligations); the office erred
+                self._finding(
+                    "R17", "supervision-to-accused", report.case_id, src,
+                    f"检举控告事项的督办发给了被检举单位或其所在地的 {event.to_body}",
+                    f"a supervision of an accusation was addressed to {event.to_body}, the "
+                    "accused unit or its division",
+                    item,
+                )
 
     def _simplified(self, report: CaseReport, before: Case | None, item: Located) -> None:
         """R18: a simplified case must have been relayed (≤1 working day per level) and
@@ -663,7 +675,7 @@ class ComplianceAuditor:
                 )
             return metrics[division]
 
-        seen_matters: set[str] = set()
+        seen_matters: dict[str, list[CaseFile]] = {}  # key -> files registered before
         registrations = sorted(
             (
                 (item.event.header.occurred_at, item.event)
@@ -678,10 +690,13 @@ class ComplianceAuditor:
             m = of(registered.header.source)
             m.registered += 1
             key = matter_key(registered.file)
-            repeated = bool(registered.file.repeat_of) or (key is not None and key in seen_matters)
+            earlier = seen_matters.get(key, []) if key is not None else []
+            repeated = bool(registered.file.repeat_of) or any(
+                same_matter(e, registered.file) for e in earlier
+            )
             m.repeat.add(repeated)
             if key is not None:
-                seen_matters.add(key)
+                seen_matters.setdefault(key, []).append(registered.file)
         for report in cases:
             self._case_metrics(report, of, now)
         return dict(sorted(metrics.items()))
@@ -694,6 +709,9 @@ class ComplianceAuditor:
             if isinstance(e, CaseTransferred | CaseAssigned):
                 of(e.to_division).received += 1
             elif isinstance(e, SupervisionIssued):
+                if file is not None and accused_division(file) == e.to_body.split(".", 1)[0]:
+                    of(e.header.source).supervisions_issued += 1
+                    continue  # R17: never delivered to the accused (a finding, not a charge)
                 target = of(e.to_body.split(".", 1)[0])
                 target.supervised[e.level.value] = target.supervised.get(e.level.value, 0) + 1
                 of(e.header.source).supervisions_issued += 1

@@ -67,6 +67,16 @@ class Supervision:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A written document a body issued in the case: only that body records its service
+    (送达), and not before `issued_at` (DOMAIN.md §11)."""
+
+    kind: NoticeKind
+    body: str
+    issued_at: datetime
+
+
+@dataclass(frozen=True)
 class Evaluation:
     handling_body: str
     handling_rating: Rating
@@ -118,6 +128,7 @@ class Case:
     supervisions: tuple[Supervision, ...] = ()
     evaluations: tuple[Evaluation, ...] = ()
     participants: tuple[str, ...] = ()  # divisions that took part (sources and addressees)
+    documents: tuple[Document, ...] = ()  # written documents issued, oldest first
     history: tuple[str, ...] = ()  # ids of the events folded in, in order
 
     @property
@@ -153,6 +164,13 @@ class Case:
     def knows(self, event_id: str) -> bool:
         return event_id in self.history
 
+    def document(self, kind: NoticeKind) -> Document | None:
+        """The latest document of `kind` issued in the case, if any."""
+        for doc in reversed(self.documents):
+            if doc.kind is kind:
+                return doc
+        return None
+
     def open_supervision(self, supervision_id: str) -> Supervision | None:
         for s in self.supervisions:
             if s.supervision_id == supervision_id and not s.answered:
@@ -170,11 +188,33 @@ def evolve(case: Case | None, event: Event) -> Case:
     for division in (event.header.source, _addressee_division(event)):
         if division and division not in participants:
             participants.append(division)
+    issued = _issued(event)
     return replace(
         after,
         participants=tuple(participants),
         history=(*after.history, event.header.event_id),
+        documents=(*after.documents, issued) if issued else after.documents,
     )
+
+
+def _issued(event: Event) -> Document | None:
+    """The written document a decision issues (the notice a NoticeServed event serves)."""
+    at = event.header.occurred_at
+    if isinstance(event, CaseAccepted):
+        return Document(NoticeKind.ACCEPTANCE, event.body, at)
+    if isinstance(event, CaseNotAccepted):
+        return Document(NoticeKind.NON_ACCEPTANCE, event.body, at)
+    if isinstance(event, HandlingExtended):
+        return Document(NoticeKind.EXTENSION, event.body, at)
+    if isinstance(event, HandlingOpinionIssued):
+        return Document(NoticeKind.HANDLING_OPINION, event.body, at)
+    if isinstance(event, ReviewDecided):
+        return Document(NoticeKind.REVIEW_OPINION, event.reviewer, at)
+    if isinstance(event, ReReviewDecided):
+        return Document(NoticeKind.RE_REVIEW_OPINION, event.reviewer, at)
+    if isinstance(event, CaseDiverted):
+        return Document(NoticeKind.DIVERSION, event.header.actor, at)
+    return None
 
 
 def require_predecessor(case: Case | None, event: Event) -> None:

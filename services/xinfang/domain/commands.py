@@ -8,11 +8,11 @@ service commits the events.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from .acts import DEFAULT_BACKDATE_TOLERANCE, DEFAULT_FUTURE_TOLERANCE, act_time
 from .calendar import HolidayCalendar
 from .case import Case, obligation_key
 from .deadlines import Obligation, due, extended, not_earlier
@@ -54,9 +54,11 @@ from .events import (
 from .hierarchy import ReviewHierarchy
 from .lifecycle_errors import (
     AccusedUnitExcluded,
+    AccusedUnitUnknown,
     AlreadyDone,
     DuplicateInProgress,
     FinalAfterReReview,
+    NotIssuer,
     NotSimpleCase,
     ObjectionTooLate,
     SameOpinionAfterRevocation,
@@ -65,6 +67,8 @@ from .lifecycle_errors import (
     WindowClosed,
     WrongReviewer,
 )
+from .matter import matter_key as matter_key  # re-exported for the service and auditor
+from .matter import same_matter
 from .rules import LimitName, RuleSet
 from .topology import Body, BodyKind, Level, Topology
 from .vocabulary import (
@@ -97,6 +101,8 @@ class Context:
     rules: RuleSet = field(default_factory=RuleSet.national)
     calendar: HolidayCalendar | None = None
     hierarchy: ReviewHierarchy | None = None
+    future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE  # client clocks run a little ahead
+    backdate_tolerance: timedelta = DEFAULT_BACKDATE_TOLERANCE  # earlier than this: say why
 
     def header(self, case_id: str, actor: str) -> EventHeader:
         return EventHeader(
@@ -116,6 +122,22 @@ class Context:
     def reviewers(self) -> ReviewHierarchy:
         return self.hierarchy or ReviewHierarchy(self.topology)
 
+    def act_time(
+        self,
+        moment: datetime,
+        what: str,
+        *,
+        after: datetime | None = None,
+        after_what: str = "",
+        reason: str | None = None,
+    ) -> tuple[datetime, str | None]:
+        """DOMAIN.md §11: a client-given time of an act is not in the future, not before the
+        act it follows, and back-dated only with a reason. Returns (time, reason) to record."""
+        return act_time(
+            self.now, moment, what=what, after=after, after_what=after_what, reason=reason,
+            future_tolerance=self.future_tolerance, backdate_tolerance=self.backdate_tolerance,
+        )  # fmt: skip
+
 
 # -- commands ------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -125,6 +147,7 @@ class Service:
     method: ServiceMethod = ServiceMethod.ELECTRONIC
     receipt: Receipt = Receipt.SIGNED
     served_at: datetime | None = None  # defaults to the decision time
+    backdate_reason: str | None = None  # required when served_at is well in the past
 
 
 @dataclass(frozen=True)
@@ -133,6 +156,7 @@ class RegisterPetition:
     case_id: str
     query_code: str
     file: CaseFile
+    backdate_reason: str | None = None  # required when file.received_at is well in the past
 
 
 @dataclass(frozen=True)
@@ -219,7 +243,8 @@ class ReportCompletion:
 class RequestReview:
     actor: str  # the body that receives the request (must be the level above)
     reasons: str
-    requested_at: datetime | None = None
+    requested_at: datetime | None = None  # when the request was received; defaults to now
+    backdate_reason: str | None = None  # required when requested_at is well in the past
 
 
 @dataclass(frozen=True)
@@ -305,21 +330,62 @@ def accused_division(file: CaseFile) -> str | None:
     return None
 
 
-def _not_to_accused(case: Case, target: Body) -> None:
-    accused = accused_division(case.file)
-    if accused is not None and (target.id == case.file.accused_body or target.division == accused):
+def is_accused(file: CaseFile, body: Body) -> bool:
+    """R17: `body` is the accused unit of an accusation or a body of its division."""
+    accused = accused_division(file)
+    return accused is not None and (body.id == file.accused_body or body.division == accused)
+
+
+def _unnamed_accusation(file: CaseFile) -> bool:
+    return file.category is Category.ACCUSATION and not file.accused_body
+
+
+def _not_to_accused(ctx: Context, case: Case, target: Body) -> None:
+    """R17 for routing: never to the accused unit or its division; an accusation whose
+    accused unit is not named goes only to a discipline organ of this level or above
+    (it may be about any body below, DOMAIN.md §11)."""
+    if is_accused(case.file, target):
         raise AccusedUnitExcluded(
             f"{target.name} 为被检举控告单位或其所在地", to_body=target.id, case=case.case_id
         )
+    if _unnamed_accusation(case.file) and not (
+        target.kind is BodyKind.DISCIPLINE and ctx.topology.is_within(ctx.division, target.division)
+    ):
+        raise AccusedUnitUnknown(f"{target.name} 不是本级或上级纪检监察机关", to_body=target.id)
 
 
-def _served(ctx: Context, case: Case, actor: str, kind: NoticeKind, s: Service) -> NoticeServed:
+def may_supervise_over(file: CaseFile, body: Body) -> bool:
+    """R17 for 督办 (DOMAIN.md §11): a supervision over an accusation is never addressed to
+    the accused unit or its division; when the accused unit is not named, only to a
+    discipline organ or a petition office (the only bodies such an accusation reaches)."""
+    if is_accused(file, body):
+        return False
+    return not _unnamed_accusation(file) or body.kind in (
+        BodyKind.DISCIPLINE,
+        BodyKind.PETITION_OFFICE,
+    )
+
+
+def _served(
+    ctx: Context,
+    case: Case,
+    actor: str,
+    kind: NoticeKind,
+    s: Service,
+    issued_at: datetime | None = None,
+) -> NoticeServed:
+    """送达 of a document issued at `issued_at` (default: in this same decision, now)."""
+    served_at, reason = ctx.act_time(
+        s.served_at or ctx.now, "送达时间 served_at", after=issued_at or ctx.now,
+        after_what="文书出具时间 / the document's issue", reason=s.backdate_reason,
+    )  # fmt: skip
     return NoticeServed(
         header=ctx.header(case.case_id, actor),
         kind=kind,
-        served_at=s.served_at or ctx.now,
+        served_at=served_at,
         method=s.method,
         receipt=s.receipt,
+        backdate_reason=reason,
     )
 
 
@@ -327,18 +393,6 @@ def _notice_owed(case: Case) -> bool:
     """No written notice is owed when the petitioner's name or address is unknown (R2/R3)."""
     p = case.file.petitioner
     return not p.anonymous and bool(p.name) and bool(p.address)
-
-
-def matter_key(file: CaseFile) -> str | None:
-    """A key for the same matter raised again by the same petitioner (R11, R12).
-
-    None for anonymous petitions: there is nobody to match.
-    """
-    p = file.petitioner
-    if p.anonymous or not p.name:
-        return None
-    parts = [p.name.strip(), (p.contact or "").strip(), file.place, " ".join(file.request.split())]
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
 # -- intake and routing (R1, R11–R15, R17) --------------------------------------------------------
@@ -352,6 +406,9 @@ def decide_register(
     f = cmd.file
     _text(f.title, "标题 / title")
     _text(f.request, "诉求 / request")
+    _, backdate_reason = ctx.act_time(
+        f.received_at, "收到时间 received_at", reason=cmd.backdate_reason
+    )
     if not f.petitioner.anonymous and not (f.petitioner.name or "").strip():
         raise InvalidInput("非匿名信访须填写信访人姓名 / a named petition needs the name")
     if not ctx.topology.has_division(f.place):
@@ -361,6 +418,8 @@ def decide_register(
     if f.accused_body is not None:
         ctx.topology.body(f.accused_body)
     for earlier in related:
+        if not same_matter(earlier.file, f):  # same key, but two people's known contacts
+            continue
         if earlier.final:  # R11
             raise FinalAfterReReview(f"原事项 {earlier.case_id} 已复核终结", case=earlier.case_id)
         if earlier.in_progress:  # R12
@@ -386,6 +445,7 @@ def decide_register(
             query_code=cmd.query_code,
             file=f,
             route_due=ctx.due("route", f.received_at),
+            backdate_reason=backdate_reason,
         )
     ]
     if f.urgent:  # R15: report at once to the same-level committee, the level above, the bureau
@@ -414,7 +474,7 @@ def _route_target(ctx: Context, case: Case, actor: str, to_body: str) -> Body:
         raise RoutingNotAllowed(f"{target.name} 不在本级或下级", to_body=to_body)
     if to_body == actor:
         raise RoutingNotAllowed("不能转送给自己", to_body=to_body)
-    _not_to_accused(case, target)
+    _not_to_accused(ctx, case, target)
     return target
 
 
@@ -486,7 +546,7 @@ def decide_divert(ctx: Context, case: Case, cmd: DivertCase) -> list[Event]:
             or ctx.topology.is_within(to_body.division, ctx.division)
         ):
             raise RoutingNotAllowed(f"{to_body.name} 不在本级、上级或下级", to_body=cmd.to_body)
-        _not_to_accused(case, to_body)
+        _not_to_accused(ctx, case, to_body)
     elif cmd.to_body is not None:
         raise InvalidInput("导入其他法定程序时不指定系统内机关 / no to_body for other procedures")
     events: list[Event] = [
@@ -618,9 +678,25 @@ def decide_opinion(ctx: Context, case: Case, cmd: IssueOpinion) -> list[Event]:
 
 
 def decide_serve(ctx: Context, case: Case, cmd: ServeNotice) -> list[Event]:
-    """Record the service of a document issued earlier (e.g. served by post days later)."""
-    _own_body(ctx, cmd.actor)
-    return [_served(ctx, case, cmd.actor, cmd.kind, cmd.service)]
+    """Record the service of a document issued earlier (e.g. served by post days later).
+
+    Only the body that issued the document records its service, and not before it was
+    issued (DOMAIN.md §11); an OTHER document is the holder's. Raises NotIssuer (403),
+    IllegalTransition when no such document was issued, or a time refusal (acts.py).
+    """
+    body = _own_body(ctx, cmd.actor)
+    if cmd.kind is NoticeKind.OTHER:
+        if case.holder != body.id:
+            raise NotIssuer(f"其他文书由当前承办单位 {case.holder} 记录送达", case=case.case_id)
+        issued_at = case.registered_at
+    else:
+        document = case.document(cmd.kind)
+        if document is None:
+            raise IllegalTransition(f"该事项尚未出具 {cmd.kind.value}", case=case.case_id)
+        if document.body != body.id:
+            raise NotIssuer(f"该文书由 {document.body} 出具", case=case.case_id, body=body.id)
+        issued_at = document.issued_at
+    return [_served(ctx, case, cmd.actor, cmd.kind, cmd.service, issued_at)]
 
 
 def decide_completion(ctx: Context, case: Case, cmd: ReportCompletion) -> list[Event]:
@@ -653,13 +729,16 @@ def _request_level_above(
     status: CaseStatus,
     decided_by: str | None,
     served_at: datetime | None,
+    document: NoticeKind,
     window: LimitName,
     decision: LimitName,
     what: str,
     rule: str,
-) -> tuple[str, datetime, datetime]:
+) -> tuple[str, datetime, datetime, str | None]:
     """Shared checks of 复查 (R7) and 复核 (R9) requests: the right body one level above,
-    within the window from service, not after finality. Returns (reviewer, received, due)."""
+    received not before the opinion (`document`) was served (or issued, if never served),
+    within the window from service, not after finality.
+    Returns (reviewer, received, due, back-dating reason)."""
     body = _own_body(ctx, cmd.actor)
     if case.final:
         raise FinalAfterReReview(case=case.case_id)
@@ -668,27 +747,33 @@ def _request_level_above(
     expected = ctx.reviewers().reviewer(decided_by)
     if body.id != expected.id:
         raise WrongReviewer(f"应向 {expected.name} 请求{what}", expected=expected.id)
-    requested_at = cmd.requested_at or ctx.now
+    issued = case.document(document)
+    requested_at, reason = ctx.act_time(
+        cmd.requested_at or ctx.now, "请求时间 requested_at",
+        after=served_at or (issued.issued_at if issued else None),
+        after_what="意见送达时间 / the opinion's service", reason=cmd.backdate_reason,
+    )  # fmt: skip
     if served_at is not None:
         closes = ctx.due(window, served_at)
         if requested_at > closes:
             raise WindowClosed(f"{what}请求期限至 {closes:%Y-%m-%d} ({rule})", case=case.case_id)
     _text(cmd.reasons, "请求理由 / reasons")
-    return body.id, requested_at, ctx.due(decision, requested_at)
+    return body.id, requested_at, ctx.due(decision, requested_at), reason
 
 
 def decide_request_review(ctx: Context, case: Case, cmd: RequestReview) -> list[Event]:
     """复查 request, received by the body one level above the handling body (R7)."""
-    reviewer, received, decision_due = _request_level_above(
+    reviewer, received, decision_due, backdated = _request_level_above(
         ctx, case, cmd, status=CaseStatus.OPINION_ISSUED, decided_by=case.handling_body,
-        served_at=case.opinion_served_at, window="review_request_window",
-        decision="review_decision", what="复查", rule="R7",
+        served_at=case.opinion_served_at, document=NoticeKind.HANDLING_OPINION,
+        window="review_request_window", decision="review_decision", what="复查", rule="R7",
     )  # fmt: skip
     requested = ReviewRequested(
         header=ctx.header(case.case_id, cmd.actor),
         reviewer=reviewer,
         reasons=cmd.reasons,
         decision_due=decision_due,
+        backdate_reason=backdated,
     )
     return [requested, *_late_take_up(ctx, case, Obligation.REVIEW_TAKE_UP, reviewer, received)]
 
@@ -733,16 +818,18 @@ def decide_review(ctx: Context, case: Case, cmd: DecideReview) -> list[Event]:
 
 def decide_request_re_review(ctx: Context, case: Case, cmd: RequestReview) -> list[Event]:
     """复核 request, received by the body one level above the reviewer (R9)."""
-    reviewer, received, decision_due = _request_level_above(
+    reviewer, received, decision_due, backdated = _request_level_above(
         ctx, case, cmd, status=CaseStatus.REVIEW_DECIDED, decided_by=case.reviewer,
-        served_at=case.review_served_at, window="re_review_request_window",
-        decision="re_review_decision", what="复核", rule="R9",
+        served_at=case.review_served_at, document=NoticeKind.REVIEW_OPINION,
+        window="re_review_request_window", decision="re_review_decision", what="复核",
+        rule="R9",
     )  # fmt: skip
     requested = ReReviewRequested(
         header=ctx.header(case.case_id, cmd.actor),
         reviewer=reviewer,
         reasons=cmd.reasons,
         decision_due=decision_due,
+        backdate_reason=backdated,
     )
     late = _late_take_up(ctx, case, Obligation.RE_REVIEW_TAKE_UP, reviewer, received)
     return [requested, *late]
@@ -796,11 +883,15 @@ def next_level(case: Case, to_body: str) -> SupervisionLevel:
 
 
 def decide_supervise(ctx: Context, case: Case, cmd: Supervise) -> list[Event]:
-    """督办 by a petition office over a body in its territory (Arts. 39–40)."""
+    """督办 by a petition office over a body in its territory (Arts. 39–40); for an
+    accusation never over the accused unit (R17, `may_supervise_over`)."""
     _office(ctx, cmd.actor)
     target = ctx.topology.body(cmd.to_body)
     if not ctx.topology.is_within(target.division, ctx.division):
         raise RoutingNotAllowed(f"{target.name} 不在本行政区域内", to_body=cmd.to_body)
+    if not may_supervise_over(case.file, target):
+        error = AccusedUnitExcluded if is_accused(case.file, target) else AccusedUnitUnknown
+        raise error(f"{target.name} 不能作为该检举控告事项的督办对象", to_body=target.id)
     _text(cmd.reasons, "督办事由 / reasons")
     level = cmd.level or next_level(case, cmd.to_body)
     return [
@@ -837,10 +928,13 @@ def decide_answer(ctx: Context, case: Case, cmd: AnswerSupervision) -> list[Even
 
 
 def decide_evaluate(ctx: Context, case: Case, cmd: Evaluate) -> list[Event]:
-    """满意度评价 of the handling body and the petition office (Art. 21)."""
-    _own_body(ctx, cmd.actor)
+    """满意度评价 of the handling body and the petition office (Art. 21), recorded by one of
+    them or by a petition office — not by another body of the division (NotHolder, 403)."""
+    body = _own_body(ctx, cmd.actor)
     if case.handling_body is None or case.routed_by is None:
         raise IllegalTransition("尚未出具处理意见，不能评价", case=case.case_id)
+    if body.kind is not BodyKind.PETITION_OFFICE and body.id != case.handling_body:
+        raise NotHolder("满意度评价由办理机关或信访部门记录", case=case.case_id, body=body.id)
     if case.evaluations:
         raise AlreadyDone("该事项已评价", case=case.case_id)
     return [

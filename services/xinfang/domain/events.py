@@ -101,6 +101,7 @@ class PetitionRegistered(Event):
     query_code: str
     file: CaseFile
     route_due: datetime  # R1
+    backdate_reason: str | None = None  # why file.received_at lies well before the event
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,6 +136,7 @@ class NoticeServed(Event):
     served_at: datetime
     method: ServiceMethod
     receipt: Receipt
+    backdate_reason: str | None = None  # why served_at lies well before the event
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -242,6 +244,7 @@ class ReviewRequested(Event):
     reviewer: str
     reasons: str
     decision_due: datetime
+    backdate_reason: str | None = None  # why the request was received well before the event
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -263,6 +266,7 @@ class ReReviewRequested(Event):
     reviewer: str
     reasons: str
     decision_due: datetime
+    backdate_reason: str | None = None  # why the request was received well before the event
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,6 +11,28 @@ class AccusedUnitExcluded(DomainError):
     en = "Accusation material must never go to the accused unit or its division (R17)"
 
 
+class AccusedUnitUnknown(DomainError):
+    """R17 when the registrar could not name the accused unit (DOMAIN.md §11): the accusation
+    goes only to a discipline organ (纪检监察) of the routing office's level or above, and only
+    such an organ or a petition office is supervised over it."""
+
+    code = "XF-R17-ACCUSED-UNKNOWN"
+    zh = "未载明被检举控告单位的检举控告事项，只能转交本级或上级纪检监察机关 (R17)"
+    en = (
+        "An accusation whose accused unit is not named goes only to a discipline organ "
+        "(纪检监察) at the routing office's level or above (R17)"
+    )
+
+
+class NotIssuer(DomainError):
+    """送达 is recorded only by the body that issued the document (DOMAIN.md §11)."""
+
+    code = "XF-NOT-ISSUER"
+    zh = "文书送达只能由出具该文书的机关记录"
+    en = "Only the body that issued a document records its service"
+    http_status = 403
+
+
 class DuplicateInProgress(DomainError):
     code = "XF-R12-IN-PROGRESS"
     zh = "同一信访事项正在办理中，上级机关不予受理 (R12)"

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import assert_never
 
 from .case import Case, obligation_key
-from .commands import Context, Supervise, decide_supervise
+from .commands import Context, Supervise, accused_division, decide_supervise, may_supervise_over
 from .deadlines import Obligation
 from .errors import DomainError
 from .events import DeadlineMissed, Event
@@ -87,8 +87,11 @@ def open_obligations(case: Case) -> list[Due]:
         found.append(Due(Obligation.REVIEW_DECISION, case.reviewer, case.review_due))
     if s is CaseStatus.RE_REVIEW_REQUESTED and case.re_review_due and case.re_reviewer:
         found.append(Due(Obligation.RE_REVIEW_DECISION, case.re_reviewer, case.re_review_due))
+    # R17: a supervision addressed to the accused unit is never delivered to it (routing
+    # keeps an accusation from the accused's division), so it owes no answer
+    accused = accused_division(case.file)
     for supervision in case.supervisions:
-        if not supervision.answered:
+        if not supervision.answered and supervision.to_body.split(".", 1)[0] != accused:
             found.append(
                 Due(Obligation.SUPERVISION_ANSWER, supervision.to_body, supervision.answer_due)
             )
@@ -182,6 +185,8 @@ def react(ctx: Context, case: Case, event: Event, auto_supervise: bool = True) -
     office = supervisor(case, event, ctx.topology)
     if office is None or ctx.topology.body(office).division != ctx.division:
         return []
+    if not may_supervise_over(case.file, ctx.topology.body(event.body)):
+        return []  # R17: 督办 of an accusation is never addressed to the accused unit
     reasons = (
         f"{ctx.topology.body(event.body).name}未在 {event.due:%Y-%m-%d} 前履行"
         f"「{event.obligation.zh}」义务 ({event.rule_id})，请即办理并书面反馈"

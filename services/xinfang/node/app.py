@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import faust
@@ -86,7 +87,11 @@ def build_node(settings: NodeSettings) -> Node:
     clock = FileClock(settings.clock_file) if settings.clock_file else system_clock
     chain = keeper_for(settings, topology)  # signing key, published keys (decision 006)
     codec = EventCodec(SchemaCatalogue(settings.schema_dir))
-    service = NodeService(division.code, topology, store, codec, topics, clock=clock, chain=chain)
+    service = NodeService(
+        division.code, topology, store, codec, topics, clock=clock, chain=chain,
+        future_tolerance=timedelta(seconds=settings.future_tolerance_s),
+        backdate_tolerance=timedelta(seconds=settings.backdate_tolerance_s),
+    )  # fmt: skip
     service.warn_calendar()  # a year without its holiday schedule: logged now, and at sweeps
     schemas = SchemaLearner(settings.bootstrap_servers, topics, codec.decoder)
     relay = OutboxRelay(

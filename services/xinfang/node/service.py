@@ -15,13 +15,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ..codec.wire import DecodeError, EventCodec, cloudevents_headers
 from ..contract.public_status import PublicStatusFeed
+from ..domain.acts import DEFAULT_BACKDATE_TOLERANCE, DEFAULT_FUTURE_TOLERANCE
 from ..domain.calendar import HolidayCalendar, calendar_status, local_date
 from ..domain.case import Case, evolve, fold, require_predecessor
 from ..domain.clock import Clock, system_clock
@@ -124,6 +125,8 @@ class NodeService:
         auto_supervise: bool = True,
         chain: ChainKeeper | None = None,
         rules_dir: Path | str | None = None,
+        future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
+        backdate_tolerance: timedelta = DEFAULT_BACKDATE_TOLERANCE,
     ) -> None:
         topology.division(division)  # fail fast on a division that is not in the topology
         # The holiday files the calendar was read from, if it was: re-read when they change.
@@ -146,6 +149,8 @@ class NodeService:
         self.calendar = calendar
         self.hierarchy = hierarchy
         self.auto_supervise = auto_supervise
+        self.future_tolerance = future_tolerance  # client-given times of acts (acts.py)
+        self.backdate_tolerance = backdate_tolerance
         self.division = division
         self.topology = topology
         self.store = store
@@ -178,15 +183,19 @@ class NodeService:
             rules=self.rules,
             calendar=self.calendar,
             hierarchy=self.hierarchy,
+            future_tolerance=self.future_tolerance,
+            backdate_tolerance=self.backdate_tolerance,
         )
 
-    def register(self, actor: str, file: CaseFile) -> Registered:
+    def register(
+        self, actor: str, file: CaseFile, backdate_reason: str | None = None
+    ) -> Registered:
         ctx = self.context()
         with self._unit() as tx:
             serial = tx.next_serial(f"case:{ctx.now.year}")
             case_id = f"{self.division}-{ctx.now.year}-{serial:06d}"
             query_code = "".join(secrets.choice(_QUERY_ALPHABET) for _ in range(8))
-            cmd = RegisterPetition(actor=actor, case_id=case_id, query_code=query_code, file=file)
+            cmd = RegisterPetition(actor, case_id, query_code, file, backdate_reason)
             events = decide_register(ctx, None, cmd, self._related(tx, file))
             self._commit(tx, None, events)
         self._notify()
