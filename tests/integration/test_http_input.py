@@ -77,7 +77,10 @@ def test_bad_input_is_4xx_and_the_largest_accepted_petition_is_published(
     assert node.client.get("/api/cases")["cases"] == []
 
     # Item 3: no offset → Beijing time; R1's 15 working days end on the 调休 Saturday 02-28.
-    status, done = send(cases, body(received_at="2026-02-13T17:00:00"))
+    # (months ago by the node's clock: a back-dated receipt states why, DOMAIN.md §11)
+    status, done = send(
+        cases, body(received_at="2026-02-13T17:00:00", backdate_reason="旧信件补录")
+    )
     assert status == 201, done
     view = node.client.get(f"/api/cases/{done['case_id']}")
     assert view["received_at"] == "2026-02-13T09:00:00+00:00"
