@@ -229,6 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_audit_commands(sub)  # `xinfang audit …` and `xinfang keys …` (decision 006)
 
+    from .ops.outbox import add_outbox_commands
+
+    add_outbox_commands(sub)  # `xinfang outbox set-aside|resend` (decision 010)
+
     demo = sub.add_parser("demo", help="演示：三级节点流转一个事项 / run the three-level demo")
     demo.add_argument("--output", default="demo-output", help="输出目录 / output folder")
     demo.set_defaults(func=cmd_demo)

@@ -30,6 +30,12 @@ class NodeSettings:
     key_file: Path | None = None  # Ed25519 private key (PEM); default <data_dir>/node-<d>.key
     public_keys_dir: Path | None = None  # published keys; default keys/ beside the topology
     checkpoint_interval_s: float = 300.0  # signed checkpoint of the log head (0: on demand only)
+    # /health reports the relay stuck when its oldest unsent record is older than this
+    relay_stuck_after_s: float = 300.0
+    # a topic still unknown after this long is one that stays unknown: its records are set aside
+    relay_unknown_topic_s: float = 120.0
+    # the producer's largest record (bytes); larger ones are set aside as record-too-large
+    relay_max_record_bytes: int = 1048576
 
     @property
     def key_path(self) -> Path:
@@ -77,6 +83,14 @@ class NodeSettings:
         key_file = get("key_file", "XINFANG_KEY_FILE")
         public_keys = get("public_keys_dir", "XINFANG_PUBLIC_KEYS")
         checkpoint_interval = seconds("checkpoint_interval_s", "XINFANG_CHECKPOINT_INTERVAL", "300")
+        stuck_after = seconds("relay_stuck_after_s", "XINFANG_RELAY_STUCK_AFTER", "300")
+        unknown_topic = seconds("relay_unknown_topic_s", "XINFANG_RELAY_UNKNOWN_TOPIC_AFTER", "120")
+        max_record_text = get("relay_max_record_bytes", "XINFANG_MAX_RECORD_BYTES") or "1048576"
+        if not max_record_text.isdigit() or int(max_record_text) == 0:
+            raise SettingsError(
+                f"XINFANG_MAX_RECORD_BYTES 须为正整数 / must be a positive integer: "
+                f"{max_record_text!r}"
+            )
         return cls(
             division=division,
             bootstrap_servers=get("bootstrap_servers", "KAFKA_BOOTSTRAP_SERVERS")
@@ -92,4 +106,7 @@ class NodeSettings:
             key_file=Path(key_file) if key_file else None,
             public_keys_dir=Path(public_keys) if public_keys else None,
             checkpoint_interval_s=checkpoint_interval,
+            relay_stuck_after_s=stuck_after,
+            relay_unknown_topic_s=unknown_topic,
+            relay_max_record_bytes=int(max_record_text),
         )

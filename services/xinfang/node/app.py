@@ -86,6 +86,9 @@ def build_node(settings: NodeSettings) -> Node:
         store,
         settings.bootstrap_servers,
         client_id=f"{settings.topic_prefix}xinfang-{division.code}",
+        stuck_after_s=settings.relay_stuck_after_s,
+        unknown_topic_grace_s=settings.relay_unknown_topic_s,
+        producer_settings={"max_request_size": settings.relay_max_record_bytes},
     )
     service.on_commit.append(relay.wake)
 
@@ -124,6 +127,7 @@ def build_node(settings: NodeSettings) -> Node:
             "key_id": chain.key_id,
             "inbox_transactions": service.inbox_transactions,
             "inbox_records": service.inbox_records,
+            **relay.health(),  # status "degraded" with the relay's alarms (set aside, stuck)
         }
 
     api = NodeApi(service, status=node_status)

@@ -39,6 +39,28 @@ class OutboxRow:
 
 
 @dataclass(frozen=True)
+class SetAsideRow:
+    """An outbox row the broker refused for good (see node/publish_errors.py)."""
+
+    id: int
+    topic: str
+    key: str  # the case id
+    size: int  # bytes of the record's value
+    event_type: str  # from the ce_type header ("" if absent)
+    reason: str
+    set_aside_at: datetime
+
+
+@dataclass(frozen=True)
+class RelayBacklog:
+    """What /health reports of the outbox: rows waiting, set aside (by reason), oldest wait."""
+
+    pending: int
+    oldest_pending_at: datetime | None
+    set_aside: dict[str, int]
+
+
+@dataclass(frozen=True)
 class ChainSource:
     """What this node received directly from one neighbour's log (docs/decisions/006)."""
 
@@ -114,7 +136,7 @@ _PARKED_FOR = (
 _PARKED_CASES = select(parked.c.case_id).distinct()
 _PENDING_OUTBOX = (
     select(outbox)
-    .where(outbox.c.sent_at.is_(None))
+    .where(outbox.c.sent_at.is_(None), outbox.c.set_aside_at.is_(None))
     .order_by(outbox.c.id)
     .limit(bindparam("b_limit"))
 )
@@ -430,6 +452,73 @@ class NodeStore:
         with self.engine.begin() as conn:
             conn.execute(_MARK_SENT, [{"b_id": i, "sent_at": sent_at} for i in ids])
 
+    def set_aside(self, row_id: int, reason: str) -> None:
+        """Take one unsent row out of the relay's queue, with the reason (it stays stored)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == row_id, outbox.c.sent_at.is_(None))
+                .values(set_aside_at=_now(), set_aside_reason=reason)
+            )
+
+    def set_aside_rows(self) -> list[SetAsideRow]:
+        """Rows set aside and not re-sent, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(outbox)
+                .where(outbox.c.set_aside_at.is_not(None), outbox.c.sent_at.is_(None))
+                .order_by(outbox.c.id)
+            )
+            found = []
+            for r in rows:
+                headers = dict(_headers_from_json(r.headers))
+                found.append(
+                    SetAsideRow(
+                        int(r.id),
+                        str(r.topic),
+                        str(r.key),
+                        len(r.value),
+                        headers.get("ce_type", b"").decode("utf-8", "replace"),
+                        str(r.set_aside_reason or ""),
+                        _utc(r.set_aside_at),
+                    )
+                )
+            return found
+
+    def resend(self, ids: Iterable[int] | None = None) -> list[int]:
+        """Put set-aside rows (all when `ids` is None) back in the relay's queue, where their
+        low ids place them first; returns the ids re-queued."""
+        chosen = [r.id for r in self.set_aside_rows()]
+        if ids is not None:
+            wanted = set(ids)
+            chosen = [i for i in chosen if i in wanted]
+        if chosen:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(chosen), outbox.c.sent_at.is_(None))
+                    .values(set_aside_at=None, set_aside_reason=None)
+                )
+        return chosen
+
+    def relay_backlog(self) -> RelayBacklog:
+        with self.engine.connect() as conn:
+            waiting = conn.execute(
+                select(func.count(), func.min(outbox.c.created_at)).where(
+                    outbox.c.sent_at.is_(None), outbox.c.set_aside_at.is_(None)
+                )
+            ).one()
+            reasons = conn.execute(
+                select(outbox.c.set_aside_reason, func.count())
+                .where(outbox.c.set_aside_at.is_not(None), outbox.c.sent_at.is_(None))
+                .group_by(outbox.c.set_aside_reason)
+            )
+            return RelayBacklog(
+                int(waiting[0]),
+                _utc(waiting[1]) if waiting[1] is not None else None,
+                {str(reason): int(n) for reason, n in reasons},
+            )
+
     def stats(self) -> dict[str, int]:
         with self.engine.connect() as conn:
 
@@ -440,8 +529,15 @@ class NodeStore:
                 "cases": count(select(func.count()).select_from(cases)),
                 "log_events": count(select(func.count()).select_from(log_events)),
                 "case_events": count(select(func.count()).select_from(case_events)),
-                "outbox_pending": count(
-                    select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
+                "outbox_pending": count(  # waiting for the relay; set-aside rows are not
+                    select(func.count())
+                    .select_from(outbox)
+                    .where(outbox.c.sent_at.is_(None), outbox.c.set_aside_at.is_(None))
+                ),
+                "outbox_set_aside": count(
+                    select(func.count())
+                    .select_from(outbox)
+                    .where(outbox.c.sent_at.is_(None), outbox.c.set_aside_at.is_not(None))
                 ),
                 "inbox": count(select(func.count()).select_from(inbox)),
                 "parked": count(select(func.count()).select_from(parked)),

@@ -1,0 +1,168 @@
+"""The relay sets aside what the broker will never accept and keeps publishing (issue 10 item 10).
+
+Classification of publish errors, and the relay over a real node store with a stand-in producer
+(the real broker is in tests/integration/test_relay_set_aside.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import errors
+
+from xinfang.node.publish_errors import never_succeeds
+from xinfang.node.relay import OutboxRelay
+from xinfang.store.repository import NodeStore
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (errors.MessageSizeTooLargeError("client-side: over max_request_size"), "record-too-large"),
+        (errors.MessageSizeTooLargeError(), "record-too-large"),  # the broker's error 10
+        (errors.RecordTooLargeError(), "record-too-large"),
+        (errors.RecordListTooLargeError(), "record-too-large"),
+        (errors.TopicAuthorizationFailedError("xinfang.150400.log"), "topic-not-authorised"),
+        (errors.ClusterAuthorizationFailedError(), "cluster-not-authorised"),
+        (errors.InvalidTopicError(), "invalid-topic"),
+        (errors.CorruptRecordException(), "invalid-record"),
+        # transient: an outage, retried as before
+        (errors.KafkaConnectionError(), None),
+        (errors.NotEnoughReplicasError(), None),
+        (errors.NotEnoughReplicasAfterAppendError(), None),
+        (errors.LeaderNotAvailableError(), None),
+        (errors.NotLeaderForPartitionError(), None),
+        (errors.RequestTimedOutError(), None),
+        (errors.KafkaTimeoutError(), None),
+        (errors.OutOfOrderSequenceNumber(), None),  # after a refused batch: reset and retry
+        (ConnectionRefusedError(), None),
+        (TimeoutError(), None),
+    ],
+)
+def test_errors_that_never_succeed_are_told_from_outages(
+    error: BaseException, reason: str | None
+) -> None:
+    assert never_succeeds(error) == reason
+
+
+def test_an_unknown_topic_is_permanent_only_once_it_stays_unknown() -> None:
+    unknown = errors.UnknownTopicOrPartitionError()
+    assert never_succeeds(unknown, unknown_for_s=0.0, grace_s=120) is None
+    assert never_succeeds(unknown, unknown_for_s=119.9, grace_s=120) is None
+    assert never_succeeds(unknown, unknown_for_s=120.0, grace_s=120) == "unknown-topic"
+
+
+class FakeProducer:
+    """Accepts records up to `limit` bytes; refuses larger ones as the producer does (in send,
+    before anything is sent); `outage` makes every acknowledgement fail as a lost broker."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.outage = False
+        self.topics: dict[str, list[bytes]] = {}
+
+    async def send(self, topic: str, value: bytes, key: bytes, headers: Any) -> Any:
+        if len(value) > self.limit:
+            raise errors.MessageSizeTooLargeError(f"{len(value)} > {self.limit}")
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        if self.outage:
+            future.set_exception(errors.KafkaConnectionError("broker gone"))
+        else:
+            self.topics.setdefault(topic, []).append(value)
+            future.set_result(None)
+        return future
+
+    async def stop(self) -> None:
+        pass
+
+
+class Relay(OutboxRelay):
+    fake: FakeProducer
+
+    async def _ensure_producer(self) -> Any:
+        return self.fake
+
+
+def _relay(tmp_path: Path, limit: int) -> tuple[Relay, NodeStore]:
+    store = NodeStore(f"sqlite:///{tmp_path / 'node.sqlite3'}")
+    relay = Relay(store, "unused:9092", "test")
+    relay.fake = FakeProducer(limit)
+    return relay, store
+
+
+def _enqueue(store: NodeStore, *records: tuple[str, str, bytes]) -> None:
+    with store.transaction() as tx:
+        for topic, key, value in records:
+            tx.enqueue(topic, key, value, [("ce_type", b"xinfang.events.PetitionRegistered")])
+
+
+async def _drain(relay: OutboxRelay) -> None:
+    for _ in range(10):
+        if await relay.publish_pending() == 0:
+            return
+    raise AssertionError("relay did not drain")
+
+
+def test_an_oversize_record_is_set_aside_later_records_flow_and_a_resend_publishes_it(
+    tmp_path: Path,
+) -> None:
+    relay, store = _relay(tmp_path, limit=100)
+    big = b"B" * 500
+    _enqueue(store, ("log", "case-1", b"a"), ("log", "case-2", big), ("log", "case-3", b"c"))
+    _enqueue(store, ("log", "case-2", b"later event of case-2"))
+    asyncio.run(_drain(relay))
+
+    # the later records went out, in order; the oversize one is set aside with its reason
+    assert relay.fake.topics["log"] == [b"a", b"c", b"later event of case-2"]
+    [row] = store.set_aside_rows()
+    assert (row.key, row.size, row.reason) == ("case-2", 500, "record-too-large")
+    assert row.event_type == "xinfang.events.PetitionRegistered"
+    health = relay.health()
+    assert health["status"] == "degraded"
+    assert health["relay"]["set_aside"] == 1  # type: ignore[index]
+    assert health["relay"]["set_aside_reasons"] == {"record-too-large": 1}  # type: ignore[index]
+    assert "record-too-large" in health["relay"]["alarms"][0]  # type: ignore[index]
+    assert store.stats()["outbox_pending"] == 0 and store.stats()["outbox_set_aside"] == 1
+
+    # a restart does not retry it (it is stored as set aside), nor jam the rest
+    again = Relay(store, "unused:9092", "test")
+    again.fake = relay.fake
+    _enqueue(store, ("log", "case-4", b"d"))
+    asyncio.run(_drain(again))
+    assert relay.fake.topics["log"][-1] == b"d"
+    assert again.health()["status"] == "degraded"
+
+    # the cause fixed (a larger limit), the operator re-sends it: published, health ok
+    relay.fake.limit = 1000
+    assert store.resend([row.id]) == [row.id]
+    asyncio.run(_drain(again))
+    assert relay.fake.topics["log"][-1] == big
+    assert store.set_aside_rows() == []
+    assert again.health()["status"] == "ok"
+
+
+def test_an_outage_is_retried_and_never_sets_anything_aside(tmp_path: Path) -> None:
+    relay, store = _relay(tmp_path, limit=100)
+    relay.fake.outage = True
+    _enqueue(store, ("log", "case-1", b"a"))
+    with pytest.raises(errors.KafkaConnectionError):
+        asyncio.run(relay.publish_pending())
+    assert store.set_aside_rows() == []
+    assert store.stats()["outbox_pending"] == 1
+    relay.fake.outage = False
+    asyncio.run(_drain(relay))
+    assert relay.fake.topics["log"] == [b"a"]
+
+
+def test_a_relay_whose_oldest_row_waits_too_long_is_reported_stuck(tmp_path: Path) -> None:
+    relay, store = _relay(tmp_path, limit=100)
+    relay.stuck_after_s = 0.0
+    _enqueue(store, ("log", "case-1", b"a"))
+    health = relay.health()
+    assert health["status"] == "degraded"
+    assert health["relay"]["stuck"] is True  # type: ignore[index]
+    asyncio.run(_drain(relay))
+    assert relay.health()["status"] == "ok"
