@@ -84,11 +84,15 @@ def test_an_oversize_record_is_set_aside_later_ones_flow_and_a_resend_publishes_
     # the broker now refuses any record batch over 8 KiB on the node's log topic
     bootstrap = kafka.bootstrap_servers
     asyncio.run(
-        _set_topic_config(bootstrap, log_topic, {**LOG_CONFIG, "max.message.bytes": str(TOPIC_LIMIT)})
+        _set_topic_config(
+            bootstrap, log_topic, {**LOG_CONFIG, "max.message.bytes": str(TOPIC_LIMIT)}
+        )
     )
     big = register("张某", facts="多年来反复出现漏水、停暖等问题，详情见附件。" * 600)  # ~36 KB
     later = register("赵某")
-    city.client.post(f"/api/cases/{later}/transfer", {"actor": "150400.xfj", "to_body": "150404.zj"})
+    city.client.post(
+        f"/api/cases/{later}/transfer", {"actor": "150400.xfj", "to_body": "150404.zj"}
+    )
 
     def set_aside_and_drained() -> bool:
         h = health()
