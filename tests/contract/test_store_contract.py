@@ -37,7 +37,7 @@ from xinfang.store.database import (
     make_engine,
     upgrade_to_head,
 )
-from xinfang.store.repository import ChainSource, Headers, NodeStore
+from xinfang.store.repository import RESENT_HEADER, ChainSource, Headers, NodeStore
 from xinfang.store.tables import metadata
 
 from .conftest import DatabaseFactory
@@ -659,5 +659,7 @@ def test_a_set_aside_outbox_row_leaves_the_queue_until_it_is_resent(store: NodeS
     assert (store.stats()["outbox_pending"], store.stats()["outbox_set_aside"]) == (1, 1)
     assert store.resend([first.id, 999]) == []  # neither is set aside
     assert store.resend([refused.id]) == [refused.id]
-    assert store.pending_outbox() == [refused, last]  # back first in the queue, by its id
+    # back first in the queue, by its id, marked as re-sent for its receivers (decision 010)
+    resent = replace(refused, headers=[*refused.headers, (RESENT_HEADER, b"1")])
+    assert store.pending_outbox() == [resent, last]
     assert store.set_aside_rows() == [] and store.relay_backlog().set_aside == {}

@@ -7,15 +7,22 @@ Classification of publish errors, and the relay over a real node store with a st
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiokafka import errors
 
+from xinfang.codec.wire import EventCodec
+from xinfang.domain import commands as c
+from xinfang.domain.topology import Topology
 from xinfang.node.publish_errors import never_succeeds
 from xinfang.node.relay import OutboxRelay
-from xinfang.store.repository import NodeStore
+from xinfang.store.repository import RESENT_HEADER, NodeStore
+
+from .fakes import FakeBus
+from .lifecycle import register
 
 
 @pytest.mark.parametrize(
@@ -166,3 +173,57 @@ def test_a_relay_whose_oldest_row_waits_too_long_is_reported_stuck(tmp_path: Pat
     assert health["relay"]["stuck"] is True  # type: ignore[index]
     asyncio.run(_drain(relay))
     assert relay.health()["status"] == "ok"
+
+
+def _dead_letter_reasons(bus: Any, division: str) -> list[str]:
+    topic = bus.topics.deadletter(division)
+    return [
+        dict(r.headers)["xinfang_dlq_reason"].decode()
+        for r in bus.nodes[division].store.pending_outbox(10_000)
+        if r.topic == topic
+    ]
+
+
+def test_a_resent_record_is_applied_by_its_receiver_after_later_ones_of_its_source(
+    topology: Topology, tmp_path: Path
+) -> None:
+    """The receiving neighbour parks the later events of the case meanwhile, then applies the
+    re-sent one and them; its chain check (decision 006) does not refuse it as replayed."""
+    bus = FakeBus(topology, ["150000", "150400", "150404"], tmp_path)
+    try:
+        city, county = bus.nodes["150400"], bus.nodes["150404"]
+        case_id = register(bus)
+        bus.run("150400", case_id, "transfer", {"actor": "150400.xfj", "to_body": "150404.zj"})
+        county.execute(case_id, c.decide_accept, c.AcceptCase("150404.zj"))
+        [copy] = [
+            r
+            for r in county.store.pending_outbox()
+            if r.topic == bus.topics.inbox("150400")
+            and dict(r.headers)["ce_type"] == b"xinfang.events.CaseAccepted"
+        ]
+        county.store.set_aside(copy.id, "record-too-large")  # as the relay would
+        bus.run(
+            "150404",
+            case_id,
+            "opinion",
+            {"actor": "150404.zj", "outcome": "SUPPORTED", "opinion": "经核查属实"},
+        )
+        assert city.case(case_id).status.value == "TRANSFERRED"  # the opinion waits (parked)
+        assert city.store.stats()["parked"] > 0
+
+        assert county.store.resend() == [copy.id]
+        bus.settle()
+        assert city.case(case_id).status.value == "OPINION_ISSUED"
+        assert city.store.stats()["parked"] == 0
+        assert _dead_letter_reasons(bus, "150400") == []
+
+        # a replay of a sequence number already received stays refused, re-send mark or not
+        replay = [(k, v) for k, v in copy.headers] + [(RESENT_HEADER, b"1")]
+        forged = EventCodec().decode(copy.value).event
+        again = EventCodec().encode(
+            replace(forged, header=replace(forged.header, event_id="replayed"))
+        )
+        assert city.receive(again, replay).value == "dead_lettered"
+        assert _dead_letter_reasons(bus, "150400") == ["chain-seq-regressed"]
+    finally:
+        bus.close()

@@ -28,6 +28,10 @@ from .tables import (
 
 Headers = list[tuple[str, bytes]]
 
+# Marks a record the relay set aside and an operator re-sent (`xinfang outbox resend`): it may
+# reach a neighbour after later records of its source (node/checkpoints.py, decision 010).
+RESENT_HEADER = "xinfang_resent"
+
 
 @dataclass(frozen=True)
 class OutboxRow:
@@ -316,6 +320,16 @@ class Transaction:
             }
         )
 
+    def has_case_event_from(self, source: str, seq: int) -> bool:
+        """Whether a case event with this source and source sequence number is recorded."""
+        self.flush()
+        found = self.conn.execute(
+            select(case_events.c.id)
+            .where(case_events.c.source == source, case_events.c.seq == seq)
+            .limit(1)
+        ).first()
+        return found is not None
+
     def case_ids_with_matter_key(self, key: str) -> list[str]:
         self.flush()
         rows = self.conn.execute(
@@ -492,13 +506,24 @@ class NodeStore:
         if ids is not None:
             wanted = set(ids)
             chosen = [i for i in chosen if i in wanted]
-        if chosen:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    update(outbox)
-                    .where(outbox.c.id.in_(chosen), outbox.c.sent_at.is_(None))
-                    .values(set_aside_at=None, set_aside_reason=None)
-                )
+        if not chosen:
+            return []
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                select(outbox.c.id, outbox.c.headers).where(outbox.c.id.in_(chosen))
+            )
+            updates = []
+            for row in rows:
+                headers = _headers_from_json(row.headers)
+                if all(k != RESENT_HEADER for k, _ in headers):
+                    headers.append((RESENT_HEADER, b"1"))
+                updates.append({"b_id": row.id, "headers": _headers_to_json(headers)})
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == bindparam("b_id"), outbox.c.sent_at.is_(None))
+                .values(set_aside_at=None, set_aside_reason=None),
+                updates,
+            )
         return chosen
 
     def relay_backlog(self) -> RelayBacklog:
