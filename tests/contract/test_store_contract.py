@@ -37,8 +37,9 @@ from xinfang.store.database import (
     make_engine,
     upgrade_to_head,
 )
-from xinfang.store.repository import RESENT_HEADER, ChainSource, Headers, NodeStore
+from xinfang.store.repository import ChainSource, Headers, NodeStore
 from xinfang.store.tables import metadata
+from xinfang.topics import RESENT_HEADER
 
 from .conftest import DatabaseFactory
 

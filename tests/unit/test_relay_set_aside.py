@@ -14,13 +14,16 @@ from typing import Any
 import pytest
 from aiokafka import errors
 
+from xinfang.audit.verify import Auditor, AuditResult
 from xinfang.codec.wire import EventCodec
 from xinfang.domain import commands as c
 from xinfang.domain.topology import Topology
 from xinfang.node.publish_errors import never_succeeds
 from xinfang.node.relay import OutboxRelay
-from xinfang.store.repository import RESENT_HEADER, NodeStore
+from xinfang.store.repository import NodeStore
+from xinfang.topics import RESENT_HEADER
 
+from .audit_world import COUNTY, World
 from .fakes import FakeBus
 from .lifecycle import register
 
@@ -227,3 +230,29 @@ def test_a_resent_record_is_applied_by_its_receiver_after_later_ones_of_its_sour
         assert _dead_letter_reasons(bus, "150400") == ["chain-seq-regressed"]
     finally:
         bus.close()
+
+
+def test_audit_verify_warns_of_a_resent_record_but_still_refuses_one_merely_out_of_order(
+    topology: Topology, tmp_path: Path
+) -> None:
+    """A log record set aside and re-sent lands after later ones: a warning, not a violation;
+    the same position without the re-send mark stays a violation (seq-out-of-order)."""
+    world = World(topology, tmp_path)
+    world.handled_case()
+    records = world.records(COUNTY)
+    assert len(records) >= 3
+    moved = [records[0], *records[2:], records[1]]  # seq 2 re-sent after the rest
+    marked = [*moved[:-1], replace(moved[-1], headers=((RESENT_HEADER, b"1"),))]
+
+    def verify(log: list[Any]) -> AuditResult:
+        auditor = Auditor(world.topology, world.keyring)
+        auditor.feed_log(COUNTY, log)
+        return auditor.finish()
+
+    late = verify(marked)
+    assert late.violations == [], [f.line() for f in late.violations]
+    assert [(f.code, f.seq) for f in late.warnings if f.code == "seq-resent-late"] == [
+        ("seq-resent-late", 2)
+    ]
+    plain = verify(moved)
+    assert [(f.code, f.seq) for f in plain.violations] == [("seq-out-of-order", 2)]

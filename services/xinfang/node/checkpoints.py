@@ -39,7 +39,8 @@ from ..domain.events import (
     is_chain_event,
 )
 from ..domain.topology import Topology
-from ..store.repository import RESENT_HEADER, ChainSource, Headers, Transaction
+from ..store.repository import ChainSource, Headers, Transaction
+from ..topics import RESENT_HEADER
 
 if TYPE_CHECKING:
     from ..settings import NodeSettings

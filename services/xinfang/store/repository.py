@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..domain.case import Case
 from ..domain.events import Event
+from ..topics import RESENT_HEADER
 from .database import make_engine
 from .tables import (
     case_events,
@@ -27,10 +28,6 @@ from .tables import (
 )
 
 Headers = list[tuple[str, bytes]]
-
-# Marks a record the relay set aside and an operator re-sent (`xinfang outbox resend`): it may
-# reach a neighbour after later records of its source (node/checkpoints.py, decision 010).
-RESENT_HEADER = "xinfang_resent"
 
 
 @dataclass(frozen=True)
