@@ -134,8 +134,22 @@ def test_an_oversize_record_is_set_aside_later_ones_flow_and_a_resend_publishes_
         "resent": [listed["id"]],
         "not_set_aside": [],
     }
-    wait_for(lambda: health()["status"] == "ok", "重新发送后恢复 / ok after the re-send", 60)
+    wait_for(
+        lambda: (h := health())["status"] == "ok" and h["outbox_pending"] == 0,
+        "重新发送后恢复 / ok after the re-send",
+        60,
+    )
     h = health()
     assert (h["outbox_set_aside"], h["outbox_pending"], h["relay"]["set_aside"]) == (0, 0, 0)
     assert (big, "PetitionRegistered") in _log_events(bootstrap, log_topic)
     assert _outbox_cli(city.data_dir, "set-aside") == []
+
+    # the auditor sees where it landed: a warning, not a broken log
+    verify = subprocess.run(
+        [sys.executable, "-m", "xinfang", "audit", "verify", "--bootstrap-servers", bootstrap,
+         "--topic-prefix", topic_prefix, "--nodes", "150400", "--no-inboxes", "--quiet", "--json"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    integrity = json.loads(verify.stdout)["integrity"]
+    assert verify.returncode == 0 and integrity["violations"] == [], verify.stdout[-2000:]
+    assert "seq-resent-late" in {w["code"] for w in integrity["warnings"]}
