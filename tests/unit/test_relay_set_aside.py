@@ -7,6 +7,7 @@ Classification of publish errors, and the relay over a real node store with a st
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from xinfang.audit.verify import Auditor, AuditResult
 from xinfang.codec.wire import EventCodec
 from xinfang.domain import commands as c
 from xinfang.domain.topology import Topology
+from xinfang.node.inbox import InboxConsumer
 from xinfang.node.publish_errors import never_succeeds
 from xinfang.node.relay import OutboxRelay
 from xinfang.store.repository import NodeStore
@@ -256,3 +258,34 @@ def test_audit_verify_warns_of_a_resent_record_but_still_refuses_one_merely_out_
     ]
     plain = verify(moved)
     assert [(f.code, f.seq) for f in plain.violations] == [("seq-out-of-order", 2)]
+
+
+def test_an_inbox_consumer_that_keeps_failing_is_reported_degraded() -> None:
+    """The same kind on the consuming side: a topic the node may not read is retried like an
+    outage, but /health says so once it has failed for longer than the stuck threshold."""
+
+    class Refused(InboxConsumer):
+        attempts = 0
+
+        async def _start(self) -> Any:
+            Refused.attempts += 1
+            raise errors.TopicAuthorizationFailedError("xinfang.150400.inbox")
+
+    inbox = Refused(None, "unused:9092", "xinfang.150400.inbox", "g", "c")  # type: ignore[arg-type]
+    assert inbox.health(stuck_after_s=0.0)["status"] == "ok"
+
+    async def until_failed_twice() -> None:
+        task = asyncio.create_task(inbox.run())
+        try:
+            while Refused.attempts < 2:
+                await asyncio.sleep(0.01)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    asyncio.run(asyncio.wait_for(until_failed_twice(), 10))
+    health = inbox.health(stuck_after_s=0.0)
+    assert health["status"] == "degraded"
+    assert "TopicAuthorizationFailedError" in health["inbox_consumer"]["last_error"]  # type: ignore[index]
+    assert inbox.health(stuck_after_s=3600)["status"] == "ok"  # not yet long enough

@@ -122,12 +122,17 @@ def build_node(settings: NodeSettings) -> Node:
     )
 
     def node_status() -> dict[str, Any]:
+        # "degraded" (overriding the handler's "ok") while the relay has set records aside or
+        # is stuck, or the inbox consumer keeps failing (decision 010)
+        parts = [relay.health(), inbox.health(settings.relay_stuck_after_s)]
+        degraded = any(part["status"] != "ok" for part in parts)
         return {
             "relay_published": relay.published,
             "key_id": chain.key_id,
             "inbox_transactions": service.inbox_transactions,
             "inbox_records": service.inbox_records,
-            **relay.health(),  # status "degraded" with the relay's alarms (set aside, stuck)
+            **{k: v for part in parts for k, v in part.items()},
+            "status": "degraded" if degraded else "ok",
         }
 
     api = NodeApi(service, status=node_status)
