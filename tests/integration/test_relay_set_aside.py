@@ -21,7 +21,9 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from xinfang.contract.catalogue import read_to_end
 from xinfang.devtools.broker import Broker
 from xinfang.devtools.scenario import PETITION, wait_for
-from xinfang.node.admin import LOG_CONFIG
+from xinfang.node.admin import LOG_CONFIG, ensure_topics
+from xinfang.node.relay import OutboxRelay
+from xinfang.store.repository import NodeStore
 from xinfang.topics import TopicNames
 
 from .conftest import NodeFactory
@@ -153,3 +155,41 @@ def test_an_oversize_record_is_set_aside_later_ones_flow_and_a_resend_publishes_
     integrity = json.loads(verify.stdout)["integrity"]
     assert verify.returncode == 0 and integrity["violations"] == [], verify.stdout[-2000:]
     assert "seq-resent-late" in {w["code"] for w in integrity["warnings"]}
+
+
+def test_a_record_for_a_topic_that_cannot_exist_is_set_aside_and_the_rest_flow(
+    kafka: Broker, topic_prefix: str, tmp_path: Path
+) -> None:
+    """The relay over the real broker: a row addressed to a topic name the broker cannot create
+    stays unknown; past the grace period it is set aside, the rows around it go out."""
+    good = TopicNames(topic_prefix).log("150400")
+    bad = f"{topic_prefix}xinfang 150400 log!"  # spaces and "!": not a legal topic name
+    asyncio.run(ensure_topics(kafka.bootstrap_servers, {good: LOG_CONFIG}))
+    store = NodeStore(f"sqlite:///{tmp_path / 'node.sqlite3'}")
+    with store.transaction() as tx:
+        for topic, key in ((good, "c-1"), (bad, "c-2"), (good, "c-3")):
+            tx.enqueue(topic, key, key.encode(), [("ce_type", b"xinfang.events.CaseAccepted")])
+    relay = OutboxRelay(
+        store,
+        kafka.bootstrap_servers,
+        "test-relay",
+        unknown_topic_grace_s=0.0,  # unknown at the first failure counts as staying unknown
+        producer_settings={"request_timeout_ms": 3000},
+    )
+
+    async def drain() -> None:
+        try:
+            for _ in range(5):
+                if await relay.publish_pending() == 0:
+                    return
+            raise AssertionError("relay did not drain")
+        finally:
+            await relay.stop()
+
+    asyncio.run(asyncio.wait_for(drain(), 120))
+    [row] = store.set_aside_rows()
+    assert (row.topic, row.key, row.reason) == (bad, "c-2", "unknown-topic")
+    records = asyncio.run(read_to_end(kafka.bootstrap_servers, [good]))
+    assert [r.key for r in records] == [b"c-1", b"c-3"]
+    assert relay.health()["status"] == "degraded"
+    store.close()

@@ -106,8 +106,7 @@ class OutboxRelay:
             producer = AIOKafkaProducer(
                 bootstrap_servers=self.bootstrap_servers,
                 client_id=self.client_id,
-                request_timeout_ms=15000,
-                **self.producer_settings,
+                **{"request_timeout_ms": 15000, **self.producer_settings},
             )
             await producer.start()
             self._producer = producer
