@@ -42,11 +42,10 @@ PRODUCER_SETTINGS: dict[str, object] = {
 }
 
 
-# A relay whose oldest waiting row is older than this (seconds) is reported stuck on /health.
+# A relay whose oldest waiting row is older than this (seconds) is reported stuck on /health:
+# also what shows an error the idempotent producer retries internally for ever (a topic deleted
+# under it, a partition without leader), since its acknowledgement never comes.
 STUCK_AFTER_S = 300.0
-# One batch's acknowledgements may take this long (seconds) before the relay treats the wait as
-# an outage: the idempotent producer retries some errors internally for ever.
-PUBLISH_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,6 @@ class OutboxRelay:
         idle_poll_s: float = 0.5,
         stuck_after_s: float = STUCK_AFTER_S,
         unknown_topic_grace_s: float = UNKNOWN_TOPIC_GRACE_S,
-        publish_timeout_s: float = PUBLISH_TIMEOUT_S,
         producer_settings: dict[str, object] | None = None,
     ) -> None:
         self.store = store
@@ -85,7 +83,6 @@ class OutboxRelay:
         self.idle_poll_s = idle_poll_s
         self.stuck_after_s = stuck_after_s
         self.unknown_topic_grace_s = unknown_topic_grace_s
-        self.publish_timeout_s = publish_timeout_s
         self.producer_settings = {**PRODUCER_SETTINGS, **(producer_settings or {})}
         self._wake = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
@@ -184,11 +181,7 @@ class OutboxRelay:
                 if never_succeeds(exc, float("inf")) is None:
                     break  # transient: the rows after it wait for the retry
         pending = [f for f in futures if isinstance(f, asyncio.Future)]
-        acks = iter(
-            await asyncio.wait_for(
-                asyncio.gather(*pending, return_exceptions=True), self.publish_timeout_s
-            )
-        )
+        acks = iter(await asyncio.gather(*pending, return_exceptions=True))
         outcomes: list[Outcome] = []
         for sent in futures:
             if not isinstance(sent, asyncio.Future):
