@@ -289,3 +289,28 @@ def test_an_inbox_consumer_that_keeps_failing_is_reported_degraded() -> None:
     assert health["status"] == "degraded"
     assert "TopicAuthorizationFailedError" in health["inbox_consumer"]["last_error"]  # type: ignore[index]
     assert inbox.health(stuck_after_s=3600)["status"] == "ok"  # not yet long enough
+
+
+def test_outbox_cli_lists_and_resends_set_aside_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xinfang.cli import main
+
+    monkeypatch.setenv("XINFANG_LANG", "zh")
+    store = NodeStore(f"sqlite:///{tmp_path / 'node-150400.sqlite3'}")
+    _enqueue(store, ("t.log", "150400-2026-000001", b"x" * 2000))
+    [row] = store.pending_outbox()
+    store.set_aside(row.id, "record-too-large")
+    base = ["outbox", "--division", "150400", "--data-dir", str(tmp_path)]
+    assert main([*base, "set-aside"]) == 0
+    out = capsys.readouterr().out
+    assert "1 条被搁置的记录 / 1 set-aside records" in out
+    assert f"#{row.id}" in out and "record-too-large" in out and "150400-2026-000001" in out
+    assert main([*base, "resend", "--id", str(row.id), "--id", "99"]) == 1  # 99: not set aside
+    err = capsys.readouterr().err
+    assert "这些编号不是被搁置的记录" in err and "[99]" in err
+    assert store.set_aside_rows() == [] and [r.id for r in store.pending_outbox()] == [row.id]
+    missing = ["outbox", "--division", "150400", "--data-dir", str(tmp_path / "typo")]
+    assert main([*missing, "set-aside"]) == 2
+    assert "没有节点数据库" in capsys.readouterr().err
+    store.close()

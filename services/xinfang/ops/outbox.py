@@ -48,6 +48,12 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     except SettingsError as err:
         print(err, file=sys.stderr)
         return 2
+    database = settings.data_dir / f"node-{settings.division}.sqlite3"
+    if not settings.db_url and not database.is_file():  # a typo must not answer "0 records"
+        print(
+            _say(f"没有节点数据库：{database}", f"no node database at {database}"), file=sys.stderr
+        )
+        return 2
     store = NodeStore(settings.database_url)
     try:
         if args.action == "resend":
