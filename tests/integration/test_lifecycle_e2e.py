@@ -284,7 +284,7 @@ def test_b_assignment_deadline_missed_supervision_answer_completion_R6_R16(level
     levels.run(COUNTY, case_id, "complete", {"actor": "150404.zj", "summary": "补偿款已补发到位"})
     for division in (CITY, PROVINCE):
         done = levels.until(division, case_id, lambda c: c["completion_reported"], "办结报告")
-        assert all(s["answered"] for s in done["supervisions"])
+        assert done["supervisions"] and all(s["answered"] for s in done["supervisions"])
     timeline = levels[PROVINCE].get(f"/api/cases/{case_id}/timeline")["timeline"]
     kinds = [e["type"] for e in timeline]
     for expected in (
