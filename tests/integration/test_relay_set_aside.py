@@ -193,3 +193,55 @@ def test_a_record_for_a_topic_that_cannot_exist_is_set_aside_and_the_rest_flow(
     assert [r.key for r in records] == [b"c-1", b"c-3"]
     assert relay.health()["status"] == "degraded"
     store.close()
+
+
+def test_a_record_over_the_producers_limit_is_set_aside_until_the_limit_is_raised(
+    kafka: Broker, start_node: NodeFactory, topic_prefix: str
+) -> None:
+    """The issue's own case: the producer itself refuses the record (MessageSizeTooLarge before
+    sending). Every copy of it is set aside; raising XINFANG_MAX_RECORD_BYTES and re-sending
+    publishes them."""
+    topics = TopicNames(topic_prefix)
+    city = start_node("150400", extra_env={"XINFANG_MAX_RECORD_BYTES": str(TOPIC_LIMIT)})
+    city.wait_ready()
+
+    def health() -> dict[str, Any]:
+        return dict(city.client.get("/health"))
+
+    def register(name: str, **extra: str) -> str:
+        body = {**PETITION, "petitioner": {**PETITION["petitioner"], "name": name}, **extra}
+        return str(city.client.post("/api/cases", {"actor": "150400.xfj", **body})["case_id"])
+
+    big = register("周某", facts="情况复杂，材料较多。" * 1200)  # ~36 KB
+    later = register("吴某")
+    wait_for(
+        lambda: (h := health())["outbox_pending"] == 0 and h.get("outbox_set_aside", 0) > 0,
+        "超限记录被搁置 / oversize records set aside",
+        90,
+    )
+    listed = _outbox_cli(city.data_dir, "set-aside")
+    # its copies on the log and to the parent's inbox; nothing of the later case
+    assert {(x["topic"], x["case_id"], x["reason"]) for x in listed} == {
+        (topics.log("150400"), big, "record-too-large"),
+        (topics.inbox("150000"), big, "record-too-large"),
+    }
+    assert health()["relay"]["set_aside_reasons"] == {"record-too-large": 2}
+    assert (later, "PetitionRegistered") in _log_events(
+        kafka.bootstrap_servers, topics.log("150400")
+    )
+
+    city.stop()  # the fix: the default limit (1 MiB)
+    city.extra_env = {}
+    city.start()
+    city.wait_ready()
+    resent = _outbox_cli(city.data_dir, "resend", "--all")
+    assert sorted(resent["resent"]) == sorted(x["id"] for x in listed)
+    wait_for(
+        lambda: (h := health())["status"] == "ok" and h["outbox_pending"] == 0,
+        "重新发送后恢复 / ok after the re-send",
+        60,
+    )
+    assert (big, "PetitionRegistered") in _log_events(kafka.bootstrap_servers, topics.log("150400"))
+    assert (big, "PetitionRegistered") in _log_events(
+        kafka.bootstrap_servers, topics.inbox("150000")
+    )
