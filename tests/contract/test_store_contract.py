@@ -37,7 +37,7 @@ from xinfang.store.database import (
     make_engine,
     upgrade_to_head,
 )
-from xinfang.store.repository import ChainSource, Headers, NodeStore
+from xinfang.store.repository import ChainSource, Headers, NodeStore, Resent
 from xinfang.store.tables import metadata
 from xinfang.topics import RESENT_HEADER
 
@@ -658,9 +658,32 @@ def test_a_set_aside_outbox_row_leaves_the_queue_until_it_is_resent(store: NodeS
     assert (row.id, row.key, row.size, row.reason) == (refused.id, "c-2", 9, "record-too-large")
     assert row.event_type == "xinfang.events.CaseAccepted" and row.set_aside_at.tzinfo is not None
     assert (store.stats()["outbox_pending"], store.stats()["outbox_set_aside"]) == (1, 1)
-    assert store.resend([first.id, 999]) == []  # neither is set aside
-    assert store.resend([refused.id]) == [refused.id]
+    assert store.resend([first.id, 999]) == Resent([], [])  # neither is set aside
+    assert store.resend([refused.id]) == Resent([refused.id], [])
     # back first in the queue, by its id, marked as re-sent for its receivers (decision 010)
     resent = replace(refused, headers=[*refused.headers, (RESENT_HEADER, b"1")])
     assert store.pending_outbox() == [resent, last]
+    assert store.set_aside_rows() == [] and store.relay_backlog().set_aside == {}
+
+
+def test_a_set_aside_status_record_superseded_by_a_newer_one_is_not_resent(
+    store: NodeStore,
+) -> None:
+    """On the compacted public status feed a late old record would overwrite the newer status of
+    its case: it is closed as superseded instead (decision 010)."""
+    with store.transaction() as tx:
+        for topic, key in (
+            ("t.public.status", "c-1"),
+            ("t.log", "c-1"),
+            ("t.public.status", "c-1"),
+        ):
+            tx.enqueue(topic, key, b"v", [])
+        tx.enqueue("t.log", "c-2", b"w", [])
+    old_status, log_row, new_status, other = store.pending_outbox()
+    store.set_aside(old_status.id, "topic-not-authorised")
+    store.set_aside(log_row.id, "topic-not-authorised")
+    store.mark_sent([new_status.id, other.id])
+    done = store.resend(None, lambda topic: topic == "t.public.status")
+    assert done == Resent([log_row.id], [old_status.id])
+    assert [r.id for r in store.pending_outbox()] == [log_row.id]
     assert store.set_aside_rows() == [] and store.relay_backlog().set_aside == {}

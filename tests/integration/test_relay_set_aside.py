@@ -134,6 +134,7 @@ def test_an_oversize_record_is_set_aside_later_ones_flow_and_a_resend_publishes_
     asyncio.run(_set_topic_config(bootstrap, log_topic, LOG_CONFIG))
     assert _outbox_cli(city.data_dir, "resend", "--all") == {
         "resent": [listed["id"]],
+        "superseded": [],
         "not_set_aside": [],
     }
     wait_for(

@@ -149,7 +149,7 @@ def test_an_oversize_record_is_set_aside_later_records_flow_and_a_resend_publish
 
     # the cause fixed (a larger limit), the operator re-sends it: published, health ok
     relay.fake.limit = 1000
-    assert store.resend([row.id]) == [row.id]
+    assert store.resend([row.id]).requeued == [row.id]
     asyncio.run(_drain(again))
     assert relay.fake.topics["log"][-1] == big
     assert store.set_aside_rows() == []
@@ -216,7 +216,7 @@ def test_a_resent_record_is_applied_by_its_receiver_after_later_ones_of_its_sour
         assert city.case(case_id).status.value == "TRANSFERRED"  # the opinion waits (parked)
         assert city.store.stats()["parked"] > 0
 
-        assert county.store.resend() == [copy.id]
+        assert county.store.resend().requeued == [copy.id]
         bus.settle()
         assert city.case(case_id).status.value == "OPINION_ISSUED"
         assert city.store.stats()["parked"] == 0

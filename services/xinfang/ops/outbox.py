@@ -19,6 +19,7 @@ from typing import Any
 
 from ..settings import NodeSettings, SettingsError
 from ..store.repository import NodeStore
+from ..topics import TopicNames
 
 
 def _say(zh: str, en: str) -> str:
@@ -86,11 +87,17 @@ def _list(store: NodeStore, as_json: bool) -> int:
     return 0
 
 
+def _latest_per_key(topic: str) -> bool:
+    """The public status feed is compacted: only the newest record per case counts."""
+    return topic.endswith(TopicNames("").public_status())
+
+
 def _resend(store: NodeStore, ids: list[int] | None, as_json: bool) -> int:
-    done = store.resend(ids)
-    missing = sorted(set(ids or ()) - set(done))
+    result = store.resend(ids, _latest_per_key)
+    done, superseded = result.requeued, result.superseded
+    missing = sorted(set(ids or ()) - set(done) - set(superseded))
     if as_json:
-        print(json.dumps({"resent": done, "not_set_aside": missing}))
+        print(json.dumps({"resent": done, "superseded": superseded, "not_set_aside": missing}))
     else:
         print(
             _say(
@@ -98,6 +105,13 @@ def _resend(store: NodeStore, ids: list[int] | None, as_json: bool) -> int:
                 f"put back in the relay's queue: {len(done)} {done}",
             )
         )
+        if superseded:
+            print(
+                _say(
+                    f"已有更新的状态记录，不再补发：{superseded}",
+                    f"superseded by a newer status record, not re-sent: {superseded}",
+                )
+            )
     if missing:
         print(
             _say(f"这些编号不是被搁置的记录：{missing}", f"not set-aside records: {missing}"),

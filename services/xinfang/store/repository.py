@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,6 +50,14 @@ class SetAsideRow:
     event_type: str  # from the ce_type header ("" if absent)
     reason: str
     set_aside_at: datetime
+
+
+@dataclass(frozen=True)
+class Resent:
+    """Row ids put back in the relay's queue, and those closed as superseded (not re-sent)."""
+
+    requeued: list[int]
+    superseded: list[int]
 
 
 @dataclass(frozen=True)
@@ -496,32 +504,60 @@ class NodeStore:
                 )
             return found
 
-    def resend(self, ids: Iterable[int] | None = None) -> list[int]:
+    def resend(
+        self,
+        ids: Iterable[int] | None = None,
+        latest_per_key: Callable[[str], bool] = lambda _topic: False,
+    ) -> Resent:
         """Put set-aside rows (all when `ids` is None) back in the relay's queue, where their
-        low ids place them first; returns the ids re-queued."""
+        low ids place them first, marked with RESENT_HEADER.
+
+        On a topic where only the latest record per key counts (`latest_per_key(topic)`: the
+        compacted public status feed), a row with a newer row of the same key is not re-sent —
+        it would overwrite the newer value — but closed as superseded."""
         chosen = [r.id for r in self.set_aside_rows()]
         if ids is not None:
             wanted = set(ids)
             chosen = [i for i in chosen if i in wanted]
         if not chosen:
-            return []
+            return Resent([], [])
+        newer = outbox.alias("newer")
         with self.engine.begin() as conn:
             rows = conn.execute(
-                select(outbox.c.id, outbox.c.headers).where(outbox.c.id.in_(chosen))
+                select(outbox.c.id, outbox.c.topic, outbox.c.headers, newer.c.id.label("newer"))
+                .outerjoin(
+                    newer,
+                    (newer.c.topic == outbox.c.topic)
+                    & (newer.c.key == outbox.c.key)
+                    & (newer.c.id > outbox.c.id),
+                )
+                .where(outbox.c.id.in_(chosen))
             )
-            updates = []
+            requeue: dict[int, dict[str, Any]] = {}
+            superseded: set[int] = set()
             for row in rows:
+                if row.newer is not None and latest_per_key(str(row.topic)):
+                    superseded.add(int(row.id))
+                    continue
                 headers = _headers_from_json(row.headers)
                 if all(k != RESENT_HEADER for k, _ in headers):
                     headers.append((RESENT_HEADER, b"1"))
-                updates.append({"b_id": row.id, "headers": _headers_to_json(headers)})
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.id == bindparam("b_id"), outbox.c.sent_at.is_(None))
-                .values(set_aside_at=None, set_aside_reason=None),
-                updates,
-            )
-        return chosen
+                requeue[int(row.id)] = {"b_id": row.id, "headers": _headers_to_json(headers)}
+            requeue = {i: v for i, v in requeue.items() if i not in superseded}
+            if requeue:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == bindparam("b_id"), outbox.c.sent_at.is_(None))
+                    .values(set_aside_at=None, set_aside_reason=None),
+                    list(requeue.values()),
+                )
+            if superseded:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(superseded))
+                    .values(sent_at=_now(), set_aside_reason="superseded")
+                )
+        return Resent(sorted(requeue), sorted(superseded))
 
     def relay_backlog(self) -> RelayBacklog:
         with self.engine.connect() as conn:
