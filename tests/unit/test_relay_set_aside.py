@@ -314,3 +314,42 @@ def test_outbox_cli_lists_and_resends_set_aside_records(
     assert main([*missing, "set-aside"]) == 2
     assert "没有节点数据库" in capsys.readouterr().err
     store.close()
+
+
+class BatchingBroker(FakeProducer):
+    """Acknowledges per batch, as the broker does: every record sent in one event-loop tick is
+    one batch, refused as a whole (MESSAGE_TOO_LARGE) when one of its records is over
+    `broker_limit`."""
+
+    def __init__(self, broker_limit: int) -> None:
+        super().__init__(limit=10**9)
+        self.broker_limit = broker_limit
+        self.batch: list[tuple[str, bytes, asyncio.Future[object]]] = []
+
+    async def send(self, topic: str, value: bytes, key: bytes, headers: Any) -> Any:
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        if not self.batch:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self.batch.append((topic, value, future))
+        return future
+
+    def _flush(self) -> None:
+        batch, self.batch = self.batch, []
+        refused = any(len(value) > self.broker_limit for _, value, _ in batch)
+        for topic, value, future in batch:
+            if refused:
+                future.set_exception(errors.MessageSizeTooLargeError())
+            else:
+                self.topics.setdefault(topic, []).append(value)
+                future.set_result(None)
+
+
+def test_records_that_only_shared_a_refused_batch_go_out_the_oversize_one_is_set_aside(
+    tmp_path: Path,
+) -> None:
+    relay, store = _relay(tmp_path, limit=0)
+    relay.fake = BatchingBroker(broker_limit=100)
+    _enqueue(store, ("log", "case-1", b"a"), ("log", "case-2", b"B" * 500), ("log", "case-3", b"c"))
+    asyncio.run(_drain(relay))
+    assert relay.fake.topics["log"] == [b"a", b"c"]
+    assert [(r.key, r.reason) for r in store.set_aside_rows()] == [("case-2", "record-too-large")]

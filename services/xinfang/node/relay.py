@@ -178,8 +178,8 @@ class OutboxRelay:
                 )
             except BROKER_TROUBLE as exc:  # refused before sending: this record alone
                 futures.append(exc)
-                if never_succeeds(exc, float("inf")) is None:
-                    break  # transient: the rows after it wait for the retry
+                if self._reason(row, exc) is None:
+                    break  # transient (so far): the rows after it wait for the retry
         pending = [f for f in futures if isinstance(f, asyncio.Future)]
         acks = iter(await asyncio.gather(*pending, return_exceptions=True))
         outcomes: list[Outcome] = []
