@@ -300,6 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     prov.add_argument("year", type=int)
     cal.set_defaults(func=cmd_calendar)
+    from .ops.outbox import add_outbox_commands
+
+    add_outbox_commands(sub)  # `xinfang outbox set-aside|resend` (decision 012)
 
     demo = sub.add_parser("demo", help="演示：三级节点流转一个事项 / run the three-level demo")
     demo.add_argument("--output", default="demo-output", help="输出目录 / output folder")

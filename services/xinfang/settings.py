@@ -37,6 +37,12 @@ class NodeSettings:
     # may lie (clock skew), and how far in the past before a back-dating reason is required
     future_tolerance_s: float = 300.0
     backdate_tolerance_s: float = 3600.0
+    # /health reports the relay stuck when its oldest unsent record is older than this
+    relay_stuck_after_s: float = 300.0
+    # a topic still unknown after this long is one that stays unknown: its records are set aside
+    relay_unknown_topic_s: float = 120.0
+    # the producer's largest record (bytes); larger ones are set aside as record-too-large
+    relay_max_record_bytes: int = 1048576
 
     @property
     def key_path(self) -> Path:
@@ -91,6 +97,14 @@ class NodeSettings:
             )
         future_tolerance = seconds("future_tolerance_s", "XINFANG_FUTURE_TOLERANCE", "300")
         backdate_tolerance = seconds("backdate_tolerance_s", "XINFANG_BACKDATE_TOLERANCE", "3600")
+        stuck_after = seconds("relay_stuck_after_s", "XINFANG_RELAY_STUCK_AFTER", "300")
+        unknown_topic = seconds("relay_unknown_topic_s", "XINFANG_RELAY_UNKNOWN_TOPIC_AFTER", "120")
+        max_record_text = get("relay_max_record_bytes", "XINFANG_MAX_RECORD_BYTES") or "1048576"
+        if not max_record_text.isdigit() or int(max_record_text) == 0:
+            raise SettingsError(
+                f"XINFANG_MAX_RECORD_BYTES 须为正整数 / must be a positive integer: "
+                f"{max_record_text!r}"
+            )
         return cls(
             division=division,
             bootstrap_servers=get("bootstrap_servers", "KAFKA_BOOTSTRAP_SERVERS")
@@ -109,4 +123,7 @@ class NodeSettings:
             schema_dir=Path(schema_dir) if schema_dir else None,
             future_tolerance_s=future_tolerance,
             backdate_tolerance_s=backdate_tolerance,
+            relay_stuck_after_s=stuck_after,
+            relay_unknown_topic_s=unknown_topic,
+            relay_max_record_bytes=int(max_record_text),
         )

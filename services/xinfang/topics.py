@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Header of a record the relay set aside (a record the broker refused for good) and an operator
+# re-sent (`xinfang outbox resend`): it may arrive after later records of its source, which the
+# receiving node and `audit verify` accept (docs/decisions/012-relay-sets-aside-refused-records.md).
+RESENT_HEADER = "xinfang_resent"
+
 
 @dataclass(frozen=True)
 class TopicNames:

@@ -37,8 +37,9 @@ from xinfang.store.database import (
     make_engine,
     upgrade_to_head,
 )
-from xinfang.store.repository import ChainSource, Headers, NodeStore
+from xinfang.store.repository import ChainSource, Headers, NodeStore, Resent
 from xinfang.store.tables import metadata
+from xinfang.topics import RESENT_HEADER
 
 from .conftest import DatabaseFactory
 
@@ -330,6 +331,7 @@ def test_a_duplicate_event_id_rolls_back_the_whole_transaction(store: NodeStore)
         "log_events": 0,
         "case_events": 1,
         "outbox_pending": 0,
+        "outbox_set_aside": 0,
         "inbox": 0,
         "parked": 0,
     }
@@ -492,7 +494,8 @@ def test_park_parked_for_unpark(store: NodeStore) -> None:
 
 
 def test_stats_counts_every_table(store: NodeStore) -> None:
-    tables = ("cases", "log_events", "case_events", "outbox_pending", "inbox", "parked")
+    tables = ("cases", "log_events", "case_events", "outbox_pending", "outbox_set_aside")
+    tables += ("inbox", "parked")
     assert store.stats() == dict.fromkeys(tables, 0)
     with store.transaction() as tx:
         ev = event(seq=1)
@@ -508,6 +511,7 @@ def test_stats_counts_every_table(store: NodeStore) -> None:
         "log_events": 1,
         "case_events": 1,
         "outbox_pending": 2,
+        "outbox_set_aside": 0,
         "inbox": 1,
         "parked": 1,
     }
@@ -636,3 +640,50 @@ def test_has_parked_counts_earlier_parks_and_this_transactions_own(store: NodeSt
         assert not tx.has_parked("case-2")
         tx.park("e-2", "case-2", b"waiting too", [])
         assert tx.has_parked("case-2")
+
+
+def test_a_set_aside_outbox_row_leaves_the_queue_until_it_is_resent(store: NodeStore) -> None:
+    """Issue 10 item 10: what the relay sets aside is stored with its reason (migration 0005)."""
+    with store.transaction() as tx:
+        for key, value in (("c-1", b"a"), ("c-2", b"too large"), ("c-3", b"c")):
+            tx.enqueue("t.log", key, value, [("ce_type", b"xinfang.events.CaseAccepted")])
+    first, refused, last = store.pending_outbox()
+    store.set_aside(refused.id, "record-too-large")
+    store.mark_sent([first.id])
+    assert store.pending_outbox() == [last]
+    backlog = store.relay_backlog()
+    assert (backlog.pending, backlog.set_aside) == (1, {"record-too-large": 1})
+    assert backlog.oldest_pending_at is not None and backlog.oldest_pending_at.tzinfo is not None
+    [row] = store.set_aside_rows()
+    assert (row.id, row.key, row.size, row.reason) == (refused.id, "c-2", 9, "record-too-large")
+    assert row.event_type == "xinfang.events.CaseAccepted" and row.set_aside_at.tzinfo is not None
+    assert (store.stats()["outbox_pending"], store.stats()["outbox_set_aside"]) == (1, 1)
+    assert store.resend([first.id, 999]) == Resent([], [])  # neither is set aside
+    assert store.resend([refused.id]) == Resent([refused.id], [])
+    # back first in the queue, by its id, marked as re-sent for its receivers (decision 012)
+    resent = replace(refused, headers=[*refused.headers, (RESENT_HEADER, b"1")])
+    assert store.pending_outbox() == [resent, last]
+    assert store.set_aside_rows() == [] and store.relay_backlog().set_aside == {}
+
+
+def test_a_set_aside_status_record_superseded_by_a_newer_one_is_not_resent(
+    store: NodeStore,
+) -> None:
+    """On the compacted public status feed a late old record would overwrite the newer status of
+    its case: it is closed as superseded instead (decision 012)."""
+    with store.transaction() as tx:
+        for topic, key in (
+            ("t.public.status", "c-1"),
+            ("t.log", "c-1"),
+            ("t.public.status", "c-1"),
+        ):
+            tx.enqueue(topic, key, b"v", [])
+        tx.enqueue("t.log", "c-2", b"w", [])
+    old_status, log_row, new_status, other = store.pending_outbox()
+    store.set_aside(old_status.id, "topic-not-authorised")
+    store.set_aside(log_row.id, "topic-not-authorised")
+    store.mark_sent([new_status.id, other.id])
+    done = store.resend(None, lambda topic: topic == "t.public.status")
+    assert done == Resent([log_row.id], [old_status.id])
+    assert [r.id for r in store.pending_outbox()] == [log_row.id]
+    assert store.set_aside_rows() == [] and store.relay_backlog().set_aside == {}

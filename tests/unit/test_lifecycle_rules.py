@@ -461,8 +461,12 @@ def test_R17_accusation_goes_to_the_city_discipline_commission_never_to_songshan
     assert case(bus, "150000", case_id).holder == "150400.jw"
     with pytest.raises(CaseNotFound):
         bus.nodes["150404"].case(case_id)
+    # a control transfer to 松山区 after the divert: the inbox read below provably holds records
+    control = register(bus, petitioner={**PETITION["petitioner"], "name": "对照"})
+    bus.run("150400", control, "transfer", {"actor": "150400.xfj", "to_body": "150404.zj"})
     county_inbox = bus.published.get(bus.topics.inbox("150404"), [])
-    assert all(case_id.encode() not in record for record in county_inbox)
+    assert any(control.encode() in record for record in county_inbox)
+    assert [r for r in county_inbox if case_id.encode() in r] == []
 
 
 # -- R18, R19: rule data (see test_rules.py); evaluation

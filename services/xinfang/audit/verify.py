@@ -32,6 +32,7 @@ from ..codec.schemas import SchemaCatalogue
 from ..codec.wire import DecodeError, event_decoder
 from ..domain.events import ChainCheckpointed, CheckpointCountersigned, Event
 from ..domain.topology import Topology
+from ..topics import RESENT_HEADER
 from .keys import Keyring, key_id
 from .records import LogRecord
 from .signing import checkpoint_problem, countersign_problem
@@ -46,6 +47,10 @@ CODES: dict[str, tuple[str, str]] = {
     "wrong-source": ("来源不符", "record of another node"),
     "seq-missing": ("序号缺失（记录被删除）", "sequence numbers missing (records deleted)"),
     "seq-out-of-order": ("顺序错乱", "records out of order"),
+    "seq-resent-late": (
+        "代理搁置后补发（排在后续记录之后）",
+        "set aside by the relay, re-sent after later records",
+    ),
     "seq-conflict": ("同一序号两条不同记录", "two different records with one sequence number"),
     "event-replayed": ("旧事件重放", "old event replayed"),
     "chain-broken": ("哈希链断裂", "hash chain broken"),
@@ -269,12 +274,16 @@ class NodeChain:
             )
         if seq < self.max_seq and self._max_entry is not None:
             m = self._max_entry
+            # A record the relay set aside and an operator re-sent comes late by design; its
+            # hash links are checked as for any other record (decision 012).
+            late = any(k == RESENT_HEADER for k, _ in rec.headers)
             self._violation(
-                "seq-out-of-order",
+                "seq-resent-late" if late else "seq-out-of-order",
                 entry,
                 f"seq {seq}（offset {rec.offset}）排在 seq {m.seq}（offset {m.offset}）之后",
                 f"seq {seq} (offset {rec.offset}) comes after seq {m.seq} (offset {m.offset})",
                 related_seq=m.seq,
+                level=WARNING if late else VIOLATION,
             )
         elif seq > self.max_seq:
             self.max_seq, self._max_entry = seq, entry

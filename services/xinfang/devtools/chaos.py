@@ -33,11 +33,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from ..api.inputs import case_file
 from ..client import ApiError, NodeClient
 from ..codec.wire import EventCodec
+from ..contract.catalogue import read_to_end
 from ..domain.errors import DomainError
 from ..presentation import case_view
 from ..store.repository import NodeStore
@@ -306,22 +307,12 @@ def compare(reference: dict[str, NodeSnapshot], actual: dict[str, NodeSnapshot])
 
 # -- log chains on the broker -------------------------------------------------------------------
 async def _read_topic(bootstrap: str, topic: str) -> list[Any]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    records: list[Any] = []
+    """Every record of the topic to its end offsets, all partitions, bounded; [] if it does not
+    exist (the one shared reader: contract.catalogue.read_to_end)."""
     try:
-        if topic not in await consumer.topics():
-            return []
-        tp = TopicPartition(topic, 0)
-        consumer.assign([tp])
-        await consumer.seek_to_beginning(tp)
-        end = (await consumer.end_offsets([tp]))[tp]
-        while await consumer.position(tp) < end:
-            batch = await consumer.getmany(tp, timeout_ms=1000)
-            records += batch.get(tp, [])
-    finally:
-        await consumer.stop()
-    return records
+        return list(await read_to_end(bootstrap, [topic], timeout_s=120))
+    except LookupError:
+        return []
 
 
 def check_log_chain(bootstrap: str, topic: str, codec: EventCodec) -> tuple[int, int, int]:

@@ -98,6 +98,9 @@ def build_node(settings: NodeSettings) -> Node:
         store,
         settings.bootstrap_servers,
         client_id=f"{settings.topic_prefix}xinfang-{division.code}",
+        stuck_after_s=settings.relay_stuck_after_s,
+        unknown_topic_grace_s=settings.relay_unknown_topic_s,
+        producer_settings={"max_request_size": settings.relay_max_record_bytes},
     )
     service.on_commit.append(relay.wake)
 
@@ -132,6 +135,10 @@ def build_node(settings: NodeSettings) -> Node:
     )
 
     def node_status() -> dict[str, Any]:
+        # "degraded" (overriding the handler's "ok") while the relay has set records aside or
+        # is stuck, or the inbox consumer keeps failing (decision 012)
+        parts = [relay.health(), inbox.health(settings.relay_stuck_after_s)]
+        degraded = any(part["status"] != "ok" for part in parts)
         return {
             "relay_published": relay.published,
             "key_id": chain.key_id,
@@ -139,6 +146,8 @@ def build_node(settings: NodeSettings) -> Node:
             "inbox_records": service.inbox_records,
             "schema_catalogue_reads": schemas.reads,
             "writer_schemas_learned": codec.decoder.learned,
+            **{k: v for part in parts for k, v in part.items()},
+            "status": "degraded" if degraded else "ok",
         }
 
     api = NodeApi(service, status=node_status)

@@ -40,6 +40,7 @@ from ..domain.events import (
 )
 from ..domain.topology import Topology
 from ..store.repository import ChainSource, Headers, Transaction
+from ..topics import RESENT_HEADER
 
 if TYPE_CHECKING:
     from ..settings import NodeSettings
@@ -161,6 +162,8 @@ class ChainKeeper:
             return None
         state = tx.chain_source(source)
         problem = sequence_problem(state, event.header)
+        if problem is not None and _resent_gap(tx, state, event, headers):
+            return None  # applied as usual; the chain state stays at the later record
         pinned = bytes.fromhex(state.public_key) if state and state.public_key else None
         expected = self.keyring.get(source) or pinned
         if problem is None and chain_event:
@@ -206,6 +209,22 @@ class ChainKeeper:
         detail = f"{h.source} seq {h.seq} ({event.type} {h.event_id}): {problem.zh} / {problem.en}"
         service._dead_letter_in(tx, data, headers, problem.code, detail)
         return "dead_lettered"
+
+
+def _resent_gap(tx: Transaction, state: ChainSource | None, event: Event, headers: Headers) -> bool:
+    """A case event its source set aside and re-sent after later records (decision 012): below
+    the last sequence number received, but at one never received from that source. Accepted
+    like a record after a gap (whose hash link cannot be checked either); a replay of a
+    sequence number already received is still refused, and audit verify compares the copy
+    with the source's log."""
+    h = event.header
+    return (
+        state is not None
+        and not is_chain_event(event)
+        and any(k == RESENT_HEADER for k, _ in headers)
+        and h.seq < state.last_seq
+        and not tx.has_case_event_from(h.source, h.seq)
+    )
 
 
 def _misrouted(event: Event) -> Problem:

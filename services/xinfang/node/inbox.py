@@ -14,6 +14,7 @@ rebalance finds the inbox entries and changes nothing.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer
@@ -49,6 +50,8 @@ class InboxConsumer:
         self.max_records = max_records
         self.schemas = schemas  # learns writer schemas of newer releases before decoding
         self._consumer: AIOKafkaConsumer | None = None
+        self.failing_since: float | None = None  # monotonic time of the first failure in a row
+        self.last_error = ""
 
     async def _start(self) -> AIOKafkaConsumer:
         consumer = AIOKafkaConsumer(
@@ -90,10 +93,37 @@ class InboxConsumer:
                 consumer = self._consumer or await self._start()
                 await self.apply_fetched(consumer)
                 backoff.reset()
+                self.failing_since = None
             except BROKER_TROUBLE as exc:  # the records stay uncommitted: they come again
+                if self.failing_since is None:
+                    self.failing_since = time.monotonic()
+                self.last_error = repr(exc)
                 log.warning("inbox consumer: %r; restarting in %.1fs", exc, backoff.delay_s)
                 await self.stop()
                 await backoff.pause()
+
+    def health(self, stuck_after_s: float) -> dict[str, object]:
+        """The consumer's part of /health: `status` "degraded" once it has failed without a
+        success for longer than `stuck_after_s` (e.g. a topic or group it is not authorised to
+        read: retried like an outage, but it will not pass), with the last error (中英)."""
+        failing_s = 0.0 if self.failing_since is None else time.monotonic() - self.failing_since
+        stuck = self.failing_since is not None and failing_s > stuck_after_s
+        alarms = (
+            [
+                f"收件箱消费已连续失败 {failing_s:.0f} 秒 / the inbox consumer has failed for "
+                f"{failing_s:.0f} s: {self.last_error}"
+            ]
+            if stuck
+            else []
+        )
+        return {
+            "status": "degraded" if stuck else "ok",
+            "inbox_consumer": {
+                "failing_for_s": round(failing_s, 1),
+                "last_error": self.last_error,
+                "alarms": alarms,
+            },
+        }
 
     async def stop(self) -> None:
         consumer, self._consumer = self._consumer, None

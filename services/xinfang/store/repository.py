@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..domain.case import Case
 from ..domain.events import Event
+from ..topics import RESENT_HEADER
 from .database import make_engine
 from .tables import (
     case_events,
@@ -36,6 +37,36 @@ class OutboxRow:
     key: str
     value: bytes
     headers: Headers
+
+
+@dataclass(frozen=True)
+class SetAsideRow:
+    """An outbox row the broker refused for good (see node/publish_errors.py)."""
+
+    id: int
+    topic: str
+    key: str  # the case id
+    size: int  # bytes of the record's value
+    event_type: str  # from the ce_type header ("" if absent)
+    reason: str
+    set_aside_at: datetime
+
+
+@dataclass(frozen=True)
+class Resent:
+    """Row ids put back in the relay's queue, and those closed as superseded (not re-sent)."""
+
+    requeued: list[int]
+    superseded: list[int]
+
+
+@dataclass(frozen=True)
+class RelayBacklog:
+    """What /health reports of the outbox: rows waiting, set aside (by reason), oldest wait."""
+
+    pending: int
+    oldest_pending_at: datetime | None
+    set_aside: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -114,7 +145,7 @@ _PARKED_FOR = (
 _PARKED_CASES = select(parked.c.case_id).distinct()
 _PENDING_OUTBOX = (
     select(outbox)
-    .where(outbox.c.sent_at.is_(None))
+    .where(outbox.c.sent_at.is_(None), outbox.c.set_aside_at.is_(None))
     .order_by(outbox.c.id)
     .limit(bindparam("b_limit"))
 )
@@ -294,6 +325,16 @@ class Transaction:
             }
         )
 
+    def has_case_event_from(self, source: str, seq: int) -> bool:
+        """Whether a case event with this source and source sequence number is recorded."""
+        self.flush()
+        found = self.conn.execute(
+            select(case_events.c.id)
+            .where(case_events.c.source == source, case_events.c.seq == seq)
+            .limit(1)
+        ).first()
+        return found is not None
+
     def case_ids_with_matter_key(self, key: str) -> list[str]:
         self.flush()
         rows = self.conn.execute(
@@ -430,6 +471,112 @@ class NodeStore:
         with self.engine.begin() as conn:
             conn.execute(_MARK_SENT, [{"b_id": i, "sent_at": sent_at} for i in ids])
 
+    def set_aside(self, row_id: int, reason: str) -> None:
+        """Take one unsent row out of the relay's queue, with the reason (it stays stored)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == row_id, outbox.c.sent_at.is_(None))
+                .values(set_aside_at=_now(), set_aside_reason=reason)
+            )
+
+    def set_aside_rows(self) -> list[SetAsideRow]:
+        """Rows set aside and not re-sent, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(outbox)
+                .where(outbox.c.set_aside_at.is_not(None), outbox.c.sent_at.is_(None))
+                .order_by(outbox.c.id)
+            )
+            found = []
+            for r in rows:
+                headers = dict(_headers_from_json(r.headers))
+                found.append(
+                    SetAsideRow(
+                        int(r.id),
+                        str(r.topic),
+                        str(r.key),
+                        len(r.value),
+                        headers.get("ce_type", b"").decode("utf-8", "replace"),
+                        str(r.set_aside_reason or ""),
+                        _utc(r.set_aside_at),
+                    )
+                )
+            return found
+
+    def resend(
+        self,
+        ids: Iterable[int] | None = None,
+        latest_per_key: Callable[[str], bool] = lambda _topic: False,
+    ) -> Resent:
+        """Put set-aside rows (all when `ids` is None) back in the relay's queue, where their
+        low ids place them first, marked with RESENT_HEADER.
+
+        On a topic where only the latest record per key counts (`latest_per_key(topic)`: the
+        compacted public status feed), a row with a newer row of the same key is not re-sent —
+        it would overwrite the newer value — but closed as superseded."""
+        chosen = [r.id for r in self.set_aside_rows()]
+        if ids is not None:
+            wanted = set(ids)
+            chosen = [i for i in chosen if i in wanted]
+        if not chosen:
+            return Resent([], [])
+        newer = outbox.alias("newer")
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                select(outbox.c.id, outbox.c.topic, outbox.c.headers, newer.c.id.label("newer"))
+                .outerjoin(
+                    newer,
+                    (newer.c.topic == outbox.c.topic)
+                    & (newer.c.key == outbox.c.key)
+                    & (newer.c.id > outbox.c.id),
+                )
+                .where(outbox.c.id.in_(chosen))
+            )
+            requeue: dict[int, dict[str, Any]] = {}
+            superseded: set[int] = set()
+            for row in rows:
+                if row.newer is not None and latest_per_key(str(row.topic)):
+                    superseded.add(int(row.id))
+                    continue
+                headers = _headers_from_json(row.headers)
+                if all(k != RESENT_HEADER for k, _ in headers):
+                    headers.append((RESENT_HEADER, b"1"))
+                requeue[int(row.id)] = {"b_id": row.id, "headers": _headers_to_json(headers)}
+            requeue = {i: v for i, v in requeue.items() if i not in superseded}
+            if requeue:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == bindparam("b_id"), outbox.c.sent_at.is_(None))
+                    .values(set_aside_at=None, set_aside_reason=None),
+                    list(requeue.values()),
+                )
+            if superseded:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(superseded))
+                    .values(sent_at=_now(), set_aside_reason="superseded")
+                )
+        return Resent(sorted(requeue), sorted(superseded))
+
+    def relay_backlog(self) -> RelayBacklog:
+        with self.engine.connect() as conn:
+            waiting = conn.execute(
+                select(func.count(), func.min(outbox.c.created_at)).where(
+                    outbox.c.sent_at.is_(None), outbox.c.set_aside_at.is_(None)
+                )
+            ).one()
+            reasons = conn.execute(
+                select(outbox.c.set_aside_reason, func.count())
+                .where(outbox.c.set_aside_at.is_not(None), outbox.c.sent_at.is_(None))
+                .group_by(outbox.c.set_aside_reason)
+            )
+            return RelayBacklog(
+                int(waiting[0]),
+                _utc(waiting[1]) if waiting[1] is not None else None,
+                {str(reason): int(n) for reason, n in reasons},
+            )
+
     def stats(self) -> dict[str, int]:
         with self.engine.connect() as conn:
 
@@ -440,8 +587,15 @@ class NodeStore:
                 "cases": count(select(func.count()).select_from(cases)),
                 "log_events": count(select(func.count()).select_from(log_events)),
                 "case_events": count(select(func.count()).select_from(case_events)),
-                "outbox_pending": count(
-                    select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
+                "outbox_pending": count(  # waiting for the relay; set-aside rows are not
+                    select(func.count())
+                    .select_from(outbox)
+                    .where(outbox.c.sent_at.is_(None), outbox.c.set_aside_at.is_(None))
+                ),
+                "outbox_set_aside": count(
+                    select(func.count())
+                    .select_from(outbox)
+                    .where(outbox.c.sent_at.is_(None), outbox.c.set_aside_at.is_not(None))
                 ),
                 "inbox": count(select(func.count()).select_from(inbox)),
                 "parked": count(select(func.count()).select_from(parked)),

@@ -77,6 +77,10 @@ outbox = Table(
     Column("headers", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True), nullable=True, index=True),
+    # a row the broker will never accept (too large, unauthorised, unknown topic): kept out of
+    # the relay's queue with the reason until an operator re-sends it (migration 0005)
+    Column("set_aside_at", DateTime(timezone=True), nullable=True),
+    Column("set_aside_reason", Text, nullable=True),
 )
 
 # Idempotent inbox: an event id is recorded in the same transaction as its effect.
