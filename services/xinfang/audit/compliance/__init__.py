@@ -14,12 +14,11 @@ calendars), cases (one case rebuilt, obligation records), checks (per-event rule
 confidentiality (R17), metrics (§7), auditor (the whole run).
 """
 
-from .auditor import ComplianceAuditor
+from .auditor import ComplianceAuditor, ComplianceReport
 from .metrics import DivisionMetrics, Ratio
 from .model import (
     CaseReport,
     ComplianceFinding,
-    ComplianceReport,
     DueStatus,
     Located,
     ObligationRecord,

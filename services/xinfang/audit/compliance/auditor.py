@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ...domain.events import is_chain_event
@@ -13,9 +14,19 @@ from ..verify import InboxCopy
 from .cases import rebuild_case
 from .checks import RuleChecks
 from .confidentiality import confidentiality
-from .metrics import division_metrics
-from .model import ComplianceFinding, ComplianceReport, Located
+from .metrics import DivisionMetrics, division_metrics
+from .model import CaseReport, ComplianceFinding, Located
 from .rulebook import RuleBook
+
+
+@dataclass
+class ComplianceReport:
+    """The whole run: every case rebuilt, the findings in rule order, §7 metrics per division."""
+
+    now: datetime
+    cases: list[CaseReport]
+    findings: list[ComplianceFinding]
+    metrics: dict[str, DivisionMetrics]
 
 
 class ComplianceAuditor:

@@ -1,19 +1,16 @@
-"""What the compliance audit produces: located events, obligation records, findings and the
-report of one case and of the whole run (shapes shared by the checks, the metrics and the
-report formats)."""
+"""What the compliance audit works on and produces: located events, obligation records,
+findings and the report of one case (shapes shared by the checks, the metrics and the report
+formats; the whole run's report is in auditor.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from ...domain.case import Case
 from ...domain.deadlines import Obligation
 from ...domain.events import CaseFile, Event
-
-if TYPE_CHECKING:
-    from .metrics import DivisionMetrics
 
 ONE_SECOND = timedelta(seconds=1)  # tolerance of every "later than" comparison
 
@@ -121,11 +118,3 @@ class CaseReport:
     @property
     def overdue(self) -> list[ObligationRecord]:
         return [o for o in self.obligations if o.status in ("late", "overdue")]
-
-
-@dataclass
-class ComplianceReport:
-    now: datetime
-    cases: list[CaseReport]
-    findings: list[ComplianceFinding]
-    metrics: dict[str, DivisionMetrics]
