@@ -11,7 +11,7 @@ import pytest
 from xinfang.audit.compliance import ComplianceAuditor, ComplianceReport, Located, order_case
 from xinfang.audit.verify import Auditor, InboxCopy
 from xinfang.domain.commands import AcceptCase, TransferCase, decide_accept, decide_transfer
-from xinfang.domain.events import PetitionRegistered
+from xinfang.domain.events import Petitioner, PetitionRegistered
 from xinfang.domain.topology import Topology
 from xinfang.domain.vocabulary import Category
 
@@ -140,3 +140,32 @@ def test_timeline_events_come_from_their_own_logs_only(world: World) -> None:
             assert decode(world.values(item.node)[item.offset]).header.event_id == (
                 item.event.header.event_id
             )
+
+
+def test_timely_acceptance_needs_a_notice_only_where_the_deciders_owe_one(
+    topology: Topology, tmp_path: Path
+) -> None:
+    """R3 and 及时受理率 (DOMAIN.md §7) share one rule, `domain.notices.notice_owed`: an
+    anonymous petitioner is owed no written notice, so a decision in time is a timely
+    acceptance without one; a named petitioner with an address is owed one."""
+    w = World(topology, tmp_path)
+    city, county = w.bus.nodes[CITY], w.bus.nodes[COUNTY]
+    anonymous = replace(
+        sample_file(w.bus), petitioner=Petitioner(None, None, None, anonymous=True)
+    )
+    named = replace(sample_file(w.bus), title="第二件", request="另一诉求")
+    ids = []
+    accepts = (AcceptCase("150404.zj"), AcceptCase("150404.zj", notice=None))
+    for file, accept in ((anonymous, accepts[0]), (named, accepts[1])):
+        reg = city.register("150400.xfj", file)
+        city.execute(reg.case_id, decide_transfer, TransferCase("150400.xfj", "150404.zj"))
+        w.bus.settle()
+        county.execute(reg.case_id, decide_accept, accept)
+        ids.append(reg.case_id)
+    w.bus.settle()
+    report = rebuild(w)
+    served = {c.case_id: [i for i in c.timeline if i.event.type == "NoticeServed"]
+              for c in report.cases}  # fmt: skip
+    assert served == {ids[0]: [], ids[1]: []}  # none owed; none given although owed
+    county_metrics = report.metrics[COUNTY].timely_acceptance
+    assert (county_metrics.numerator, county_metrics.denominator) == (1, 2)

@@ -69,6 +69,7 @@ from .lifecycle_errors import (
 )
 from .matter import matter_key as matter_key  # re-exported for the service and auditor
 from .matter import same_matter
+from .notices import notice_owed
 from .rules import LimitName, RuleSet
 from .topology import Body, BodyKind, Level, Topology
 from .vocabulary import (
@@ -389,12 +390,6 @@ def _served(
     )
 
 
-def _notice_owed(case: Case) -> bool:
-    """No written notice is owed when the petitioner's name or address is unknown (R2/R3)."""
-    p = case.file.petitioner
-    return not p.anonymous and bool(p.name) and bool(p.address)
-
-
 # -- intake and routing (R1, R11–R15, R17) --------------------------------------------------------
 def decide_register(
     ctx: Context, existing: Case | None, cmd: RegisterPetition, related: Sequence[Case] = ()
@@ -558,7 +553,7 @@ def decide_divert(ctx: Context, case: Case, cmd: DivertCase) -> list[Event]:
             guidance=cmd.guidance,
         )
     ]
-    if _notice_owed(case):
+    if notice_owed(case.file):
         events.append(_served(ctx, case, cmd.actor, NoticeKind.DIVERSION, Service()))
     return events
 
@@ -608,7 +603,7 @@ def decide_accept(ctx: Context, case: Case, cmd: AcceptCase) -> list[Event]:
             handling_due=handling_due,
         )
     ]
-    if cmd.notice is not None and _notice_owed(case):
+    if cmd.notice is not None and notice_owed(case.file):
         events.append(_served(ctx, case, cmd.actor, NoticeKind.ACCEPTANCE, cmd.notice))
     return events
 
@@ -623,7 +618,7 @@ def decide_reject(ctx: Context, case: Case, cmd: RejectCase) -> list[Event]:
             header=ctx.header(case.case_id, cmd.actor), body=cmd.actor, reasons=cmd.reasons
         )
     ]
-    if cmd.notice is not None and _notice_owed(case):
+    if cmd.notice is not None and notice_owed(case.file):
         events.append(_served(ctx, case, cmd.actor, NoticeKind.NON_ACCEPTANCE, cmd.notice))
     return events
 
@@ -649,7 +644,7 @@ def decide_extend(ctx: Context, case: Case, cmd: ExtendHandling) -> list[Event]:
             handling_due=not_earlier(case.handling_due, new_due),
         )
     ]
-    if cmd.notice is not None and _notice_owed(case):
+    if cmd.notice is not None and notice_owed(case.file):
         events.append(_served(ctx, case, cmd.actor, NoticeKind.EXTENSION, cmd.notice))
     return events
 

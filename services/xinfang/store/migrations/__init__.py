@@ -22,7 +22,7 @@ Adding a revision (a change to ``xinfang/store/tables.py``)
    ``batch_alter_table`` blocks it writes recreate the table on SQLite and are plain
    ``ALTER TABLE`` on PostgreSQL. A new NOT NULL column on a table with rows needs a
    ``server_default`` (or a data step) before the constraint.
-4. Run ``pytest tests/contract``: it upgrades fresh SQLite and PostgreSQL databases
+4. Run ``pytest tests/backends``: it upgrades fresh SQLite and PostgreSQL databases
    and fails if the migrated schema differs from ``tables.metadata`` in any way.
 
 Never edit a revision that has been released: nodes have already run it. Other

@@ -1,4 +1,5 @@
-"""Store backends for contract tests: SQLite (a file in tmp_path) and PostgreSQL.
+"""Store backends for the backend tests (store contract, service, migrations): SQLite (a file
+in tmp_path) and PostgreSQL.
 
 PostgreSQL order: XINFANG_TEST_POSTGRES_URL → a throwaway cluster started once per
 test session (xinfang.devtools.postgres; needs the server binaries, e.g. the Debian
@@ -142,6 +143,6 @@ def pytest_terminal_summary(
             if server.kind == "throwaway"
             else f"connected in {t.start_s:.2f}s"
         )
-        terminalreporter.write_line(f"PostgreSQL for contract tests: {server.kind} ({detail})")
+        terminalreporter.write_line(f"PostgreSQL for backend tests: {server.kind} ({detail})")
     elif _UNAVAILABLE in config.stash:
         terminalreporter.write_line(f"PostgreSQL unavailable: {config.stash[_UNAVAILABLE]}")
