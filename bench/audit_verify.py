@@ -40,8 +40,8 @@ from xinfang.audit.records import LogRecord
 from xinfang.audit.replay import KafkaSource
 from xinfang.audit.verify import KeyBook, NodeChain, RecordDecoder
 from xinfang.codec.schemas import SchemaCatalogue
-from xinfang.node.admin import LOG_CONFIG
 from xinfang.node.checkpoints import ChainKeeper
+from xinfang.provisioning import LOG_CONFIG
 from xinfang.topology_file import load_topology
 
 from .common import create_topics, ratio, say

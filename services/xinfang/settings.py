@@ -15,6 +15,18 @@ class SettingsError(ValueError):
     pass
 
 
+RULES_DIR_ENV = "XINFANG_RULES_DIR"
+
+
+def rules_dir_setting(env: Mapping[str, str] | None = None) -> Path | None:
+    """$XINFANG_RULES_DIR (a folder laid out like deploy/rules, e.g. mounted with an official
+    holiday file the image does not have yet), or None for the shipped rules. NodeSettings reads
+    it for a node; the CLI's node-less commands (calendar status, audit) read it here."""
+    env = os.environ if env is None else env
+    configured = env.get(RULES_DIR_ENV)
+    return Path(configured) if configured else None
+
+
 @dataclass(frozen=True)
 class NodeSettings:
     division: str
@@ -33,6 +45,8 @@ class NodeSettings:
     # schemas/ to read and write with (current schemas + history/); None: the installed ones.
     # Explicit, for a node that runs another release's schemas (upgrades, the version tests).
     schema_dir: Path | None = None
+    # deploy/rules-like folder (holidays/, provinces/); None: the shipped rules (rules_file)
+    rules_dir: Path | None = None
     # client-given times of acts (DOMAIN.md §11, domain/acts.py): how far in the future they
     # may lie (clock skew), and how far in the past before a back-dating reason is required
     future_tolerance_s: float = 300.0
@@ -95,6 +109,7 @@ class NodeSettings:
             raise SettingsError(
                 f"XINFANG_SCHEMA_DIR 须含 events/ / must hold events/: {schema_dir!r}"
             )
+        rules_dir = get("rules_dir", RULES_DIR_ENV)
         future_tolerance = seconds("future_tolerance_s", "XINFANG_FUTURE_TOLERANCE", "300")
         backdate_tolerance = seconds("backdate_tolerance_s", "XINFANG_BACKDATE_TOLERANCE", "3600")
         stuck_after = seconds("relay_stuck_after_s", "XINFANG_RELAY_STUCK_AFTER", "300")
@@ -121,6 +136,7 @@ class NodeSettings:
             public_keys_dir=Path(public_keys) if public_keys else None,
             checkpoint_interval_s=checkpoint_interval,
             schema_dir=Path(schema_dir) if schema_dir else None,
+            rules_dir=Path(rules_dir) if rules_dir else None,
             future_tolerance_s=future_tolerance,
             backdate_tolerance_s=backdate_tolerance,
             relay_stuck_after_s=stuck_after,

@@ -21,8 +21,9 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from xinfang.contract.catalogue import read_to_end
 from xinfang.devtools.broker import Broker
 from xinfang.devtools.scenario import PETITION, wait_for
-from xinfang.node.admin import LOG_CONFIG, ensure_topics
+from xinfang.node.admin import ensure_topics
 from xinfang.node.relay import OutboxRelay
+from xinfang.provisioning import LOG_CONFIG
 from xinfang.store.repository import NodeStore
 from xinfang.topics import TopicNames
 

@@ -1,4 +1,5 @@
-"""Topic provisioning: a node creates its own topics and its neighbours' inboxes."""
+"""Topic provisioning: a node creates its own topics and its neighbours' inboxes (which ones,
+with which configuration: xinfang.provisioning)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,13 @@ import logging
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-log = logging.getLogger(__name__)
+from ..provisioning import PARTITIONS
 
-# The log is the auditable record: kept forever, never compacted. A node writes a few hundred
-# records a week, so the broker's weekly segment roll would leave ~52 tiny segment files (and
-# their indexes) per log per year: roll once a year instead (docs/benchmarks.md, F6).
-LOG_SEGMENT_MS = str(365 * 24 * 3600 * 1000)
-LOG_CONFIG = {"retention.ms": "-1", "cleanup.policy": "delete", "segment.ms": LOG_SEGMENT_MS}
-# Shared topics, latest value per key kept forever (docs/integrators.md).
-SCHEMAS_CONFIG = {"cleanup.policy": "compact"}  # key = schema fingerprint
-PUBLIC_STATUS_CONFIG = {"cleanup.policy": "compact"}  # key = case id
+log = logging.getLogger(__name__)
 
 
 async def ensure_topics(
-    bootstrap_servers: str, topics: dict[str, dict[str, str]], partitions: int = 1
+    bootstrap_servers: str, topics: dict[str, dict[str, str]], partitions: int = PARTITIONS
 ) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
