@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from xinfang.api.commands_table import COMMANDS
 from xinfang.api.handlers import NodeApi
 from xinfang.api.limits import (
     FIELD_CHARS,
@@ -22,6 +21,7 @@ from xinfang.api.limits import (
     RECORD_BUDGET_BYTES,
 )
 from xinfang.api.openapi import ENUMS, TIMES
+from xinfang.commands import COMMANDS
 from xinfang.domain.calendar import BEIJING
 from xinfang.node.relay import PRODUCER_SETTINGS
 from xinfang.topology_file import load_topology

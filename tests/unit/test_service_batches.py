@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from xinfang.codec.wire import EventCodec
-from xinfang.domain.commands import AcceptCase, TransferCase, decide_accept, decide_transfer
+from xinfang.domain.commands import AcceptCase, TransferCase
+from xinfang.domain.deciders import decide_accept, decide_transfer
 from xinfang.domain.errors import DomainError
 from xinfang.domain.topology import Topology
 from xinfang.node.service import NodeService, Receipt

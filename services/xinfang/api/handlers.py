@@ -15,12 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain.errors import CaseNotFound, DomainError, InvalidInput
+from ..commands import BY_NAME
+from ..domain.errors import CaseNotFound, InvalidInput, XinfangError
 from ..node.service import NodeService
 from ..presentation import case_view, timeline_entry
 from ..store import idempotency
 from . import inputs
-from .commands_table import BY_NAME
+from .errors import http_status
 from .input_errors import (
     BodyTooLarge,
     IdempotencyInterrupted,
@@ -143,8 +144,8 @@ class NodeApi:
         try:
             _require_case_id(params)
             return route.handler(params, body)
-        except DomainError as err:
-            return err.http_status, err.to_dict()
+        except XinfangError as err:
+            return http_status(err), err.to_dict()
 
     def serve(
         self,
@@ -160,8 +161,8 @@ class NodeApi:
             if idempotency_key is not None and route.method == "POST":
                 return self._once(route, params, body, idempotency_key)
             return self.call(route, params, body)
-        except DomainError as err:
-            return err.http_status, err.to_dict()
+        except XinfangError as err:
+            return http_status(err), err.to_dict()
         except Exception:  # a bug, not bad input: log it, answer with a stable code
             log.exception("unhandled error in %s %s", route.method, route.template)
             return 500, INTERNAL

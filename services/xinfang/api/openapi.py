@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
+from ..commands import COMMANDS
 from ..domain.deadlines import Obligation
 from ..domain.vocabulary import (
     Category,
@@ -26,7 +27,6 @@ from ..domain.vocabulary import (
     SupervisionLevel,
 )
 from ..store.idempotency import RETENTION
-from .commands_table import COMMANDS
 from .limits import (
     IDEMPOTENCY_KEY_PATTERN,
     INT_BOUNDS,

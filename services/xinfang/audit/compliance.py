@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from ..domain.accusations import accused_division
 from ..domain.calendar import HolidayCalendar
 from ..domain.case import Case, evolve
-from ..domain.commands import accused_division, matter_key
 from ..domain.deadlines import Obligation, due
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, XinfangError
 from ..domain.events import (
     CaseAccepted,
     CaseAssigned,
@@ -45,7 +45,7 @@ from ..domain.events import (
     TransferObjected,
     is_chain_event,
 )
-from ..domain.matter import same_matter
+from ..domain.matter import matter_key, same_matter
 from ..domain.obligations import Reporting, open_obligations, reporting
 from ..domain.restate import changed_fields, recount, restate
 from ..domain.rules import Limit, LimitName, RuleSet
@@ -236,7 +236,7 @@ class RuleBook:
 
             try:
                 self._rules[key] = load_ruleset(division, self.rules_dir)
-            except (DomainError, OSError, ValueError):
+            except (XinfangError, OSError, ValueError):  # e.g. RulesInvalid
                 self._rules[key] = None
         return self._rules[key]
 
@@ -247,7 +247,7 @@ class RuleBook:
 
             try:
                 self._calendars[key] = load_calendar(division, self.rules_dir)
-            except (DomainError, OSError, ValueError):
+            except (XinfangError, OSError, ValueError):  # e.g. RulesInvalid
                 self._calendars[key] = None
         return self._calendars[key]
 

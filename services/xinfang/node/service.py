@@ -26,19 +26,17 @@ from ..domain.acts import DEFAULT_BACKDATE_TOLERANCE, DEFAULT_FUTURE_TOLERANCE
 from ..domain.calendar import HolidayCalendar, calendar_status, local_date
 from ..domain.case import Case, evolve, fold, require_predecessor
 from ..domain.clock import Clock, system_clock
-from ..domain.commands import (
-    Context,
-    RegisterPetition,
-    decide_missed,
-    decide_register,
-    matter_key,
-)
+from ..domain.commands import RegisterPetition
+from ..domain.context import Context
+from ..domain.deciders import decide_missed, decide_register
 from ..domain.errors import CaseNotFound, DependencyMissing, DomainError
 from ..domain.events import CaseClosed, CaseFile, Event
 from ..domain.hierarchy import ReviewHierarchy
+from ..domain.matter import matter_key
 from ..domain.obligations import lapsed, next_check, overdue, react
 from ..domain.restate import changed_fields, restate
 from ..domain.routing import complete_stream_expected, forward_upward, recipients, sender_refusal
+from ..domain.rule_errors import RulesInvalid
 from ..domain.rules import RuleSet
 from ..domain.topology import Topology
 from ..store.repository import Headers, NodeStore, StoredEvent, Transaction
@@ -423,7 +421,7 @@ class NodeService:
             return False
         try:
             calendar = load_calendar(self.division, self._rules_dir)
-        except DomainError:  # a malformed new file: keep counting on the old calendar
+        except (DomainError, RulesInvalid):  # a malformed new file: keep the old calendar
             log.exception("holiday files changed but cannot be read; keeping the old calendar")
             self._calendar_files = files
             return False
