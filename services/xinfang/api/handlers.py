@@ -145,7 +145,10 @@ class NodeApi:
             _require_case_id(params)
             return route.handler(params, body)
         except XinfangError as err:
-            return http_status(err), err.to_dict()
+            status = http_status(err)
+            if status == 500:  # the node's data or setup, not the client: worth a log line
+                log.error("%s %s: %s", route.method, route.template, err, exc_info=err)
+            return status, err.to_dict()
 
     def serve(
         self,
