@@ -10,8 +10,8 @@ import pkgutil
 import pytest
 
 import xinfang
-from xinfang.api import input_errors
 from xinfang.api.errors import http_status
+from xinfang.commands import input_errors
 from xinfang.domain import acts, errors, lifecycle_errors, rule_errors
 from xinfang.domain.errors import (
     ConfigurationError,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from xinfang.api.inputs import case_file
+from xinfang.commands.inputs import case_file
 from xinfang.domain import commands as c
 from xinfang.domain import deciders as d
 from xinfang.domain.case import fold

@@ -7,6 +7,7 @@ An XinfangError of another family reaching a handler is the node's fault, not th
 
 from __future__ import annotations
 
+from ..commands.input_errors import BodyTooLarge, IdempotencyInterrupted, InvalidJson, JsonTooDeep
 from ..domain.acts import BackdateNeedsReason, TimeBeforePredecessor, TimeInFuture
 from ..domain.errors import (
     CaseNotFound,
@@ -27,7 +28,6 @@ from ..domain.rule_errors import (
     NoHigherLevel,
     RulesInvalid,
 )
-from .input_errors import BodyTooLarge, IdempotencyInterrupted, InvalidJson, JsonTooDeep
 
 STATUS: dict[type[XinfangError], int] = {
     XinfangError: 500,  # configuration, storage, wire: not the client's doing

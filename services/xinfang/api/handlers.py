@@ -15,14 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..commands import BY_NAME
-from ..domain.errors import CaseNotFound, InvalidInput, XinfangError
-from ..node.service import NodeService
-from ..presentation import case_view, timeline_entry
-from ..store import idempotency
-from . import inputs
-from .errors import http_status
-from .input_errors import (
+from ..commands import BY_NAME, inputs
+from ..commands.input_errors import (
     BodyTooLarge,
     IdempotencyInterrupted,
     IdempotencyKeyInvalid,
@@ -30,7 +24,7 @@ from .input_errors import (
     InvalidJson,
     JsonTooDeep,
 )
-from .limits import (
+from ..commands.limits import (
     ID_CHARS,
     IDEMPOTENCY_KEY_PATTERN,
     MAX_BODY_BYTES,
@@ -38,6 +32,11 @@ from .limits import (
     MAX_JSON_DEPTH,
     TimeBounds,
 )
+from ..domain.errors import CaseNotFound, InvalidInput, XinfangError
+from ..node.service import NodeService
+from ..presentation import case_view, timeline_entry
+from ..store import idempotency
+from .errors import http_status
 from .openapi import openapi_document
 
 log = logging.getLogger(__name__)
@@ -207,7 +206,7 @@ class NodeApi:
         return status, payload
 
     def bounds(self) -> TimeBounds:
-        """The plausible range of times clients give, at this node now (api/limits.py)."""
+        """The plausible range of times clients give, at this node now (commands/limits.py)."""
         return TimeBounds.for_node(self.service.context().now, self.service.calendar)
 
     # -- handlers ---------------------------------------------------------------------

@@ -5,7 +5,7 @@ The HTTP API (api/handlers.py, api/openapi.py), the CLI (`xinfang case do`) and 
 bus (devtools/inprocess.py) read it from here. `CaseCommand` is generic in the command type,
 so mypy checks that a parser returns the command its decider takes; the registry holds
 `CaseCommand[Any]` built from such checked entries. The parser slot takes any
-`(JSON body, plausible times) → command` function (today api/inputs.py).
+`(JSON body, plausible times) → command` function (today commands/inputs.py).
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from .api import inputs
-from .api.limits import TimeBounds
-from .domain import deciders as d
-from .domain.case import Case
-from .domain.context import Context
-from .domain.events import Event
+from ..domain import deciders as d
+from ..domain.case import Case
+from ..domain.context import Context
+from ..domain.events import Event
+from . import inputs
+from .limits import TimeBounds
 
 C = TypeVar("C")
 Json = Any  # a decoded JSON request body (validated by the parser)

@@ -1,4 +1,4 @@
-"""Refusals of the HTTP input layer: bodies and fields beyond their bounds (api/limits.py)."""
+"""Refusals of the HTTP input layer: bodies and fields beyond their bounds (commands/limits.py)."""
 
 from __future__ import annotations
 

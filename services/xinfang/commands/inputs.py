@@ -1,6 +1,6 @@
 """Parse JSON request bodies into domain commands. Bad input raises InvalidInput (HTTP 422).
 
-Every field is bounded here (api/limits.py): text by length and content (no NUL, no lone
+Every field is bounded here (commands/limits.py): text by length and content (no NUL, no lone
 surrogate: neither can be stored or encoded), integers by a plausible range inside Avro int,
 times by the node's plausible range; a time without an offset is Beijing time
 (domain/client_time.py).
