@@ -9,8 +9,9 @@ from ..context import Context
 from ..errors import NotHolder
 from ..events import CaseAccepted, CaseNotAccepted, Event, TransferObjected, TransferReturned
 from ..lifecycle_errors import NotSimpleCase, ObjectionTooLate
+from ..notices import notice_owed
 from ..vocabulary import CaseStatus, NoticeKind
-from .guards import holder, notice_owed, office, require, served, text
+from .guards import holder, office, require, served, text
 
 
 def decide_object(ctx: Context, case: Case, cmd: ObjectTransfer) -> list[Event]:

@@ -1,5 +1,6 @@
 """Checks every decider shares: the acting body is this node's, a petition office, the
-holder; the case is in an allowed status; a text is given; a notice is served and owed."""
+holder; the case is in an allowed status; a text is given; a notice is served (whether one
+is owed: domain/notices.py, shared with the auditor)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from ..case import Case
 from ..commands import NoticeService
 from ..context import Context
 from ..errors import IllegalTransition, InvalidInput, NotHolder, NotPetitionOffice, NotThisNode
-from ..events import CaseFile, NoticeServed
+from ..events import NoticeServed
 from ..topology import Body, BodyKind
 from ..vocabulary import CaseStatus, NoticeKind
 
@@ -69,9 +70,3 @@ def served(
         receipt=s.receipt,
         backdate_reason=reason,
     )
-
-
-def notice_owed(file: CaseFile) -> bool:
-    """No written notice is owed when the petitioner's name or address is unknown (R2/R3)."""
-    p = file.petitioner
-    return not p.anonymous and bool(p.name) and bool(p.address)

@@ -16,8 +16,9 @@ from ..events import (
     HandlingOpinionIssued,
 )
 from ..lifecycle_errors import AlreadyDone, NotIssuer, SameOpinionAfterRevocation
+from ..notices import notice_owed
 from ..vocabulary import CaseStatus, CloseReason, NoticeKind, Outcome
-from .guards import holder, notice_owed, own_body, require, served, text
+from .guards import holder, own_body, require, served, text
 
 
 def decide_extend(ctx: Context, case: Case, cmd: ExtendHandling) -> list[Event]:

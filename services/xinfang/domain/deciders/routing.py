@@ -9,9 +9,10 @@ from ..commands import AssignCase, DivertCase, NoticeService, TransferCase
 from ..context import Context
 from ..errors import InvalidInput, RoutingNotAllowed
 from ..events import CaseAssigned, CaseDiverted, CaseTransferred, Event
+from ..notices import notice_owed
 from ..topology import Body, BodyKind
 from ..vocabulary import CaseStatus, DiversionRoute, NoticeKind
-from .guards import holder, notice_owed, office, require, served, text
+from .guards import holder, office, require, served, text
 
 
 def _route_target(ctx: Context, case: Case, actor: str, to_body: str) -> Body:
