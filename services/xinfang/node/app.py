@@ -17,9 +17,9 @@ import faust
 from faust.web import Request, Response, View
 
 from ..api.handlers import INTERNAL, NodeApi, Route
-from ..api.limits import MAX_BODY_BYTES
 from ..codec.schemas import SchemaCatalogue
 from ..codec.wire import EventCodec
+from ..commands.limits import MAX_BODY_BYTES
 from ..contract.catalogue import SchemaLearner, publish_schemas
 from ..domain.clock import system_clock
 from ..domain.topology import Topology
