@@ -15,13 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain.errors import CaseNotFound, DomainError, InvalidInput
-from ..node.service import NodeService
-from ..presentation import case_view, timeline_entry
-from ..store import idempotency
-from . import inputs
-from .commands_table import BY_NAME
-from .input_errors import (
+from ..commands import BY_NAME, inputs
+from ..commands.input_errors import (
     BodyTooLarge,
     IdempotencyInterrupted,
     IdempotencyKeyInvalid,
@@ -29,7 +24,7 @@ from .input_errors import (
     InvalidJson,
     JsonTooDeep,
 )
-from .limits import (
+from ..commands.limits import (
     ID_CHARS,
     IDEMPOTENCY_KEY_PATTERN,
     MAX_BODY_BYTES,
@@ -37,6 +32,11 @@ from .limits import (
     MAX_JSON_DEPTH,
     TimeBounds,
 )
+from ..domain.errors import CaseNotFound, InvalidInput, XinfangError
+from ..node.service import NodeService
+from ..presentation import case_view, timeline_entry
+from ..store import idempotency
+from .errors import http_status
 from .openapi import openapi_document
 
 log = logging.getLogger(__name__)
@@ -143,8 +143,11 @@ class NodeApi:
         try:
             _require_case_id(params)
             return route.handler(params, body)
-        except DomainError as err:
-            return err.http_status, err.to_dict()
+        except XinfangError as err:
+            status = http_status(err)
+            if status == 500:  # the node's data or setup, not the client: worth a log line
+                log.error("%s %s: %s", route.method, route.template, err, exc_info=err)
+            return status, err.to_dict()
 
     def serve(
         self,
@@ -160,8 +163,8 @@ class NodeApi:
             if idempotency_key is not None and route.method == "POST":
                 return self._once(route, params, body, idempotency_key)
             return self.call(route, params, body)
-        except DomainError as err:
-            return err.http_status, err.to_dict()
+        except XinfangError as err:
+            return http_status(err), err.to_dict()
         except Exception:  # a bug, not bad input: log it, answer with a stable code
             log.exception("unhandled error in %s %s", route.method, route.template)
             return 500, INTERNAL
@@ -203,7 +206,7 @@ class NodeApi:
         return status, payload
 
     def bounds(self) -> TimeBounds:
-        """The plausible range of times clients give, at this node now (api/limits.py)."""
+        """The plausible range of times clients give, at this node now (commands/limits.py)."""
         return TimeBounds.for_node(self.service.context().now, self.service.calendar)
 
     # -- handlers ---------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The node's OpenAPI 3.1 document, generated from the route and command tables.
 
-Request bodies carry every field's type, enumeration, format and bound (api/limits.py), so
+Request bodies carry every field's type, enumeration, format and bound (commands/limits.py), so
 clients and the schemathesis fuzz test (tests/integration/test_api_fuzz.py) see what the
 parsers accept.
 """
@@ -11,6 +11,14 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
+from ..commands import COMMANDS
+from ..commands.limits import (
+    IDEMPOTENCY_KEY_PATTERN,
+    INT_BOUNDS,
+    MAX_BODY_BYTES,
+    MAX_IDEMPOTENCY_KEY_CHARS,
+    max_chars,
+)
 from ..domain.deadlines import Obligation
 from ..domain.vocabulary import (
     Category,
@@ -26,14 +34,6 @@ from ..domain.vocabulary import (
     SupervisionLevel,
 )
 from ..store.idempotency import RETENTION
-from .commands_table import COMMANDS
-from .limits import (
-    IDEMPOTENCY_KEY_PATTERN,
-    INT_BOUNDS,
-    MAX_BODY_BYTES,
-    MAX_IDEMPOTENCY_KEY_CHARS,
-    max_chars,
-)
 
 ENUMS: dict[str, type[StrEnum]] = {
     "channel": Channel,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..domain.errors import ConfigurationError
 from ..resources import checkout_dir
 
 _KAFKA_ADVICE = (
@@ -61,8 +62,12 @@ def free_port() -> int:
     raise OSError("没有可用端口 / no free port below the ephemeral range")
 
 
-class BrokerUnavailable(RuntimeError):
-    pass
+class BrokerUnavailable(ConfigurationError, RuntimeError):
+    """No Kafka broker could be found or started for a developer tool."""
+
+    code = "XF-BROKER-UNAVAILABLE"
+    zh = "没有可用的 Kafka"
+    en = "No Kafka broker is available"
 
 
 @dataclass

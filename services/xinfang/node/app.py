@@ -16,8 +16,8 @@ import faust
 from faust.web import Request, Response, View
 
 from ..api.handlers import INTERNAL, NodeApi, Route
-from ..api.limits import MAX_BODY_BYTES
 from ..bootstrap import node_parts
+from ..commands.limits import MAX_BODY_BYTES
 from ..contract.catalogue import SchemaLearner, publish_schemas
 from ..node.admin import ensure_topics
 from ..node.checkpoints import checkpoint_periodically
