@@ -27,6 +27,7 @@ from .domain.topology import Topology
 from .node.calendar_source import CalendarSource
 from .node.checkpoints import ChainKeeper, keeper_for
 from .node.clock_file import FileClock
+from .node.faults import CrashPoints
 from .node.inbox import InboxConsumer
 from .node.relay import OutboxRelay
 from .node.service import NodeService
@@ -148,6 +149,9 @@ def node_parts(settings: NodeSettings) -> NodeParts:
         stuck_after_s=settings.relay_stuck_after_s,
         unknown_topic_grace_s=settings.relay_unknown_topic_s,
         producer_settings={"max_request_size": settings.relay_max_record_bytes},
+        crash_points=CrashPoints(
+            settings.fault_crash_before_publish, settings.fault_crash_before_mark
+        ),  # make chaos only
     )
     service.on_commit.append(relay.wake)
     inbox = InboxConsumer(

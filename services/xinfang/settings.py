@@ -63,6 +63,9 @@ class NodeSettings:
     relay_unknown_topic_s: float = 120.0
     # the producer's largest record (bytes); larger ones are set aside as record-too-large
     relay_max_record_bytes: int = 1048576
+    # fault-injection drills only (make chaos, node/faults.py): crash probability per batch
+    fault_crash_before_publish: float = 0.0
+    fault_crash_before_mark: float = 0.0
 
     @property
     def key_path(self) -> Path:
@@ -126,6 +129,20 @@ class NodeSettings:
                 f"XINFANG_MAX_RECORD_BYTES 须为正整数 / must be a positive integer: "
                 f"{max_record_text!r}"
             )
+        def probability(flag: str, key: str) -> float:
+            text = get(flag, key) or "0"
+            try:
+                value = float(text)
+            except ValueError:
+                value = -1.0
+            if not 0.0 <= value <= 1.0:
+                raise SettingsError(f"{key} 须为 0 到 1 的概率 / must be a probability: {text!r}")
+            return value
+
+        crash_publish = probability(
+            "fault_crash_before_publish", "XINFANG_FAULT_CRASH_BEFORE_PUBLISH"
+        )
+        crash_mark = probability("fault_crash_before_mark", "XINFANG_FAULT_CRASH_BEFORE_MARK")
         return cls(
             division=division,
             bootstrap_servers=get("bootstrap_servers", "KAFKA_BOOTSTRAP_SERVERS")
@@ -148,4 +165,6 @@ class NodeSettings:
             relay_stuck_after_s=stuck_after,
             relay_unknown_topic_s=unknown_topic,
             relay_max_record_bytes=int(max_record_text),
+            fault_crash_before_publish=crash_publish,
+            fault_crash_before_mark=crash_mark,
         )
