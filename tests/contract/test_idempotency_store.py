@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from xinfang.store import idempotency
-from xinfang.store.repository import NodeStore
+from xinfang.store.unit_of_work import NodeStore
 
 NOW = datetime(2026, 2, 14, 2, 0, tzinfo=UTC)
 
