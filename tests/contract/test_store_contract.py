@@ -130,7 +130,7 @@ def test_upgrade_of_a_database_at_head_changes_nothing(new_database: DatabaseFac
     again = NodeStore(url)  # upgrade at head: a no-op
     try:
         assert current_revision(again.engine) == head_revision()
-        assert [r.value for r in again.pending_outbox()] == [b"v"]
+        assert [r.value for r in again.outbox.pending()] == [b"v"]
         assert schema_differences(again.engine) == []
     finally:
         again.close()
