@@ -11,7 +11,8 @@ Outside one (each call its own short transaction):
 - `Outbox` — the relay's and operators' side of the outbox (pending, sent, set aside, re-sent).
 - `IdempotencyKeys` — the HTTP API's Idempotency-Key records.
 
-Writes inside a unit of work may be buffered until commit; every read sees them.
+Writes inside a unit of work may be buffered until commit; every read sees them. The Protocols
+are runtime-checkable so the contract tests can show each implementation has every member.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ..domain.case import Case
 from ..domain.events import Event
@@ -36,6 +37,7 @@ from .records import (
 )
 
 
+@runtime_checkable
 class CaseEvents(Protocol):
     """Case events and summaries within one unit of work."""
 
@@ -74,6 +76,7 @@ class CaseEvents(Protocol):
         ...
 
 
+@runtime_checkable
 class NodeLog(Protocol):
     """The node's own log and the outbox, within one unit of work."""
 
@@ -94,6 +97,7 @@ class NodeLog(Protocol):
         ...
 
 
+@runtime_checkable
 class Inbox(Protocol):
     """What the node consumed, within one unit of work."""
 
@@ -126,6 +130,7 @@ class Inbox(Protocol):
     def save_chain_source(self, state: ChainSource) -> None: ...
 
 
+@runtime_checkable
 class UnitOfWork(Protocol):
     """One database transaction over every role: all of it commits, or none of it."""
 
@@ -141,6 +146,7 @@ class UnitOfWork(Protocol):
     def inbox(self) -> Inbox: ...
 
 
+@runtime_checkable
 class CaseReads(Protocol):
     def list_cases(self) -> list[CaseRow]:
         """Every case summary, in case id order."""
@@ -159,6 +165,7 @@ class CaseReads(Protocol):
         ...
 
 
+@runtime_checkable
 class Outbox(Protocol):
     def pending(self, limit: int = 500) -> list[OutboxRow]:
         """Unsent rows not set aside, in enqueue order."""
@@ -179,6 +186,7 @@ class Outbox(Protocol):
     def backlog(self) -> RelayBacklog: ...
 
 
+@runtime_checkable
 class IdempotencyKeys(Protocol):
     def reserve(self, key: str, fingerprint: str, now: datetime | None = None) -> KeyRecord | None:
         """None if reserved now; else what the key already holds."""
@@ -187,6 +195,7 @@ class IdempotencyKeys(Protocol):
     def complete(self, key: str, status: int, response: Any) -> None: ...
 
 
+@runtime_checkable
 class Store(Protocol):
     """The node database by role (store/unit_of_work.py `NodeStore`)."""
 
