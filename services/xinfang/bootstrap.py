@@ -33,7 +33,8 @@ from .node.relay import OutboxRelay
 from .node.service import NodeService
 from .rules_file import HolidayFolder, load_review_hierarchy, load_ruleset
 from .settings import NodeSettings
-from .store.repository import NodeStore
+from .store.protocols import Store
+from .store.unit_of_work import NodeStore
 from .topics import TopicNames
 from .topology_file import load_topology
 
@@ -63,7 +64,7 @@ def rule_data(division: str, topology: Topology, rules_dir: Path | None = None) 
 def service_for(
     division: str,
     topology: Topology,
-    store: NodeStore,
+    store: Store,
     *,
     codec: EventCodec | None = None,
     topics: TopicNames | None = None,

@@ -22,7 +22,7 @@ from xinfang.node.checkpoints import ChainKeeper
 from xinfang.node.relay import OutboxRelay
 from xinfang.node.service import NodeService
 from xinfang.settings import NodeSettings, SettingsError
-from xinfang.store.repository import NodeStore
+from xinfang.store.unit_of_work import NodeStore
 from xinfang.topics import TopicNames
 
 PACKAGE = Path(xinfang.__file__).parent

@@ -35,7 +35,6 @@ from ..commands.limits import (
 from ..domain.errors import CaseNotFound, InvalidInput, XinfangError
 from ..node.service import NodeService
 from ..presentation import case_view, timeline_entry
-from ..store import idempotency
 from .errors import http_status
 from .openapi import openapi_document
 
@@ -189,8 +188,7 @@ class NodeApi:
             )
         path = route.template.format(**params)
         fingerprint = _fingerprint(route.method, path, body)
-        engine = self.service.store.engine
-        earlier = idempotency.reserve(engine, key, fingerprint)
+        earlier = self.service.reserve_key(key, fingerprint)
         if earlier is not None:
             if earlier.fingerprint != fingerprint:
                 raise IdempotencyKeyReused(key=key)
@@ -202,7 +200,7 @@ class NodeApi:
         except Exception:  # recorded like any answer: whether it took effect is unknown
             log.exception("unhandled error in %s %s", route.method, route.template)
             status, payload = 500, INTERNAL
-        idempotency.complete(engine, key, status, payload)
+        self.service.complete_key(key, status, payload)
         return status, payload
 
     def bounds(self) -> TimeBounds:
@@ -217,13 +215,13 @@ class NodeApi:
             "division": division.code,
             "name": division.name,
             "level": division.level.value,
-            **self.service.store.stats(),
+            **self.service.stats(),
             **self._status(),
             "calendar": self.service.calendar_status(),  # DOMAIN.md §11: warned from 1 October
         }
 
     def list_cases(self, _p: dict[str, str], _b: Json) -> tuple[int, Json]:
-        rows = self.service.store.list_cases()
+        rows = self.service.list_cases()
         for row in rows:
             row["updated_at"] = row["updated_at"].isoformat()
             due = row["next_check_at"]
@@ -277,9 +275,9 @@ class NodeApi:
         """Sign a checkpoint of the log head now (it also runs on its own schedule); unless
         `{"force": true}`, not when the head already is a checkpoint."""
         force = isinstance(body, dict) and body.get("force") is True
-        event = self.service.chain.checkpoint(self.service, force=force)
+        event = self.service.checkpoint(force=force)
         if event is None:
-            return 200, {"checkpointed": False, "key_id": self.service.chain.key_id}
+            return 200, {"checkpointed": False, "key_id": self.service.key_id}
         return 200, {
             "checkpointed": True,
             "key_id": event.key_id,
