@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
 
+from ..kafka_security import aiokafka_security
 from ..store.repository import NodeStore, OutboxRow
 from .faults import CrashPoints
 from .publish_errors import UNKNOWN_TOPIC_GRACE_S, is_unknown_topic, never_succeeds
@@ -103,6 +104,7 @@ class OutboxRelay:
             producer = AIOKafkaProducer(
                 bootstrap_servers=self.bootstrap_servers,
                 client_id=self.client_id,
+                **aiokafka_security(),
                 **{"request_timeout_ms": 15000, **self.producer_settings},
             )
             await producer.start()
