@@ -129,6 +129,13 @@ def wanted_grants(args: argparse.Namespace, topology: Any, topics: TopicNames) -
     return derive_grants(topology, topics, auditors=auditors, integrators=integrators)
 
 
+def docs_table() -> str:
+    """docs/kafka-acls.md: the grants of the demo topology, no prefix, default principals."""
+    from .topology_file import load_topology
+
+    return render_table(derive_grants(load_topology(None), TopicNames("")), DOCS_TITLE)
+
+
 def cmd_acls(args: argparse.Namespace) -> int:
     from .kafka_admin import apply_plan, compute_plan
 

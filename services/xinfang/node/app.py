@@ -23,6 +23,7 @@ from ..codec.wire import EventCodec
 from ..contract.catalogue import SchemaLearner, publish_schemas
 from ..domain.clock import system_clock
 from ..domain.topology import Topology
+from ..kafka_acls import inbox_group
 from ..kafka_security import client_security
 from ..node.admin import (
     LOG_CONFIG,
@@ -148,7 +149,7 @@ def build_node(settings: NodeSettings) -> Node:
         service,
         settings.bootstrap_servers,
         topics.inbox(division.code),
-        group_id=f"{settings.topic_prefix}xinfang-{division.code}-inbox",
+        group_id=inbox_group(settings.topic_prefix, division.code),  # the one its ACLs grant
         client_id=f"{settings.topic_prefix}xinfang-{division.code}-inbox",
         schemas=schemas,
     )
