@@ -9,7 +9,11 @@ admin client has no CreateAcls/DescribeAcls/DeleteAcls.
 
 from __future__ import annotations
 
+import json
+import os
+import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._acl import (  # re-exported by confluent_kafka.admin, without __all__
@@ -19,6 +23,11 @@ from confluent_kafka.admin._acl import (  # re-exported by confluent_kafka.admin
     AclPermissionType,
 )
 from confluent_kafka.admin._resource import ResourcePatternType, ResourceType
+from confluent_kafka.admin._scram import (
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialUpsertion,
+)
 
 from .domain.topology import Topology
 from .kafka_acls import AclPlan, Grant, plan
@@ -175,3 +184,33 @@ def _stale_filter(grant: Grant) -> AclBindingFilter:
         f"User:{grant.principal}", None,  # type: ignore[arg-type]  # any host
         AclOperation[grant.operation], AclPermissionType.ANY,
     )  # fmt: skip
+
+
+def add_principal(
+    bootstrap: str, security: KafkaSecurity, name: str, out: Path, *, replace: bool = False
+) -> bool:
+    """Create SCRAM-SHA-512 user ``name`` with a random password and write its credentials
+    file (0600, the layout of deploy/kafka/README.md). An existing file is kept (and the
+    user left alone) unless ``replace``; returns True when a user was created or reset."""
+    if out.exists() and not replace:
+        return False
+    password = secrets.token_urlsafe(24)
+    admin = _admin(bootstrap, security)
+    upsert = UserScramCredentialUpsertion(
+        name, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192), password.encode()
+    )
+    for future in admin.alter_user_scram_credentials([upsert], request_timeout=_TIMEOUT_S).values():
+        future.result(timeout=_TIMEOUT_S)
+    doc = {
+        "username": name,
+        "password": password,
+        "mechanism": "SCRAM-SHA-512",
+        "security_protocol": "SASL_SSL",
+        "ca_file": str(security.ca_file or ""),
+        "bootstrap_servers": bootstrap,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        json.dump(doc, file, indent=2)
+    return True

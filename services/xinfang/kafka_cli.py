@@ -1,8 +1,10 @@
 """`xinfang kafka provision|acls`: topics and ACLs of a topology, run as the broker's admin.
 
-    xinfang --kafka-credentials state/credentials/admin.properties kafka provision
-    xinfang --kafka-credentials state/credentials/admin.properties kafka acls --plan
-    xinfang --kafka-credentials state/credentials/admin.properties kafka acls --apply
+    xinfang --kafka-credentials <state>/credentials/admin.json kafka provision
+    xinfang --kafka-credentials <state>/credentials/admin.json kafka acls --plan
+    xinfang --kafka-credentials <state>/credentials/admin.json kafka acls --apply
+    xinfang --kafka-credentials <state>/credentials/admin.json kafka principal node-150431 \
+        --out <state>/credentials/node-150431.json
 
 ``acls --apply`` provisions first (topics must exist before nodes start: nodes hold no CREATE),
 then adds the missing grants and removes stale ones (decision 018). ``acls --docs FILE`` writes
@@ -50,6 +52,15 @@ def add_kafka_commands(sub: Any) -> None:
     prov = actions.add_parser("provision", help="创建拓扑的全部主题 / create the topics")
     _replication_args(prov)
     prov.set_defaults(func=cmd_provision)
+    principal = actions.add_parser(
+        "principal", help="新建 SCRAM 主体及其凭据文件 / add a SCRAM principal and its file"
+    )
+    principal.add_argument("name", help="主体名，如 node-150431 / user name, e.g. node-150431")
+    principal.add_argument("--out", required=True, help="凭据文件（0600）/ credentials file")
+    principal.add_argument(
+        "--replace", action="store_true", help="重置已有主体的口令 / reset an existing one"
+    )
+    principal.set_defaults(func=cmd_principal)
     acls = actions.add_parser("acls", help="由拓扑生成 ACL / ACLs derived from the topology")
     mode = acls.add_mutually_exclusive_group(required=True)
     mode.add_argument("--plan", action="store_true", help="只列出变更 / show the changes")
@@ -120,6 +131,18 @@ def _provision(args: argparse.Namespace) -> None:
 
 def cmd_provision(args: argparse.Namespace) -> int:
     _provision(args)
+    return 0
+
+
+def cmd_principal(args: argparse.Namespace) -> int:
+    from .kafka_admin import add_principal
+
+    bootstrap, _, _, security = _context(args)
+    out = Path(args.out)
+    if add_principal(bootstrap, security, args.name, out, replace=args.replace):
+        print(f"User:{args.name} → {out}")
+    else:
+        print(f"{out} 已存在，未改动 / exists, left alone (--replace resets the password)")
     return 0
 
 

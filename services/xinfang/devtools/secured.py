@@ -1,0 +1,88 @@
+"""Development runs (tests, demo, chaos, bench) on the secured broker (decision 018).
+
+The driving process (pytest, `make demo`, the chaos harness) acts as ``admin``; each node
+process gets its own principal's credentials file; before a node of a topology and topic
+prefix starts, its principals, topics and ACLs are provisioned once, as admin.
+
+``XINFANG_KAFKA_CREDENTIALS_DIR`` names the folder of ``<principal>.json`` files
+(deploy/kafka's ``<state>/credentials``); unset means a plaintext broker: nothing to do, and
+nodes create their own topics as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from pathlib import Path
+
+from ..kafka_security import KafkaSecurity
+from .broker import Broker
+
+CREDENTIALS_DIR = "XINFANG_KAFKA_CREDENTIALS_DIR"
+_prepared: set[tuple[str, str, str]] = set()
+_lock = threading.Lock()
+
+
+def use_broker(broker: Broker) -> None:
+    """Make this process a client of ``broker`` as admin (secured) or plaintext, for every
+    Kafka client it builds from now on (they read XINFANG_KAFKA_* from the environment)."""
+    if broker.security == "plaintext" or broker.credentials_dir is None:
+        os.environ["XINFANG_KAFKA_SECURITY_PROTOCOL"] = "PLAINTEXT"
+        for key in ("XINFANG_KAFKA_CREDENTIALS", CREDENTIALS_DIR):
+            os.environ.pop(key, None)
+        return
+    os.environ["XINFANG_KAFKA_SECURITY_PROTOCOL"] = "SASL_SSL"
+    os.environ[CREDENTIALS_DIR] = str(broker.credentials_dir)
+    os.environ["XINFANG_KAFKA_CREDENTIALS"] = str(broker.credentials_dir / "admin.json")
+
+
+def credentials_dir() -> Path | None:
+    folder = os.environ.get(CREDENTIALS_DIR)
+    return Path(folder) if folder else None
+
+
+def node_env(division: str) -> dict[str, str]:
+    """Environment of a node process: its own credentials file (or nothing for plaintext)."""
+    from ..kafka_acls import node_principal
+
+    folder = credentials_dir()
+    if folder is None:
+        return {}
+    return {
+        "XINFANG_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "XINFANG_KAFKA_CREDENTIALS": str(folder / f"{node_principal(division)}.json"),
+    }
+
+
+def prepare(bootstrap: str, topology_path: Path | None, prefix: str) -> None:
+    """Principals (missing ones are created, files written beside the others), topics and ACLs
+    of ``topology_path`` under ``prefix``, as admin; once per process and (broker, topology,
+    prefix). No-op on a plaintext broker."""
+    folder = credentials_dir()
+    if folder is None:
+        return
+    key = (bootstrap, str(topology_path or ""), prefix)
+    with _lock:
+        if key in _prepared:
+            return
+        _prepare(bootstrap, topology_path, prefix, folder)
+        _prepared.add(key)
+
+
+def _prepare(bootstrap: str, topology_path: Path | None, prefix: str, folder: Path) -> None:
+    from ..kafka_acls import ADMIN, AUDITOR, INTEGRATOR, derive_grants, node_principal
+    from ..kafka_admin import add_principal, apply_plan, compute_plan, provision
+    from ..topics import TopicNames
+    from ..topology_file import load_topology
+
+    admin = KafkaSecurity.from_env({}, credentials=str(folder / f"{ADMIN}.json"))
+    topology = load_topology(topology_path)
+    topics = TopicNames(prefix)
+    names = [node_principal(d.code) for d in topology.divisions] + [AUDITOR, INTEGRATOR]
+    for name in names:
+        add_principal(bootstrap, admin, name, folder / f"{name}.json")  # kept if present
+    asyncio.run(provision(bootstrap, topology, topics, admin))
+    apply_plan(
+        bootstrap, admin, compute_plan(bootstrap, admin, derive_grants(topology, topics), prefix)
+    )
