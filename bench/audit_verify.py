@@ -40,6 +40,7 @@ from xinfang.audit.records import LogRecord
 from xinfang.audit.replay import KafkaSource
 from xinfang.audit.verify import KeyBook, NodeChain, RecordDecoder
 from xinfang.codec.schemas import SchemaCatalogue
+from xinfang.kafka_security import aiokafka_security
 from xinfang.node.admin import LOG_CONFIG
 from xinfang.node.checkpoints import ChainKeeper
 from xinfang.topology_file import load_topology
@@ -179,7 +180,11 @@ async def _write(bootstrap: str, topic: str, values: list[bytes]) -> None:
 
     await create_topics(bootstrap, {topic: LOG_CONFIG})
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5
+        bootstrap_servers=bootstrap,
+        **aiokafka_security(),
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
     )
     await producer.start()
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,6 +176,23 @@ def apply_plan(bootstrap: str, security: KafkaSecurity, acl_plan: AclPlan) -> No
         bindings = [_binding(g) for g in acl_plan.add]
         for future in admin.create_acls(bindings, request_timeout=_TIMEOUT_S).values():
             future.result(timeout=_TIMEOUT_S)
+
+
+def wait_applied(
+    bootstrap: str,
+    security: KafkaSecurity,
+    wanted: list[Grant],
+    prefix: str,
+    timeout_s: float = _TIMEOUT_S,
+) -> None:
+    """Wait until the broker describes exactly the wanted grants: ACLs reach a broker's
+    authoriser through the KRaft metadata log, a moment after CreateAcls returns, and a client
+    that connects before then is refused (a relay would set its records aside)."""
+    deadline = time.monotonic() + timeout_s
+    while not compute_plan(bootstrap, security, wanted, prefix).empty:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"ACL 未在 {timeout_s:.0f}s 内生效 / ACLs not in effect in time")
+        time.sleep(0.2)
 
 
 def _stale_filter(grant: Grant) -> AclBindingFilter:

@@ -160,7 +160,7 @@ def docs_table() -> str:
 
 
 def cmd_acls(args: argparse.Namespace) -> int:
-    from .kafka_admin import apply_plan, compute_plan
+    from .kafka_admin import apply_plan, compute_plan, wait_applied
 
     bootstrap, topics, topology, security = _context(args)
     wanted = wanted_grants(args, topology, topics)
@@ -174,6 +174,7 @@ def cmd_acls(args: argparse.Namespace) -> int:
     _print_plan(acl_plan, len(wanted))
     if args.apply and not acl_plan.empty:
         apply_plan(bootstrap, security, acl_plan)
+        wait_applied(bootstrap, security, wanted, topics.prefix)
         print(f"已应用 / applied: +{len(acl_plan.add)} -{len(acl_plan.remove)}")
     return 0
 

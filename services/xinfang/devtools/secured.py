@@ -55,11 +55,14 @@ def node_env(division: str) -> dict[str, str]:
     }
 
 
-def prepare(bootstrap: str, topology_path: Path | None, prefix: str) -> None:
+def prepare(
+    bootstrap: str, topology_path: Path | None, prefix: str, folder: Path | None = None
+) -> None:
     """Principals (missing ones are created, files written beside the others), topics and ACLs
     of ``topology_path`` under ``prefix``, as admin; once per process and (broker, topology,
-    prefix). No-op on a plaintext broker."""
-    folder = credentials_dir()
+    prefix). ``folder``: the credentials folder (default XINFANG_KAFKA_CREDENTIALS_DIR). No-op
+    on a plaintext broker."""
+    folder = folder or credentials_dir()
     if folder is None:
         return
     key = (bootstrap, str(topology_path or ""), prefix)
@@ -72,7 +75,7 @@ def prepare(bootstrap: str, topology_path: Path | None, prefix: str) -> None:
 
 def _prepare(bootstrap: str, topology_path: Path | None, prefix: str, folder: Path) -> None:
     from ..kafka_acls import ADMIN, AUDITOR, INTEGRATOR, derive_grants, node_principal
-    from ..kafka_admin import add_principal, apply_plan, compute_plan, provision
+    from ..kafka_admin import add_principal, apply_plan, compute_plan, provision, wait_applied
     from ..topics import TopicNames
     from ..topology_file import load_topology
 
@@ -83,6 +86,6 @@ def _prepare(bootstrap: str, topology_path: Path | None, prefix: str, folder: Pa
     for name in names:
         add_principal(bootstrap, admin, name, folder / f"{name}.json")  # kept if present
     asyncio.run(provision(bootstrap, topology, topics, admin))
-    apply_plan(
-        bootstrap, admin, compute_plan(bootstrap, admin, derive_grants(topology, topics), prefix)
-    )
+    wanted = derive_grants(topology, topics)
+    apply_plan(bootstrap, admin, compute_plan(bootstrap, admin, wanted, prefix))
+    wait_applied(bootstrap, admin, wanted, prefix)
