@@ -268,9 +268,12 @@ def main(argv: list[str] | None = None) -> int:
     bootstrap = args.bootstrap
     if bootstrap is None:
         from xinfang.devtools.broker import start_deploy_broker
+        from xinfang.devtools.secured import use_broker
 
         say("启动 Kafka", "starting Apache Kafka")
-        broker = start_deploy_broker(Path(tempfile.mkdtemp(prefix="xinfang-audit-bench-")))
+        state = Path(tempfile.mkdtemp(prefix="xinfang-audit-bench-"))
+        broker = start_deploy_broker(state, secure=True)
+        use_broker(broker)
         bootstrap = broker.bootstrap_servers
     try:
         result = run_audit_verify(bootstrap, f"bench{uuid.uuid4().hex[:6]}.", args.records)

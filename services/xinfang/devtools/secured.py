@@ -24,17 +24,26 @@ _prepared: set[tuple[str, str, str]] = set()
 _lock = threading.Lock()
 
 
+def client_env(broker: Broker) -> dict[str, str]:
+    """The XINFANG_KAFKA_* variables of a client of ``broker`` acting as admin (secured) or
+    plaintext; empty values mean "unset" to kafka_security.py."""
+    if broker.security == "plaintext" or broker.credentials_dir is None:
+        return {
+            "XINFANG_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT",
+            "XINFANG_KAFKA_CREDENTIALS": "",
+            CREDENTIALS_DIR: "",
+        }
+    return {
+        "XINFANG_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "XINFANG_KAFKA_CREDENTIALS": str(broker.credentials_dir / "admin.json"),
+        CREDENTIALS_DIR: str(broker.credentials_dir),
+    }
+
+
 def use_broker(broker: Broker) -> None:
     """Make this process a client of ``broker`` as admin (secured) or plaintext, for every
     Kafka client it builds from now on (they read XINFANG_KAFKA_* from the environment)."""
-    if broker.security == "plaintext" or broker.credentials_dir is None:
-        os.environ["XINFANG_KAFKA_SECURITY_PROTOCOL"] = "PLAINTEXT"
-        for key in ("XINFANG_KAFKA_CREDENTIALS", CREDENTIALS_DIR):
-            os.environ.pop(key, None)
-        return
-    os.environ["XINFANG_KAFKA_SECURITY_PROTOCOL"] = "SASL_SSL"
-    os.environ[CREDENTIALS_DIR] = str(broker.credentials_dir)
-    os.environ["XINFANG_KAFKA_CREDENTIALS"] = str(broker.credentials_dir / "admin.json")
+    os.environ.update(client_env(broker))
 
 
 def credentials_dir() -> Path | None:
