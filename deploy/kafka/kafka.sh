@@ -682,11 +682,19 @@ cmd_stop() {
   lock 9 "$STATE_DIR/.lock"
   local pid i which rc=0 any=0
   which="$(broker_indexes "${1:-}")"
-  # Stop in reverse order so the last broker of a cluster does not wait for a gone quorum.
-  for i in $(printf '%s\n' $which | sort -rn); do
+  # SIGTERM every broker first: each process shuts its broker down (controlled shutdown through
+  # the active controller) before its controller, so the quorum outlives the brokers. Stopping
+  # them one by one would leave the last one waiting for a quorum that is gone.
+  for i in $which; do
     use_broker "$i"
     if pid="$(running_pid)"; then
       any=1
+      kill -TERM "$pid" 2>/dev/null || true
+    fi
+  done
+  for i in $which; do
+    use_broker "$i"
+    if pid="$(running_pid)"; then
       stop_pid "$pid" || rc=1
     else
       rm -f "$PID_FILE"

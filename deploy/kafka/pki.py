@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Local CA, broker certificates and SCRAM credentials for deploy/kafka (and docker-compose).
 
-Self-contained: needs only Python 3.9+ and the `cryptography` package (a xinfang dependency);
+Self-contained: needs only Python 3.10+ and the `cryptography` package (a xinfang dependency);
 PyYAML is used to read the topology when present, else a small line parser reads the
 `divisions:` list. Nothing here imports xinfang, so kafka.sh and the compose init service can
 run it without the project's virtualenv.
@@ -103,7 +103,8 @@ def private_dir(path: Path) -> Path:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)  # tolerate clock skew
+    # timezone.utc, not dt.UTC: runs on older system Pythons too; back-dated for clock skew
+    return dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)  # noqa: UP017
 
 
 def ensure_ca(pki: Path):  # type: ignore[no-untyped-def]
@@ -120,7 +121,7 @@ def ensure_ca(pki: Path):  # type: ignore[no-untyped-def]
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "xinfang"),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"xinfang local Kafka CA {secrets.token_hex(4)}"),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"xinfang Kafka CA {secrets.token_hex(4)}"),
         ]
     )
     cert = (
@@ -134,9 +135,15 @@ def ensure_ca(pki: Path):  # type: ignore[no-untyped-def]
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                crl_sign=True, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -252,7 +259,9 @@ def scram_args(state: Path) -> list[str]:
     args = []
     for path in credential_files(state):
         doc = json.loads(path.read_text(encoding="utf-8"))
-        args.append(f"--add-scram={doc['mechanism']}=[name={doc['username']},password={doc['password']}]")
+        args.append(
+            f"--add-scram={doc['mechanism']}=[name={doc['username']},password={doc['password']}]"
+        )
     return args
 
 
@@ -320,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
             ensure_broker_cert(pki, index, ca_cert, ca_key, hosts)
         root = args.files_root.rstrip("/") or str(state)
         extra = [e for e in args.extra.split(",") if e]
-        ensure_credentials(state, principals(args.topology, extra), f"{root}/pki/ca.crt", args.bootstrap)
+        names = principals(args.topology, extra)
+        ensure_credentials(state, names, f"{root}/pki/ca.crt", args.bootstrap)
     elif args.command == "scram-args":
         print("\n".join(scram_args(args.state)))
     elif args.command == "client-properties":
