@@ -9,7 +9,10 @@ test run's topic prefix keeps its grants apart from other runs on the same broke
 What each principal may do (decision 002, ARCHITECTURE.md "Trust model"):
 
 - a node WRITEs its own log, its own dead-letter topic, the public status feed, the schema
-  catalogue, and its parent's and children's inboxes; WRITEs its own inbox too (the
+  catalogue, its parent's inbox and its children's — and further descendants' — inboxes (an
+  event travels down to every division between the node and a participant,
+  domain/routing.py; a node never writes a sibling's, a grandparent's or an unrelated
+  division's inbox); WRITEs its own inbox too (the
   operator's dead-letter re-send, ops/deadletters.py); READs its own inbox with its own
   consumer group only, its own dead-letter topic (`xinfang deadletters`), and the schema
   catalogue (SchemaLearner, no group); it never reads its own log (chain heads come from
@@ -111,8 +114,10 @@ def derive_grants(
         parent = topology.parent(code)
         if parent is not None:
             add("TOPIC", topics.inbox(parent), "WRITE", "parent's inbox")
-        for child in topology.children(code):
-            add("TOPIC", topics.inbox(child), "WRITE", "child's inbox")
+        for below in codes:  # routing.recipients: events travel down to every level between
+            if below != code and topology.is_within(below, code):
+                why = "child's inbox" if topology.parent(below) == code else "descendant's inbox"
+                add("TOPIC", topics.inbox(below), "WRITE", why)
     for auditor in auditors:
         for code in codes:
             grants.add(Grant(auditor, "TOPIC", topics.log(code), "READ", "node log"))

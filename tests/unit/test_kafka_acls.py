@@ -46,6 +46,9 @@ def test_a_county_writes_its_parent_inbox_but_not_a_sibling_inbox_nor_its_parent
     assert _may(grants, county, "WRITE", "TOPIC", T.log("150404"))
     assert not _may(grants, county, "WRITE", "TOPIC", T.log("150400"))
     assert not _may(grants, county, "WRITE", "TOPIC", T.inbox("150000"))  # grandparent
+    province = node_principal("150000")  # events travel down every level (routing.recipients)
+    assert _may(grants, province, "WRITE", "TOPIC", T.inbox("150400"))
+    assert _may(grants, province, "WRITE", "TOPIC", T.inbox("150404"))
     for sibling in siblings:
         assert not _may(grants, county, "WRITE", "TOPIC", T.inbox(sibling))
         assert not _may(grants, county, "READ", "TOPIC", T.inbox(sibling))
