@@ -271,11 +271,10 @@ def subscriber_runs(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> dic
     prefix = re.escape(demo.topics.prefix)
     pattern = rf"^{prefix}xinfang\.([0-9]+\.log|public\.status)$"
     procs = {}
-    # On the secured broker the old subscriber runs as the `integrator` principal with the one
-    # group its ACLs grant (decision 018); the full one as the test's admin.
+    # On the secured broker the guide's minimal subscriber runs as the `integrator` principal
+    # with the one group its ACLs grant (decision 018); these two as the test's admin.
     integrator = integrator_env(demo.topics.prefix)
     for name, schemas in (("full", ROOT / "schemas" / "history"), ("old", old)):
-        group = integrator["group"] if name == "old" and integrator["env"] else None
         procs[name] = subprocess.Popen(
             [
                 sys.executable, str(EXAMPLE),
@@ -284,12 +283,10 @@ def subscriber_runs(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> dic
                 "--pattern", pattern,
                 "--idle-exit", "2",
                 "--output", str(root / f"{name}.jsonl"),
-                *(["--group", group] if group else []),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, **(integrator["env"] if name == "old" else {})},
         )  # fmt: skip
     # The guide's ten-minute snippet runs until stopped: stop it once it printed every record.
     minimal_out = root / "minimal.txt"
