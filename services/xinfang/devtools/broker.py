@@ -284,7 +284,17 @@ def find_or_start_broker(state_dir: Path, env: Mapping[str, str] | None = None) 
     from . import secured
 
     broker = _find_or_start(state_dir, os.environ if env is None else env)
-    secured.use_broker(broker)
+    restore = secured.use_broker(broker)
+    if broker.started_here and broker._stop is not None:
+        stop_broker = broker._stop
+
+        def stop() -> None:  # a private broker gone: the process's previous settings return
+            try:
+                stop_broker()
+            finally:
+                restore()
+
+        broker._stop = stop
     return broker
 
 

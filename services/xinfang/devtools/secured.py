@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from ..kafka_security import KafkaSecurity
@@ -40,10 +41,22 @@ def client_env(broker: Broker) -> dict[str, str]:
     }
 
 
-def use_broker(broker: Broker) -> None:
+def use_broker(broker: Broker) -> Callable[[], None]:
     """Make this process a client of ``broker`` as admin (secured) or plaintext, for every
-    Kafka client it builds from now on (they read XINFANG_KAFKA_* from the environment)."""
-    os.environ.update(client_env(broker))
+    Kafka client it builds from now on (they read XINFANG_KAFKA_* from the environment).
+    Returns what puts the previous settings back (a private broker inside a test session)."""
+    wanted = client_env(broker)
+    before = {key: os.environ.get(key) for key in wanted}
+    os.environ.update(wanted)
+
+    def restore() -> None:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    return restore
 
 
 def credentials_dir() -> Path | None:
