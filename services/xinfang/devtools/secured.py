@@ -16,12 +16,16 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ..kafka_security import KafkaSecurity
 from .broker import Broker
 
 CREDENTIALS_DIR = "XINFANG_KAFKA_CREDENTIALS_DIR"
 _prepared: set[tuple[str, str, str]] = set()
+# grants applied per (broker, prefix): a second topology under the same prefix (a test that
+# starts one node with an outdated topology) adds its grants to the first one's, removes none
+_granted: dict[tuple[str, str], set[Any]] = {}
 _lock = threading.Lock()
 
 
@@ -108,6 +112,8 @@ def _prepare(bootstrap: str, topology_path: Path | None, prefix: str, folder: Pa
     for name in names:
         add_principal(bootstrap, admin, name, folder / f"{name}.json")  # kept if present
     asyncio.run(provision(bootstrap, topology, topics, admin))
-    wanted = derive_grants(topology, topics)
+    granted = _granted.setdefault((bootstrap, prefix), set())
+    granted.update(derive_grants(topology, topics))
+    wanted = sorted(granted)
     apply_plan(bootstrap, admin, compute_plan(bootstrap, admin, wanted, prefix))
     wait_applied(bootstrap, admin, wanted, prefix)
