@@ -14,8 +14,10 @@
 #   kafka.sh format         format the storage once (start does this too); prints the cluster id
 #   kafka.sh reset          stop and delete the state (data, logs, certificates, credentials)
 #   kafka.sh logs [L] [N]   print the last L lines of (broker N's) log
-#   kafka.sh cluster-start|cluster-stop|cluster-status|cluster-reset
+#   kafka.sh cluster-start [N]|cluster-stop [N]|cluster-kill N|cluster-status|cluster-reset|cluster-logs
 #                           the same with XINFANG_KAFKA_BROKERS=3 (state: deploy/kafka/.state-cluster)
+#   Without XINFANG_KAFKA_BROKERS / XINFANG_KAFKA_SECURITY, a formatted XINFANG_KAFKA_STATE folder
+#   gives the broker count / security mode it was formatted with.
 #
 # Environment (all optional):
 #   XINFANG_KAFKA_SECURITY          sasl_ssl (default) | plaintext (debugging only, no auth at all)
@@ -63,6 +65,15 @@ STAMP_FILE="$CACHE_DIR/VERSION"
 case "${1:-}" in
   cluster-*) export XINFANG_KAFKA_BROKERS="${XINFANG_KAFKA_BROKERS:-3}" ;;
 esac
+# Without XINFANG_KAFKA_BROKERS, an existing state folder (XINFANG_KAFKA_STATE) says how many.
+if [ -z "${XINFANG_KAFKA_BROKERS:-}" ] && [ -n "${XINFANG_KAFKA_STATE:-}" ] &&
+  [ -f "${XINFANG_KAFKA_STATE}/layout" ]; then
+  XINFANG_KAFKA_BROKERS="$(sed -n 's/.*brokers=\([0-9]*\).*/\1/p' "${XINFANG_KAFKA_STATE}/layout")"
+fi
+if [ -z "${XINFANG_KAFKA_SECURITY:-}" ] && [ -n "${XINFANG_KAFKA_STATE:-}" ] &&
+  [ -f "${XINFANG_KAFKA_STATE}/layout" ]; then
+  XINFANG_KAFKA_SECURITY="$(sed -n 's/.*security=\([a-z_]*\).*/\1/p' "${XINFANG_KAFKA_STATE}/layout")"
+fi
 BROKERS="${XINFANG_KAFKA_BROKERS:-1}"
 case "$BROKERS" in
   [1-9]) ;;
@@ -280,22 +291,14 @@ running_pid() {
 # Cheap check (no JVM): send a Kafka ApiVersions v0 request to 127.0.0.1:$1 (default: the
 # current broker's client port) and expect a response carrying our correlation id. A KRaft broker
 # only processes requests once it is registered and unfenced, so an answer means it is serving
-# (the listening socket alone is not). Over TLS (secured mode) the request goes through
-# `openssl s_client` checking the certificate against our CA; ApiVersions is answered before SASL.
+# (the listening socket alone is not). Over TLS (secured mode) pki.py sends it, checking the
+# certificate against our CA; ApiVersions is answered before SASL authentication.
 api_versions_ok() {
   local port="${1:-$B_PORT}" hex
   # request: int32 size=14 | int16 api_key=18 (ApiVersions) | int16 version=0 | int32 correlation=1
   #          | string client_id="ping"; response: int32 size | int32 correlation | int16 error ...
   if [ "$SECURITY" = sasl_ssl ]; then
-    if ! command -v openssl >/dev/null 2>&1; then
-      port_open "$port"
-      return
-    fi
-    hex="$( (printf "\000\000\000\016\000\022\000\000\000\000\000\001\000\004ping"; sleep 3) |
-      timeout 4 openssl s_client -quiet -no_ign_eof -verify_return_error -CAfile "$CA_FILE" \
-        -verify_ip "$HOST" -connect "$HOST:$port" 2>/dev/null |
-      head -c 10 | od -An -tx1 | tr -d ' \n')" || true
-    [ "${hex:8:8}" = 00000001 ]
+    pki ping --host "$HOST" --port "$port" --ca-file "$CA_FILE" 2>/dev/null
     return
   fi
   # shellcheck disable=SC2016 # $0/$1 expand in the inner bash
@@ -618,6 +621,31 @@ broker_indexes() {
   fi
 }
 
+# Every broker of $1 runs and answers the cheap ApiVersions check.
+all_answer() {
+  local i
+  for i in $1; do
+    use_broker "$i"
+    running_pid >/dev/null && api_versions_ok || return 1
+  done
+}
+
+# Format the storage of the brokers of $1 that need it, in parallel (one tool JVM each).
+format_all() {
+  local i jobs=() rc=0 job
+  cluster_id >/dev/null # fix the shared cluster id before the parallel formats read it
+  for i in $1; do
+    use_broker "$i"
+    [ -f "$DATA_DIR/meta.properties" ] && continue
+    mkdir -p "$DATA_DIR" "$LOG_DIR"
+    write_server_props
+    format_storage_if_needed &
+    jobs+=($!)
+  done
+  for job in ${jobs[@]+"${jobs[@]}"}; do wait "$job" || rc=1; done
+  [ "$rc" = 0 ] || die "存储格式化失败 / storage format failed"
+}
+
 cmd_start() {
   validate_ports
   mkdir -p "$STATE_DIR"
@@ -630,6 +658,11 @@ cmd_start() {
   check_java
   ensure_pki
   write_tools_props
+  if all_answer "$which"; then
+    say "Kafka 已在运行 / Kafka already running ($BOOTSTRAP, $SECURITY)"
+    return 0
+  fi
+  format_all "$which"
   # Launch every broker first: a KRaft quorum of N needs a majority up before any is ready.
   for i in $which; do
     use_broker "$i"
@@ -811,11 +844,11 @@ case "${1:-}" in
   fetch) cmd_fetch ;;
   start | cluster-start) cmd_start "${2:-}" ;;
   stop | cluster-stop) cmd_stop "${2:-}" ;;
-  kill) cmd_kill "${2:-}" ;;
+  kill | cluster-kill) cmd_kill "${2:-}" ;;
   status | cluster-status) cmd_status ;;
   format) cmd_format ;;
   reset | cluster-reset) cmd_reset ;;
-  logs) cmd_logs "${2:-100}" "${3:-}" ;;
+  logs | cluster-logs) cmd_logs "${2:-100}" "${3:-}" ;;
   -h | --help | help) usage ;;
   *)
     usage >&2

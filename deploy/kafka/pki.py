@@ -25,6 +25,7 @@ Commands (all idempotent: an existing key, certificate or password is never repl
     pki.py scram-args --state S                            print one --add-scram=... per line
     pki.py client-properties --state S [--principal admin]  Java client settings (CLI tools)
     pki.py set-bootstrap --state S --bootstrap HOST:PORT,...
+    pki.py ping --port P --ca-file F                        exit 0 if the TLS broker answers
 """
 
 from __future__ import annotations
@@ -281,6 +282,29 @@ def client_properties(state: Path, principal: str) -> str:
     )
 
 
+def ping(host: str, port: int, ca_file: Path, timeout: float = 3.0) -> bool:
+    """A TLS connection checked against our CA, then a Kafka ApiVersions v0 request (answered
+    before SASL authentication): True if the broker answers with our correlation id."""
+    import socket
+    import ssl
+
+    context = ssl.create_default_context(cafile=str(ca_file))
+    request = b"\x00\x00\x00\x0e\x00\x12\x00\x00\x00\x00\x00\x01\x00\x04ping"
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as raw:
+            with context.wrap_socket(raw, server_hostname=host) as tls:
+                tls.sendall(request)
+                answer = b""
+                while len(answer) < 8:
+                    chunk = tls.recv(8 - len(answer))
+                    if not chunk:
+                        return False
+                    answer += chunk
+    except (OSError, ssl.SSLError):
+        return False
+    return answer[4:8] == b"\x00\x00\x00\x01"
+
+
 # ------------------------------------------------------------------------------ CLI
 
 
@@ -307,6 +331,10 @@ def main(argv: list[str] | None = None) -> int:
     props = sub.add_parser("client-properties")
     props.add_argument("--state", type=Path, required=True)
     props.add_argument("--principal", default="admin")
+    pong = sub.add_parser("ping")
+    pong.add_argument("--host", default="127.0.0.1")
+    pong.add_argument("--port", type=int, required=True)
+    pong.add_argument("--ca-file", type=Path, required=True)
     boot = sub.add_parser("set-bootstrap")
     boot.add_argument("--state", type=Path, required=True)
     boot.add_argument("--bootstrap", required=True)
@@ -335,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(scram_args(args.state)))
     elif args.command == "client-properties":
         print(client_properties(args.state, args.principal), end="")
+    elif args.command == "ping":
+        return 0 if ping(args.host, args.port, args.ca_file) else 1
     elif args.command == "set-bootstrap":
         set_bootstrap(args.state, args.bootstrap)
     return 0
