@@ -17,7 +17,7 @@ import os
 import sys
 from typing import Any
 
-from ..settings import NodeSettings, SettingsError
+from ..settings import NodeSettings
 from ..store.unit_of_work import NodeStore
 from ..topics import TopicNames
 
