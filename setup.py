@@ -9,39 +9,19 @@ the package then reads the checkout's folders directly.
 
 from __future__ import annotations
 
-import ast
+import importlib
 import shutil
+import sys
 from pathlib import Path
-from typing import Any
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-
-
-def _constants(path: Path, names: set[str]) -> dict[str, Any]:
-    """The literal values of the module-level assignments `names` of `path`, read without
-    importing it (the module imports the package, which is not installed yet)."""
-    found: dict[str, Any] = {}
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.AnnAssign) and node.value is not None:
-            target, value = node.target, node.value
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-        else:
-            continue
-        if isinstance(target, ast.Name) and target.id in names:
-            found[target.id] = ast.literal_eval(value)
-    missing = names - set(found)
-    if missing:
-        raise SystemExit(f"setup.py: {path} lacks {', '.join(sorted(missing))}")
-    return found
-
-
-RESOURCES = _constants(
-    ROOT / "services" / "xinfang" / "resources.py", {"PACKAGE", "DATA", "SHIPPED"}
-)
+# The package's own module, imported from the source tree: it needs only the standard library
+# and the pure domain (xinfang.domain.errors), both present before any dependency is installed.
+sys.path.insert(0, str(ROOT / "services"))
+RESOURCES = vars(importlib.import_module("xinfang.resources"))
 
 
 class BuildPyWithData(build_py):

@@ -30,6 +30,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from xinfang.devtools.processes import NodeProcess
+from xinfang.kafka_security import aiokafka_security
 from xinfang.node.relay import PRODUCER_SETTINGS
 from xinfang.topics import TopicNames
 
@@ -218,7 +219,9 @@ async def raw_hop(bootstrap: str, prefix: str, workdir: Path, records: int) -> S
         env=bench_env(),
     )
     assert proc.stdout is not None and proc.stdin is not None
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_SETTINGS)  # the relay's
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, **aiokafka_security(), **PRODUCER_SETTINGS
+    )  # the relay's
     await producer.start()
     latencies: list[float] = []
     try:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from xinfang.devtools.broker import Broker, start_deploy_broker
+from xinfang.devtools.secured import use_broker
 
 from .common import REPO, load_average, machine, say, working_directory
 from .report import render, rewrite
@@ -183,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
             bootstrap, kind, pid = args.bootstrap, "given", None
         else:
             say("启动 Kafka", "starting Apache Kafka")
-            broker = start_deploy_broker(workdir / "kafka")
+            broker = start_deploy_broker(workdir / "kafka", secure=True)
+            use_broker(broker)  # the bench runs as admin, its node processes as themselves
             bootstrap, kind = broker.bootstrap_servers, f"deploy/kafka {info['kafka']}"
             pid = _broker_pid(workdir / "kafka")
             say(

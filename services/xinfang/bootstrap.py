@@ -24,6 +24,7 @@ from .domain.clock import Clock, system_clock
 from .domain.hierarchy import ReviewHierarchy
 from .domain.rules import RuleSet
 from .domain.topology import Topology
+from .kafka_acls import inbox_group
 from .node.calendar_source import CalendarSource
 from .node.checkpoints import ChainKeeper, keeper_for
 from .node.clock_file import FileClock
@@ -159,7 +160,7 @@ def node_parts(settings: NodeSettings) -> NodeParts:
         service,
         settings.bootstrap_servers,
         topics.inbox(division.code),
-        group_id=f"{settings.topic_prefix}xinfang-{division.code}-inbox",
+        group_id=inbox_group(settings.topic_prefix, division.code),  # the one its ACLs grant
         client_id=f"{settings.topic_prefix}xinfang-{division.code}-inbox",
         schemas=schemas,
     )

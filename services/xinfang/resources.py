@@ -8,8 +8,8 @@ build time from `SHIPPED`. This module is the one place that knows both:
 * installed from a wheel → the package data, found with importlib.resources.
 
 Explicit paths (XINFANG_TOPOLOGY, XINFANG_RULES_DIR, a `rules_dir` or `schema_dir` argument)
-are handled by the callers and always win over these defaults. setup.py reads `PACKAGE`, `DATA`
-and `SHIPPED` from this file with `ast` before the package is installed: keep them literals.
+are handled by the callers and always win over these defaults. Standard library only: setup.py
+reads `SHIPPED` from this file before the package is installed.
 """
 
 from __future__ import annotations

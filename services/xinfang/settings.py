@@ -66,6 +66,18 @@ class NodeSettings:
     # fault-injection drills only (make chaos, node/faults.py): crash probability per batch
     fault_crash_before_publish: float = 0.0
     fault_crash_before_mark: float = 0.0
+    # XINFANG_KAFKA_CREATE_TOPICS: create missing topics at start (1) or only check them (0).
+    # Default: create on a PLAINTEXT broker (development), check on a secured one, where only
+    # admin may create (`xinfang kafka provision`, decision 018).
+    create_topics: bool | None = None
+
+    @property
+    def creates_topics(self) -> bool:
+        if self.create_topics is not None:
+            return self.create_topics
+        from .kafka_security import client_security
+
+        return not client_security().secured
 
     @property
     def key_path(self) -> Path:
@@ -143,6 +155,11 @@ class NodeSettings:
             "fault_crash_before_publish", "XINFANG_FAULT_CRASH_BEFORE_PUBLISH"
         )
         crash_mark = probability("fault_crash_before_mark", "XINFANG_FAULT_CRASH_BEFORE_MARK")
+        create_text = (get("create_topics", "XINFANG_KAFKA_CREATE_TOPICS") or "").lower()
+        if create_text not in ("", "0", "1", "true", "false"):
+            raise SettingsError(
+                f"XINFANG_KAFKA_CREATE_TOPICS 须为 0 或 1 / must be 0 or 1: {create_text!r}"
+            )
         return cls(
             division=division,
             bootstrap_servers=get("bootstrap_servers", "KAFKA_BOOTSTRAP_SERVERS")
@@ -167,4 +184,5 @@ class NodeSettings:
             relay_max_record_bytes=int(max_record_text),
             fault_crash_before_publish=crash_publish,
             fault_crash_before_mark=crash_mark,
+            create_topics=None if not create_text else create_text in ("1", "true"),
         )

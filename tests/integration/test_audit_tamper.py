@@ -36,6 +36,7 @@ from xinfang.devtools.broker import Broker
 from xinfang.devtools.processes import NodeProcess
 from xinfang.devtools.scenario import PETITION, wait_for
 from xinfang.domain.events import CHAIN_CASE_ID, ChainCheckpointed
+from xinfang.kafka_security import aiokafka_security
 from xinfang.node.admin import ensure_topics
 from xinfang.provisioning import LOG_CONFIG
 from xinfang.topics import TopicNames
@@ -66,7 +67,7 @@ async def _read(bootstrap: str, topic: str) -> list[LogRecord]:
 
 async def _publish(bootstrap: str, topic: str, records: list[LogRecord]) -> None:
     await ensure_topics(bootstrap, {topic: LOG_CONFIG})
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **aiokafka_security())
     await producer.start()
     try:
         for r in records:

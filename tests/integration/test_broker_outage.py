@@ -13,12 +13,17 @@ from xinfang.devtools.broker import start_deploy_broker
 from xinfang.devtools.chaos import _read_topic
 from xinfang.devtools.processes import NodeProcess
 from xinfang.devtools.scenario import PETITION, wait_for
+from xinfang.devtools.secured import client_env
 
 pytestmark = pytest.mark.integration
 
 
-def test_backlog_is_published_in_order_after_a_broker_outage(tmp_path: Path) -> None:
-    broker = start_deploy_broker(tmp_path / "kafka")  # private: this test stops its broker
+def test_backlog_is_published_in_order_after_a_broker_outage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broker = start_deploy_broker(tmp_path / "kafka", secure=True)  # private: this test stops it
+    for key, value in client_env(broker).items():  # this test's clients: admin of its broker
+        monkeypatch.setenv(key, value)
     city = NodeProcess("150400", broker.bootstrap_servers, tmp_path / "city", topic_prefix="o.")
     try:
         city.start()

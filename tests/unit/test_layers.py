@@ -18,11 +18,12 @@ import xinfang
 # Top to bottom. A unit is a subpackage or a top-level module of xinfang; node/app.py (the
 # faust wiring) is an entrypoint of its own, the rest of node/ is the application service.
 LAYERS: dict[str, set[str]] = {
-    "entrypoints": {"__main__", "cli", "devtools", "node.app", "api", "bootstrap"},
-    "service": {"node", "audit", "ops", "commands"},
+    "entrypoints": {"__main__", "cli", "devtools", "node.app", "api", "bootstrap", "kafka_cli"},
+    "service": {"node", "audit", "ops", "commands", "kafka_admin"},
     "adapters": {
         "store", "codec", "chain", "contract", "topics", "settings", "resources", "rules_file",
-        "topology_file", "presentation", "client", "provisioning",
+        "topology_file", "presentation", "client", "kafka_security", "kafka_acls",
+        "provisioning",
         "xinfang",  # xinfang: the root __init__
     },
     "domain": {"domain"},

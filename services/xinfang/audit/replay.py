@@ -13,6 +13,7 @@ from typing import IO, Any
 import fastavro
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from ..kafka_security import aiokafka_security
 from ..topics import TopicNames
 from .records import LogRecord, parse_topic
 
@@ -104,6 +105,7 @@ class KafkaSource:
             fetch_max_bytes=16 * 1024 * 1024,
             max_partition_fetch_bytes=8 * 1024 * 1024,
             request_timeout_ms=30000,
+            **aiokafka_security(),
         )
         await self.consumer.start()
         self.existing = set(await self.consumer.topics())

@@ -30,6 +30,7 @@ from aiokafka.errors import KafkaError
 
 from ..codec.resolving import ResolvingDecoder
 from ..codec.schemas import canonical_and_fingerprint, default_schema_dir
+from ..kafka_security import aiokafka_security
 from ..store.records import Headers
 from ..topics import TopicNames
 from .history import current_schemas, released
@@ -83,7 +84,10 @@ async def publish_schemas(
     """Publish every writer schema to the catalogue topic (idempotent); returns how many."""
     entries = writer_schemas(schema_dir)
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers, enable_idempotence=True, acks="all"
+        bootstrap_servers=bootstrap_servers,
+        enable_idempotence=True,
+        acks="all",
+        **aiokafka_security(),
     )
     await producer.start()
     try:
@@ -110,7 +114,10 @@ async def read_to_end(
 ) -> list[ConsumerRecord]:
     """Every record of the topics, from the beginning to their end offsets (no consumer group)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, auto_offset_reset="earliest"
+        bootstrap_servers=bootstrap_servers,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **aiokafka_security(),
     )
     await consumer.start()
     records: list[ConsumerRecord] = []

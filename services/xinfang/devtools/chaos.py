@@ -40,6 +40,7 @@ from ..codec.wire import EventCodec
 from ..commands.inputs import case_file
 from ..contract.catalogue import read_to_end
 from ..domain.errors import DomainError
+from ..kafka_security import aiokafka_security
 from ..presentation import case_view
 from ..store.protocols import Store
 from ..store.unit_of_work import NodeStore
@@ -360,7 +361,9 @@ class FaultLog:
 async def _inject(
     bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]]
 ) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, request_timeout_ms=10000, **aiokafka_security()
+    )
     await producer.start()
     try:
         for key, value, headers in records:

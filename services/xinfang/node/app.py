@@ -19,7 +19,8 @@ from ..api.handlers import INTERNAL, NodeApi, Route
 from ..bootstrap import node_parts
 from ..commands.limits import MAX_BODY_BYTES
 from ..contract.catalogue import SchemaLearner, publish_schemas
-from ..node.admin import ensure_topics
+from ..kafka_security import client_security
+from ..node.admin import check_topics, ensure_topics
 from ..node.checkpoints import checkpoint_periodically
 from ..node.inbox import InboxConsumer
 from ..node.relay import OutboxRelay
@@ -45,7 +46,13 @@ class Node:
         )
 
     async def provision(self) -> None:
-        await ensure_topics(self.settings.bootstrap_servers, self.topics_to_provision())
+        """Create this node's topics (plaintext development broker only) or check they exist:
+        on a secured broker the node holds no CREATE, `xinfang kafka provision` runs first as
+        admin (decision 018); a missing topic stops the start with its name."""
+        if self.settings.creates_topics:
+            await ensure_topics(self.settings.bootstrap_servers, self.topics_to_provision())
+        else:
+            await check_topics(self.settings.bootstrap_servers, sorted(self.topics_to_provision()))
         await publish_schemas(
             self.settings.bootstrap_servers, self.service.topics, self.settings.schema_dir
         )
@@ -80,7 +87,13 @@ def build_node(settings: NodeSettings) -> Node:
         broker_heartbeat_interval=1.0,
         broker_rebalance_timeout=20.0,
         producer_acks=-1,
+        # faust runs the web server and tasks only: the inbox and relay use their own aiokafka
+        # clients, so faust's consumer (a group and an assignor topic per node, which the ACLs
+        # would have to grant) and producer are never started. Credentials all the same, in
+        # case a later change starts them.
+        **client_security().faust(),
     )
+    app.boot_strategy = app.BootStrategy(app, enable_kafka=False)
 
     def node_status() -> dict[str, Any]:
         # "degraded" (overriding the handler's "ok") while the relay has set records aside or

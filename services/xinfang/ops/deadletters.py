@@ -18,6 +18,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from ..domain.errors import WireError
+from ..kafka_security import aiokafka_security
 from ..topics import TopicNames
 
 DLQ_HEADERS = ("xinfang_dlq_reason", "xinfang_dlq_detail", "xinfang_dlq_node", "xinfang_dlq_origin")
@@ -75,7 +76,9 @@ def distinct(letters: list[DeadLetter]) -> list[DeadLetter]:
 async def read_dead_letters(bootstrap: str, topics: TopicNames, division: str) -> list[DeadLetter]:
     """The node's dead letters, oldest first, repeats left out (no consumer group)."""
     topic = topics.deadletter(division)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, **aiokafka_security()
+    )
     await consumer.start()
     letters: list[DeadLetter] = []
     try:
@@ -118,7 +121,9 @@ async def redrive(bootstrap: str, topics: TopicNames, division: str, offset: int
     chosen = next((x for x in letters if x.offset == offset), None)
     if chosen is None:
         raise NoSuchDeadLetter(f"死信主题中没有偏移量 {offset} / no dead letter at offset {offset}")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", **aiokafka_security()
+    )
     await producer.start()
     try:
         await producer.send_and_wait(
