@@ -7,19 +7,19 @@ Every state change and the records it must publish commit in one transaction
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..chain.links import record_hash
 from ..codec.wire import DecodeError, EventCodec, cloudevents_headers
 from ..contract.public_status import PublicStatusFeed
 from ..domain.acts import DEFAULT_BACKDATE_TOLERANCE, DEFAULT_FUTURE_TOLERANCE
@@ -34,7 +34,7 @@ from ..domain.commands import (
     matter_key,
 )
 from ..domain.errors import CaseNotFound, DependencyMissing, DomainError
-from ..domain.events import CaseClosed, CaseFile, Event
+from ..domain.events import CaseClosed, CaseFile, Event, EventHeader
 from ..domain.hierarchy import ReviewHierarchy
 from ..domain.obligations import lapsed, next_check, overdue, react
 from ..domain.restate import changed_fields, restate
@@ -87,10 +87,6 @@ class FoldCache:
             self._folds.move_to_end(case_id)
         while len(self._folds) > self.capacity:
             self._folds.popitem(last=False)
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _claimed(records: Sequence[tuple[bytes, Headers]], header: str) -> list[str]:
@@ -246,7 +242,7 @@ class NodeService:
             seq += 1
             event = event.positioned(seq, prev_hash, case.last_event_id if case else "")
             data = self.codec.encode(event)
-            prev_hash = _digest(data)
+            prev_hash = record_hash(data)
             tx.append_log(event, data, prev_hash)
             before, case = case, evolve(case, event)
             tx.record_case_event(event, data)
@@ -325,7 +321,7 @@ class NodeService:
         if refusal is not None:
             self._dead_letter_in(tx, data, headers, refusal, event.header.source, origin)
             return Receipt.DEAD_LETTERED
-        digest = _digest(data)
+        digest = record_hash(data)
         seen = tx.inbox_entry(event.header.event_id)
         if seen is not None:
             if seen[0] == digest:
@@ -372,7 +368,8 @@ class NodeService:
                 tx.unpark(event_id)
                 receipt = self._apply(tx, event, data, headers)
                 if receipt is Receipt.APPLIED:
-                    tx.mark_received(event_id, _digest(data), event.header.source, receipt.value)
+                    digest = record_hash(data)
+                    tx.mark_received(event_id, digest, event.header.source, receipt.value)
                     progressed = True
 
     def _dead_letter_in(
@@ -522,3 +519,25 @@ class NodeService:
     def _notify(self) -> None:
         for callback in self.on_commit:
             callback()
+
+    # -- what the chain keeper uses (node/checkpoints.py ChainHost) -----------------------------
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        return self.store.transaction()
+
+    def new_header(self, case_id: str, actor: str) -> EventHeader:
+        """A new event's header at this node's clock (not yet positioned in the log)."""
+        return self.context().header(case_id, actor)
+
+    def encode_record(self, event: Event) -> tuple[bytes, Headers]:
+        """The record's bytes (single-object encoding) and its CloudEvents headers."""
+        return self.codec.encode(event), self._headers(event)
+
+    def committed(self) -> None:
+        """Wake the relay after a commit that enqueued records."""
+        self._notify()
+
+    def dead_letter(
+        self, tx: Transaction, data: bytes, headers: Headers, reason: str, detail: str
+    ) -> None:
+        """Send an inbound record to the dead-letter topic within `tx`."""
+        self._dead_letter_in(tx, data, headers, reason, detail)
