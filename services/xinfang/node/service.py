@@ -19,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..chain.links import record_hash
+from ..chain.links import Head, record_hash
 from ..codec.wire import DecodeError, EventCodec, cloudevents_headers
 from ..contract.public_status import PublicStatusFeed
 from ..domain.acts import DEFAULT_BACKDATE_TOLERANCE, DEFAULT_FUTURE_TOLERANCE
@@ -237,13 +237,13 @@ class NodeService:
         return self._record(tx, case, reactions) or case
 
     def _record(self, tx: Transaction, case: Case | None, events: list[Event]) -> Case | None:
-        seq, prev_hash = tx.log_head()
+        head = Head(*tx.log_head())
         for event in events:
-            seq += 1
+            seq, prev_hash = head.next_link()
             event = event.positioned(seq, prev_hash, case.last_event_id if case else "")
             data = self.codec.encode(event)
-            prev_hash = record_hash(data)
-            tx.append_log(event, data, prev_hash)
+            head = Head(seq, record_hash(data))
+            tx.append_log(event, data, head.hash)
             before, case = case, evolve(case, event)
             tx.record_case_event(event, data)
             headers = self._headers(event)
