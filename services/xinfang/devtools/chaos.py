@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -175,7 +176,10 @@ def run_chaos(
     broker = broker or find_or_start_broker(workdir / "kafka")
     if broker.kind != "deploy":
         broker_restarts = 0  # only the deploy/kafka broker can be restarted from here
-    topics = TopicNames(f"chaos{rng.randrange(10**6)}.")
+    # A prefix of its own on every run (the seed only draws the faults): runs sharing a broker,
+    # or a run after an earlier one with the same seed, must not read each other's topics.
+    rng.randrange(10**6)  # keeps the seed's fault sequence as it was
+    topics = TopicNames(f"chaos{uuid.uuid4().hex[:12]}.")
     env = {
         "XINFANG_FAULT_CRASH_BEFORE_PUBLISH": str(crash_probability if faults else 0),
         "XINFANG_FAULT_CRASH_BEFORE_MARK": str(crash_probability if faults else 0),
