@@ -35,10 +35,10 @@ from typing import Any
 
 from fastavro import schemaless_reader
 
-from xinfang.audit.keys import Keyring, NodeKey
 from xinfang.audit.records import LogRecord
 from xinfang.audit.replay import KafkaSource
-from xinfang.audit.verify import KeyBook, NodeChain, RecordDecoder
+from xinfang.audit.verify import NodeChain, RecordDecoder
+from xinfang.chain.keys import KeyBook, Keyring, NodeKey
 from xinfang.codec.schemas import SchemaCatalogue
 from xinfang.kafka_security import aiokafka_security
 from xinfang.node.checkpoints import ChainKeeper

@@ -25,11 +25,11 @@ from aiokafka import AIOKafkaProducer
 from fastavro.write import Writer
 
 from xinfang.audit.demo import generate_keys
-from xinfang.audit.keys import Keyring, NodeKey
 from xinfang.audit.records import LogRecord
 from xinfang.audit.replay import KafkaSource
 from xinfang.audit.run import Source, run_audit
-from xinfang.audit.signing import sign_checkpoint
+from xinfang.chain.keys import Keyring, NodeKey
+from xinfang.chain.signing import sign_checkpoint
 from xinfang.cli import main
 from xinfang.codec.wire import EventCodec
 from xinfang.devtools.broker import Broker

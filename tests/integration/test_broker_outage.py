@@ -10,10 +10,10 @@ import pytest
 
 from xinfang.codec.wire import EventCodec
 from xinfang.devtools.broker import start_deploy_broker
-from xinfang.devtools.chaos import _read_topic
 from xinfang.devtools.processes import NodeProcess
 from xinfang.devtools.scenario import PETITION, wait_for
 from xinfang.devtools.secured import client_env
+from xinfang.kafka_io import read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -50,7 +50,7 @@ def test_backlog_is_published_in_order_after_a_broker_outage(
         broker.bring_back()
         wait_for(lambda: city.client.get("/health")["outbox_pending"] == 0, "积压发布完毕", 120)
 
-        records = asyncio.run(_read_topic(broker.bootstrap_servers, "o.xinfang.150400.log"))
+        records = asyncio.run(read_topic(broker.bootstrap_servers, "o.xinfang.150400.log"))
         codec = EventCodec()
         first_copy: dict[int, bytes] = {}
         for record in records:

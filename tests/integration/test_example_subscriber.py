@@ -35,7 +35,7 @@ from typing import Any
 import pytest
 
 from xinfang.codec.wire import EventCodec
-from xinfang.contract.catalogue import read_to_end, writer_schemas
+from xinfang.contract.catalogue import writer_schemas
 from xinfang.contract.public_status import PUBLIC_FIELDS, PublicStatusFeed
 from xinfang.devtools.broker import Broker
 from xinfang.devtools.processes import NodeProcess
@@ -49,6 +49,7 @@ from xinfang.devtools.scenario import (
     run_supervision_chain,
     wait_for,
 )
+from xinfang.kafka_io import read_to_end
 from xinfang.node.clock_file import write_offset
 from xinfang.topics import TopicNames
 from xinfang.topology_file import load_topology

@@ -18,9 +18,9 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from xinfang.contract.catalogue import read_to_end
 from xinfang.devtools.broker import Broker
 from xinfang.devtools.scenario import PETITION, wait_for
+from xinfang.kafka_io import read_to_end
 from xinfang.kafka_security import aiokafka_security
 from xinfang.node.admin import ensure_topics
 from xinfang.node.relay import OutboxRelay

@@ -23,11 +23,12 @@ from aiokafka.admin import AIOKafkaAdminClient
 from ..kafka_security import aiokafka_security
 from . import chaos
 from .broker import Broker, start_deploy_broker
+from .chaos_faults import FaultInjector
 from .secured import use_broker
 
 
-class BrokerKiller(chaos.FaultInjector):
-    """chaos.FaultInjector whose broker fault SIGKILLs one broker of the cluster at a time."""
+class BrokerKiller(FaultInjector):
+    """The FaultInjector whose broker fault SIGKILLs one broker of the cluster at a time."""
 
     next_index = 0
     kills = 0
@@ -86,16 +87,18 @@ def run_cluster_chaos(
     restore = use_broker(cluster)  # this process acts as admin; node processes as themselves
     wanted_kills = kills if kills is not None else max(brokers, cases // 100)
     BrokerKiller.next_index = BrokerKiller.kills = 0
-    original = chaos.FaultInjector
-    chaos.FaultInjector = BrokerKiller  # type: ignore[misc]  # run_chaos builds the injector
     try:
         result = chaos.run_chaos(
-            cases, workdir, seed=seed, broker=cluster, broker_restarts=wanted_kills
+            cases,
+            workdir,
+            seed=seed,
+            broker=cluster,
+            broker_restarts=wanted_kills,
+            injector_class=BrokerKiller,
         )
         left = wait_fully_replicated(cluster.bootstrap_servers)
         return result, BrokerKiller.kills, left
     finally:
-        chaos.FaultInjector = original  # type: ignore[misc]
         cluster.stop()
         restore()
 
