@@ -9,11 +9,13 @@ gets values and small ports. Nothing is built at import time.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from .chain.keys import KeyFileError, Keyring, load_or_create_private_key, published_keys_dir
 from .codec.schemas import SchemaCatalogue
 from .codec.wire import EventCodec
 from .contract.catalogue import SchemaLearner
@@ -26,18 +28,20 @@ from .domain.rules import RuleSet
 from .domain.topology import Topology
 from .kafka_acls import inbox_group
 from .node.calendar_source import CalendarSource
-from .node.checkpoints import ChainKeeper, keeper_for
+from .node.checkpoints import ChainKeeper
 from .node.clock_file import FileClock
 from .node.faults import CrashPoints
 from .node.inbox import InboxConsumer
 from .node.relay import OutboxRelay
 from .node.service import NodeService
 from .rules_file import HolidayFolder, load_review_hierarchy, load_ruleset
-from .settings import NodeSettings
+from .settings import NodeSettings, SettingsError
 from .store.protocols import Store
 from .store.unit_of_work import NodeStore
 from .topics import TopicNames
 from .topology_file import load_topology
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,35 @@ def service_for(
         future_tolerance=future_tolerance,
         backdate_tolerance=backdate_tolerance,
     )
+
+
+def keeper_for(settings: NodeSettings, topology: Topology) -> ChainKeeper:
+    """The node's chain keeper with its signing key: the key file given, or the one in its data
+    folder (created on first start). Refuses (SettingsError) a key that does not match the
+    public key published for the division."""
+    folder = settings.public_keys_dir or published_keys_dir(settings.topology_path)
+    try:
+        keyring = Keyring.from_dir(folder)
+        published = keyring.get(settings.division)
+        if not settings.key_path.exists() and (settings.key_file or published):
+            pub = folder / f"{settings.division}.pub"
+            where = f"（已发布公钥 / published: {pub}）" if published else ""
+            raise KeyFileError(  # a published key needs its private key: never make a new one
+                f"私钥文件不存在 / key file not found: {settings.key_path}{where}"
+            )
+        key, created = load_or_create_private_key(settings.key_path)
+    except KeyFileError as err:
+        raise SettingsError(str(err)) from err
+    if published is not None and published != key.public_raw:
+        raise SettingsError(
+            f"节点 {settings.division} 的私钥（{key.key_id}，{settings.key_path}）与已发布的公钥"
+            f"（{folder}/{settings.division}.pub）不符，拒绝启动 / the private key of node "
+            f"{settings.division} ({key.key_id}) does not match its published public key; "
+            "refusing to start"
+        )
+    if created:
+        log.info("generated node key %s in %s", key.key_id, settings.key_path)
+    return ChainKeeper(settings.division, topology, signer=key, keyring=keyring)
 
 
 @dataclass

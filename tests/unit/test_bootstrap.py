@@ -67,6 +67,20 @@ def test_the_service_reads_no_files() -> None:
         assert _calls_to(reader, source) == 0, reader
 
 
+def test_the_node_package_reads_no_settings_nor_files_but_through_bootstrap() -> None:
+    """Only node/app.py (the faust entrypoint) takes NodeSettings; keys, rules and topology are
+    read by bootstrap (keeper_for, rule_data, load_topology)."""
+    readers = {"settings", "rules_file", "topology_file", "resources"}
+    found = sorted(
+        f"{path.name} -> {node.module}"
+        for path in (PACKAGE / "node").glob("*.py")
+        if path.name != "app.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.level == 2 and node.module in readers
+    )
+    assert found == []
+
+
 class FakeSource:
     """A CalendarSource whose holiday files an operator 'installs' by setting `calendar`."""
 
