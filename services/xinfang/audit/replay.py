@@ -18,8 +18,6 @@ from ..kafka_security import aiokafka_security
 from ..topics import TopicNames
 from .records import LogRecord, parse_topic
 
-Say = Callable[[str, str], str]
-
 
 def _say(zh: str, en: str) -> str:
     import os

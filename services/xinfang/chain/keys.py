@@ -25,7 +25,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from ..domain.errors import ConfigurationError
 
-PUBLIC_SUFFIX = ".pub"
 _DIVISION_FILE = re.compile(r"^(\d{6})\.pub$")
 
 

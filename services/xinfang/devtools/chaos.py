@@ -53,7 +53,7 @@ from .processes import NodeProcess
 INJECTED_REASONS = {"not-single-object-encoding", "unknown-schema-fingerprint", "undecodable-body"}
 
 
-class Supervisor(threading.Thread):
+class ProcessSupervisor(threading.Thread):
     """Restarts node processes that died (SIGKILL by the injector or by a crash point)."""
 
     def __init__(self, nodes: dict[str, NodeProcess], injector: FaultInjector | None) -> None:
@@ -202,7 +202,7 @@ def run_chaos(
         if faults
         else None
     )
-    supervisor = Supervisor(nodes, injector)
+    supervisor = ProcessSupervisor(nodes, injector)
     try:
         for node in nodes.values():
             node.start()
