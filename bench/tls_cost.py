@@ -45,6 +45,7 @@ class TlsCostResult:
     events: int  # records moved by each pass-through
     records: int  # records decoded by each replay
     plaintext_broker: str  # how the comparison broker was started
+    protocol: dict[str, str]  # side → the security protocol its raw clients used
 
     def as_dict(self) -> dict[str, Any]:
         p, s = SIDES
@@ -55,6 +56,7 @@ class TlsCostResult:
             "events": self.events,
             "records": self.records,
             "plaintext_broker": self.plaintext_broker,
+            "protocol": self.protocol,
             # secured ÷ plaintext: > 1 for latency, < 1 for rates means TLS/SASL costs
             "hop_p50_ratio": ratio(self.hop[s].p50, self.hop[p].p50),
             "hop_p99_ratio": ratio(self.hop[s].p99, self.hop[p].p99),
@@ -99,6 +101,8 @@ def run_tls_cost(
         "secured": (bootstrap, None),
     }
 
+    protocol: dict[str, str] = {}
+
     def each(what: tuple[str, str], run: Callable[[str, str, Path], T]) -> dict[str, T]:
         out: dict[str, T] = {}
         for side, (servers, broker) in sides.items():
@@ -106,6 +110,7 @@ def run_tls_cost(
             folder = workdir / side
             folder.mkdir(parents=True, exist_ok=True)
             with _client_of(broker):
+                protocol[side] = client_security().protocol
                 out[side] = run(servers, f"{prefix}{side}.", folder)
         return out
 
@@ -132,6 +137,7 @@ def run_tls_cost(
         events=passed["secured"][1],
         records=decoded["secured"][1],
         plaintext_broker=f"deploy/kafka {plain.security}, {plain.bootstrap_servers}",
+        protocol=protocol,
     )
 
 

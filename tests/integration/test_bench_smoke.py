@@ -90,6 +90,7 @@ def test_every_benchmark_produces_well_formed_results(
     assert cost["hop"]["plaintext"]["n"] == cost["hop"]["secured"]["n"] == 10
     assert cost["events"] >= 20 and cost["records"] >= 20
     assert "plaintext" in cost["plaintext_broker"]
+    assert cost["protocol"] == {"plaintext": "PLAINTEXT", "secured": "SASL_SSL"}
     assert kafka.bootstrap_servers not in cost["plaintext_broker"]  # a second broker
     for side in ("plaintext", "secured"):
         assert _positive(cost["pass_through_eps"][side]) and _positive(cost["decode_rps"][side])
