@@ -174,7 +174,8 @@ def describe_broker(broker: Broker | None, bootstrap: str, kafka_version: str) -
     if broker is None:
         return f"given broker at {bootstrap}, {how} (per this process's XINFANG_KAFKA_* settings)"
     count = "single broker" if broker.brokers == 1 else f"{broker.brokers}-broker cluster"
-    return f"{count} ({broker.kind}, KRaft), {how}; Apache Kafka {kafka_version}"
+    where = {"deploy": "deploy/kafka, KRaft", "env": "KAFKA_BOOTSTRAP_SERVERS"}
+    return f"{count} ({where.get(broker.kind, broker.kind)}), {how}; Apache Kafka {kafka_version}"
 
 
 def _broker_pid(state_dir: Path) -> int | None:
