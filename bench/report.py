@@ -238,8 +238,9 @@ def _tls_cost(results: dict[str, Any]) -> list[str]:
     return [
         *lines,
         f"Raw baselines of sections 1–3 on a second, plaintext broker started for this "
-        f"comparison only ({c['plaintext_broker']}) and again on the secured broker, one after "
-        f"the other: {h['secured']['n']} hop records, {c['events']:,} pass-through events, "
+        f"comparison only ({c['plaintext_broker']}) and on the secured broker, each in two "
+        f"halves (plaintext, secured, secured, plaintext): {h['secured']['n']} hop records, "
+        f"{c['events']:,} pass-through events, "
         f"{c['records']:,} log records (best of three replays). *secured ÷ plaintext* is what "
         "TLS + SASL cost a client (latency: above 1× is slower; rates: below 1× is slower). "
         "xinfang ran on the secured broker only; its last column is its ratio to the raw "

@@ -5,9 +5,10 @@ and raw baseline alike. This step starts a second, plaintext deploy/kafka broker
 folder and ports, same JVM settings; stopped at the end of the step) and runs the three raw
 baselines — the aiokafka hop (`bench.hop.raw_hop`), the consume→produce pass-through
 (`bench.throughput.raw_pass_through`) and decoding a log from Kafka (`bench.audit.replay` with
-fastavro only, best of three replays) — on each broker, one baseline at a time, plaintext first
-then secured, with the same sizes as the other steps. Secured ÷ plaintext is what TLS and SASL
-cost a client here.
+fastavro only, best of three replays) — on each broker, one baseline at a time, with the same
+sizes as the other steps. Each baseline runs in two halves in the order plaintext, secured,
+secured, plaintext, so that neither the fresh broker's cold JVM nor the machine's drift favours
+one side. Secured ÷ plaintext is what TLS and SASL cost a client here.
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from xinfang.topics import TopicNames
 
 from .audit import make_raw_decoder, replay, write_log
 from .common import Stats, ratio, say
-from .hop import CITY, raw_hop
+from .hop import CITY, raw_hop_samples
 from .throughput import preload, raw_pass_through
 
 T = TypeVar("T")
 SIDES = ("plaintext", "secured")
+ORDER = ("plaintext", "secured", "secured", "plaintext")  # ABBA: no side gets the warm slot
 
 
 class BrokerNotSecured(RuntimeError):
@@ -104,42 +106,49 @@ def run_tls_cost(
 
     protocol: dict[str, str] = {}
 
-    def each(what: tuple[str, str], run: Callable[[str, str, Path], T]) -> dict[str, T]:
-        out: dict[str, T] = {}
-        for side, (servers, broker) in sides.items():
+    def each(what: tuple[str, str], run: Callable[[str, str, Path], T]) -> dict[str, list[T]]:
+        out: dict[str, list[T]] = {side: [] for side in SIDES}
+        for n, side in enumerate(ORDER):
+            servers, broker = sides[side]
             say(f"{what[0]}（{side}）", f"{what[1]} ({side})")
-            folder = workdir / side
+            folder = workdir / f"{side}{n}"
             folder.mkdir(parents=True, exist_ok=True)
             with _client_of(broker):
                 protocol[side] = client_security().protocol
-                out[side] = run(servers, f"{prefix}{side}.", folder)
+                out[side].append(run(servers, f"{prefix}{side}{n}.", folder))
         return out
 
+    half = (max(hop_records // 2, 1), max(cases // 2, 1), max(log_records // 2, 1))
     try:
         hop = each(
             ("原始跳转", "raw hop"),
-            lambda b, p, w: asyncio.run(raw_hop(b, p, w, hop_records)),
+            lambda b, p, w: asyncio.run(raw_hop_samples(b, p, w, half[0])),
         )
         passed = each(
             ("原始消费→生产直通", "raw consume→produce pass-through"),
-            lambda b, p, w: _pass_through(b, p, cases),
+            lambda b, p, w: _pass_through(b, p, half[1]),
         )
         decoded = each(
             ("从 Kafka 原始解码", "raw decode from Kafka"),
-            lambda b, p, w: _decode(b, p, log_records),
+            lambda b, p, w: _decode(b, p, half[2]),
         )
     finally:
         say("停止明文 Kafka", "stopping the plaintext Kafka")
         plain.stop()
     return TlsCostResult(
-        hop=hop,
-        pass_through_eps={k: v[1] / v[0] for k, v in passed.items()},
-        decode_rps={k: v[1] / v[0] for k, v in decoded.items()},
-        events=passed["secured"][1],
-        records=decoded["secured"][1],
+        hop={k: Stats.of([ms for run in v for ms in run]) for k, v in hop.items()},
+        pass_through_eps={k: _rate(v) for k, v in passed.items()},
+        decode_rps={k: _rate(v) for k, v in decoded.items()},
+        events=sum(n for _, n in passed["secured"]),
+        records=sum(n for _, n in decoded["secured"]),
         plaintext_broker=f"deploy/kafka {plain.security}, {plain.bootstrap_servers}",
         protocol=protocol,
     )
+
+
+def _rate(runs: list[tuple[float, int]]) -> float:
+    """Records per second over all runs: (seconds, records) each."""
+    return ratio(sum(n for _, n in runs), sum(s for s, _ in runs))
 
 
 def _pass_through(bootstrap: str, prefix: str, cases: int) -> tuple[float, int]:
