@@ -241,7 +241,8 @@ def _tls_cost(results: dict[str, Any]) -> list[str]:
         f"comparison only ({c['plaintext_broker']}) and on the secured broker, each in two "
         f"halves (plaintext, secured, secured, plaintext): {h['secured']['n']} hop records, "
         f"{c['events']:,} pass-through events, "
-        f"{c['records']:,} log records (best of three replays). *secured ÷ plaintext* is what "
+        f"{c['records']:,} log records (two logs, each timed as the best of three replays). "
+        "*secured ÷ plaintext* is what "
         "TLS + SASL cost a client (latency: above 1× is slower; rates: below 1× is slower). "
         "xinfang ran on the secured broker only; its last column is its ratio to the raw "
         "baseline of its own section (measured minutes apart from this step's).",
