@@ -202,6 +202,11 @@ def run_hop(bootstrap: str, prefix: str, workdir: Path, cases: int, raw_records:
 
 
 async def raw_hop(bootstrap: str, prefix: str, workdir: Path, records: int) -> Stats:
+    return Stats.of(await raw_hop_samples(bootstrap, prefix, workdir, records))
+
+
+async def raw_hop_samples(bootstrap: str, prefix: str, workdir: Path, records: int) -> list[float]:
+    """The raw hop's latencies (ms), one per record after the warm-up ones."""
     topic = f"{prefix}bench.raw-hop"
     await create_topics(bootstrap, {topic: {}})
     from xinfang.topology_file import load_topology
@@ -248,4 +253,4 @@ async def raw_hop(bootstrap: str, prefix: str, workdir: Path, records: int) -> S
             proc.kill()
             await proc.wait()
         log.close()
-    return Stats.of(latencies)
+    return latencies
