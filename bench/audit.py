@@ -29,7 +29,7 @@ from fastavro import schemaless_reader
 from xinfang.codec.schemas import SchemaCatalogue
 from xinfang.codec.wire import EventCodec
 from xinfang.kafka_security import aiokafka_security
-from xinfang.node.admin import LOG_CONFIG
+from xinfang.provisioning import LOG_CONFIG
 from xinfang.topology_file import load_topology
 
 from .common import create_topics, ratio, say

@@ -41,8 +41,8 @@ from xinfang.audit.verify import NodeChain, RecordDecoder
 from xinfang.chain.keys import KeyBook, Keyring, NodeKey
 from xinfang.codec.schemas import SchemaCatalogue
 from xinfang.kafka_security import aiokafka_security
-from xinfang.node.admin import LOG_CONFIG
 from xinfang.node.checkpoints import ChainKeeper
+from xinfang.provisioning import LOG_CONFIG
 from xinfang.topology_file import load_topology
 
 from .common import create_topics, ratio, say

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xinfang.api.handlers import NodeApi
+from xinfang.bootstrap import service_for
 from xinfang.codec.wire import EventCodec
 from xinfang.domain.topology import Topology
-from xinfang.node.service import NodeService
 from xinfang.store.unit_of_work import NodeStore
 from xinfang.topics import TopicNames
 
@@ -71,8 +71,8 @@ class LogWriter:
     def __post_init__(self) -> None:
         self.topics = TopicNames("")
         self.store = NodeStore("sqlite://")  # in memory: the records, not this store, matter
-        self.service = NodeService(
-            self.division, self.topology, self.store, self.codec, self.topics
+        self.service = service_for(
+            self.division, self.topology, self.store, codec=self.codec, topics=self.topics
         )
         self.api = NodeApi(self.service)
         self.office = self.topology.division(self.division).petition_office().id

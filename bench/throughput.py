@@ -29,8 +29,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from xinfang.devtools.processes import NodeProcess
 from xinfang.kafka_security import aiokafka_security
-from xinfang.node.admin import LOG_CONFIG
 from xinfang.node.relay import PRODUCER_SETTINGS
+from xinfang.provisioning import LOG_CONFIG
 from xinfang.topics import TopicNames
 from xinfang.topology_file import load_topology
 

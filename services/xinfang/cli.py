@@ -106,6 +106,7 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     """`xinfang calendar status` (a node's, with --api; else the local holiday files on
     today's Beijing date) and `xinfang calendar provisional YEAR` (a provisional file)."""
     from .rules_file import render_provisional_year
+    from .settings import rules_dir_setting
 
     if args.action == "provisional":
         try:
@@ -118,7 +119,7 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     if url:
         status = NodeClient(url).get("/health").get("calendar", {})
     else:
-        status = _local_calendar_status(args.rules_dir, args.date)
+        status = _local_calendar_status(args.rules_dir or rules_dir_setting(), args.date)
     if args.json:
         _print_json(status)
     else:
@@ -131,7 +132,7 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     return 1 if status.get("status") == "warning" else 0
 
 
-def _local_calendar_status(rules_dir: str | None, day: str | None) -> dict[str, Any]:
+def _local_calendar_status(rules_dir: str | Path | None, day: str | None) -> dict[str, Any]:
     from datetime import date, datetime
 
     from .domain.calendar import BEIJING, NATIONAL, calendar_status
@@ -297,7 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
         "status", help="缺少的年度安排（退出码 1 表示警告）/ missing schedules (exit 1 = warning)"
     )
     status.add_argument("--api", help="节点 API 地址 / node URL (XINFANG_API)")
-    status.add_argument("--rules-dir", help="规则目录 / rules folder (default deploy/rules)")
+    status.add_argument(
+        "--rules-dir", help="规则目录 / rules folder (default XINFANG_RULES_DIR, else deploy/rules)"
+    )
     status.add_argument("--date", help="按该日判断 / as of date YYYY-MM-DD (default today)")
     prov = cal_actions.add_parser(
         "provisional", help="输出暂定年度文件 / print a provisional CN-<year>.yaml"

@@ -33,7 +33,8 @@ from confluent_kafka.admin._scram import (
 from .domain.topology import Topology
 from .kafka_acls import AclPlan, Grant, plan
 from .kafka_security import KafkaSecurity
-from .node.admin import LOG_CONFIG, PUBLIC_STATUS_CONFIG, SCHEMAS_CONFIG, ensure_topics
+from .node.admin import ensure_topics
+from .provisioning import provisioned_topics
 from .topics import TopicNames
 
 _TIMEOUT_S = 30.0
@@ -68,12 +69,8 @@ class Replication:
 def topology_topics(topology: Topology, topics: TopicNames) -> dict[str, dict[str, str]]:
     """Every topic of the topology with its configuration (what ``provision`` creates)."""
     wanted: dict[str, dict[str, str]] = {}
-    for division in topology.divisions:
-        wanted[topics.log(division.code)] = LOG_CONFIG
-        wanted[topics.inbox(division.code)] = {}
-        wanted[topics.deadletter(division.code)] = {"retention.ms": "-1"}
-    wanted[topics.schemas()] = SCHEMAS_CONFIG
-    wanted[topics.public_status()] = PUBLIC_STATUS_CONFIG
+    for division in topology.divisions:  # the union of what each node would create itself
+        wanted.update(provisioned_topics(topics, topology, division.code))
     return wanted
 
 

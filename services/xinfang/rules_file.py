@@ -20,7 +20,6 @@ ReviewHierarchy values.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
@@ -61,15 +60,12 @@ _REPRESENTATIVE_KEYS = {
 }
 
 
-RULES_DIR_ENV = "XINFANG_RULES_DIR"
-
-
 def default_rules_dir() -> Path:
-    """$XINFANG_RULES_DIR if set (e.g. a mounted folder with an official holiday file the
-    image does not have yet), else deploy/rules of a checkout or its copy shipped in the wheel
-    (xinfang.resources). An explicit `rules_dir` argument wins over both."""
-    configured = os.environ.get(RULES_DIR_ENV)
-    return Path(configured) if configured else data_dir("rules")
+    """deploy/rules of a checkout or its copy shipped in the wheel (xinfang.resources): the
+    folder used when no `rules_dir` is given. A node's XINFANG_RULES_DIR (e.g. a mounted folder
+    with an official holiday file the image does not have yet) is read once by
+    settings.NodeSettings and passed here by bootstrap as `rules_dir`."""
+    return data_dir("rules")
 
 
 def _read(path: Path) -> Any:
@@ -206,6 +202,22 @@ def holidays_signature(rules_dir: Path | str | None = None) -> tuple[tuple[str, 
         for path in sorted(directory.glob("*.y*ml"))
         for stat in (path.stat(),)
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class HolidayFolder:
+    """The holiday files of `rules_dir` (None: the shipped deploy/rules) as the calendar of
+    `province`: the adapter of node.calendar_source.CalendarSource."""
+
+    province: str
+    rules_dir: Path | None = None
+
+    def signature(self) -> tuple[tuple[str, int, int], ...]:
+        return holidays_signature(self.rules_dir)
+
+    def current(self) -> tuple[tuple[tuple[str, int, int], ...], HolidayCalendar]:
+        files = holidays_signature(self.rules_dir)  # before reading: a later change is seen
+        return files, load_calendar(self.province, self.rules_dir)
 
 
 def render_provisional_year(year: int) -> str:

@@ -21,6 +21,18 @@ class SettingsError(ConfigurationError, ValueError):
     en = "A node setting is invalid"
 
 
+RULES_DIR_ENV = "XINFANG_RULES_DIR"
+
+
+def rules_dir_setting(env: Mapping[str, str] | None = None) -> Path | None:
+    """$XINFANG_RULES_DIR (a folder laid out like deploy/rules, e.g. mounted with an official
+    holiday file the image does not have yet), or None for the shipped rules. NodeSettings reads
+    it for a node; the CLI's node-less commands (calendar status, audit) read it here."""
+    env = os.environ if env is None else env
+    configured = env.get(RULES_DIR_ENV)
+    return Path(configured) if configured else None
+
+
 @dataclass(frozen=True)
 class NodeSettings:
     division: str
@@ -39,6 +51,8 @@ class NodeSettings:
     # schemas/ to read and write with (current schemas + history/); None: the installed ones.
     # Explicit, for a node that runs another release's schemas (upgrades, the version tests).
     schema_dir: Path | None = None
+    # deploy/rules-like folder (holidays/, provinces/); None: the shipped rules (rules_file)
+    rules_dir: Path | None = None
     # client-given times of acts (DOMAIN.md §11, domain/acts.py): how far in the future they
     # may lie (clock skew), and how far in the past before a back-dating reason is required
     future_tolerance_s: float = 300.0
@@ -49,6 +63,9 @@ class NodeSettings:
     relay_unknown_topic_s: float = 120.0
     # the producer's largest record (bytes); larger ones are set aside as record-too-large
     relay_max_record_bytes: int = 1048576
+    # fault-injection drills only (make chaos, node/faults.py): crash probability per batch
+    fault_crash_before_publish: float = 0.0
+    fault_crash_before_mark: float = 0.0
     # XINFANG_KAFKA_CREATE_TOPICS: create missing topics at start (1) or only check them (0).
     # Default: create on a PLAINTEXT broker (development), check on a secured one, where only
     # admin may create (`xinfang kafka provision`, decision 018).
@@ -113,6 +130,7 @@ class NodeSettings:
             raise SettingsError(
                 f"XINFANG_SCHEMA_DIR 须含 events/ / must hold events/: {schema_dir!r}"
             )
+        rules_dir = get("rules_dir", RULES_DIR_ENV)
         future_tolerance = seconds("future_tolerance_s", "XINFANG_FUTURE_TOLERANCE", "300")
         backdate_tolerance = seconds("backdate_tolerance_s", "XINFANG_BACKDATE_TOLERANCE", "3600")
         stuck_after = seconds("relay_stuck_after_s", "XINFANG_RELAY_STUCK_AFTER", "300")
@@ -123,6 +141,20 @@ class NodeSettings:
                 f"XINFANG_MAX_RECORD_BYTES 须为正整数 / must be a positive integer: "
                 f"{max_record_text!r}"
             )
+        def probability(flag: str, key: str) -> float:
+            text = get(flag, key) or "0"
+            try:
+                value = float(text)
+            except ValueError:
+                value = -1.0
+            if not 0.0 <= value <= 1.0:
+                raise SettingsError(f"{key} 须为 0 到 1 的概率 / must be a probability: {text!r}")
+            return value
+
+        crash_publish = probability(
+            "fault_crash_before_publish", "XINFANG_FAULT_CRASH_BEFORE_PUBLISH"
+        )
+        crash_mark = probability("fault_crash_before_mark", "XINFANG_FAULT_CRASH_BEFORE_MARK")
         create_text = (get("create_topics", "XINFANG_KAFKA_CREATE_TOPICS") or "").lower()
         if create_text not in ("", "0", "1", "true", "false"):
             raise SettingsError(
@@ -144,10 +176,13 @@ class NodeSettings:
             public_keys_dir=Path(public_keys) if public_keys else None,
             checkpoint_interval_s=checkpoint_interval,
             schema_dir=Path(schema_dir) if schema_dir else None,
+            rules_dir=Path(rules_dir) if rules_dir else None,
             future_tolerance_s=future_tolerance,
             backdate_tolerance_s=backdate_tolerance,
             relay_stuck_after_s=stuck_after,
             relay_unknown_topic_s=unknown_topic,
             relay_max_record_bytes=int(max_record_text),
+            fault_crash_before_publish=crash_publish,
+            fault_crash_before_mark=crash_mark,
             create_topics=None if not create_text else create_text in ("1", "true"),
         )

@@ -37,7 +37,8 @@ from xinfang.devtools.processes import NodeProcess
 from xinfang.devtools.scenario import PETITION, wait_for
 from xinfang.domain.events import CHAIN_CASE_ID, ChainCheckpointed
 from xinfang.kafka_security import aiokafka_security
-from xinfang.node.admin import LOG_CONFIG, ensure_topics
+from xinfang.node.admin import ensure_topics
+from xinfang.provisioning import LOG_CONFIG
 from xinfang.topics import TopicNames
 
 pytestmark = pytest.mark.integration

@@ -94,6 +94,7 @@ import json, os, sys
 import xinfang
 from xinfang.codec.schemas import SchemaCatalogue, default_schema_dir
 from xinfang.rules_file import default_rules_dir, load_calendar
+from xinfang.settings import NodeSettings
 from xinfang.topology_file import default_topology_path, load_topology
 from xinfang.devtools.broker import repo_root
 try:
@@ -101,14 +102,15 @@ try:
     kafka = None
 except FileNotFoundError as err:
     kafka = str(err)
+settings = NodeSettings.from_env(division="150400")  # XINFANG_RULES_DIR, read as a node does
 print(json.dumps({
     "package": xinfang.__file__,
     "path": sys.path,
     "schemas": str(default_schema_dir()),
     "events": len(SchemaCatalogue().by_name),
     "history": len(list((default_schema_dir() / "history").glob("*/v*.avsc"))),
-    "rules": str(default_rules_dir()),
-    "years": sorted(load_calendar("150400").years),
+    "rules": str(settings.rules_dir or default_rules_dir()),
+    "years": sorted(load_calendar("150400", settings.rules_dir).years),
     "topology": str(default_topology_path()),
     "divisions": len(load_topology().divisions),
     "kafka": kafka,

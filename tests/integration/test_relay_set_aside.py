@@ -22,8 +22,9 @@ from xinfang.devtools.broker import Broker
 from xinfang.devtools.scenario import PETITION, wait_for
 from xinfang.kafka_io import read_to_end
 from xinfang.kafka_security import aiokafka_security
-from xinfang.node.admin import LOG_CONFIG, ensure_topics
+from xinfang.node.admin import ensure_topics
 from xinfang.node.relay import OutboxRelay
+from xinfang.provisioning import LOG_CONFIG
 from xinfang.store.unit_of_work import NodeStore
 from xinfang.topics import TopicNames
 

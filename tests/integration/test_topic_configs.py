@@ -10,7 +10,8 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from xinfang.devtools.broker import Broker
 from xinfang.kafka_security import aiokafka_security
-from xinfang.node.admin import LOG_CONFIG, LOG_SEGMENT_MS, ensure_topics
+from xinfang.node.admin import ensure_topics
+from xinfang.provisioning import LOG_CONFIG, LOG_SEGMENT_MS
 from xinfang.topics import TopicNames
 
 pytestmark = pytest.mark.integration

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from xinfang.bootstrap import keeper_for
 from xinfang.chain.keys import (
     Keyring,
     NodeKey,
@@ -18,7 +19,7 @@ from xinfang.chain.signing import sign_checkpoint
 from xinfang.domain.errors import CaseNotFound
 from xinfang.domain.events import CHAIN_CASE_ID, ChainCheckpointed, CheckpointCountersigned
 from xinfang.domain.topology import Topology
-from xinfang.node.checkpoints import ChainKeeper, keeper_for
+from xinfang.node.checkpoints import ChainKeeper
 from xinfang.settings import NodeSettings, SettingsError
 
 from .audit_world import CITY, CODEC, COUNTY, PROVINCE, World, decode, digest

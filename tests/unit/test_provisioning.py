@@ -14,7 +14,7 @@ from sqlalchemy import text
 from xinfang.devtools.chaos_scenario import DIVISIONS, InProcessExecutor, drive_case
 from xinfang.devtools.inprocess import InProcessBus
 from xinfang.domain.topology import Topology
-from xinfang.node.app import provisioned_topics
+from xinfang.provisioning import provisioned_topics
 
 
 def test_every_topic_a_node_writes_to_is_provisioned_by_that_node(

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from xinfang.bootstrap import node_parts
 from xinfang.codec.schemas import default_schema_dir
 from xinfang.resources import SHIPPED, ResourceMissing, checkout_dir, checkout_root, data_dir
-from xinfang.rules_file import RULES_DIR_ENV, default_rules_dir, load_calendar
+from xinfang.rules_file import default_rules_dir, load_calendar
+from xinfang.settings import RULES_DIR_ENV, NodeSettings
 from xinfang.topology_file import default_topology_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,11 +49,26 @@ def test_rules_dir_setting_overrides_the_default(
     (tmp_path / "holidays" / "CN-2026.yaml").write_bytes(
         (ROOT / "deploy" / "rules" / "holidays" / "CN-2026.yaml").read_bytes()
     )
+    # read once, by the node's settings (decision 020); rules_file takes it as an argument
     monkeypatch.setenv(RULES_DIR_ENV, str(tmp_path))
-    assert default_rules_dir() == tmp_path
-    assert load_calendar("150400").years == frozenset({2026})
+    settings = NodeSettings.from_env(division="150400", data_dir=str(tmp_path / "var"))
+    assert settings.rules_dir == tmp_path
+    assert default_rules_dir() == ROOT / "deploy" / "rules"  # the setting is not a hidden default
+    assert load_calendar("150400", settings.rules_dir).years == frozenset({2026})
+    # the node wired from these settings counts on that folder's calendar (and its rules)
+    (tmp_path / "provinces").mkdir()
+    (tmp_path / "provinces" / "15.yaml").write_bytes(
+        (ROOT / "deploy" / "rules" / "provinces" / "15.yaml").read_bytes()
+    )
+    parts = node_parts(settings)
+    try:
+        assert parts.service.calendar.years == frozenset({2026})
+    finally:
+        parts.service.store.close()
     # an explicit argument wins over the setting
     assert len(load_calendar("150400", ROOT / "deploy" / "rules").years) > 1
+    flagged = NodeSettings.from_env(division="150400", rules_dir=str(ROOT / "deploy" / "rules"))
+    assert flagged.rules_dir == ROOT / "deploy" / "rules"
 
 
 def test_a_missing_checkout_folder_is_refused_with_advice() -> None:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from xinfang.codec.wire import EventCodec
+from xinfang.bootstrap import service_for
 from xinfang.domain.commands import AcceptCase, TransferCase
 from xinfang.domain.deciders import decide_accept, decide_transfer
 from xinfang.domain.errors import DomainError
 from xinfang.domain.topology import Topology
-from xinfang.node.service import DeliveryOutcome, NodeService
+from xinfang.node.service import DeliveryOutcome
 from xinfang.ops.deadletters import DeadLetter, distinct
 from xinfang.store.records import Headers
 from xinfang.store.unit_of_work import NodeStore
@@ -124,8 +124,8 @@ def test_the_fold_cache_follows_writes_made_by_another_service_on_the_same_datab
     county.receive_batch(to_county)
     assert county.folds.get(case_id) == county.case(case_id)  # now cached
     # a second process (here: a second service) on the same database accepts the case
-    twin = NodeService(
-        "150404", topology, NodeStore(county.store.url), EventCodec(), bus.topics, clock=bus.clock
+    twin = service_for(
+        "150404", topology, NodeStore(county.store.url), topics=bus.topics, clock=bus.clock
     )
     twin.execute(case_id, decide_accept, AcceptCase("150404.zj"))
     case = county.case(case_id)

@@ -96,6 +96,7 @@ def _catalogue(args: argparse.Namespace) -> Any:
 
 
 def _audit(args: argparse.Namespace, compliance: bool) -> Any:
+    from ..settings import rules_dir_setting
     from .run import Source, run_audit
 
     topology, topology_path = _topology(args)
@@ -124,6 +125,7 @@ def _audit(args: argparse.Namespace, compliance: bool) -> Any:
         now=getattr(args, "now", None),
         progress=progress,
         catalogue=_catalogue(args),
+        rules_dir=rules_dir_setting(),  # XINFANG_RULES_DIR, as the nodes count deadlines
     )
 
 

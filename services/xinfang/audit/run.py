@@ -16,7 +16,7 @@ from ..codec.resolving import ResolvingDecoder
 from ..codec.schemas import SchemaCatalogue
 from ..domain.events import Event
 from ..domain.topology import Topology
-from .compliance import ComplianceAuditor, ComplianceReport, Located
+from .compliance import ComplianceAuditor, ComplianceReport, Located, RuleBook
 from .export import SCHEMAS_FOLDER, TopicFile, learn_exported_schemas, write_manifest, write_schemas
 from .records import LogRecord
 from .replay import (
@@ -69,11 +69,13 @@ def run_audit(
     now: datetime | None = None,
     progress: Progress | None = None,
     catalogue: SchemaCatalogue | None = None,
+    rules_dir: Path | None = None,
 ) -> AuditOutcome:
     progress = progress or Progress(quiet=True)
     explicit = nodes is not None
     wanted = nodes if nodes is not None else [d.code for d in topology.divisions]
-    checker = ComplianceAuditor(topology) if compliance else None
+    rulebook = RuleBook(str(rules_dir) if rules_dir else None)  # None: the shipped deploy/rules
+    checker = ComplianceAuditor(topology, rulebook) if compliance else None
     collected: list[tuple[str, Entry, Event]] = []
 
     def sink(node: str, entry: Entry, event: Event) -> None:

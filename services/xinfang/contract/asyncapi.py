@@ -3,21 +3,20 @@
     python -m xinfang.contract.asyncapi --out docs/asyncapi.yaml     # regenerate
     python -m xinfang.contract.asyncapi --check docs/asyncapi.yaml   # exit 1 if out of date
 
-Topic names, keys and partitions come from xinfang.topics and the node's own provisioning
-(`Node.topics_to_provision`, `ensure_topics`), topic settings from the same, messages from the
-.avsc files (fully expanded, with their fingerprints) and division codes from the topology.
+Topic names, keys and partitions come from xinfang.topics and the table the node provisions
+from (xinfang.provisioning: `provisioned_topics`, `PARTITIONS`), topic settings from the same,
+messages from the .avsc files (fully expanded, with their fingerprints) and division codes from
+the topology.
 Nothing here is written by hand, so a unit test regenerates the file and compares.
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 import yaml
 
@@ -25,8 +24,8 @@ from .. import __version__
 from ..codec.schemas import EventSchema, SchemaCatalogue
 from ..codec.wire import CONTENT_TYPE
 from ..domain.topology import Topology
-from ..node.admin import ensure_topics
 from ..presentation import LABELS
+from ..provisioning import PARTITIONS, provisioned_topics
 from ..topics import TopicNames
 from ..topology_file import default_topology_path, load_topology
 from .catalogue import SCHEMA_CONTENT_TYPE
@@ -46,14 +45,8 @@ DLQ_HEADERS = {
 
 
 def _provisioned(topology: Topology, division: str) -> dict[str, dict[str, str]]:
-    """The topics a node of `division` creates, with their settings (the node's own code)."""
-    from ..node.app import Node
-
-    stub = SimpleNamespace(
-        service=SimpleNamespace(topics=TopicNames(""), topology=topology),
-        settings=SimpleNamespace(division=division),
-    )
-    return Node.topics_to_provision(cast(Node, stub))
+    """The topics a node of `division` creates, with their settings (the node's own table)."""
+    return provisioned_topics(TopicNames(""), topology, division)
 
 
 def _kafka_channel(config: dict[str, str], partitions: int) -> dict[str, Any]:
@@ -123,7 +116,7 @@ def build(topology: Topology, schema_dir: Path | None = None) -> dict[str, Any]:
     names = TopicNames("")
     sample = next(d.code for d in topology.divisions if d.parent is None)
     provisioned = _provisioned(topology, sample)
-    partitions = int(inspect.signature(ensure_topics).parameters["partitions"].default)
+    partitions = PARTITIONS
     divisions = sorted(d.code for d in topology.divisions)
 
     def config(address: str) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """An in-process message bus that moves outbox rows between node services.
 
 It stands in for Kafka in unit tests of the application layer and computes the
-fault-free reference of `make chaos`; integration tests use the real broker.
+fault-free reference of `make chaos`; integration tests use the real broker. Its nodes are
+wired by xinfang.bootstrap like a running node's.
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from ..bootstrap import service_for
 from ..codec.wire import EventCodec
 from ..domain.clock import ManualClock
 from ..domain.topology import Topology
-from ..node.service import NodeService
 from ..store.unit_of_work import NodeStore
 from ..topics import TopicNames
 
@@ -31,12 +32,12 @@ class InProcessBus:
         codec = EventCodec()
         url = database_url or (lambda d: f"sqlite:///{tmp / f'{d}.db'}")
         self.nodes = {
-            d: NodeService(
+            d: service_for(
                 d,
                 topology,
                 NodeStore(url(d)),
-                codec,
-                self.topics,
+                codec=codec,
+                topics=self.topics,
                 clock=self.clock,
                 rules_dir=rules_dir,
             )

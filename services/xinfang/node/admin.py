@@ -1,5 +1,6 @@
 """Topic provisioning: create missing topics (admin, or a node on a plaintext broker), or check
-that a node's topics exist (a node on a secured broker holds no CREATE)."""
+that a node's topics exist (a node on a secured broker holds no CREATE). Which topics, with which
+configuration: xinfang.provisioning."""
 
 from __future__ import annotations
 
@@ -11,23 +12,15 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from ..domain.errors import ConfigurationError
 from ..kafka_security import KafkaSecurity, client_security
+from ..provisioning import PARTITIONS
 
 log = logging.getLogger(__name__)
-
-# The log is the auditable record: kept forever, never compacted. A node writes a few hundred
-# records a week, so the broker's weekly segment roll would leave ~52 tiny segment files (and
-# their indexes) per log per year: roll once a year instead (docs/benchmarks.md, F6).
-LOG_SEGMENT_MS = str(365 * 24 * 3600 * 1000)
-LOG_CONFIG = {"retention.ms": "-1", "cleanup.policy": "delete", "segment.ms": LOG_SEGMENT_MS}
-# Shared topics, latest value per key kept forever (docs/integrators.md).
-SCHEMAS_CONFIG = {"cleanup.policy": "compact"}  # key = schema fingerprint
-PUBLIC_STATUS_CONFIG = {"cleanup.policy": "compact"}  # key = case id
 
 
 async def ensure_topics(
     bootstrap_servers: str,
     topics: dict[str, dict[str, str]],
-    partitions: int = 1,
+    partitions: int = PARTITIONS,
     *,
     replication_factor: int = 1,
     min_insync: int | None = None,

@@ -10,37 +10,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import faust
 from faust.web import Request, Response, View
 
 from ..api.handlers import INTERNAL, NodeApi, Route
-from ..codec.schemas import SchemaCatalogue
-from ..codec.wire import EventCodec
+from ..bootstrap import node_parts
 from ..commands.limits import MAX_BODY_BYTES
 from ..contract.catalogue import SchemaLearner, publish_schemas
-from ..domain.clock import system_clock
-from ..domain.topology import Topology
-from ..kafka_acls import inbox_group
 from ..kafka_security import client_security
-from ..node.admin import (
-    LOG_CONFIG,
-    PUBLIC_STATUS_CONFIG,
-    SCHEMAS_CONFIG,
-    check_topics,
-    ensure_topics,
-)
-from ..node.checkpoints import checkpoint_periodically, keeper_for
-from ..node.clock_file import FileClock
+from ..node.admin import check_topics, ensure_topics
+from ..node.checkpoints import checkpoint_periodically
 from ..node.inbox import InboxConsumer
 from ..node.relay import OutboxRelay
 from ..node.service import NodeService
+from ..provisioning import provisioned_topics
 from ..settings import NodeSettings
-from ..store.unit_of_work import NodeStore
-from ..topics import TopicNames
-from ..topology_file import load_topology
 
 log = logging.getLogger(__name__)
 
@@ -74,49 +60,12 @@ class Node:
         await self.schemas.refresh()
 
 
-def provisioned_topics(
-    names: TopicNames, topology: Topology, own: str
-) -> dict[str, dict[str, str]]:
-    """Every topic a node may publish to, with its configuration: the node creates them before
-    it starts, because one outbox row for a missing topic would hold up its relay (F7)."""
-    wanted = {
-        names.log(own): LOG_CONFIG,
-        names.inbox(own): {},
-        names.deadletter(own): {"retention.ms": "-1"},
-    }
-    for neighbour in topology.neighbours(own):
-        wanted.setdefault(names.inbox(neighbour), {})
-    wanted[names.schemas()] = SCHEMAS_CONFIG
-    wanted[names.public_status()] = PUBLIC_STATUS_CONFIG
-    return wanted
-
-
 def build_node(settings: NodeSettings) -> Node:
-    topology = load_topology(settings.topology_path)
-    division = topology.division(settings.division)
-    if not settings.db_url:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = NodeStore(settings.database_url)
-    topics = TopicNames(settings.topic_prefix)
-    clock = FileClock(settings.clock_file) if settings.clock_file else system_clock
-    chain = keeper_for(settings, topology)  # signing key, published keys (decision 006)
-    codec = EventCodec(SchemaCatalogue(settings.schema_dir))
-    service = NodeService(
-        division.code, topology, store, codec, topics, clock=clock, chain=chain,
-        future_tolerance=timedelta(seconds=settings.future_tolerance_s),
-        backdate_tolerance=timedelta(seconds=settings.backdate_tolerance_s),
-    )  # fmt: skip
-    service.warn_calendar()  # a year without its holiday schedule: logged now, and at sweeps
-    schemas = SchemaLearner(settings.bootstrap_servers, topics, codec.decoder)
-    relay = OutboxRelay(
-        store,
-        settings.bootstrap_servers,
-        client_id=f"{settings.topic_prefix}xinfang-{division.code}",
-        stuck_after_s=settings.relay_stuck_after_s,
-        unknown_topic_grace_s=settings.relay_unknown_topic_s,
-        producer_settings={"max_request_size": settings.relay_max_record_bytes},
-    )
-    service.on_commit.append(relay.wake)
+    """The node's parts from the one wiring place (xinfang.bootstrap), run by a faust app:
+    its web server serves the API, its tasks run the inbox, the relay and the watchers."""
+    wired = node_parts(settings)
+    service, relay, inbox, schemas = wired.service, wired.relay, wired.inbox, wired.schemas
+    chain, codec, division = wired.chain, wired.codec, wired.topology.division(settings.division)
 
     app = faust.App(
         f"{settings.topic_prefix}xinfang-node-{division.code}",
@@ -145,14 +94,6 @@ def build_node(settings: NodeSettings) -> Node:
         **client_security().faust(),
     )
     app.boot_strategy = app.BootStrategy(app, enable_kafka=False)
-    inbox = InboxConsumer(
-        service,
-        settings.bootstrap_servers,
-        topics.inbox(division.code),
-        group_id=inbox_group(settings.topic_prefix, division.code),  # the one its ACLs grant
-        client_id=f"{settings.topic_prefix}xinfang-{division.code}-inbox",
-        schemas=schemas,
-    )
 
     def node_status() -> dict[str, Any]:
         # "degraded" (overriding the handler's "ok") while the relay has set records aside or

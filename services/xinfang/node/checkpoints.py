@@ -39,12 +39,11 @@ from ..store.records import ChainSource, Headers
 from ..topics import TopicNames
 
 if TYPE_CHECKING:
-    from ..settings import NodeSettings
     from .service import NodeService
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ChainHost", "ChainKeeper", "checkpoint_periodically", "keeper_for", "sequence_problem"]
+__all__ = ["ChainHost", "ChainKeeper", "checkpoint_periodically", "sequence_problem"]
 
 
 class ChainHost(Protocol):
@@ -235,34 +234,3 @@ async def checkpoint_periodically(service: NodeService, interval_s: float) -> No
         except Exception:  # keep going; the next round retries
             log.exception("checkpoint failed")
 
-
-def keeper_for(settings: NodeSettings, topology: Topology) -> ChainKeeper:
-    """The node's chain keeper with its signing key: the key file given, or the one in its data
-    folder (created on first start). Refuses (SettingsError) a key that does not match the
-    public key published for the division."""
-    from ..chain.keys import KeyFileError, load_or_create_private_key, published_keys_dir
-    from ..settings import SettingsError
-
-    folder = settings.public_keys_dir or published_keys_dir(settings.topology_path)
-    try:
-        keyring = Keyring.from_dir(folder)
-        published = keyring.get(settings.division)
-        if not settings.key_path.exists() and (settings.key_file or published):
-            pub = folder / f"{settings.division}.pub"
-            where = f"（已发布公钥 / published: {pub}）" if published else ""
-            raise KeyFileError(  # a published key needs its private key: never make a new one
-                f"私钥文件不存在 / key file not found: {settings.key_path}{where}"
-            )
-        key, created = load_or_create_private_key(settings.key_path)
-    except KeyFileError as err:
-        raise SettingsError(str(err)) from err
-    if published is not None and published != key.public_raw:
-        raise SettingsError(
-            f"节点 {settings.division} 的私钥（{key.key_id}，{settings.key_path}）与已发布的公钥"
-            f"（{folder}/{settings.division}.pub）不符，拒绝启动 / the private key of node "
-            f"{settings.division} ({key.key_id}) does not match its published public key; "
-            "refusing to start"
-        )
-    if created:
-        log.info("generated node key %s in %s", key.key_id, settings.key_path)
-    return ChainKeeper(settings.division, topology, signer=key, keyring=keyring)

@@ -77,6 +77,7 @@ class OutboxRelay:
         stuck_after_s: float = STUCK_AFTER_S,
         unknown_topic_grace_s: float = UNKNOWN_TOPIC_GRACE_S,
         producer_settings: dict[str, object] | None = None,
+        crash_points: CrashPoints | None = None,
     ) -> None:
         self.store = store
         self.bootstrap_servers = bootstrap_servers
@@ -93,7 +94,7 @@ class OutboxRelay:
         self.failures = 0  # failed attempts in a row (0 after a success)
         self.last_error = ""
         self._unknown_since: dict[int, float] = {}  # row id -> first "unknown topic" (monotonic)
-        self.crash_points = CrashPoints()
+        self.crash_points = crash_points or CrashPoints()  # inert unless a drill sets them
 
     def wake(self) -> None:
         """Called after a commit that may have added outbox rows (thread-unsafe by design:

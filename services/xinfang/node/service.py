@@ -11,12 +11,11 @@ import logging
 import secrets
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Any, TypeVar
 
 from ..chain.links import Head, record_hash
@@ -42,6 +41,7 @@ from ..domain.topology import Topology
 from ..store.protocols import Store, UnitOfWork
 from ..store.records import CaseRow, Headers, KeyRecord, StoredEvent
 from ..topics import TopicNames
+from .calendar_source import CalendarSource
 from .checkpoints import ChainKeeper
 
 log = logging.getLogger(__name__)
@@ -109,6 +109,13 @@ def _truncate_to_millis(moment: datetime) -> datetime:
 
 
 class NodeService:
+    """One node's application service. Everything it needs comes in as arguments, built by
+    xinfang.bootstrap (the one wiring place, decision 020): it reads no files itself.
+
+    `calendar_source`, if given, is asked at each sweep whether the holiday files changed
+    (refresh_calendar); `calendar` is then the calendar read with `calendar_signature`. Without
+    it the calendar is fixed (tests)."""
+
     def __init__(
         self,
         division: str,
@@ -116,33 +123,22 @@ class NodeService:
         store: Store,
         codec: EventCodec,
         topics: TopicNames,
+        *,
+        rules: RuleSet,
+        calendar: HolidayCalendar,
+        hierarchy: ReviewHierarchy,
+        chain: ChainKeeper,
+        public: PublicStatusFeed,
         clock: Clock = system_clock,
-        rules: RuleSet | None = None,
-        calendar: HolidayCalendar | None = None,
-        hierarchy: ReviewHierarchy | None = None,
+        calendar_source: CalendarSource | None = None,
+        calendar_signature: Hashable = None,
         auto_supervise: bool = True,
-        chain: ChainKeeper | None = None,
-        rules_dir: Path | str | None = None,
         future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
         backdate_tolerance: timedelta = DEFAULT_BACKDATE_TOLERANCE,
     ) -> None:
         topology.division(division)  # fail fast on a division that is not in the topology
-        # The holiday files the calendar was read from, if it was: re-read when they change.
-        self._rules_dir = rules_dir
-        self._calendar_files: tuple[tuple[str, int, int], ...] | None = None
-        if rules is None or calendar is None or hierarchy is None:
-            from ..rules_file import (
-                holidays_signature,
-                load_calendar,
-                load_review_hierarchy,
-                load_ruleset,
-            )
-
-            rules = rules or load_ruleset(division, rules_dir)
-            if calendar is None:
-                self._calendar_files = holidays_signature(rules_dir)
-                calendar = load_calendar(division, rules_dir)
-            hierarchy = hierarchy or load_review_hierarchy(topology, division, rules_dir)
+        self._calendar_source = calendar_source
+        self._calendar_seen = calendar_signature  # the source's signature `calendar` was read at
         self.rules = rules
         self.calendar = calendar
         self.hierarchy = hierarchy
@@ -155,9 +151,9 @@ class NodeService:
         self.codec = codec
         self.topics = topics
         self.clock = clock
-        self.public = PublicStatusFeed(topology, codec.catalogue.schema_dir)
+        self.public = public
         self.on_commit: list[Callable[[], None]] = []
-        self.chain = chain or ChainKeeper(division, topology)  # audit chain (decision 006)
+        self.chain = chain  # audit chain (decision 006)
         self.folds = FoldCache()
         # Group-commit figures for /health: inbox transactions and the records they applied.
         self.inbox_transactions = 0
@@ -417,20 +413,19 @@ class NodeService:
         """Re-read the holiday files if they changed since they were read (a newly published
         schedule installed): then re-derive the deadlines and next check times of every open
         case (domain/restate.py). Returns True if the calendar was replaced."""
-        if self._calendar_files is None:
-            return False  # a calendar given by the caller (tests): nothing to re-read
-        from ..rules_file import holidays_signature, load_calendar
-
-        files = holidays_signature(self._rules_dir)
-        if files == self._calendar_files:
+        source = self._calendar_source
+        if source is None:
+            return False  # a fixed calendar (tests): nothing to re-read
+        seen = source.signature()
+        if seen == self._calendar_seen:
             return False
         try:
-            calendar = load_calendar(self.division, self._rules_dir)
+            files, calendar = source.current()
         except (DomainError, RulesInvalid):  # a malformed new file: keep the old calendar
             log.exception("holiday files changed but cannot be read; keeping the old calendar")
-            self._calendar_files = files
+            self._calendar_seen = seen
             return False
-        self._calendar_files = files
+        self._calendar_seen = files
         if not calendar.years:  # every file removed: an operator's slip, not a new schedule
             log.error("no holiday files left; keeping the calendar read before")
             return False

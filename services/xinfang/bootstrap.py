@@ -1,0 +1,200 @@
+"""The one wiring place (issue 11 item 1, decision 020): settings → adapters → NodeService.
+
+Every way to run a node gets its parts here: the faust app (node/app.py `build_node` adds the
+web server and background tasks to `node_parts`), the in-process bus of the unit tests and
+`make chaos` (devtools/inprocess.py), the benchmarks and tests (`service_for`). This module
+reads the files (rules, holidays, topology, keys, schemas) through their adapters; the service
+gets values and small ports. Nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from .chain.keys import KeyFileError, Keyring, load_or_create_private_key, published_keys_dir
+from .codec.schemas import SchemaCatalogue
+from .codec.wire import EventCodec
+from .contract.catalogue import SchemaLearner
+from .contract.public_status import PublicStatusFeed
+from .domain.acts import DEFAULT_BACKDATE_TOLERANCE, DEFAULT_FUTURE_TOLERANCE
+from .domain.calendar import HolidayCalendar
+from .domain.clock import Clock, system_clock
+from .domain.hierarchy import ReviewHierarchy
+from .domain.rules import RuleSet
+from .domain.topology import Topology
+from .kafka_acls import inbox_group
+from .node.calendar_source import CalendarSource
+from .node.checkpoints import ChainKeeper
+from .node.clock_file import FileClock
+from .node.faults import CrashPoints
+from .node.inbox import InboxConsumer
+from .node.relay import OutboxRelay
+from .node.service import NodeService
+from .rules_file import HolidayFolder, load_review_hierarchy, load_ruleset
+from .settings import NodeSettings, SettingsError
+from .store.protocols import Store
+from .store.unit_of_work import NodeStore
+from .topics import TopicNames
+from .topology_file import load_topology
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RuleData:
+    """A division's rules as read from a rules folder, with the source the node re-reads
+    its holiday calendar from (a newly installed official schedule, DOMAIN.md §11)."""
+
+    rules: RuleSet
+    calendar: HolidayCalendar
+    hierarchy: ReviewHierarchy
+    calendar_source: CalendarSource
+    calendar_signature: Hashable
+
+
+def rule_data(division: str, topology: Topology, rules_dir: Path | None = None) -> RuleData:
+    """Rules, calendar and review hierarchy of `division` from `rules_dir` (None: the shipped
+    deploy/rules). Raises RulesInvalid naming a malformed file."""
+    rules = load_ruleset(division, rules_dir)
+    source = HolidayFolder(division, rules_dir)
+    signature, calendar = source.current()
+    hierarchy = load_review_hierarchy(topology, division, rules_dir)
+    return RuleData(rules, calendar, hierarchy, source, signature)
+
+
+def service_for(
+    division: str,
+    topology: Topology,
+    store: Store,
+    *,
+    codec: EventCodec | None = None,
+    topics: TopicNames | None = None,
+    clock: Clock = system_clock,
+    rules_dir: Path | None = None,
+    rules: RuleSet | None = None,
+    calendar: HolidayCalendar | None = None,
+    hierarchy: ReviewHierarchy | None = None,
+    chain: ChainKeeper | None = None,
+    auto_supervise: bool = True,
+    future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
+    backdate_tolerance: timedelta = DEFAULT_BACKDATE_TOLERANCE,
+) -> NodeService:
+    """A NodeService for `division` with defaults for what is not given: the installed
+    schemas, topic names without prefix, the rules of `rules_dir` (a `calendar` given is fixed:
+    the node then never re-reads holiday files), an unsigned chain keeper."""
+    codec = codec or EventCodec()
+    data = rule_data(division, topology, rules_dir)
+    fixed = calendar is not None
+    return NodeService(
+        division,
+        topology,
+        store,
+        codec,
+        topics or TopicNames(),
+        rules=rules or data.rules,
+        calendar=calendar or data.calendar,
+        hierarchy=hierarchy or data.hierarchy,
+        chain=chain or ChainKeeper(division, topology),
+        public=PublicStatusFeed(topology, codec.catalogue.schema_dir),
+        clock=clock,
+        calendar_source=None if fixed else data.calendar_source,
+        calendar_signature=None if fixed else data.calendar_signature,
+        auto_supervise=auto_supervise,
+        future_tolerance=future_tolerance,
+        backdate_tolerance=backdate_tolerance,
+    )
+
+
+def keeper_for(settings: NodeSettings, topology: Topology) -> ChainKeeper:
+    """The node's chain keeper with its signing key: the key file given, or the one in its data
+    folder (created on first start). Refuses (SettingsError) a key that does not match the
+    public key published for the division."""
+    folder = settings.public_keys_dir or published_keys_dir(settings.topology_path)
+    try:
+        keyring = Keyring.from_dir(folder)
+        published = keyring.get(settings.division)
+        if not settings.key_path.exists() and (settings.key_file or published):
+            pub = folder / f"{settings.division}.pub"
+            where = f"（已发布公钥 / published: {pub}）" if published else ""
+            raise KeyFileError(  # a published key needs its private key: never make a new one
+                f"私钥文件不存在 / key file not found: {settings.key_path}{where}"
+            )
+        key, created = load_or_create_private_key(settings.key_path)
+    except KeyFileError as err:
+        raise SettingsError(str(err)) from err
+    if published is not None and published != key.public_raw:
+        raise SettingsError(
+            f"节点 {settings.division} 的私钥（{key.key_id}，{settings.key_path}）与已发布的公钥"
+            f"（{folder}/{settings.division}.pub）不符，拒绝启动 / the private key of node "
+            f"{settings.division} ({key.key_id}) does not match its published public key; "
+            "refusing to start"
+        )
+    if created:
+        log.info("generated node key %s in %s", key.key_id, settings.key_path)
+    return ChainKeeper(settings.division, topology, signer=key, keyring=keyring)
+
+
+@dataclass
+class NodeParts:
+    """Everything a running node is made of, except its web server and task loop (node/app.py)."""
+
+    settings: NodeSettings
+    topology: Topology
+    topics: TopicNames
+    codec: EventCodec
+    chain: ChainKeeper
+    service: NodeService
+    relay: OutboxRelay
+    schemas: SchemaLearner
+    inbox: InboxConsumer
+
+
+def node_parts(settings: NodeSettings) -> NodeParts:
+    """Read the settings' files (topology, rules, keys, schemas), open the store and wire the
+    service, its outbox relay, its inbox consumer and its schema learner. Raises SettingsError
+    (keys), RulesInvalid (rules) or the topology file's error, naming the file."""
+    topology = load_topology(settings.topology_path)
+    division = topology.division(settings.division)
+    if not settings.db_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = NodeStore(settings.database_url)
+    topics = TopicNames(settings.topic_prefix)
+    clock = FileClock(settings.clock_file) if settings.clock_file else system_clock
+    chain = keeper_for(settings, topology)  # signing key, published keys (decision 006)
+    codec = EventCodec(SchemaCatalogue(settings.schema_dir))
+    data = rule_data(division.code, topology, settings.rules_dir)
+    service = NodeService(
+        division.code, topology, store, codec, topics,
+        rules=data.rules, calendar=data.calendar, hierarchy=data.hierarchy,
+        chain=chain, public=PublicStatusFeed(topology, codec.catalogue.schema_dir), clock=clock,
+        calendar_source=data.calendar_source, calendar_signature=data.calendar_signature,
+        future_tolerance=timedelta(seconds=settings.future_tolerance_s),
+        backdate_tolerance=timedelta(seconds=settings.backdate_tolerance_s),
+    )  # fmt: skip
+    service.warn_calendar()  # a year without its holiday schedule: logged now, and at sweeps
+    schemas = SchemaLearner(settings.bootstrap_servers, topics, codec.decoder)
+    relay = OutboxRelay(
+        store,
+        settings.bootstrap_servers,
+        client_id=f"{settings.topic_prefix}xinfang-{division.code}",
+        stuck_after_s=settings.relay_stuck_after_s,
+        unknown_topic_grace_s=settings.relay_unknown_topic_s,
+        producer_settings={"max_request_size": settings.relay_max_record_bytes},
+        crash_points=CrashPoints(
+            settings.fault_crash_before_publish, settings.fault_crash_before_mark
+        ),  # make chaos only
+    )
+    service.on_commit.append(relay.wake)
+    inbox = InboxConsumer(
+        service,
+        settings.bootstrap_servers,
+        topics.inbox(division.code),
+        group_id=inbox_group(settings.topic_prefix, division.code),  # the one its ACLs grant
+        client_id=f"{settings.topic_prefix}xinfang-{division.code}-inbox",
+        schemas=schemas,
+    )
+    return NodeParts(settings, topology, topics, codec, chain, service, relay, schemas, inbox)
