@@ -88,7 +88,9 @@ class Gate:
         # Read as JSON whatever the declared type, as the node always has (issue 14 decides
         # whether to refuse other types).
         scope["headers"] = [
-            (k, v) for k, v in scope["headers"] if k.lower() not in (b"content-type", b"content-length")
+            (k, v)
+            for k, v in scope["headers"]
+            if k.lower() not in (b"content-type", b"content-length")
         ] + [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(raw))]
         key = _header(scope, b"idempotency-key")
         if key is None:

@@ -159,7 +159,9 @@ class RegisterRequest(Body):
     title: Text = text("title", "事项标题 / title", required=True, example="征地补偿款未足额发放")
     channel: Channel = Field(description="信访渠道 / channel")
     category: Category = Field(description="事项类别 / category")
-    petitioner: Petitioner = Field(default_factory=Petitioner, description="信访人 / petitioner")
+    petitioner: Petitioner = Field(
+        default_factory=lambda: Petitioner.model_validate({}), description="信访人"
+    )
     request: Text = text("request", "诉求 / request", required=True)
     facts: Text | None = text("facts", "事实 / facts")
     reasons: Text | None = text("reasons", "理由 / reasons")
@@ -194,7 +196,9 @@ class AssignRequest(Act):
     """交办 / assign with a report deadline (R1, R6, R17)."""
 
     to_body: Text = text("to_body", "接收机关 / receiving body", required=True)
-    report_within_days: Int = integer("report_within_days", "办结报告期限（日）/ days to report", 30)
+    report_within_days: Int = integer(
+        "report_within_days", "办结报告期限（日）/ days to report", 30
+    )
     note: Text | None = text("note", "说明 / note")
 
 

@@ -57,14 +57,16 @@ def openapi_document() -> dict[str, Any]:
     """The document every node shares (docs/openapi.json)."""
     from .web import build_app  # the web layer's routes; it imports this package
 
-    return _whole_bounds(build_app().openapi())
+    document: dict[str, Any] = _whole_bounds(build_app().openapi())
+    return document
 
 
 def _whole_bounds(node: Any) -> Any:
     """FastAPI writes integer bounds as floats (1.0): written back as the integers they are."""
     if isinstance(node, dict):
         return {
-            k: int(v) if k in ("minimum", "maximum") and isinstance(v, float) and v.is_integer()
+            k: int(v)
+            if k in ("minimum", "maximum") and isinstance(v, float) and v.is_integer()
             else _whole_bounds(v)
             for k, v in node.items()
         }

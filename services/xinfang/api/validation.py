@@ -24,7 +24,9 @@ def _field(loc: Sequence[Any]) -> str | None:
     names = [
         part
         for part in loc[1:]
-        if isinstance(part, str) and part[:1].islower() and not part.startswith(("literal[", "function-"))
+        if isinstance(part, str)
+        and part[:1].islower()
+        and not part.startswith(("literal[", "function-"))
     ]
     return names[-1] if names else None
 

@@ -137,14 +137,23 @@ def build_app(api: NodeApi | None = None) -> FastAPI:
     )
     app.state.api = api
 
-    @app.get("/health", operation_id="health", summary="节点状态 / node status", tags=["node"],
-             responses={200: {"model": m.Health, "description": "ok"}, 500: READ_ERRORS[500]})  # fmt: skip
+    @app.get(
+        "/health",
+        operation_id="health",
+        summary="节点状态 / node status",
+        tags=["node"],
+        responses={200: {"model": m.Health, "description": "ok"}, 500: READ_ERRORS[500]},
+    )
     async def health(request: Request) -> JSONResponse:
         return _answer(request, _api(request).health, {})
 
-    @app.get("/api/cases", operation_id="listCases", tags=["cases"],
-             summary="本节点已知的事项 / cases known here",
-             responses={200: {"model": m.CaseList, "description": "列表 / list"}, 500: READ_ERRORS[500]})  # fmt: skip
+    @app.get(
+        "/api/cases",
+        operation_id="listCases",
+        tags=["cases"],
+        summary="本节点已知的事项 / cases known here",
+        responses={200: {"model": m.CaseList, "description": "列表 / list"}, 500: READ_ERRORS[500]},
+    )
     async def list_cases(request: Request) -> JSONResponse:
         return _answer(request, _api(request).list_cases, {})
 
@@ -152,32 +161,53 @@ def build_app(api: NodeApi | None = None) -> FastAPI:
         return _answer(request, _api(request).register, {})
 
     app.add_api_route(
-        "/api/cases", _with_body(register, m.RegisterRequest), methods=["POST"], name="register",
-        operation_id="registerCase", summary="登记 / register a petition (R1, R11–R15)",
-        description=m.RegisterRequest.__doc__ or "", status_code=201, tags=["cases"],
-        responses={201: {"model": m.Registered, "description": "已登记 / registered"}, **WRITE_ERRORS},
+        "/api/cases",
+        _with_body(register, m.RegisterRequest),
+        methods=["POST"],
+        name="register",
+        operation_id="registerCase",
+        summary="登记 / register a petition (R1, R11–R15)",
+        description=m.RegisterRequest.__doc__ or "",
+        status_code=201,
+        tags=["cases"],
+        responses={
+            201: {"model": m.Registered, "description": "已登记 / registered"},
+            **WRITE_ERRORS,
+        },
         openapi_extra=KEYED,
-    )  # fmt: skip
+    )
 
-    @app.get("/api/cases/{case_id}", operation_id="getCase", tags=["cases"],
-             summary="事项状态 / case state",
-             responses={200: {"model": m.CaseView, "description": "事项 / case"}, **READ_ERRORS})  # fmt: skip
+    @app.get(
+        "/api/cases/{case_id}",
+        operation_id="getCase",
+        tags=["cases"],
+        summary="事项状态 / case state",
+        responses={200: {"model": m.CaseView, "description": "事项 / case"}, **READ_ERRORS},
+    )
     async def get_case(request: Request, case_id: CaseId) -> JSONResponse:
         return _answer(request, _api(request).get_case, {"case_id": case_id})
 
-    @app.get("/api/cases/{case_id}/timeline", operation_id="getTimeline", tags=["cases"],
-             summary="本节点所见时间线 / timeline as stored here",
-             responses={200: {"model": m.Timeline, "description": "时间线 / timeline"}, **READ_ERRORS})  # fmt: skip
+    @app.get(
+        "/api/cases/{case_id}/timeline",
+        operation_id="getTimeline",
+        tags=["cases"],
+        summary="本节点所见时间线 / timeline as stored here",
+        responses={200: {"model": m.Timeline, "description": "时间线 / timeline"}, **READ_ERRORS},
+    )
     async def timeline(request: Request, case_id: CaseId) -> JSONResponse:
         return _answer(request, _api(request).timeline, {"case_id": case_id})
 
     for command in COMMANDS:
         _command_route(app, command.name, command.zh, command.en, command.rule)
 
-    @app.post("/admin/sweep", operation_id="sweepDeadlines", tags=["admin"],
-              summary="立即检查期限 / run the deadline watcher now",
-              responses={200: {"model": m.Swept, "description": "ok"}, **WRITE_ERRORS},
-              openapi_extra=KEYED)  # fmt: skip
+    @app.post(
+        "/admin/sweep",
+        operation_id="sweepDeadlines",
+        tags=["admin"],
+        summary="立即检查期限 / run the deadline watcher now",
+        responses={200: {"model": m.Swept, "description": "ok"}, **WRITE_ERRORS},
+        openapi_extra=KEYED,
+    )
     async def sweep(request: Request) -> JSONResponse:
         return _answer(request, _api(request).sweep, {})
 
@@ -185,12 +215,16 @@ def build_app(api: NodeApi | None = None) -> FastAPI:
         return _answer(request, _api(request).checkpoint, {})
 
     app.add_api_route(
-        "/admin/checkpoint", _with_body(checkpoint, m.CheckpointRequest, optional=True),
-        methods=["POST"], name="checkpoint", operation_id="signCheckpoint", tags=["admin"],
+        "/admin/checkpoint",
+        _with_body(checkpoint, m.CheckpointRequest, optional=True),
+        methods=["POST"],
+        name="checkpoint",
+        operation_id="signCheckpoint",
+        tags=["admin"],
         summary="立即签署日志检查点 / sign a checkpoint of the log head now",
         responses={200: {"model": m.Checkpointed, "description": "ok"}, **WRITE_ERRORS},
         openapi_extra=KEYED,
-    )  # fmt: skip
+    )
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi(request: Request) -> JSONResponse:

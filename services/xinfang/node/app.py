@@ -1,9 +1,9 @@
 """The faust-streaming app of one node: HTTP API, inbox consumer, outbox relay, watchers.
 
 faust runs the node's life cycle and background tasks; the HTTP API is an ASGI app (api/web.py)
-served by uvicorn in the same event loop, faust's own web server off (decision 019). The inbox is read by a
-plain aiokafka consumer (node/inbox.py: group commit, offsets after the database commit) and
-written by the outbox relay (node/relay.py); state lives in SQL, not faust tables.
+served by uvicorn in the same event loop, faust's own web server off (decision 019). The inbox
+is read by a plain aiokafka consumer (node/inbox.py: group commit, offsets after the database
+commit) and written by the outbox relay (node/relay.py); state lives in SQL, not faust tables.
 """
 
 from __future__ import annotations
