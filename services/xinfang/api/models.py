@@ -470,7 +470,7 @@ class Swept(Answer):
 
 class Checkpointed(Answer):
     checkpointed: bool
-    key_id: str
+    key_id: str | None = Field(description="签名密钥；未配置时为 null / signing key, null without one")
     event_id: str | None = None
     seq: int | None = None
     head_seq: int | None = None

@@ -58,6 +58,15 @@ def openapi_document() -> dict[str, Any]:
     from .web import build_app  # the web layer's routes; it imports this package
 
     document: dict[str, Any] = _whole_bounds(build_app().openapi())
+    # FastAPI documents a 422 of its own for routes with parameters; ours never answer it
+    # (a path parameter is any text), and refusals are the Error model.
+    for item in document["paths"].values():
+        for operation in item.values():
+            answer = operation["responses"].get("422", {})
+            if "HTTPValidationError" in json.dumps(answer):
+                del operation["responses"]["422"]
+    for name in ("HTTPValidationError", "ValidationError"):
+        document["components"]["schemas"].pop(name, None)
     return document
 
 

@@ -21,9 +21,10 @@ BODY = "请求体 / body"
 def _field(loc: Sequence[Any]) -> str | None:
     """The innermost field name of a pydantic location such as ("body", "notice", "served_at");
     union members ("Notice", "literal[False]") and list indexes are not fields."""
+    parts = loc[1:] if loc[:1] == ("body",) else loc  # FastAPI puts the body first
     names = [
         part
-        for part in loc[1:]
+        for part in parts
         if isinstance(part, str)
         and part[:1].islower()
         and not part.startswith(("literal[", "function-"))
