@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .client import ApiError, NodeClient
-from .resources import ResourceMissing
+from .domain.errors import ConfigurationError, XinfangError
 
 
 def _say(zh: str, en: str) -> str:
@@ -27,29 +27,25 @@ def _print_json(payload: Any) -> None:
 
 def cmd_node_run(args: argparse.Namespace) -> int:
     from .node.app import run_node
-    from .settings import NodeSettings, SettingsError
+    from .settings import NodeSettings
 
-    try:
-        settings = NodeSettings.from_env(
-            division=args.division,
-            bootstrap_servers=args.bootstrap_servers,
-            topology_path=args.topology,
-            topic_prefix=args.topic_prefix,
-            db_url=args.db_url,
-            data_dir=args.data_dir,
-            http_host=args.http_host,
-            http_port=args.http_port,
-            sweep_interval_s=args.sweep_interval,
-            clock_file=args.clock_file,
-            key_file=args.key_file,
-            public_keys_dir=args.public_keys,
-            checkpoint_interval_s=args.checkpoint_interval,
-            schema_dir=args.schema_dir,
-        )
-        run_node(settings)
-    except SettingsError as err:  # bad settings, or a key that does not match its published key
-        print(err, file=sys.stderr)
-        return 2
+    settings = NodeSettings.from_env(
+        division=args.division,
+        bootstrap_servers=args.bootstrap_servers,
+        topology_path=args.topology,
+        topic_prefix=args.topic_prefix,
+        db_url=args.db_url,
+        data_dir=args.data_dir,
+        http_host=args.http_host,
+        http_port=args.http_port,
+        sweep_interval_s=args.sweep_interval,
+        clock_file=args.clock_file,
+        key_file=args.key_file,
+        public_keys_dir=args.public_keys,
+        checkpoint_interval_s=args.checkpoint_interval,
+        schema_dir=args.schema_dir,
+    )
+    run_node(settings)
     return 0
 
 
@@ -246,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in (("show", "查看 / show"), ("timeline", "时间线 / timeline")):
         p = actions.add_parser(name, help=help_text)
         p.add_argument("case_id")
-    from .api.commands_table import COMMANDS
+    from .commands import COMMANDS
 
     do = actions.add_parser(
         "do",
@@ -311,6 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Any XinfangError (audit and key commands included) is printed in
+    Chinese and English (English only with XINFANG_LANG=en), never as a traceback; exit 2
+    for a configuration error (fix it and run again), 1 for any other refusal."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
@@ -322,6 +321,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    except ResourceMissing as err:  # data or a developer tool the installation does not have
-        print(err, file=sys.stderr)
-        return 2
+    except XinfangError as err:
+        print(describe(err), file=sys.stderr)
+        return 2 if isinstance(err, ConfigurationError) else 1
+
+
+def describe(err: XinfangError) -> str:
+    """`错误 / error [code] 中文 / English`, or English only with XINFANG_LANG=en."""
+    lang = os.environ.get("XINFANG_LANG", "zh")
+    return f"{_say('错误', 'error')} {err.bilingual('en' if lang == 'en' else 'zh')}"

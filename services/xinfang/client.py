@@ -7,17 +7,29 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from .domain.errors import WireError
 
-class ApiError(Exception):
+
+class ApiError(WireError):
+    """A node answered with an error status; `code` and the messages are the node's own."""
+
+    code = "XF-HTTP"
+    zh = "节点拒绝了请求"
+    en = "The node refused the request"
+
     def __init__(self, status: int, payload: Any) -> None:
         self.status = status
         self.payload = payload
-        code = payload.get("code") if isinstance(payload, dict) else None
-        super().__init__(f"HTTP {status} {code or ''}: {payload}")
+        info = payload if isinstance(payload, dict) else {}
+        if isinstance(info.get("code"), str):
+            self.code = info["code"]
+        super().__init__(f"HTTP {status}")
+        self.args = (f"HTTP {status} {info.get('code') or ''}: {payload}",)
 
-    @property
-    def code(self) -> str | None:
-        return self.payload.get("code") if isinstance(self.payload, dict) else None
+    def message(self, lang: str = "zh") -> str:
+        info = self.payload if isinstance(self.payload, dict) else {}
+        text = info.get("message_zh" if lang == "zh" else "message_en")
+        return str(text) if text else super().message(lang)
 
 
 class NodeClient:

@@ -17,6 +17,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from .domain.errors import ConfigurationError
+
 PACKAGE = "xinfang"
 DATA = "_data"  # xinfang/_data/ inside an installed wheel
 
@@ -28,8 +30,12 @@ SHIPPED: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-class ResourceMissing(FileNotFoundError):
+class ResourceMissing(ConfigurationError, FileNotFoundError):
     """A data folder is neither in the installed package nor in a checkout."""
+
+    code = "XF-RESOURCE-MISSING"
+    zh = "缺少数据或工具"
+    en = "Data or a tool is missing from this installation"
 
 
 def checkout_root() -> Path | None:

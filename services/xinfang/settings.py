@@ -10,9 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .domain.errors import ConfigurationError
 
-class SettingsError(ValueError):
-    pass
+
+class SettingsError(ConfigurationError, ValueError):
+    """A node setting is missing or malformed, or its key does not match the published one."""
+
+    code = "XF-SETTINGS"
+    zh = "节点配置有误"
+    en = "A node setting is invalid"
 
 
 @dataclass(frozen=True)

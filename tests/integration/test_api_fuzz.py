@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from xinfang.api.limits import IDEMPOTENCY_KEY_PATTERN
+from xinfang.commands.limits import IDEMPOTENCY_KEY_PATTERN
 
 from .conftest import NodeFactory
 

@@ -187,6 +187,15 @@ def node_env(image: Image, kafka: Broker, tmp_path: Path) -> dict[str, str]:
         XINFANG_DATA_DIR=str(tmp_path / "data"),
         XINFANG_TOPIC_PREFIX=f"t{uuid.uuid4().hex[:10]}.",
     )
+    # The compose service's Kafka credentials live at container paths (/run/xinfang-kafka):
+    # outside a container the test broker's own files for this node stand in for them.
+    for key in ("XINFANG_KAFKA_CREDENTIALS", "XINFANG_KAFKA_CA_FILE"):
+        env.pop(key, None)
+    if kafka.credentials_dir is None:
+        env.pop("XINFANG_KAFKA_SECURITY_PROTOCOL", None)
+        env.pop("XINFANG_KAFKA_SASL_MECHANISM", None)
+    else:
+        env["XINFANG_KAFKA_CREDENTIALS"] = str(kafka.credentials_dir / f"node-{CITY}.json")
     return env
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from xinfang.api.limits import FIELD_CHARS, MAX_BODY_BYTES, RECORD_BUDGET_BYTES
+from xinfang.commands.limits import FIELD_CHARS, MAX_BODY_BYTES, RECORD_BUDGET_BYTES
 from xinfang.devtools.broker import Broker
 
 from .conftest import NodeFactory

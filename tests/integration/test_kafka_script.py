@@ -46,3 +46,24 @@ def test_malformed_cluster_id_is_refused_before_the_tool_runs(tmp_path: Path) ->
     assert done.returncode != 0
     assert "XINFANG_KAFKA_CLUSTER_ID" in done.stderr
     assert not (tmp_path / "state" / "data" / "meta.properties").exists()
+
+
+def test_state_folder_keeps_the_security_mode_it_was_formatted_with(tmp_path: Path) -> None:
+    """A plaintext state folder is not silently reused as a secured one (its brokers would have
+    no SCRAM users): kafka.sh refuses and says how to get out."""
+    state = tmp_path / "state"
+    env = {
+        **os.environ,
+        "XINFANG_KAFKA_STATE": str(state),
+        "XINFANG_KAFKA_PORT": str(free_port()),
+        "XINFANG_KAFKA_SECURITY": "plaintext",
+    }
+    run = ["bash", str(SCRIPT), "format"]
+    done = subprocess.run(run, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (state / "credentials").exists()
+    env["XINFANG_KAFKA_SECURITY"] = "sasl_ssl"
+    done = subprocess.run(run, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "security=plaintext" in done.stderr and "reset" in done.stderr
+    assert not (state / "credentials").exists()  # nothing created for the refused mode

@@ -9,14 +9,8 @@ from pathlib import Path
 from xinfang.audit.keys import Keyring, NodeKey
 from xinfang.audit.records import LogRecord
 from xinfang.codec.wire import EventCodec
-from xinfang.domain.commands import (
-    AcceptCase,
-    IssueOpinion,
-    TransferCase,
-    decide_accept,
-    decide_opinion,
-    decide_transfer,
-)
+from xinfang.domain.commands import AcceptCase, IssueOpinion, TransferCase
+from xinfang.domain.deciders import decide_accept, decide_opinion, decide_transfer
 from xinfang.domain.events import Event
 from xinfang.domain.topology import Topology
 from xinfang.domain.vocabulary import Outcome

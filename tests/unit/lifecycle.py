@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from xinfang.api.inputs import case_file
+from xinfang.commands.inputs import case_file
 
 from .fakes import FakeBus
 

@@ -10,7 +10,8 @@ import pytest
 
 from xinfang.audit.compliance import ComplianceAuditor, ComplianceReport, Located, order_case
 from xinfang.audit.verify import Auditor, InboxCopy
-from xinfang.domain.commands import AcceptCase, TransferCase, decide_accept, decide_transfer
+from xinfang.domain.commands import AcceptCase, TransferCase
+from xinfang.domain.deciders import decide_accept, decide_transfer
 from xinfang.domain.events import Petitioner, PetitionRegistered
 from xinfang.domain.topology import Topology
 from xinfang.domain.vocabulary import Category

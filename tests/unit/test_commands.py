@@ -9,17 +9,9 @@ from datetime import UTC, datetime
 import pytest
 
 from xinfang.domain.case import Case, fold
-from xinfang.domain.commands import (
-    AcceptCase,
-    Context,
-    IssueOpinion,
-    RegisterPetition,
-    TransferCase,
-    decide_accept,
-    decide_opinion,
-    decide_register,
-    decide_transfer,
-)
+from xinfang.domain.commands import AcceptCase, IssueOpinion, RegisterPetition, TransferCase
+from xinfang.domain.context import Context
+from xinfang.domain.deciders import decide_accept, decide_opinion, decide_register, decide_transfer
 from xinfang.domain.errors import (
     DomainError,
     IllegalTransition,

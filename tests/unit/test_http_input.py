@@ -12,16 +12,16 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from xinfang.api.commands_table import COMMANDS
 from xinfang.api.handlers import NodeApi
-from xinfang.api.limits import (
+from xinfang.api.openapi import ENUMS, TIMES
+from xinfang.commands import COMMANDS
+from xinfang.commands.limits import (
     FIELD_CHARS,
     INT_BOUNDS,
     MAX_BODY_BYTES,
     PRODUCER_MAX_REQUEST_BYTES,
     RECORD_BUDGET_BYTES,
 )
-from xinfang.api.openapi import ENUMS, TIMES
 from xinfang.domain.calendar import BEIJING
 from xinfang.node.relay import PRODUCER_SETTINGS
 from xinfang.topology_file import load_topology

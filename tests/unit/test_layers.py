@@ -19,7 +19,7 @@ import xinfang
 # faust wiring) is an entrypoint of its own, the rest of node/ is the application service.
 LAYERS: dict[str, set[str]] = {
     "entrypoints": {"__main__", "cli", "devtools", "node.app", "api", "bootstrap"},
-    "service": {"node", "audit", "ops"},
+    "service": {"node", "audit", "ops", "commands"},
     "adapters": {
         "store", "codec", "chain", "contract", "topics", "settings", "resources", "rules_file",
         "topology_file", "presentation", "client", "xinfang",  # xinfang: the root __init__

@@ -13,14 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from xinfang.api.inputs import case_file
+from xinfang.commands.inputs import case_file
 from xinfang.domain import commands as c
+from xinfang.domain import deciders as d
 from xinfang.domain.case import fold
-from xinfang.domain.commands import Context, RegisterPetition, decide_register
+from xinfang.domain.commands import RegisterPetition
+from xinfang.domain.context import Context
+from xinfang.domain.deciders import decide_register
 from xinfang.domain.errors import CaseNotFound, DomainError
 from xinfang.domain.rule_errors import ExtensionTooLong
 from xinfang.domain.rules import RuleSet
 from xinfang.domain.topology import Topology
+from xinfang.domain.vocabulary import Outcome
 from xinfang.rules_file import load_calendar, load_ruleset
 
 from .fakes import FakeBus
@@ -524,30 +528,30 @@ def test_R19_shandong_review_request_taken_up_late_is_reported(topology: Topolog
     ids = itertools.count()
     start = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
-    def ctx(division: str, now: datetime, rules: RuleSet) -> c.Context:
-        return c.Context(
+    def ctx(division: str, now: datetime, rules: RuleSet) -> Context:
+        return Context(
             division, topology, now, lambda: f"e{next(ids)}", rules=rules, calendar=calendar
         )
 
     for province, expect_missed in (("37", True), ("15", False)):
         rules = load_ruleset(province)
         file = case_file(PETITION, start)
-        events = c.decide_register(
+        events = d.decide_register(
             ctx("150400", start, rules), None, c.RegisterPetition("150400.xfj", "k", "q", file)
         )
-        events += c.decide_transfer(
+        events += d.decide_transfer(
             ctx("150400", start, rules), fold(events), c.TransferCase("150400.xfj", "150404.zj")
         )
-        events += c.decide_accept(
+        events += d.decide_accept(
             ctx("150404", start, rules), fold(events), c.AcceptCase("150404.zj")
         )
-        events += c.decide_opinion(
+        events += d.decide_opinion(
             ctx("150404", start, rules),
             fold(events),
-            c.IssueOpinion("150404.zj", c.Outcome.NOT_SUPPORTED, "意见"),
+            c.IssueOpinion("150404.zj", Outcome.NOT_SUPPORTED, "意见"),
         )
         later = start + timedelta(days=8)
-        new = c.decide_request_review(
+        new = d.decide_request_review(
             ctx("150400", later, rules),
             fold(events),
             c.RequestReview(

@@ -18,6 +18,7 @@ from aiokafka import errors
 from xinfang.audit.verify import Auditor, AuditResult
 from xinfang.codec.wire import EventCodec
 from xinfang.domain import commands as c
+from xinfang.domain import deciders as d
 from xinfang.domain.topology import Topology
 from xinfang.node.inbox import InboxConsumer
 from xinfang.node.publish_errors import never_succeeds
@@ -199,7 +200,7 @@ def test_a_resent_record_is_applied_by_its_receiver_after_later_ones_of_its_sour
         city, county = bus.nodes["150400"], bus.nodes["150404"]
         case_id = register(bus)
         bus.run("150400", case_id, "transfer", {"actor": "150400.xfj", "to_body": "150404.zj"})
-        county.execute(case_id, c.decide_accept, c.AcceptCase("150404.zj"))
+        county.execute(case_id, d.decide_accept, c.AcceptCase("150404.zj"))
         [copy] = [
             r
             for r in county.store.pending_outbox()

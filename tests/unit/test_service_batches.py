@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from xinfang.codec.wire import EventCodec
-from xinfang.domain.commands import AcceptCase, TransferCase, decide_accept, decide_transfer
+from xinfang.domain.commands import AcceptCase, TransferCase
+from xinfang.domain.deciders import decide_accept, decide_transfer
 from xinfang.domain.errors import DomainError
 from xinfang.domain.topology import Topology
-from xinfang.node.service import NodeService, Receipt
+from xinfang.node.service import DeliveryOutcome, NodeService
 from xinfang.ops.deadletters import DeadLetter, distinct
 from xinfang.store.repository import Headers, NodeStore
 
@@ -64,12 +65,12 @@ def test_a_batch_is_applied_in_order_exactly_once_with_garbage_and_duplicates_in
         forged,  # a known event id with other content
     ]
     receipts = province.receive_batch(batch)
-    assert receipts == [Receipt.PARKED] * len(forwarded) + [
-        Receipt.DEAD_LETTERED,
-        Receipt.APPLIED,
-        Receipt.DUPLICATE,
-        Receipt.APPLIED,
-        Receipt.DEAD_LETTERED,
+    assert receipts == [DeliveryOutcome.PARKED] * len(forwarded) + [
+        DeliveryOutcome.DEAD_LETTERED,
+        DeliveryOutcome.APPLIED,
+        DeliveryOutcome.DUPLICATE,
+        DeliveryOutcome.APPLIED,
+        DeliveryOutcome.DEAD_LETTERED,
     ]
     case = province.case(case_id)
     events = 2 + len(forwarded)
@@ -80,7 +81,7 @@ def test_a_batch_is_applied_in_order_exactly_once_with_garbage_and_duplicates_in
     assert (stats["case_events"], stats["inbox"], stats["parked"]) == (events, events, 0)
     # the whole batch once more: duplicates (and the same two dead letters), nothing applied
     again = province.receive_batch(batch)
-    assert again.count(Receipt.DUPLICATE) == events + 1
+    assert again.count(DeliveryOutcome.DUPLICATE) == events + 1
     assert province.store.stats()["case_events"] == events
 
 
@@ -109,7 +110,7 @@ def test_a_record_that_trips_a_bug_fails_alone_and_the_rest_of_its_batch_is_appl
     assert county.case(case_id).holder == "150404.zj"
     assert county.store.stats()["inbox"] == 1
     monkeypatch.setattr(county, "_apply", real_apply)
-    assert county.receive_batch(to_county) == [Receipt.DUPLICATE, Receipt.APPLIED]
+    assert county.receive_batch(to_county) == [DeliveryOutcome.DUPLICATE, DeliveryOutcome.APPLIED]
     assert county.case(later.case_id).holder == "150404.zj"
 
 

@@ -6,7 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from xinfang.domain.commands import AcceptCase, TransferCase, decide_accept, decide_transfer
+from xinfang.domain.commands import AcceptCase, TransferCase
+from xinfang.domain.deciders import decide_accept, decide_transfer
 from xinfang.domain.events import CaseAccepted, EventHeader
 from xinfang.domain.routing import sender_refusal
 from xinfang.domain.topology import Topology

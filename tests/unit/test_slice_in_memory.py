@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xinfang.domain.commands import (
-    AcceptCase,
-    IssueOpinion,
-    TransferCase,
-    decide_accept,
-    decide_opinion,
-    decide_transfer,
-)
+from xinfang.domain.commands import AcceptCase, IssueOpinion, TransferCase
+from xinfang.domain.deciders import decide_accept, decide_opinion, decide_transfer
 from xinfang.domain.events import CaseFile, Petitioner
 from xinfang.domain.topology import Topology
 from xinfang.domain.vocabulary import CaseStatus, Category, Channel, Outcome

@@ -15,9 +15,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from xinfang.domain import commands as c
+from xinfang.domain import deciders as d
 from xinfang.domain.case import Case, evolve, fold
+from xinfang.domain.context import Context
 from xinfang.domain.errors import DomainError
 from xinfang.domain.events import CaseFile, Event, HandlingExtended, Petitioner, ReviewDecided
+from xinfang.domain.hierarchy import ReviewHierarchy
 from xinfang.domain.obligations import lapsed, next_check, overdue
 from xinfang.domain.topology import Topology
 from xinfang.domain.vocabulary import (
@@ -92,28 +95,28 @@ def command(name: str, actor: str, target: str, n: int, k: int, case: Case) -> t
     outcomes, results = list(Outcome), list(ReviewResult)
     sid = case.supervisions[-1].supervision_id if case.supervisions else "none"
     table = {
-        "transfer": (c.decide_transfer, c.TransferCase(actor, target)),
-        "assign": (c.decide_assign, c.AssignCase(actor, target, max(n, 1))),
+        "transfer": (d.decide_transfer, c.TransferCase(actor, target)),
+        "assign": (d.decide_assign, c.AssignCase(actor, target, max(n, 1))),
         "divert": (
-            c.decide_divert,
+            d.decide_divert,
             c.DivertCase(actor, DiversionRoute.DISCIPLINE, "告知", "150400.jw"),
         ),
-        "object": (c.decide_object, c.ObjectTransfer(actor, "不属于职权")),
-        "return": (c.decide_return, c.ReturnTransfer(actor)),
-        "accept": (c.decide_accept, c.AcceptCase(actor)),
-        "reject": (c.decide_reject, c.RejectCase(actor, "不属于受理范围")),
-        "extend": (c.decide_extend, c.ExtendHandling(actor, n, "负责人", "复杂")),
-        "opinion": (c.decide_opinion, c.IssueOpinion(actor, outcomes[k % 4], "意见")),
-        "complete": (c.decide_completion, c.ReportCompletion(actor, "已办结")),
-        "review-request": (c.decide_request_review, c.RequestReview(actor, "不服")),
-        "review-decide": (c.decide_review, c.DecideReview(actor, results[k % 3], "复查意见")),
-        "re-review-request": (c.decide_request_re_review, c.RequestReview(actor, "不服")),
-        "re-review-decide": (c.decide_re_review, c.DecideReview(actor, results[k % 3], "复核意见")),
-        "close": (c.decide_close, c.CloseCase(actor, CloseReason.PETITIONER_DECEASED)),
-        "supervise": (c.decide_supervise, c.Supervise(actor, target, "HANDLING", "请加快")),
-        "answer": (c.decide_answer, c.AnswerSupervision(actor, sid, "已改进", True)),
+        "object": (d.decide_object, c.ObjectTransfer(actor, "不属于职权")),
+        "return": (d.decide_return, c.ReturnTransfer(actor)),
+        "accept": (d.decide_accept, c.AcceptCase(actor)),
+        "reject": (d.decide_reject, c.RejectCase(actor, "不属于受理范围")),
+        "extend": (d.decide_extend, c.ExtendHandling(actor, n, "负责人", "复杂")),
+        "opinion": (d.decide_opinion, c.IssueOpinion(actor, outcomes[k % 4], "意见")),
+        "complete": (d.decide_completion, c.ReportCompletion(actor, "已办结")),
+        "review-request": (d.decide_request_review, c.RequestReview(actor, "不服")),
+        "review-decide": (d.decide_review, c.DecideReview(actor, results[k % 3], "复查意见")),
+        "re-review-request": (d.decide_request_re_review, c.RequestReview(actor, "不服")),
+        "re-review-decide": (d.decide_re_review, c.DecideReview(actor, results[k % 3], "复核意见")),
+        "close": (d.decide_close, c.CloseCase(actor, CloseReason.PETITIONER_DECEASED)),
+        "supervise": (d.decide_supervise, c.Supervise(actor, target, "HANDLING", "请加快")),
+        "answer": (d.decide_answer, c.AnswerSupervision(actor, sid, "已改进", True)),
         "evaluate": (
-            c.decide_evaluate,
+            d.decide_evaluate,
             c.Evaluate(actor, list(Rating)[k % 3], list(Rating)[n % 3]),
         ),
     }
@@ -122,7 +125,7 @@ def command(name: str, actor: str, target: str, n: int, k: int, case: Case) -> t
 
 def plausible_actor(name: str, case: Case) -> str:
     """The body that would normally take this step, so sequences reach deep states."""
-    hierarchy = c.ReviewHierarchy(TOPOLOGY)
+    hierarchy = ReviewHierarchy(TOPOLOGY)
     if name == "return":
         return case.routed_by or case.holder
     if name == "review-request" and case.handling_body:
@@ -158,8 +161,8 @@ def check_watch_index(case: Case, division: str, now: datetime) -> None:
     if case.closed:
         return  # the watcher never looks at closed cases
 
-    def at(moment: datetime) -> c.Context:
-        return c.Context(division, TOPOLOGY, moment, lambda: "probe", calendar=CALENDAR)
+    def at(moment: datetime) -> Context:
+        return Context(division, TOPOLOGY, moment, lambda: "probe", calendar=CALENDAR)
 
     when = next_check(at(now), case)
     for days in (0, 1, 16, 31, 61, 91, 400):
@@ -224,10 +227,10 @@ def test_random_command_sequences_keep_the_case_valid(steps: list[tuple]) -> Non
         START,
     )
 
-    def ctx(division: str) -> c.Context:
-        return c.Context(division, TOPOLOGY, now, lambda: f"e{next(ids)}", calendar=CALENDAR)
+    def ctx(division: str) -> Context:
+        return Context(division, TOPOLOGY, now, lambda: f"e{next(ids)}", calendar=CALENDAR)
 
-    events = c.decide_register(
+    events = d.decide_register(
         ctx("150400"), None, c.RegisterPetition("150400.xfj", "150400-2026-000001", "Q", file)
     )
     case = fold(events)

@@ -14,8 +14,8 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from ..domain.errors import DomainError
-from .limits import MAX_BODY_BYTES
+from ..commands.limits import MAX_BODY_BYTES
+from ..domain.errors import XinfangError
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class Gate:
         self,
         app: App,
         decode: Callable[[bytes], Any],
-        status_of: Callable[[DomainError], int],
+        status_of: Callable[[XinfangError], int],
         once: Callable[[Scope, Any, str, Callable[[], Awaitable[tuple[int, Any]]]], Any],
     ) -> None:
         self.app, self.decode, self.status_of, self.once = app, decode, status_of, once
@@ -81,7 +81,7 @@ class Gate:
         raw = await read_body(receive)
         try:
             body = self.decode(raw)
-        except DomainError as err:
+        except XinfangError as err:
             await send_json(send, self.status_of(err), err.to_dict())
             return
         scope[BODY_KEY] = body
@@ -102,7 +102,7 @@ class Gate:
 
         try:
             status, payload = await self.once(scope, body, key, answer)
-        except DomainError as err:
+        except XinfangError as err:
             status, payload = self.status_of(err), err.to_dict()
         await send_json(send, status, payload)
 

@@ -15,16 +15,8 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..domain.errors import CaseNotFound, DomainError, InvalidInput
-from ..domain.events import CaseFile
-from ..node.service import NodeService
-from ..presentation import case_view, timeline_entry
-from ..store import idempotency
-from . import inputs
-from .asgi_call import call_asgi
-from .commands_table import BY_NAME
-from .gate import INTERNAL
-from .input_errors import (
+from ..commands import BY_NAME, inputs
+from ..commands.input_errors import (
     BodyTooLarge,
     IdempotencyInterrupted,
     IdempotencyKeyInvalid,
@@ -32,7 +24,7 @@ from .input_errors import (
     InvalidJson,
     JsonTooDeep,
 )
-from .limits import (
+from ..commands.limits import (
     ID_CHARS,
     IDEMPOTENCY_KEY_PATTERN,
     MAX_BODY_BYTES,
@@ -40,6 +32,14 @@ from .limits import (
     MAX_JSON_DEPTH,
     TimeBounds,
 )
+from ..domain.errors import CaseNotFound, InvalidInput, XinfangError
+from ..domain.events import CaseFile
+from ..node.service import NodeService
+from ..presentation import case_view, timeline_entry
+from ..store import idempotency
+from .asgi_call import call_asgi
+from .errors import http_status
+from .gate import INTERNAL
 from .openapi import for_node, openapi_document
 
 log = logging.getLogger(__name__)
@@ -48,9 +48,9 @@ Json = Any
 Handler = Callable[[dict[str, str], Json], tuple[int, Json]]
 
 
-def status_of(err: DomainError) -> int:
-    """The HTTP status of a refusal."""
-    return err.http_status
+def status_of(err: XinfangError) -> int:
+    """The HTTP status of a refusal (api/errors.py)."""
+    return http_status(err)
 
 
 def _depth(value: Json) -> int:
@@ -140,13 +140,16 @@ class NodeApi:
         try:
             _require_case_id(params)
             return handler(params, body)
-        except DomainError as err:
-            return status_of(err), err.to_dict()
+        except XinfangError as err:
+            status = status_of(err)
+            if status == 500:  # the node's data or setup, not the client: worth a log line
+                log.error("%s: %s", getattr(handler, "__name__", handler), err, exc_info=err)
+            return status, err.to_dict()
         except Exception:  # a bug, not bad input: log it, answer with a stable code
             log.exception("unhandled error in %s", getattr(handler, "__name__", handler))
             return 500, INTERNAL
 
-    def refusal(self, name: str, params: dict[str, str], body: Json) -> DomainError | None:
+    def refusal(self, name: str, params: dict[str, str], body: Json) -> XinfangError | None:
         """The refusal today's parser gives `body` for the route `name` (None if it takes it):
         the API's wording of each refusal, kept when the model refuses the body first."""
         try:
@@ -155,7 +158,7 @@ class NodeApi:
                 self._parse_registration(body)
             elif name in BY_NAME:
                 BY_NAME[name].parse(body, self.bounds())
-        except DomainError as err:
+        except XinfangError as err:
             return err
         return None
 
@@ -183,7 +186,7 @@ class NodeApi:
         return status, payload
 
     def bounds(self) -> TimeBounds:
-        """The plausible range of times clients give, at this node now (api/limits.py)."""
+        """The plausible range of times clients give, at this node now (commands/limits.py)."""
         return TimeBounds.for_node(self.service.context().now, self.service.calendar)
 
     # -- handlers ---------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The HTTP API's request and response bodies, declared once (pydantic v2): the web layer
 validates with them and the OpenAPI 3.1 document (docs/openapi.json) is generated from them.
 
-Bounds come from api/limits.py (the one place for lengths and integer ranges); refusals keep
+Bounds come from commands/limits.py (the one place for lengths and integer ranges); refusals keep
 the codes the API has always answered with (api/validation.py maps them). The models check
 form only — types, enumerations, lengths, ranges, times readable as ISO 8601 — and leave every
 rule of the domain (a blank title, an unknown body, a time before the case's last act) to the
@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic.json_schema import WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from ..commands.limits import INT_BOUNDS, max_chars
 from ..domain.client_time import parse_client_time
 from ..domain.deadlines import Obligation
 from ..domain.vocabulary import (
@@ -38,7 +39,6 @@ from ..domain.vocabulary import (
     ServiceMethod,
     SupervisionLevel,
 )
-from .limits import INT_BOUNDS, max_chars
 
 TIME_NOTE = "ISO 8601；不带时区即北京时间 / ISO 8601, without an offset Beijing time"
 BLANK = {"minLength": 1, "pattern": r"\S"}  # documented; the deciders refuse a blank text
@@ -79,7 +79,7 @@ Int = Annotated[int, BeforeValidator(_no_text_or_bool)]
 
 
 def text(name: str, doc: str, *, required: bool = False, example: str | None = None) -> Any:
-    """A text field bounded by its limit in api/limits.py."""
+    """A text field bounded by its limit in commands/limits.py."""
     extra: dict[str, Any] = dict(BLANK) if required else {}
     return Field(
         ... if required else None,
@@ -470,7 +470,9 @@ class Swept(Answer):
 
 class Checkpointed(Answer):
     checkpointed: bool
-    key_id: str | None = Field(description="签名密钥；未配置时为 null / signing key, null without one")
+    key_id: str | None = Field(
+        description="签名密钥；未配置时为 null / signing key, null without one"
+    )
     event_id: str | None = None
     seq: int | None = None
     head_seq: int | None = None

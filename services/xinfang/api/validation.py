@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..commands.input_errors import FieldTooLong, ValueOutOfRange
+from ..commands.limits import INT_BOUNDS
 from ..domain.errors import InvalidInput
-from .input_errors import FieldTooLong, ValueOutOfRange
-from .limits import INT_BOUNDS
 
 BODY = "请求体 / body"
 

@@ -18,11 +18,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from ..commands import COMMANDS
+from ..commands.limits import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_CHARS
 from ..store.idempotency import RETENTION
 from . import models as m
-from .commands_table import COMMANDS
 from .gate import BODY_KEY, Gate
-from .limits import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_CHARS
 from .validation import refusal
 
 if TYPE_CHECKING:

@@ -13,7 +13,6 @@ from ..domain.client_time import parse_client_time
 from ..domain.topology import Topology
 from ..resources import checkout_root
 from .keys import (
-    KeyFileError,
     Keyring,
     NodeKey,
     published_keys_dir,
@@ -66,10 +65,7 @@ def _window(args: argparse.Namespace) -> TimeRange:
 def _keyring(args: argparse.Namespace, topology_path: Path | None) -> Keyring:
     folder = args.public_keys or os.environ.get("XINFANG_PUBLIC_KEYS")
     path = Path(folder) if folder else published_keys_dir(topology_path)
-    try:
-        return Keyring.from_dir(path)
-    except KeyFileError as err:
-        raise SystemExit(str(err)) from err
+    return Keyring.from_dir(path)  # a KeyFileError is printed by cli.main (exit 2)
 
 
 def _bootstrap(args: argparse.Namespace) -> str:

@@ -23,12 +23,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from ..domain.errors import ConfigurationError
+
 PUBLIC_SUFFIX = ".pub"
 _DIVISION_FILE = re.compile(r"^(\d{6})\.pub$")
 
 
-class KeyFileError(ValueError):
+class KeyFileError(ConfigurationError, ValueError):
     """A key file that cannot be read as an Ed25519 key."""
+
+    code = "XF-KEY-FILE"
+    zh = "密钥文件无法读取"
+    en = "A key file cannot be read"
 
 
 def key_id(public_raw: bytes) -> str:

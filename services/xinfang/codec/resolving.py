@@ -25,6 +25,7 @@ from typing import Any
 
 from fastavro import parse_schema, schemaless_reader
 
+from ..domain.errors import WireError
 from .schemas import EventSchema, canonical_and_fingerprint
 
 MAGIC = b"\xc3\x01"
@@ -34,12 +35,18 @@ _VERSION_FILE = re.compile(r"^v\d+\.avsc$")
 MAX_LEARNED = 4096
 
 
-class DecodeError(ValueError):
+class DecodeError(WireError, ValueError):
     """Bytes that cannot be turned into a known record (dead-letter material)."""
 
+    code = "XF-DECODE"
+    zh = "无法解码的记录"
+    en = "A record that cannot be decoded"
+
     def __init__(self, reason: str, detail: str = "") -> None:
-        self.reason = reason  # stable machine-readable reason
-        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason  # stable machine-readable reason (the dead letter's reason)
+        text = f"{reason}: {detail}" if detail else reason
+        super().__init__(text)
+        self.args = (text,)  # str(err) is the dead letter's detail, as before
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..codec.schemas import default_schema_dir
+from ..domain.errors import ConfigurationError
 from ..resources import checkout_dir
 from .history import current_schemas, released, render
 
 
-class AvroCompatUnavailable(RuntimeError):
+class AvroCompatUnavailable(ConfigurationError, RuntimeError):
     """java, javac or mvn is missing, or Maven Central could not be reached."""
+
+    code = "XF-AVRO-COMPAT-UNAVAILABLE"
+    zh = "Avro 兼容性检查工具不可用"
+    en = "The Avro compatibility checker is unavailable"
 
 
 def tool_dir() -> Path:

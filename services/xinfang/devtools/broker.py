@@ -7,9 +7,11 @@ Maven Central, KRaft mode, run with `java`).
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Mapping
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..domain.errors import ConfigurationError
 from ..resources import checkout_dir
 
 _KAFKA_ADVICE = (
@@ -61,17 +64,52 @@ def free_port() -> int:
     raise OSError("没有可用端口 / no free port below the ephemeral range")
 
 
-class BrokerUnavailable(RuntimeError):
-    pass
+def free_port_block(count: int) -> int:
+    """The first of `count` consecutive free ports below the ephemeral range (a deploy/kafka
+    cluster numbers its brokers' client, controller and internal ports from one base)."""
+    low, _ = _ephemeral_range()
+    for _ in range(200):
+        base = _PORTS.randrange(10000, max(low - count, 10001))
+        socks: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+        return base
+    raise OSError(f"没有 {count} 个连续可用端口 / no {count} consecutive free ports")
+
+
+class BrokerUnavailable(ConfigurationError, RuntimeError):
+    """No Kafka broker could be found or started for a developer tool."""
+
+    code = "XF-BROKER-UNAVAILABLE"
+    zh = "没有可用的 Kafka"
+    en = "No Kafka broker is available"
 
 
 @dataclass
 class Broker:
+    """A running broker (or cluster). `security` is "plaintext" or "sasl_ssl"; a secured
+    deploy/kafka broker also knows its CA file and credentials folder (one
+    `<principal>.json` per principal: username, password, mechanism, security_protocol,
+    ca_file, bootstrap_servers — deploy/kafka/README.md, "Credentials")."""
+
     bootstrap_servers: str
     kind: str  # "env" | "testcontainers" | "deploy"
     started_here: bool = False
     startup_s: float = 0.0
     _stop: Any = field(default=None, repr=False)
+    security: str = "plaintext"
+    brokers: int = 1
+    ca_file: Path | None = None
+    credentials_dir: Path | None = None
+    state_dir: Path | None = None
 
     def stop(self) -> None:
         if self.started_here and self._stop is not None:
@@ -80,33 +118,73 @@ class Broker:
 
     _deploy_env: dict[str, str] = field(default_factory=dict, repr=False)
 
+    def credentials(self, principal: str) -> dict[str, str]:
+        """The credentials file of `principal` (e.g. "admin", "node-150402") as a dict.
+        Raises BrokerUnavailable for a plaintext broker or an unknown principal."""
+        if self.credentials_dir is None:
+            raise BrokerUnavailable(f"{self.kind} broker has no credentials ({self.security})")
+        path = self.credentials_dir / f"{principal}.json"
+        if not path.is_file():
+            raise BrokerUnavailable(
+                f"没有主体 {principal} 的凭据 / no credentials for {principal} ({path})"
+            )
+        doc: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        return doc
+
+    def client_config(self, principal: str = "admin") -> dict[str, Any]:
+        """aiokafka keyword arguments to connect as `principal` (plaintext: only the servers)."""
+        if self.security == "plaintext":
+            return {"bootstrap_servers": self.bootstrap_servers}
+        doc = self.credentials(principal)
+        return {
+            "bootstrap_servers": self.bootstrap_servers,
+            "security_protocol": "SASL_SSL",
+            "ssl_context": ssl.create_default_context(cafile=doc["ca_file"]),
+            "sasl_mechanism": doc["mechanism"],
+            "sasl_plain_username": doc["username"],
+            "sasl_plain_password": doc["password"],
+        }
+
     # The deploy/kafka broker can be taken down and brought back in place (fault injection).
-    def _script(self, action: str) -> None:
+    def _script(self, action: str, *args: str) -> None:
         if self.kind != "deploy":
             raise BrokerUnavailable("only the deploy/kafka broker can be restarted by xinfang")
         script = str(repo_root() / "deploy" / "kafka" / "kafka.sh")
         env = self._deploy_env
-        done = subprocess.run([script, action], env=env, capture_output=True, text=True)
+        done = subprocess.run([script, action, *args], env=env, capture_output=True, text=True)
         if done.returncode != 0:
             tail = "\n".join((done.stdout + done.stderr).splitlines()[-15:])
             raise BrokerUnavailable(f"kafka.sh {action} 失败 / failed ({done.returncode}):\n{tail}")
 
-    def take_down(self) -> None:
-        self._script("stop")
+    def _index(self, index: int | None) -> tuple[str, ...]:
+        if index is None:
+            return ()
+        if not 1 <= index <= self.brokers:
+            raise ValueError(f"broker index must be 1–{self.brokers}: {index}")
+        return (str(index),)
 
-    def bring_back(self, attempts: int = 3) -> None:
+    def take_down(self, index: int | None = None) -> None:
+        """Stop every broker, or only broker `index` (1-based) of a cluster (SIGTERM)."""
+        self._script("stop", *self._index(index))
+
+    def kill(self, index: int) -> None:
+        """SIGKILL broker `index` (1-based): no clean shutdown (cluster chaos)."""
+        self._script("kill", *self._index(index))
+
+    def bring_back(self, index: int | None = None, attempts: int = 3) -> None:
+        """Start every broker (or broker `index`) again and wait until it answers."""
         for attempt in range(attempts):  # a loaded machine may need more than one start
             try:
-                self._script("start")
+                self._script("start", *self._index(index))
                 return
             except BrokerUnavailable:
                 if attempt == attempts - 1:
                     raise
                 time.sleep(3)
 
-    def restart(self) -> None:
-        self.take_down()
-        self.bring_back()
+    def restart(self, index: int | None = None) -> None:
+        self.take_down(index)
+        self.bring_back(index)
 
 
 def _docker_answers() -> bool:
@@ -143,18 +221,38 @@ def _start_testcontainers() -> Broker:
     )
 
 
-def start_deploy_broker(state_dir: Path, port: int | None = None) -> Broker:
-    """Start a private deploy/kafka broker with its own state folder and port."""
-    port = port or free_port()
+def start_deploy_broker(
+    state_dir: Path,
+    port: int | None = None,
+    *,
+    secure: bool = False,
+    brokers: int = 1,
+    topology: Path | None = None,
+    extra_principals: tuple[str, ...] = (),
+) -> Broker:
+    """Start a private deploy/kafka broker (or a `brokers`-node KRaft cluster) with its own
+    state folder and ports. `secure=True`: TLS + SASL/SCRAM-SHA-512 + StandardAuthorizer
+    (kafka.sh's default); False: the plaintext debugging mode the node clients use until they
+    are wired for security. Broker i's client port is `port + i - 1`.
+    Raises BrokerUnavailable (with kafka.sh's output) if it does not start."""
+    security = "sasl_ssl" if secure else "plaintext"
+    port = port or free_port_block(3 * brokers)
     script = repo_root() / "deploy" / "kafka" / "kafka.sh"
     env = {
         **os.environ,
+        "XINFANG_KAFKA_SECURITY": security,
+        "XINFANG_KAFKA_BROKERS": str(brokers),
         "XINFANG_KAFKA_PORT": str(port),
-        "XINFANG_KAFKA_CONTROLLER_PORT": str(free_port()),
+        "XINFANG_KAFKA_CONTROLLER_PORT": str(port + brokers),
+        "XINFANG_KAFKA_INTERNAL_PORT": str(port + 2 * brokers),
         "XINFANG_KAFKA_STATE": str(state_dir),
         # a loaded machine (parallel CI jobs, fault injection) may start slowly
         "XINFANG_KAFKA_START_TIMEOUT": os.environ.get("XINFANG_KAFKA_START_TIMEOUT", "240"),
     }
+    if topology is not None:
+        env["XINFANG_KAFKA_TOPOLOGY"] = str(topology)
+    if extra_principals:
+        env["XINFANG_KAFKA_EXTRA_PRINCIPALS"] = ",".join(extra_principals)
     began = time.monotonic()
     done = subprocess.run([str(script), "start"], env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -167,11 +265,16 @@ def start_deploy_broker(state_dir: Path, port: int | None = None) -> Broker:
         subprocess.run([str(script), "stop"], env=env, capture_output=True, text=True)
 
     broker = Broker(
-        f"127.0.0.1:{port}",
+        ",".join(f"127.0.0.1:{port + i}" for i in range(brokers)),
         "deploy",
         started_here=True,
         startup_s=time.monotonic() - began,
         _stop=stop,
+        security=security,
+        brokers=brokers,
+        ca_file=state_dir / "pki" / "ca.crt" if secure else None,
+        credentials_dir=state_dir / "credentials" if secure else None,
+        state_dir=state_dir,
     )
     broker._deploy_env = env
     return broker

@@ -35,9 +35,9 @@ from typing import Any, ClassVar, Protocol
 
 from aiokafka import AIOKafkaProducer
 
-from ..api.inputs import case_file
 from ..client import ApiError, NodeClient
 from ..codec.wire import EventCodec
+from ..commands.inputs import case_file
 from ..contract.catalogue import read_to_end
 from ..domain.errors import DomainError
 from ..presentation import case_view

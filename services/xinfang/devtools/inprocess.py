@@ -73,8 +73,8 @@ class InProcessBus:
 
     def run(self, division: str, case_id: str, command: str, body: dict[str, object]) -> list[str]:
         """Execute an API command at a node (as its HTTP handler would) and deliver the result."""
-        from ..api.commands_table import BY_NAME
-        from ..api.limits import TimeBounds
+        from ..commands import BY_NAME
+        from ..commands.limits import TimeBounds
 
         spec = BY_NAME[command]
         node = self.nodes[division]

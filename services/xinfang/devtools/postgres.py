@@ -37,6 +37,7 @@ from pathlib import Path
 from sqlalchemy import URL, Engine, create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
+from ..domain.errors import ConfigurationError
 from ..store.database import make_engine
 from ..store.tables import metadata
 from .broker import free_port
@@ -48,8 +49,12 @@ _PREFIX = "xinfang-pg-"
 _OWNER_FILE = "owner.pid"
 
 
-class PostgresUnavailable(RuntimeError):
-    pass
+class PostgresUnavailable(ConfigurationError, RuntimeError):
+    """No PostgreSQL server could be found or started for a developer tool."""
+
+    code = "XF-POSTGRES-UNAVAILABLE"
+    zh = "没有可用的 PostgreSQL"
+    en = "No PostgreSQL server is available"
 
 
 @dataclass

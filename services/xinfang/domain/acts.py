@@ -28,21 +28,18 @@ class TimeInFuture(DomainError):
     code = "XF-TIME-IN-FUTURE"
     zh = "行为时间不能晚于当前时间"
     en = "The time of an act may not lie in the future"
-    http_status = 422
 
 
 class TimeBeforePredecessor(DomainError):
     code = "XF-TIME-BEFORE-PREDECESSOR"
     zh = "行为时间不能早于其所接续的行为（如送达早于文书出具、请求早于意见送达）"
     en = "The time of an act may not precede the act it follows (e.g. service before issue)"
-    http_status = 422
 
 
 class BackdateNeedsReason(DomainError):
     code = "XF-TIME-BACKDATED"
     zh = "补录的行为时间早于当前时间超过允许范围，须说明补录理由 (backdate_reason)"
     en = "An act back-dated beyond the tolerance needs a stated reason (backdate_reason)"
-    http_status = 422
 
 
 def reason_text(reason: str | None) -> str | None:

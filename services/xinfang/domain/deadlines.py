@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import assert_never
 
 from .calendar import HolidayCalendar, end_of_day, local_date, require_aware
 from .errors import InvalidInput
@@ -25,8 +26,8 @@ class Obligation(StrEnum):
 
     The values are the symbols of `DeadlineMissed.obligation` and
     `SupervisionIssued.obligation` on the wire (Avro strings): renaming one is a
-    breaking change of the public contract. Every member has an entry in `_SPECS`
-    (checked when this module is imported), so a new obligation cannot lack its
+    breaking change of the public contract. Every member has a branch in `_spec`
+    (exhaustive: mypy names a member without one), so a new obligation cannot lack its
     rule, its names or its limit.
     """
 
@@ -45,20 +46,20 @@ class Obligation(StrEnum):
 
     @property
     def rule_id(self) -> str:
-        return _SPECS[self].rule_id
+        return _spec(self).rule_id
 
     @property
     def zh(self) -> str:
-        return _SPECS[self].zh
+        return _spec(self).zh
 
     @property
     def en(self) -> str:
-        return _SPECS[self].en
+        return _spec(self).en
 
     def limit(self, rules: RuleSet) -> Limit | None:
         """The limit `rules` set for this obligation; None for R6, which the assigning
         office sets case by case, and for R19 where the province has no such rule."""
-        name = _SPECS[self].limit
+        name = _spec(self).limit
         if name is None:
             return None
         value = getattr(rules, name)
@@ -74,41 +75,54 @@ class _Spec:
     limit: LimitName | None
 
 
-_SPECS: dict[Obligation, _Spec] = {
-    Obligation.ROUTE: _Spec("R1", "登记并转送、交办", "register and route", "route"),
-    Obligation.ACCEPTANCE_NOTICE: _Spec(
-        "R3", "决定是否受理并书面告知", "decide on acceptance and notify", "acceptance_notice"
-    ),
-    Obligation.OBJECTION: _Spec("R4", "提出异议", "object to the transfer", "objection"),
-    Obligation.HANDLING: _Spec("R5", "办结", "complete the handling", "handling"),
-    Obligation.ASSIGNMENT_REPORT: _Spec(
-        "R6", "反馈办理结果、提交办结报告", "report the result of an assigned item", None
-    ),
-    Obligation.REVIEW_REQUEST_WINDOW: _Spec(
-        "R7", "请求复查", "request a review", "review_request_window"
-    ),
-    Obligation.REVIEW_DECISION: _Spec("R8", "提出复查意见", "decide the review", "review_decision"),
-    Obligation.RE_REVIEW_REQUEST_WINDOW: _Spec(
-        "R9", "请求复核", "request a re-review", "re_review_request_window"
-    ),
-    Obligation.RE_REVIEW_DECISION: _Spec(
-        "R10", "提出复核意见", "decide the re-review", "re_review_decision"
-    ),
-    Obligation.SUPERVISION_ANSWER: _Spec(
-        "R16", "书面反馈督办意见", "answer the supervision in writing", "supervision_answer"
-    ),
-    Obligation.REVIEW_TAKE_UP: _Spec(
-        "R19", "决定是否受理复查请求", "decide whether to take up the review", "review_take_up"
-    ),
-    Obligation.RE_REVIEW_TAKE_UP: _Spec(
-        "R19",
-        "决定是否受理复核请求",
-        "decide whether to take up the re-review",
-        "review_take_up",
-    ),
-}
-if set(_SPECS) != set(Obligation):  # a member without its rule, names and limit
-    raise AssertionError(f"obligations without a spec: {set(Obligation) - set(_SPECS)}")
+def _spec(obligation: Obligation) -> _Spec:
+    """Rule, names and limit of each obligation. Exhaustive: mypy names a member left out."""
+    match obligation:
+        case Obligation.ROUTE:
+            return _Spec("R1", "登记并转送、交办", "register and route", "route")
+        case Obligation.ACCEPTANCE_NOTICE:
+            return _Spec(
+                "R3",
+                "决定是否受理并书面告知",
+                "decide on acceptance and notify",
+                "acceptance_notice",
+            )
+        case Obligation.OBJECTION:
+            return _Spec("R4", "提出异议", "object to the transfer", "objection")
+        case Obligation.HANDLING:
+            return _Spec("R5", "办结", "complete the handling", "handling")
+        case Obligation.ASSIGNMENT_REPORT:
+            return _Spec(
+                "R6", "反馈办理结果、提交办结报告", "report the result of an assigned item", None
+            )
+        case Obligation.REVIEW_REQUEST_WINDOW:
+            return _Spec("R7", "请求复查", "request a review", "review_request_window")
+        case Obligation.REVIEW_DECISION:
+            return _Spec("R8", "提出复查意见", "decide the review", "review_decision")
+        case Obligation.RE_REVIEW_REQUEST_WINDOW:
+            return _Spec("R9", "请求复核", "request a re-review", "re_review_request_window")
+        case Obligation.RE_REVIEW_DECISION:
+            return _Spec("R10", "提出复核意见", "decide the re-review", "re_review_decision")
+        case Obligation.SUPERVISION_ANSWER:
+            return _Spec(
+                "R16", "书面反馈督办意见", "answer the supervision in writing", "supervision_answer"
+            )
+        case Obligation.REVIEW_TAKE_UP:
+            return _Spec(
+                "R19",
+                "决定是否受理复查请求",
+                "decide whether to take up the review",
+                "review_take_up",
+            )
+        case Obligation.RE_REVIEW_TAKE_UP:
+            return _Spec(
+                "R19",
+                "决定是否受理复核请求",
+                "decide whether to take up the re-review",
+                "review_take_up",
+            )
+        case _:
+            assert_never(obligation)
 
 
 def due(limit: Limit, start: datetime, calendar: HolidayCalendar) -> datetime:

@@ -1,7 +1,15 @@
-"""Domain errors with stable codes and bilingual messages (Chinese first).
+"""The one error root of xinfang and its families, with stable codes and bilingual messages.
 
-A refusal is part of the contract: API clients and the CLI show `code` and the
-message; the code never changes once released, the wording may.
+    XinfangError                       XF-ERROR
+    ├── DomainError     refusals by the rules (this module, lifecycle_errors, rule_errors, acts)
+    ├── WireError       bytes from Kafka or a node that cannot be read (codec DecodeError, ApiError)
+    ├── ConfigurationError  settings, rules and topology files, keys, missing data or tools
+    └── StorageError    a database the node cannot safely use (store SchemaError)
+
+The root lives in the domain because the domain raises some of it (RulesInvalid, a rules file
+the domain validates) and must import nothing outside itself; it does no I/O. A code never
+changes once released, the wording may. HTTP statuses are the web layer's (api/errors.py);
+the CLI prints any XinfangError in Chinese and English (cli.py).
 """
 
 from __future__ import annotations
@@ -9,13 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 
-class DomainError(Exception):
-    """A command refused by the rules. `code` is stable; messages are for people."""
+class XinfangError(Exception):
+    """Anything xinfang refuses or cannot do. `code` is stable; messages are for people."""
 
-    code: str = "XF-DOMAIN"
-    zh: str = "操作不符合信访工作规则"
-    en: str = "The operation violates the petition rules"
-    http_status: int = 409
+    code: str = "XF-ERROR"
+    zh: str = "操作失败"
+    en: str = "The operation failed"
 
     def __init__(self, detail: str = "", **context: Any) -> None:
         self.detail = detail
@@ -30,6 +37,12 @@ class DomainError(Exception):
             else (f"{base}: {self.detail}" if self.detail else base)
         )
 
+    def bilingual(self, lang: str = "zh") -> str:
+        """One line for people: `[code] 中文：detail / English` (English only for lang "en")."""
+        if lang == "en":
+            return f"[{self.code}] {self.message('en')}"
+        return f"[{self.code}] {self.message('zh')} / {self.en}"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
@@ -39,52 +52,80 @@ class DomainError(Exception):
         }
 
 
+class DomainError(XinfangError):
+    """A command refused by the rules."""
+
+    code = "XF-DOMAIN"
+    zh = "操作不符合信访工作规则"
+    en = "The operation violates the petition rules"
+
+
+class WireError(XinfangError):
+    """Bytes from the wire (Kafka records, a node's HTTP answer) that cannot be used."""
+
+    code = "XF-WIRE"
+    zh = "收到的数据无法识别"
+    en = "Data received cannot be read"
+
+
+class ConfigurationError(XinfangError):
+    """The installation or its settings are wrong or incomplete: fix them and start again."""
+
+    code = "XF-CONFIG"
+    zh = "配置有误"
+    en = "The configuration is invalid"
+
+
+class StorageError(XinfangError):
+    """The node's database cannot be used safely."""
+
+    code = "XF-STORAGE"
+    zh = "数据库无法安全使用"
+    en = "The database cannot be used safely"
+
+
+class TopologyInvalid(ConfigurationError):
+    """The topology file is malformed (duplicate division, unknown parent, bad field)."""
+
+    code = "XF-TOPOLOGY-INVALID"
+    zh = "拓扑文件有误"
+    en = "The topology file is invalid"
+
+
 class InvalidInput(DomainError):
     code = "XF-INVALID-INPUT"
     zh = "输入不完整或格式错误"
     en = "Input is incomplete or malformed"
-    http_status = 422
 
 
 class CaseNotFound(DomainError):
     code = "XF-CASE-NOT-FOUND"
     zh = "本节点没有该信访事项"
     en = "This node has no such case"
-    http_status = 404
-
-
-class CaseAlreadyExists(DomainError):
-    code = "XF-CASE-EXISTS"
-    zh = "信访事项编号已存在"
-    en = "A case with this number already exists"
 
 
 class UnknownDivision(DomainError):
     code = "XF-UNKNOWN-DIVISION"
     zh = "拓扑中没有该行政区划"
     en = "The division is not in the topology"
-    http_status = 422
 
 
 class UnknownBody(DomainError):
     code = "XF-UNKNOWN-BODY"
     zh = "拓扑中没有该机关、单位"
     en = "The body is not in the topology"
-    http_status = 422
 
 
 class NotHolder(DomainError):
     code = "XF-NOT-HOLDER"
     zh = "该机关当前不承办此事项"
     en = "This body does not currently hold the case"
-    http_status = 403
 
 
 class NotThisNode(DomainError):
     code = "XF-NOT-THIS-NODE"
     zh = "该机关不属于本节点所在行政区划"
     en = "The body does not belong to this node's division"
-    http_status = 403
 
 
 class IllegalTransition(DomainError):
@@ -103,7 +144,6 @@ class NotPetitionOffice(DomainError):
     code = "XF-NOT-PETITION-OFFICE"
     zh = "只有信访部门可以登记和转送、交办信访事项"
     en = "Only a petition office may register and route petitions"
-    http_status = 403
 
 
 class DependencyMissing(DomainError):

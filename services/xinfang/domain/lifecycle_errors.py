@@ -30,7 +30,6 @@ class NotIssuer(DomainError):
     code = "XF-NOT-ISSUER"
     zh = "文书送达只能由出具该文书的机关记录"
     en = "Only the body that issued a document records its service"
-    http_status = 403
 
 
 class DuplicateInProgress(DomainError):
@@ -55,7 +54,6 @@ class TooManyRepresentatives(DomainError):
     code = "XF-R14-REPRESENTATIVES"
     zh = "多人走访同一事项，推选代表超过上限 (R14)"
     en = "Too many representatives for a collective visit (R14)"
-    http_status = 422
 
 
 class ObjectionTooLate(DomainError):
@@ -74,7 +72,6 @@ class WrongReviewer(DomainError):
     code = "XF-WRONG-REVIEWER"
     zh = "复查、复核应由上一级机关受理"
     en = "Review and re-review go to the body one level above"
-    http_status = 403
 
 
 class SameOpinionAfterRevocation(DomainError):

@@ -12,9 +12,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import assert_never
 
+from .accusations import accused_division, may_supervise_over
 from .case import Case, obligation_key
-from .commands import Context, Supervise, accused_division, decide_supervise, may_supervise_over
+from .commands import Supervise
+from .context import Context
 from .deadlines import Obligation
+from .deciders.supervision import decide_supervise
 from .errors import DomainError
 from .events import DeadlineMissed, Event
 from .topology import BodyKind, Topology

@@ -9,8 +9,8 @@ and never — for an accusation — to the accused unit's division (R17).
 
 from __future__ import annotations
 
+from .accusations import accused_division
 from .case import Case
-from .commands import accused_division
 from .events import Event
 from .topology import Topology
 

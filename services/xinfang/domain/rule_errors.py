@@ -6,7 +6,7 @@ case errors. Codes are stable once released, like every DomainError code.
 
 from __future__ import annotations
 
-from .errors import DomainError
+from .errors import ConfigurationError, DomainError
 
 
 class CalendarMissing(DomainError):
@@ -18,7 +18,6 @@ class CalendarMissing(DomainError):
     code = "XF-CALENDAR-MISSING"
     zh = "缺少该年度的法定节假日和调休安排，无法计算期限"
     en = "No public holiday schedule is loaded for that year; the deadline cannot be computed"
-    http_status = 503
 
 
 class ExtensionTooLong(DomainError):
@@ -27,7 +26,6 @@ class ExtensionTooLong(DomainError):
     code = "XF-EXTENSION-TOO-LONG"
     zh = "延长办理期限超过规定的最长延长期限"
     en = "The extension of the handling period exceeds the maximum allowed"
-    http_status = 422
 
 
 class DeadlineMovesBackwards(DomainError):
@@ -36,7 +34,6 @@ class DeadlineMovesBackwards(DomainError):
     code = "XF-DEADLINE-BACKWARDS"
     zh = "期限只能延后，不能提前"
     en = "A deadline may only move later, never earlier"
-    http_status = 422
 
 
 class NoHigherLevel(DomainError):
@@ -45,13 +42,11 @@ class NoHigherLevel(DomainError):
     code = "XF-NO-HIGHER-LEVEL"
     zh = "拓扑中没有可以复查、复核的上一级机关、单位"
     en = "There is no body one level above to review the decision"
-    http_status = 422
 
 
-class RulesInvalid(DomainError):
+class RulesInvalid(ConfigurationError):
     """A rules or holiday data file is malformed (unknown key, bad value, overlap)."""
 
     code = "XF-RULES-INVALID"
     zh = "规则数据文件有误"
     en = "The rules data is invalid"
-    http_status = 500

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from .errors import InvalidInput, UnknownBody, UnknownDivision
+from .errors import TopologyInvalid, UnknownBody, UnknownDivision
 
 
 class Level(StrEnum):
@@ -76,13 +76,13 @@ class Topology:
         self._bodies: dict[str, Body] = {}
         for division in divisions:
             if division.code in self._divisions:
-                raise InvalidInput(f"重复的行政区划代码 {division.code}")
+                raise TopologyInvalid(f"重复的行政区划代码 {division.code}", division=division.code)
             self._divisions[division.code] = division
             for body in division.bodies:
                 self._bodies[body.id] = body
         for division in self._divisions.values():
             if division.parent is not None and division.parent not in self._divisions:
-                raise UnknownDivision(
+                raise TopologyInvalid(
                     f"{division.code} 的上级 {division.parent} 不在拓扑中", division=division.code
                 )
 
@@ -185,5 +185,5 @@ class Topology:
                     )
                 )
         except (KeyError, ValueError, TypeError) as exc:
-            raise InvalidInput(f"拓扑文件格式错误: {exc!r}") from exc
+            raise TopologyInvalid(f"拓扑文件格式错误: {exc!r}") from exc
         return cls(str(data.get("name", "topology")), divisions)

@@ -26,19 +26,17 @@ from ..domain.acts import DEFAULT_BACKDATE_TOLERANCE, DEFAULT_FUTURE_TOLERANCE
 from ..domain.calendar import HolidayCalendar, calendar_status, local_date
 from ..domain.case import Case, evolve, fold, require_predecessor
 from ..domain.clock import Clock, system_clock
-from ..domain.commands import (
-    Context,
-    RegisterPetition,
-    decide_missed,
-    decide_register,
-    matter_key,
-)
+from ..domain.commands import RegisterPetition
+from ..domain.context import Context
+from ..domain.deciders import decide_missed, decide_register
 from ..domain.errors import CaseNotFound, DependencyMissing, DomainError
 from ..domain.events import CaseClosed, CaseFile, Event
 from ..domain.hierarchy import ReviewHierarchy
+from ..domain.matter import matter_key
 from ..domain.obligations import lapsed, next_check, overdue, react
 from ..domain.restate import changed_fields, restate
 from ..domain.routing import complete_stream_expected, forward_upward, recipients, sender_refusal
+from ..domain.rule_errors import RulesInvalid
 from ..domain.rules import RuleSet
 from ..domain.topology import Topology
 from ..store.repository import Headers, NodeStore, StoredEvent, Transaction
@@ -51,7 +49,10 @@ C = TypeVar("C")
 _QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
 
 
-class Receipt(StrEnum):
+class DeliveryOutcome(StrEnum):
+    """What became of one inbound record (stored with its event id in the inbox); not to be
+    confused with a document's 送达回证 (vocabulary.Receipt)."""
+
     APPLIED = "applied"
     PARKED = "parked"
     DUPLICATE = "duplicate"
@@ -276,13 +277,13 @@ class NodeService:
             tx.enqueue(self.topics.public_status(), record.key, record.value, record.headers)
 
     # -- inbound events -----------------------------------------------------------------
-    def receive(self, data: bytes, headers: Headers) -> Receipt:
+    def receive(self, data: bytes, headers: Headers) -> DeliveryOutcome:
         """Apply one record from this node's inbox; never raises for bad input."""
         return self.receive_batch([(data, headers)])[0]
 
     def receive_batch(
         self, records: Sequence[tuple[bytes, Headers]], origins: Sequence[str] | None = None
-    ) -> list[Receipt]:
+    ) -> list[DeliveryOutcome]:
         """Apply records from this node's inbox, in order, in one transaction (group commit:
         one fsync for the batch). Exactly once all the same: each record's inbox entry commits
         with its effect. Never raises for bad input; if a record trips a bug, the batch is
@@ -315,33 +316,37 @@ class NodeService:
         self._notify()
         return receipts
 
-    def _receive_in(self, tx: Transaction, data: bytes, headers: Headers, origin: str) -> Receipt:
+    def _receive_in(
+        self, tx: Transaction, data: bytes, headers: Headers, origin: str
+    ) -> DeliveryOutcome:
         try:
             event = self.codec.decode(data).event
         except DecodeError as exc:
             self._dead_letter_in(tx, data, headers, exc.reason, str(exc), origin)
-            return Receipt.DEAD_LETTERED
+            return DeliveryOutcome.DEAD_LETTERED
         refusal = sender_refusal(event, self.division, self.topology)
         if refusal is not None:
             self._dead_letter_in(tx, data, headers, refusal, event.header.source, origin)
-            return Receipt.DEAD_LETTERED
+            return DeliveryOutcome.DEAD_LETTERED
         digest = _digest(data)
         seen = tx.inbox_entry(event.header.event_id)
         if seen is not None:
             if seen[0] == digest:
-                return Receipt.DUPLICATE
+                return DeliveryOutcome.DUPLICATE
             self._dead_letter_in(
                 tx, data, headers, "conflicting-duplicate", event.header.event_id, origin
             )
-            return Receipt.DEAD_LETTERED
+            return DeliveryOutcome.DEAD_LETTERED
         verdict = self.chain.receive(self, tx, event, data, headers)
-        receipt = Receipt(verdict) if verdict else self._apply(tx, event, data, headers)
+        receipt = DeliveryOutcome(verdict) if verdict else self._apply(tx, event, data, headers)
         tx.mark_received(event.header.event_id, digest, event.header.source, receipt.value)
-        if receipt is Receipt.APPLIED:
+        if receipt is DeliveryOutcome.APPLIED:
             self._drain_parked(tx, event.case_id)
         return receipt
 
-    def _apply(self, tx: Transaction, event: Event, data: bytes, headers: Headers) -> Receipt:
+    def _apply(
+        self, tx: Transaction, event: Event, data: bytes, headers: Headers
+    ) -> DeliveryOutcome:
         try:
             before = case = self._load(tx, event.case_id)
             if complete_stream_expected(event, self.division, self.topology):
@@ -349,7 +354,7 @@ class NodeService:
             case = evolve(case, event)
         except DependencyMissing:
             tx.park(event.header.event_id, event.case_id, data, headers)
-            return Receipt.PARKED
+            return DeliveryOutcome.PARKED
         # A deadline another node counted provisionally, on a year this node has the schedule of.
         case = restate(case, self.rules, self.calendar, changed_fields(before, case))
         tx.record_case_event(event, data)
@@ -359,7 +364,7 @@ class NodeService:
         if upward is not None:
             tx.enqueue(self.topics.inbox(upward), event.case_id, data, headers)
         self._react(tx, case, event)
-        return Receipt.APPLIED
+        return DeliveryOutcome.APPLIED
 
     def _drain_parked(self, tx: Transaction, case_id: str) -> None:
         if not tx.has_parked(case_id):
@@ -371,7 +376,7 @@ class NodeService:
                 event = self.codec.decode(data).event
                 tx.unpark(event_id)
                 receipt = self._apply(tx, event, data, headers)
-                if receipt is Receipt.APPLIED:
+                if receipt is DeliveryOutcome.APPLIED:
                     tx.mark_received(event_id, _digest(data), event.header.source, receipt.value)
                     progressed = True
 
@@ -423,7 +428,7 @@ class NodeService:
             return False
         try:
             calendar = load_calendar(self.division, self._rules_dir)
-        except DomainError:  # a malformed new file: keep counting on the old calendar
+        except (DomainError, RulesInvalid):  # a malformed new file: keep the old calendar
             log.exception("holiday files changed but cannot be read; keeping the old calendar")
             self._calendar_files = files
             return False

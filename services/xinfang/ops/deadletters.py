@@ -17,9 +17,18 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from ..domain.errors import WireError
 from ..topics import TopicNames
 
 DLQ_HEADERS = ("xinfang_dlq_reason", "xinfang_dlq_detail", "xinfang_dlq_node", "xinfang_dlq_origin")
+
+
+class NoSuchDeadLetter(WireError, LookupError):
+    """The dead-letter topic has no record at the offset asked for."""
+
+    code = "XF-NO-DEAD-LETTER"
+    zh = "死信主题中没有该记录"
+    en = "No dead letter at that offset"
 
 
 @dataclass(frozen=True)
@@ -108,7 +117,7 @@ async def redrive(bootstrap: str, topics: TopicNames, division: str, offset: int
     letters = await read_dead_letters(bootstrap, topics, division)
     chosen = next((x for x in letters if x.offset == offset), None)
     if chosen is None:
-        raise LookupError(f"死信主题中没有偏移量 {offset} / no dead letter at offset {offset}")
+        raise NoSuchDeadLetter(f"死信主题中没有偏移量 {offset} / no dead letter at offset {offset}")
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
     await producer.start()
     try:

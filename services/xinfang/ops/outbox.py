@@ -17,7 +17,7 @@ import os
 import sys
 from typing import Any
 
-from ..settings import NodeSettings, SettingsError
+from ..settings import NodeSettings
 from ..store.repository import NodeStore
 from ..topics import TopicNames
 
@@ -42,13 +42,9 @@ def add_outbox_commands(sub: Any) -> None:
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
-    try:
-        settings = NodeSettings.from_env(
-            division=args.division, data_dir=args.data_dir, db_url=args.db_url
-        )
-    except SettingsError as err:
-        print(err, file=sys.stderr)
-        return 2
+    settings = NodeSettings.from_env(  # a SettingsError is printed by cli.main (exit 2)
+        division=args.division, data_dir=args.data_dir, db_url=args.db_url
+    )
     database = settings.data_dir / f"node-{settings.division}.sqlite3"
     if not settings.db_url and not database.is_file():  # a typo must not answer "0 records"
         print(

@@ -30,6 +30,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Connection, Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.pool import NullPool
 
+from ..domain.errors import StorageError
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
@@ -42,8 +44,12 @@ VERSION_TABLE = "alembic_version"
 _PG_MIGRATION_LOCK = 0x78696E66616E67  # "xinfang": one migrator per PostgreSQL database
 
 
-class SchemaError(RuntimeError):
+class SchemaError(StorageError, RuntimeError):
     """The database holds something the migrations cannot safely build on."""
+
+    code = "XF-STORE-SCHEMA"
+    zh = "数据库内容与迁移不符"
+    en = "The database holds something the migrations cannot safely build on"
 
 
 def normalize_url(url: str | URL) -> URL:

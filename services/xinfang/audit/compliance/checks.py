@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ...domain.accusations import accused_division
 from ...domain.case import Case
-from ...domain.commands import accused_division
 from ...domain.events import (
     CaseAccepted,
     CaseAssigned,

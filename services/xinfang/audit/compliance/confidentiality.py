@@ -3,7 +3,7 @@ accused unit or its division — neither in that division's log nor in its inbox
 
 from __future__ import annotations
 
-from ...domain.commands import accused_division
+from ...domain.accusations import accused_division
 from ...domain.topology import Topology
 from ..verify import InboxCopy
 from .model import CaseReport, ComplianceFinding, finding

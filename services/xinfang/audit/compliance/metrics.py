@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ...domain.commands import accused_division, matter_key
+from ...domain.accusations import accused_division
 from ...domain.deadlines import Obligation
 from ...domain.events import (
     CaseAccepted,
@@ -25,7 +25,7 @@ from ...domain.events import (
     SupervisionIssued,
     TransferObjected,
 )
-from ...domain.matter import same_matter
+from ...domain.matter import matter_key, same_matter
 from ...domain.notices import notice_owed
 from ...domain.topology import Topology
 from ...domain.vocabulary import NoticeKind, Rating

@@ -8,7 +8,7 @@ from datetime import datetime
 from ...domain.calendar import HolidayCalendar
 from ...domain.case import Case
 from ...domain.deadlines import due
-from ...domain.errors import DomainError
+from ...domain.errors import DomainError, XinfangError
 from ...domain.restate import changed_fields, recount, restate
 from ...domain.rules import Limit, LimitName, RuleSet
 
@@ -28,7 +28,7 @@ class RuleBook:
 
             try:
                 self._rules[key] = load_ruleset(division, self.rules_dir)
-            except (DomainError, OSError, ValueError):
+            except (XinfangError, OSError, ValueError):  # e.g. RulesInvalid
                 self._rules[key] = None
         return self._rules[key]
 
@@ -39,7 +39,7 @@ class RuleBook:
 
             try:
                 self._calendars[key] = load_calendar(division, self.rules_dir)
-            except (DomainError, OSError, ValueError):
+            except (XinfangError, OSError, ValueError):  # e.g. RulesInvalid
                 self._calendars[key] = None
         return self._calendars[key]
 

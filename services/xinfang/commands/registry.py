@@ -1,14 +1,30 @@
-"""Every case command a node accepts over HTTP: input parser, domain decision, documentation."""
+"""The command registry: every case command a node accepts, by name — its input parser, its
+decider, its labels, the rule it follows and its documented fields.
+
+The HTTP API (api/handlers.py, api/openapi.py), the CLI (`xinfang case do`) and the in-process
+bus (devtools/inprocess.py) read it from here. `CaseCommand` is generic in the command type,
+so mypy checks that a parser returns the command its decider takes; the registry holds
+`CaseCommand[Any]` built from such checked entries. The parser slot takes any
+`(JSON body, plausible times) → command` function (today commands/inputs.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from ..domain import commands as c
+from ..domain import deciders as d
+from ..domain.case import Case
+from ..domain.context import Context
+from ..domain.events import Event
 from . import inputs
 from .limits import TimeBounds
+
+C = TypeVar("C")
+Json = Any  # a decoded JSON request body (validated by the parser)
+Parser = Callable[[Json, TimeBounds], C]
+Decider = Callable[[Context, Case, C], list[Event]]
 
 # (type, description) per request field; "!" before the type marks a required field.
 Fields = dict[str, tuple[str, str]]
@@ -25,21 +41,25 @@ NOTICE: Fields = {
 
 
 @dataclass(frozen=True)
-class CaseCommand:
+class CaseCommand(Generic[C]):
+    """One case command: `parse` yields the C that `decide` takes (checked by mypy)."""
+
     name: str
-    parse: Callable[[Any, TimeBounds], Any]  # (JSON body, plausible times) → command
-    decide: Callable[..., Any]
+    parse: Parser[C]  # (JSON body, plausible times) → command; raises InvalidInput (422)
+    decide: Decider[C]  # pure: (context, case, command) → events; raises DomainError
     zh: str
     en: str
     rule: str
     fields: Fields
 
 
-COMMANDS: tuple[CaseCommand, ...] = (
+# Unannotated, so each entry is inferred on its own (a parser/decider mismatch fails mypy);
+# an annotation of CaseCommand[Any] here would infer C = Any and check nothing.
+_ENTRIES = (
     CaseCommand(
         "transfer",
         inputs.transfer,
-        c.decide_transfer,
+        d.decide_transfer,
         "转送",
         "transfer",
         "R1, R17",
@@ -52,7 +72,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
     CaseCommand(
         "assign",
         inputs.assign,
-        c.decide_assign,
+        d.decide_assign,
         "交办",
         "assign with a report deadline",
         "R1, R6, R17",
@@ -66,7 +86,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
     CaseCommand(
         "divert",
         inputs.divert,
-        c.decide_divert,
+        d.decide_divert,
         "诉访分离",
         "divert to another procedure",
         "Art. 22, R17",
@@ -80,7 +100,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
     CaseCommand(
         "object",
         inputs.object_transfer,
-        c.decide_object,
+        d.decide_object,
         "提出异议",
         "object to a transfer",
         "R4",
@@ -89,7 +109,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
     CaseCommand(
         "return",
         inputs.return_transfer,
-        c.decide_return,
+        d.decide_return,
         "同意退回",
         "agree to an objection",
         "R4",
@@ -98,7 +118,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
     CaseCommand(
         "accept",
         inputs.accept,
-        c.decide_accept,
+        d.decide_accept,
         "受理",
         "accept",
         "R3, R5, R18",
@@ -107,7 +127,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
     CaseCommand(
         "reject",
         inputs.reject,
-        c.decide_reject,
+        d.decide_reject,
         "不予受理",
         "decline",
         "R3",
@@ -116,7 +136,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
     CaseCommand(
         "extend",
         inputs.extend,
-        c.decide_extend,
+        d.decide_extend,
         "延长办理期限",
         "extend handling",
         "R5",
@@ -131,7 +151,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
     CaseCommand(
         "opinion",
         inputs.opinion,
-        c.decide_opinion,
+        d.decide_opinion,
         "出具处理意见",
         "issue the handling opinion",
         "R5",
@@ -146,7 +166,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
     CaseCommand(
         "serve",
         inputs.serve,
-        c.decide_serve,
+        d.decide_serve,
         "记录送达（仅出具文书的机关）",
         "record service of a document (only by the body that issued it)",
         "R7, R9",
@@ -155,7 +175,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
     CaseCommand(
         "complete",
         inputs.completion,
-        c.decide_completion,
+        d.decide_completion,
         "办结报告",
         "completion report",
         "R6",
@@ -164,7 +184,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
     CaseCommand(
         "review-request",
         inputs.request_review,
-        c.decide_request_review,
+        d.decide_request_review,
         "受理复查请求",
         "receive a review request",
         "R7",
@@ -178,7 +198,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
     CaseCommand(
         "review-decide",
         inputs.decide_review,
-        c.decide_review,
+        d.decide_review,
         "出具复查意见",
         "decide the review",
         "R8",
@@ -193,7 +213,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
     CaseCommand(
         "re-review-request",
         inputs.request_review,
-        c.decide_request_re_review,
+        d.decide_request_re_review,
         "受理复核请求",
         "receive a re-review request",
         "R9, R11",
@@ -207,7 +227,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
     CaseCommand(
         "re-review-decide",
         inputs.decide_review,
-        c.decide_re_review,
+        d.decide_re_review,
         "出具复核意见（终结）",
         "decide the re-review (final)",
         "R10, R11",
@@ -221,7 +241,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
     CaseCommand(
         "close",
         inputs.close,
-        c.decide_close,
+        d.decide_close,
         "终结",
         "close",
         "Arts. 33–36",
@@ -234,7 +254,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
     CaseCommand(
         "supervise",
         inputs.supervise,
-        c.decide_supervise,
+        d.decide_supervise,
         "督办",
         "supervise",
         "R16",
@@ -252,7 +272,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
     CaseCommand(
         "answer-supervision",
         inputs.answer,
-        c.decide_answer,
+        d.decide_answer,
         "督办反馈",
         "answer a supervision",
         "R16",
@@ -266,7 +286,7 @@ COMMANDS: tuple[CaseCommand, ...] = (
     CaseCommand(
         "evaluate",
         inputs.evaluate,
-        c.decide_evaluate,
+        d.decide_evaluate,
         "满意度评价",
         "record the evaluation",
         "Art. 21",
@@ -279,4 +299,5 @@ COMMANDS: tuple[CaseCommand, ...] = (
     ),
 )
 
-BY_NAME = {command.name: command for command in COMMANDS}
+COMMANDS: tuple[CaseCommand[Any], ...] = _ENTRIES
+BY_NAME: dict[str, CaseCommand[Any]] = {command.name: command for command in COMMANDS}

@@ -1,4 +1,4 @@
-"""Refusals of the HTTP input layer: bodies and fields beyond their bounds (api/limits.py)."""
+"""Refusals of the HTTP input layer: bodies and fields beyond their bounds (commands/limits.py)."""
 
 from __future__ import annotations
 
@@ -9,21 +9,18 @@ class BodyTooLarge(DomainError):
     code = "XF-BODY-TOO-LARGE"
     zh = "请求体过大"
     en = "The request body is too large"
-    http_status = 413
 
 
 class InvalidJson(DomainError):
     code = "XF-INVALID-JSON"
     zh = "请求体不是合法的 JSON"
     en = "The request body is not valid JSON"
-    http_status = 400
 
 
 class JsonTooDeep(DomainError):
     code = "XF-JSON-TOO-DEEP"
     zh = "请求体嵌套层数过多"
     en = "The request body is nested too deeply"
-    http_status = 400
 
 
 class FieldTooLong(InvalidInput):
@@ -63,4 +60,3 @@ class IdempotencyInterrupted(DomainError):
     code = "XF-IDEMPOTENCY-INTERRUPTED"
     zh = "使用该幂等键的请求曾中断，结果未知，请先查询事项再决定是否用新键重试"
     en = "A request with this key was interrupted; check the cases before retrying with a new key"
-    http_status = 409

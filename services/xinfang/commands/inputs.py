@@ -1,6 +1,6 @@
 """Parse JSON request bodies into domain commands. Bad input raises InvalidInput (HTTP 422).
 
-Every field is bounded here (api/limits.py): text by length and content (no NUL, no lone
+Every field is bounded here (commands/limits.py): text by length and content (no NUL, no lone
 surrogate: neither can be stored or encoded), integers by a plausible range inside Avro int,
 times by the node's plausible range; a time without an offset is Beijing time
 (domain/client_time.py).
@@ -23,13 +23,13 @@ from ..domain.commands import (
     Evaluate,
     ExtendHandling,
     IssueOpinion,
+    NoticeService,
     ObjectTransfer,
     RejectCase,
     ReportCompletion,
     RequestReview,
     ReturnTransfer,
     ServeNotice,
-    Service,
     Supervise,
     TransferCase,
 )
@@ -210,13 +210,13 @@ def case_file(raw: Any, now: datetime, bounds: TimeBounds = WIDEST_TIMES) -> Cas
     )
 
 
-def _service(raw: Any, bounds: TimeBounds) -> Service | None:
+def _service(raw: Any, bounds: TimeBounds) -> NoticeService | None:
     if raw is None:
-        return Service()
+        return NoticeService()
     if raw is False:
         return None
     data = _obj(raw, "notice")
-    return Service(
+    return NoticeService(
         method=_enum(ServiceMethod, data, "method", ServiceMethod.ELECTRONIC),
         receipt=_enum(Receipt, data, "receipt", Receipt.SIGNED),
         served_at=_time(data, "served_at", bounds),
@@ -318,7 +318,7 @@ def extend(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> ExtendHandling:
 
 def serve(raw: Any, bounds: TimeBounds = WIDEST_TIMES) -> ServeNotice:
     data = _body(raw)
-    service = _service(data.get("notice"), bounds) or Service()
+    service = _service(data.get("notice"), bounds) or NoticeService()
     return ServeNotice(
         actor=_text(data, "actor"), kind=_enum(NoticeKind, data, "kind"), service=service
     )
