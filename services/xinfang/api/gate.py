@@ -4,7 +4,7 @@ Every POST body is read here, at most MAX_BODY_BYTES of it (413 beyond, the rest
 the client reads the answer rather than a reset), and parsed with the depth cap (400): Python's
 JSON parser recurses, so a deep body must never reach it unchecked. The parsed body is left in
 the scope for the routes' refusals (api/validation.py). A POST with an Idempotency-Key answers
-a repetition with the first answer (api/handlers.py `Idempotency`).
+a repetition with the first answer (api/handlers.py `NodeApi.once`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from ..commands.limits import MAX_BODY_BYTES
+from ..commands.input_errors import BodyTooLarge, InvalidJson, JsonTooDeep
+from ..commands.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH
 from ..domain.errors import XinfangError
+from .errors import http_status
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,40 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 BODY_KEY = "xinfang.body"  # the parsed JSON body of a POST, in the ASGI scope
 DRAIN_BYTES = 16 * MAX_BODY_BYTES
 INTERNAL = {"code": "XF-INTERNAL", "message_zh": "内部错误", "message_en": "Internal error"}
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of parsed JSON (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth > MAX_JSON_DEPTH:
+                break
+            stack.extend(
+                (child, depth) for child in (item.values() if isinstance(item, dict) else item)
+            )
+    return deepest
+
+
+def decode_body(raw: bytes) -> Any:
+    """A request body → JSON (None when empty). Raises BodyTooLarge (413), InvalidJson and
+    JsonTooDeep (400): Python's parser recurses, so a deep body must not reach past it."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise BodyTooLarge(f"最多 {MAX_BODY_BYTES} 字节 / at most {MAX_BODY_BYTES} bytes")
+    if not raw.strip():
+        return None
+    try:
+        body = json.loads(raw)
+    except RecursionError:
+        raise JsonTooDeep(f"最多 {MAX_JSON_DEPTH} 层 / at most {MAX_JSON_DEPTH} levels") from None
+    except ValueError:  # also bytes that are not UTF-8 and numbers of over 4,300 digits
+        raise InvalidJson() from None
+    if _depth(body) > MAX_JSON_DEPTH:
+        raise JsonTooDeep(f"最多 {MAX_JSON_DEPTH} 层 / at most {MAX_JSON_DEPTH} levels")
+    return body
 
 
 async def read_body(receive: Receive) -> bytes:
@@ -59,20 +95,15 @@ async def send_json(send: Send, status: int, payload: Any) -> None:
 
 
 class Gate:
-    """The body caps and Idempotency-Key around the routes of `app`.
-
-    `decode(raw)` parses a body or raises the refusal (api/handlers.py `decode_body`);
-    `once` (api/handlers.py `Idempotency.around`) runs a keyed request at most once.
-    """
+    """The body caps and Idempotency-Key around the routes of `app`; `once`
+    (api/handlers.py `NodeApi.once`) answers a keyed request at most once."""
 
     def __init__(
         self,
         app: App,
-        decode: Callable[[bytes], Any],
-        status_of: Callable[[XinfangError], int],
         once: Callable[[Scope, Any, str, Callable[[], Awaitable[tuple[int, Any]]]], Any],
     ) -> None:
-        self.app, self.decode, self.status_of, self.once = app, decode, status_of, once
+        self.app, self.once = app, once
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -80,9 +111,9 @@ class Gate:
             return
         raw = await read_body(receive)
         try:
-            body = self.decode(raw)
+            body = decode_body(raw)
         except XinfangError as err:
-            await send_json(send, self.status_of(err), err.to_dict())
+            await send_json(send, http_status(err), err.to_dict())
             return
         scope[BODY_KEY] = body
         # Read as JSON whatever the declared type, as the node always has (issue 14 decides
@@ -103,7 +134,7 @@ class Gate:
         try:
             status, payload = await self.once(scope, body, key, answer)
         except XinfangError as err:
-            status, payload = self.status_of(err), err.to_dict()
+            status, payload = http_status(err), err.to_dict()
         await send_json(send, status, payload)
 
 

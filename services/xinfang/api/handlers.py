@@ -17,19 +17,14 @@ from typing import Any
 
 from ..commands import BY_NAME, inputs
 from ..commands.input_errors import (
-    BodyTooLarge,
     IdempotencyInterrupted,
     IdempotencyKeyInvalid,
     IdempotencyKeyReused,
-    InvalidJson,
-    JsonTooDeep,
 )
 from ..commands.limits import (
     ID_CHARS,
     IDEMPOTENCY_KEY_PATTERN,
-    MAX_BODY_BYTES,
     MAX_IDEMPOTENCY_KEY_CHARS,
-    MAX_JSON_DEPTH,
     TimeBounds,
 )
 from ..domain.errors import CaseNotFound, InvalidInput, XinfangError
@@ -51,40 +46,6 @@ Handler = Callable[[dict[str, str], Json], tuple[int, Json]]
 def status_of(err: XinfangError) -> int:
     """The HTTP status of a refusal (api/errors.py)."""
     return http_status(err)
-
-
-def _depth(value: Json) -> int:
-    """Nesting depth of parsed JSON (a scalar is 0), without recursion."""
-    deepest, stack = 0, [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            depth += 1
-            deepest = max(deepest, depth)
-            if depth > MAX_JSON_DEPTH:
-                break
-            stack.extend(
-                (child, depth) for child in (item.values() if isinstance(item, dict) else item)
-            )
-    return deepest
-
-
-def decode_body(raw: bytes) -> Json:
-    """A request body → JSON (None when empty). Raises BodyTooLarge (413), InvalidJson and
-    JsonTooDeep (400): Python's parser recurses, so a deep body must not reach past it."""
-    if len(raw) > MAX_BODY_BYTES:
-        raise BodyTooLarge(f"最多 {MAX_BODY_BYTES} 字节 / at most {MAX_BODY_BYTES} bytes")
-    if not raw.strip():
-        return None
-    try:
-        body = json.loads(raw)
-    except RecursionError:
-        raise JsonTooDeep(f"最多 {MAX_JSON_DEPTH} 层 / at most {MAX_JSON_DEPTH} levels") from None
-    except ValueError:  # also bytes that are not UTF-8 and numbers of over 4,300 digits
-        raise InvalidJson() from None
-    if _depth(body) > MAX_JSON_DEPTH:
-        raise JsonTooDeep(f"最多 {MAX_JSON_DEPTH} 层 / at most {MAX_JSON_DEPTH} levels")
-    return body
 
 
 def _require_case_id(params: dict[str, str]) -> None:

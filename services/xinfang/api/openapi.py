@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import json
 from collections.abc import Sequence
 from enum import StrEnum
@@ -53,8 +54,10 @@ TIMES = frozenset({"received_at", "served_at", "requested_at"})
 BODY_FIELDS = frozenset({"actor", "to_body", "accused_body"})
 
 
+@functools.cache
 def openapi_document() -> dict[str, Any]:
-    """The document every node shares (docs/openapi.json)."""
+    """The document every node shares (docs/openapi.json); built once (do not modify it:
+    `for_node` copies)."""
     from .web import build_app  # the web layer's routes; it imports this package
 
     document: dict[str, Any] = _whole_bounds(build_app().openapi())

@@ -16,8 +16,8 @@ log = logging.getLogger(__name__)
 
 
 class _Server(uvicorn.Server):
-    """uvicorn without its signal handlers: the faust worker owns SIGTERM/SIGINT and stops the
-    loop; the server stops when its task is cancelled."""
+    """uvicorn without its signal handlers: the faust worker owns SIGTERM/SIGINT; the server
+    stops when its task is cancelled (serve_http)."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -25,7 +25,8 @@ class _Server(uvicorn.Server):
 
 
 async def serve_http(app: Any, host: str, port: int) -> None:
-    """Serve `app` on host:port until cancelled."""
+    """Serve `app` on host:port until cancelled. A port already in use ends the node (uvicorn
+    logs it and exits), as faust's own web server did."""
     config = uvicorn.Config(
         app,
         host=host,
@@ -37,8 +38,12 @@ async def serve_http(app: Any, host: str, port: int) -> None:
         timeout_graceful_shutdown=5,
     )
     server = _Server(config)
+    running = asyncio.ensure_future(server.serve())
     try:
-        await server.serve()
+        await asyncio.shield(running)
     except asyncio.CancelledError:
+        # Stop as uvicorn does on a signal: close the listener, let open requests finish
+        # (timeout_graceful_shutdown), then go.
         server.should_exit = True
+        await running
         raise

@@ -22,6 +22,7 @@ from ..commands import COMMANDS
 from ..commands.limits import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_CHARS
 from ..store.idempotency import RETENTION
 from . import models as m
+from .errors import http_status
 from .gate import BODY_KEY, Gate
 from .validation import refusal
 
@@ -233,9 +234,7 @@ def build_app(api: NodeApi | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _invalid_body)
     app.add_exception_handler(HTTPException, _no_route)
     if api is not None:
-        from .handlers import decode_body, status_of
-
-        app.add_middleware(Gate, decode=decode_body, status_of=status_of, once=api.once)
+        app.add_middleware(Gate, once=api.once)
     return app
 
 
@@ -248,9 +247,7 @@ async def _invalid_body(request: Request, exc: Exception) -> JSONResponse:
     params = {k: str(v) for k, v in request.path_params.items()}
     api = _api(request)
     err = api.refusal(name, params, request.scope.get(BODY_KEY)) or refusal(exc.errors())
-    from .handlers import status_of
-
-    return JSONResponse(err.to_dict(), status_code=status_of(err))
+    return JSONResponse(err.to_dict(), status_code=http_status(err))
 
 
 async def _no_route(request: Request, exc: Exception) -> JSONResponse:
