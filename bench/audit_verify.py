@@ -104,8 +104,8 @@ def make_log(records: int, checkpoint_every: int = 500) -> tuple[list[bytes], Ke
         if since >= checkpoint_every:
             since = 0
             service.chain.checkpoint(service)
-            rows = writer.store.pending_outbox(10_000)
-            writer.store.mark_sent([row.id for row in rows])
+            rows = writer.store.outbox.pending(10_000)
+            writer.store.outbox.mark_sent([row.id for row in rows])
             values += [row.value for row in rows if row.topic == log_topic]
     return values, Keyring({DIVISION: key.public_raw})
 

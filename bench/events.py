@@ -17,7 +17,7 @@ from xinfang.api.handlers import NodeApi
 from xinfang.codec.wire import EventCodec
 from xinfang.domain.topology import Topology
 from xinfang.node.service import NodeService
-from xinfang.store.repository import NodeStore
+from xinfang.store.unit_of_work import NodeStore
 from xinfang.topics import TopicNames
 
 Headers = list[tuple[str, bytes]]
@@ -97,8 +97,8 @@ class LogWriter:
                 "note": "请依法处理",
             },
         )
-        rows = self.store.pending_outbox(10_000)
-        self.store.mark_sent([row.id for row in rows])
+        rows = self.store.outbox.pending(10_000)
+        self.store.outbox.mark_sent([row.id for row in rows])
         return [Record(row.topic, row.key, row.value, row.headers) for row in rows]
 
     def log_topic(self) -> str:

@@ -23,7 +23,7 @@ from xinfang.devtools.postgres import (
     PostgresUnavailable,
     find_or_start_postgres,
 )
-from xinfang.store.repository import NodeStore
+from xinfang.store.unit_of_work import NodeStore
 
 BACKENDS = ["sqlite", "postgresql"]
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from xinfang.store import idempotency
-from xinfang.store.repository import NodeStore
+from xinfang.store.protocols import IdempotencyKeys
+from xinfang.store.unit_of_work import NodeStore
 
 NOW = datetime(2026, 2, 14, 2, 0, tzinfo=UTC)
 
@@ -30,3 +31,14 @@ def test_keys_past_their_retention_are_removed(store: NodeStore) -> None:
     later = NOW + idempotency.RETENTION + idempotency.RETENTION / 7
     assert idempotency.reserve(engine, "new", "b" * 64, later) is None
     assert idempotency.reserve(engine, "old", "c" * 64, later) is None  # free again
+
+
+def test_the_store_role_reserves_and_completes_like_the_functions(store: NodeStore) -> None:
+    keys = store.idempotency
+    assert isinstance(keys, IdempotencyKeys)
+    assert keys.reserve("k-1", "f" * 64, NOW) is None
+    assert keys.reserve("k-1", "f" * 64, NOW) == idempotency.KeyRecord("f" * 64, None, None)
+    keys.complete("k-1", 201, {"case_id": "150400-2026-000001"})
+    assert keys.reserve("k-1", "e" * 64, NOW) == idempotency.KeyRecord(
+        "f" * 64, 201, {"case_id": "150400-2026-000001"}
+    )

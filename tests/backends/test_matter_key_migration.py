@@ -14,8 +14,8 @@ from xinfang.domain.events import CaseFile, EventHeader, Petitioner, PetitionReg
 from xinfang.domain.matter import matter_key
 from xinfang.domain.vocabulary import Category, Channel
 from xinfang.store.database import alembic_config, make_engine
-from xinfang.store.repository import NodeStore
 from xinfang.store.tables import case_events, cases
+from xinfang.store.unit_of_work import NodeStore
 
 from .conftest import DatabaseFactory
 
@@ -79,6 +79,6 @@ def test_0006_recomputes_stored_keys_so_an_old_case_is_found_again(
     store = NodeStore(url)
     try:
         with store.transaction() as tx:
-            assert tx.case_ids_with_matter_key(str(matter_key(plain))) == ["150400-2026-000001"]
+            assert tx.cases.ids_with_matter_key(str(matter_key(plain))) == ["150400-2026-000001"]
     finally:
         store.close()

@@ -1,31 +1,23 @@
-"""The node store's contract, proven on every backend (SQLite file and PostgreSQL).
+"""The node store's contract, proven on every backend (SQLite file and PostgreSQL): migrations,
+and the unit of work over every role (all or nothing, pending writes read back, row counts).
 
-One set of tests, parametrized by the `backend` fixture (conftest.py). Each test gets
-fresh databases. The last tests run the FakeBus-driven unit tests (the in-memory
-slice through NodeService) with every node on the backend under test.
+Parametrized by the `backend` fixture (conftest.py); each test gets fresh databases. Each role
+has its own contract module: test_case_events_contract.py, test_log_outbox_contract.py,
+test_inbox_contract.py, test_idempotency_store.py; test_service_on_backends.py runs the
+FakeBus-driven unit tests with every node on the backend under test.
 """
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import threading
-import uuid
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, ClassVar
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, exc, text
 from sqlalchemy import inspect as sa_inspect
 
-from xinfang.domain.case import Case
-from xinfang.domain.events import CaseFile, Event, EventHeader, Petitioner
-from xinfang.domain.vocabulary import CaseStatus, Category, Channel, Outcome
 from xinfang.store.database import (
     INITIAL_REVISION,
     INITIAL_TABLES,
@@ -37,75 +29,13 @@ from xinfang.store.database import (
     make_engine,
     upgrade_to_head,
 )
-from xinfang.store.repository import ChainSource, Headers, NodeStore, Resent
+from xinfang.store.protocols import IdempotencyKeys, Store, UnitOfWork
+from xinfang.store.records import ChainSource
 from xinfang.store.tables import metadata
-from xinfang.topics import RESENT_HEADER
+from xinfang.store.unit_of_work import NodeStore
 
 from .conftest import DatabaseFactory
-
-T0 = datetime(2026, 1, 5, 1, 0, 0, 123456, tzinfo=UTC)
-ALL_BYTES = bytes(range(256))
-
-
-# -- helpers ---------------------------------------------------------------------------------
-def case_file() -> CaseFile:
-    return CaseFile(
-        title="小区供暖不达标",
-        channel=Channel.ONLINE,
-        category=Category.APPEAL,
-        petitioner=Petitioner(name="张三", address="松山区某小区", contact="13800000000"),
-        request="请求督促供热公司整改",
-        facts="室温长期低于 18 度",
-        reasons="违反供热条例",
-        place="150404",
-        received_at=T0,
-    )
-
-
-@dataclass(frozen=True, kw_only=True)
-class Probe(Event):
-    """An event as the store sees it: a header, a type name, an opaque payload."""
-
-    TYPE: ClassVar[str] = "StoreProbe"
-
-
-def event(
-    case_id: str = "150400-2026-000001",
-    seq: int = 0,
-    event_id: str | None = None,
-    at: datetime = T0,
-) -> Event:
-    header = EventHeader(
-        event_id=event_id or str(uuid.uuid4()),
-        case_id=case_id,
-        source="150400",
-        actor="150400.xfj",
-        occurred_at=at,
-        seq=seq,
-    )
-    return Probe(header=header)
-
-
-def registered_case(case_id: str) -> Case:
-    return Case(
-        case_id=case_id,
-        query_code="ABCD2345",
-        file=case_file(),
-        status=CaseStatus.REGISTERED,
-        origin="150400",
-        holder="150400.xfj",
-        registered_at=T0,
-        history=("e-1",),
-    )
-
-
-def digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def schema_differences(engine: Engine) -> list[Any]:
-    with engine.connect() as conn:
-        return list(compare_metadata(MigrationContext.configure(conn), metadata))
+from .store_world import event, registered_case, schema_differences
 
 
 # -- migrations ------------------------------------------------------------------------------
@@ -124,12 +54,12 @@ def test_upgrade_of_a_database_at_head_changes_nothing(new_database: DatabaseFac
     url = new_database()
     first = NodeStore(url)
     with first.transaction() as tx:
-        tx.enqueue("t", "k", b"v", [])
+        tx.log.enqueue("t", "k", b"v", [])
     first.close()
     again = NodeStore(url)  # upgrade at head: a no-op
     try:
         assert current_revision(again.engine) == head_revision()
-        assert [r.value for r in again.pending_outbox()] == [b"v"]
+        assert [r.value for r in again.outbox.pending()] == [b"v"]
         assert schema_differences(again.engine) == []
     finally:
         again.close()
@@ -179,7 +109,7 @@ def test_database_made_before_migrations_is_adopted(new_database: DatabaseFactor
     try:
         assert current_revision(store.engine) == head_revision()
         with store.transaction() as tx:
-            assert tx.next_serial("case:2026") == 8
+            assert tx.cases.next_serial("case:2026") == 8
     finally:
         store.close()
 
@@ -248,84 +178,25 @@ def test_database_with_only_some_node_tables_is_refused(new_database: DatabaseFa
 
 
 # -- own log ---------------------------------------------------------------------------------
-def test_log_head_follows_append_log(store: NodeStore) -> None:
-    with store.transaction() as tx:
-        assert tx.log_head() == (0, "")
-    prev = ""
-    for seq in range(1, 4):
-        with store.transaction() as tx:
-            assert tx.log_head() == (seq - 1, prev)
-            ev = event(seq=seq)
-            data = f"payload-{seq}".encode() + ALL_BYTES
-            prev = digest(data + prev.encode())
-            tx.append_log(ev, data, prev)
-            assert tx.log_head() == (seq, prev)  # visible inside its own transaction
-    with store.transaction() as tx:
-        assert tx.log_head() == (3, prev)
-    assert store.stats()["log_events"] == 3
-
-
-def test_several_events_in_one_transaction_get_consecutive_positions(store: NodeStore) -> None:
-    with store.transaction() as tx:
-        seq, prev = tx.log_head()
-        for _ in range(5):
-            seq += 1
-            prev = digest(prev.encode() + str(seq).encode())
-            tx.append_log(event(seq=seq), b"x", prev)
-    with store.transaction() as tx:
-        assert tx.log_head() == (5, prev)
-
-
-def test_log_position_cannot_be_taken_twice(store: NodeStore) -> None:
-    with store.transaction() as tx:
-        tx.append_log(event(seq=1), b"a", "h1")
-    with pytest.raises(exc.IntegrityError), store.transaction() as tx:
-        tx.append_log(event(seq=1), b"b", "h1'")
-    with store.transaction() as tx:
-        assert tx.log_head() == (1, "h1")
-
-
-def test_next_serial_counts_per_name_and_a_rollback_gives_the_number_back(
-    store: NodeStore,
-) -> None:
-    with store.transaction() as tx:
-        assert [tx.next_serial("case:2026") for _ in range(3)] == [1, 2, 3]
-        assert tx.next_serial("case:2027") == 1
-    with store.transaction() as tx:
-        assert tx.next_serial("case:2026") == 4
-    with pytest.raises(RuntimeError), store.transaction() as tx:
-        assert tx.next_serial("case:2026") == 5
-        raise RuntimeError("decision failed")
-    with store.transaction() as tx:
-        assert tx.next_serial("case:2026") == 5
-        assert tx.next_serial("case:2027") == 2
 
 
 # -- case events and summaries ---------------------------------------------------------------
-def test_case_payloads_come_back_in_the_order_recorded(store: NodeStore) -> None:
-    a, b = "150400-2026-000001", "150400-2026-000002"
-    with store.transaction() as tx:
-        for i, case_id in enumerate([a, b, a, a, b]):
-            tx.record_case_event(event(case_id, seq=i + 1), f"{case_id}/{i}".encode())
-    with store.transaction() as tx:
-        assert tx.case_payloads(a) == [f"{a}/0".encode(), f"{a}/2".encode(), f"{a}/3".encode()]
-        assert tx.case_payloads(b) == [f"{b}/1".encode(), f"{b}/4".encode()]
-        assert tx.case_payloads("150400-2026-999999") == []
 
 
+# -- the unit of work over every role ----------------------------------------------------------
 def test_a_duplicate_event_id_rolls_back_the_whole_transaction(store: NodeStore) -> None:
     first = event(event_id="e-1", seq=1)
     with store.transaction() as tx:
-        tx.record_case_event(first, b"first")
+        tx.cases.append(first, b"first")
     with pytest.raises(exc.IntegrityError), store.transaction() as tx:
-        tx.next_serial("case:2026")
-        tx.enqueue("t.inbox.150404", first.case_id, b"row before the failure", [("a", b"1")])
-        tx.save_case(registered_case("150400-2026-000002"))
-        tx.mark_received("e-0", "d", "150000", "applied")
-        tx.park("e-p", first.case_id, b"p", [])
-        tx.append_log(event(seq=1), b"log", "h")
-        tx.record_case_event(event(event_id="e-1", seq=2), b"duplicate")
-    assert store.pending_outbox() == []
+        tx.cases.next_serial("case:2026")
+        tx.log.enqueue("t.inbox.150404", first.case_id, b"row before the failure", [("a", b"1")])
+        tx.cases.save(registered_case("150400-2026-000002"))
+        tx.inbox.mark_received("e-0", "d", "150000", "applied")
+        tx.inbox.park("e-p", first.case_id, b"p", [])
+        tx.log.append(event(seq=1), b"log", "h")
+        tx.cases.append(event(event_id="e-1", seq=2), b"duplicate")
+    assert store.outbox.pending() == []
     assert store.stats() == {
         "cases": 0,
         "log_events": 0,
@@ -336,161 +207,15 @@ def test_a_duplicate_event_id_rolls_back_the_whole_transaction(store: NodeStore)
         "parked": 0,
     }
     with store.transaction() as tx:
-        assert tx.next_serial("case:2026") == 1
-        assert tx.case_payloads(first.case_id) == [b"first"]
-        assert tx.inbox_entry("e-0") is None
-
-
-def test_save_case_inserts_then_updates(store: NodeStore) -> None:
-    case = registered_case("150400-2026-000001")
-    with store.transaction() as tx:
-        tx.save_case(case)
-    [row] = store.list_cases()
-    assert row["case_id"] == case.case_id
-    assert row["query_code"] == "ABCD2345"
-    assert row["title"] == "小区供暖不达标"
-    assert (row["status"], row["holder"], row["outcome"]) == (case.status.value, case.holder, None)
-    assert row["version"] == case.version == 1
-    first_update = row["updated_at"]
-    assert first_update.utcoffset() == timedelta(0)
-    moved = replace(
-        case,
-        status=CaseStatus.OPINION_ISSUED,
-        holder="150404.zj",
-        outcome=Outcome.SUPPORTED,
-        history=(*case.history, "e-2", "e-3"),
-    )
-    with store.transaction() as tx:
-        tx.save_case(moved)
-    [row] = store.list_cases()
-    assert (row["status"], row["holder"], row["outcome"], row["version"]) == (
-        "OPINION_ISSUED",
-        "150404.zj",
-        "SUPPORTED",
-        3,
-    )
-    assert row["updated_at"] >= first_update
-    assert store.stats()["cases"] == 1
-
-
-def test_matter_keys_and_open_cases(store: NodeStore) -> None:
-    a, b, c = "150400-2026-000003", "150400-2026-000001", "150400-2026-000002"
-    with store.transaction() as tx:
-        tx.save_case(registered_case(a), matter_key="k-1")
-        tx.save_case(registered_case(b), matter_key="k-1")
-        tx.save_case(registered_case(c))  # anonymous: no key
-    with store.transaction() as tx:
-        assert tx.case_ids_with_matter_key("k-1") == [b, a]
-        assert tx.case_ids_with_matter_key("k-2") == []
-        tx.save_case(replace(registered_case(a), status=CaseStatus.CLOSED), matter_key="k-1")
-    assert store.open_case_ids() == [b, c]
-
-
-def test_list_cases_is_ordered_by_case_id(store: NodeStore) -> None:
-    ids = ["150400-2026-000003", "150400-2025-000009", "150400-2026-000001"]
-    with store.transaction() as tx:
-        for case_id in ids:
-            tx.save_case(registered_case(case_id))
-    assert [r["case_id"] for r in store.list_cases()] == sorted(ids)
-
-
-def test_case_history_keeps_every_field(store: NodeStore) -> None:
-    at = datetime(2026, 3, 1, 9, 30, 15, 250000, tzinfo=timezone(timedelta(hours=8)))
-    ev = event(seq=7, event_id="e-hist", at=at)
-    with store.transaction() as tx:
-        tx.record_case_event(ev, ALL_BYTES)
-    [stored] = store.case_history(ev.case_id)
-    assert (stored.event_id, stored.case_id, stored.source, stored.seq) == (
-        "e-hist",
-        ev.case_id,
-        "150400",
-        7,
-    )
-    assert (stored.type, stored.actor) == ("StoreProbe", "150400.xfj")
-    assert stored.payload == ALL_BYTES
-    assert stored.occurred_at == at  # the same instant ...
-    assert stored.occurred_at.tzinfo is not None
-    assert stored.occurred_at.utcoffset() == timedelta(0)  # ... handed back in UTC
-    assert store.case_history("150400-2026-999999") == []
+        assert tx.cases.next_serial("case:2026") == 1
+        assert tx.cases.payloads(first.case_id) == [b"first"]
+        assert tx.inbox.entry("e-0") is None
 
 
 # -- outbox ----------------------------------------------------------------------------------
-def test_outbox_is_pending_in_enqueue_order_until_marked_sent(store: NodeStore) -> None:
-    with store.transaction() as tx:
-        for i in range(3):
-            tx.enqueue(f"topic-{i % 2}", f"k{i}", f"v{i}".encode(), [("i", str(i).encode())])
-    with store.transaction() as tx:
-        tx.enqueue("topic-0", "k3", b"v3", [])
-    pending = store.pending_outbox()
-    assert [(r.topic, r.key, r.value) for r in pending] == [
-        ("topic-0", "k0", b"v0"),
-        ("topic-1", "k1", b"v1"),
-        ("topic-0", "k2", b"v2"),
-        ("topic-0", "k3", b"v3"),
-    ]
-    assert [r.headers for r in pending] == [[("i", b"0")], [("i", b"1")], [("i", b"2")], []]
-    ids = [r.id for r in pending]
-    assert ids == sorted(ids) and len(set(ids)) == 4
-    assert [r.id for r in store.pending_outbox(limit=2)] == ids[:2]
-    store.mark_sent(ids[:2])
-    store.mark_sent([])
-    assert [r.id for r in store.pending_outbox()] == ids[2:]
-    assert store.stats()["outbox_pending"] == 2
-    store.mark_sent(ids)  # marking again is harmless
-    assert store.pending_outbox() == []
-
-
-def test_headers_keep_arbitrary_bytes(store: NodeStore) -> None:
-    headers: Headers = [
-        ("all", ALL_BYTES),
-        ("empty", b""),
-        ("not-utf8", b"\xff\xfe\x00\xc3\x28\x80"),
-        ("中文", "事项".encode("gb18030")),
-        ("all", b"same key twice"),
-    ]
-    with store.transaction() as tx:
-        tx.enqueue("t", "k", b"\x00value\xff", headers)
-        tx.park("e-1", "case-1", b"\x00parked\xff", headers)
-    [row] = store.pending_outbox()
-    assert (row.value, row.headers) == (b"\x00value\xff", headers)
-    with store.transaction() as tx:
-        assert tx.parked_for("case-1") == [("e-1", b"\x00parked\xff", headers)]
 
 
 # -- inbox and parked events -----------------------------------------------------------------
-def test_inbox_entry_and_mark_received(store: NodeStore) -> None:
-    with store.transaction() as tx:
-        assert tx.inbox_entry("e-1") is None
-        tx.mark_received("e-1", "hash-1", "150400", "parked")
-        assert tx.inbox_entry("e-1") == ("hash-1", "parked")
-    with store.transaction() as tx:
-        tx.mark_received("e-1", "hash-other", "150400", "applied")  # status moves; hash stays
-        tx.mark_received("e-2", "hash-2", "150000", "applied")
-    with store.transaction() as tx:
-        assert tx.inbox_entry("e-1") == ("hash-1", "applied")
-        assert tx.inbox_entry("e-2") == ("hash-2", "applied")
-    assert store.stats()["inbox"] == 2
-
-
-def test_park_parked_for_unpark(store: NodeStore) -> None:
-    with store.transaction() as tx:
-        tx.park("e-b", "case-1", b"first", [("n", b"1")])
-        tx.park("e-c", "case-2", b"other case", [])
-    with store.transaction() as tx:
-        tx.park("e-a", "case-1", b"second", [("n", b"2")])
-    with store.transaction() as tx:
-        assert tx.parked_for("case-1") == [
-            ("e-b", b"first", [("n", b"1")]),
-            ("e-a", b"second", [("n", b"2")]),
-        ]
-        assert tx.parked_for("case-3") == []
-        tx.unpark("e-b")
-        tx.unpark("e-unknown")
-    with store.transaction() as tx:
-        assert [e for e, _, _ in tx.parked_for("case-1")] == ["e-a"]
-    assert store.stats()["parked"] == 2
-    with pytest.raises(exc.IntegrityError), store.transaction() as tx:
-        tx.park("e-a", "case-1", b"again", [])
 
 
 def test_stats_counts_every_table(store: NodeStore) -> None:
@@ -499,13 +224,13 @@ def test_stats_counts_every_table(store: NodeStore) -> None:
     assert store.stats() == dict.fromkeys(tables, 0)
     with store.transaction() as tx:
         ev = event(seq=1)
-        tx.append_log(ev, b"p", "h")
-        tx.record_case_event(ev, b"p")
-        tx.save_case(registered_case(ev.case_id))
-        tx.enqueue("a", "k", b"1", [])
-        tx.enqueue("b", "k", b"2", [])
-        tx.mark_received("r-1", "h", "150000", "applied")
-        tx.park("r-2", ev.case_id, b"p", [])
+        tx.log.append(ev, b"p", "h")
+        tx.cases.append(ev, b"p")
+        tx.cases.save(registered_case(ev.case_id))
+        tx.log.enqueue("a", "k", b"1", [])
+        tx.log.enqueue("b", "k", b"2", [])
+        tx.inbox.mark_received("r-1", "h", "150000", "applied")
+        tx.inbox.park("r-2", ev.case_id, b"p", [])
     assert store.stats() == {
         "cases": 1,
         "log_events": 1,
@@ -521,14 +246,14 @@ def test_committed_state_survives_reopening(new_database: DatabaseFactory) -> No
     url = new_database()
     store = NodeStore(url)
     with store.transaction() as tx:
-        tx.append_log(event(seq=1), b"p", "h1")
-        tx.next_serial("case:2026")
+        tx.log.append(event(seq=1), b"p", "h1")
+        tx.cases.next_serial("case:2026")
     store.close()
     reopened = NodeStore(url)
     try:
         with reopened.transaction() as tx:
-            assert tx.log_head() == (1, "h1")
-            assert tx.next_serial("case:2026") == 2
+            assert tx.log.head() == (1, "h1")
+            assert tx.cases.next_serial("case:2026") == 2
     finally:
         reopened.close()
 
@@ -538,7 +263,7 @@ def test_a_memory_database_is_migrated_too() -> None:
     try:
         assert current_revision(store.engine) == head_revision()
         with store.transaction() as tx:
-            assert tx.next_serial("n") == 1
+            assert tx.cases.next_serial("n") == 1
     finally:
         store.close()
 
@@ -552,138 +277,44 @@ def test_pending_writes_are_read_back_inside_the_transaction_and_written_at_comm
     case = registered_case("150400-2026-000001")
     head = ChainSource("150404", 7, "ab" * 32, None, None)
     with store.transaction() as tx:
-        tx.save_case(case)
-        assert tx.case_version(case.case_id) == 1
-        tx.record_case_event(event(case.case_id, event_id="e-1"), b"payload-1")
-        assert tx.case_payloads(case.case_id) == [b"payload-1"]
-        tx.mark_received("e-1", "hash-1", "150404", "parked")
-        tx.mark_received("e-1", "hash-other", "150404", "applied")
-        assert tx.inbox_entry("e-1") == ("hash-1", "applied")
-        assert tx.chain_source("150404") is None
-        tx.save_chain_source(head)
-        assert tx.chain_source("150404") == head
+        tx.cases.save(case)
+        assert tx.cases.version(case.case_id) == 1
+        tx.cases.append(event(case.case_id, event_id="e-1"), b"payload-1")
+        assert tx.cases.payloads(case.case_id) == [b"payload-1"]
+        tx.inbox.mark_received("e-1", "hash-1", "150404", "parked")
+        tx.inbox.mark_received("e-1", "hash-other", "150404", "applied")
+        assert tx.inbox.entry("e-1") == ("hash-1", "applied")
+        assert tx.inbox.chain_source("150404") is None
+        tx.inbox.save_chain_source(head)
+        assert tx.inbox.chain_source("150404") == head
         for n in range(3):
-            tx.enqueue("t.log", case.case_id, f"row-{n}".encode(), [])
-        assert tx.case_ids_with_matter_key("none") == []
+            tx.log.enqueue("t.log", case.case_id, f"row-{n}".encode(), [])
+        assert tx.cases.ids_with_matter_key("none") == []
     with store.transaction() as tx:
-        assert tx.case_version(case.case_id) == 1
-        assert tx.inbox_entry("e-1") == ("hash-1", "applied")
-        assert tx.chain_source("150404") == head
-    assert [r.value for r in store.pending_outbox()] == [b"row-0", b"row-1", b"row-2"]
+        assert tx.cases.version(case.case_id) == 1
+        assert tx.inbox.entry("e-1") == ("hash-1", "applied")
+        assert tx.inbox.chain_source("150404") == head
+    assert [r.value for r in store.outbox.pending()] == [b"row-0", b"row-1", b"row-2"]
     assert store.stats()["case_events"] == store.stats()["inbox"] == 1
 
 
 def test_a_failed_transaction_writes_none_of_its_pending_rows(store: NodeStore) -> None:
     case = registered_case("150400-2026-000001")
     with pytest.raises(RuntimeError), store.transaction() as tx:
-        tx.save_case(case)
-        tx.record_case_event(event(case.case_id, event_id="e-1"), b"payload-1")
-        tx.mark_received("e-1", "hash-1", "150404", "applied")
-        tx.save_chain_source(ChainSource("150404", 1, "cd" * 32, None, None))
-        tx.enqueue("t.log", case.case_id, b"row", [])
+        tx.cases.save(case)
+        tx.cases.append(event(case.case_id, event_id="e-1"), b"payload-1")
+        tx.inbox.mark_received("e-1", "hash-1", "150404", "applied")
+        tx.inbox.save_chain_source(ChainSource("150404", 1, "cd" * 32, None, None))
+        tx.log.enqueue("t.log", case.case_id, b"row", [])
         raise RuntimeError("crash before commit")
     assert set(store.stats().values()) == {0}
     with store.transaction() as tx:
-        assert tx.chain_source("150404") is None
+        assert tx.inbox.chain_source("150404") is None
 
 
-def test_prefetched_inbox_entries_answer_like_single_lookups(store: NodeStore) -> None:
+
+
+def test_the_store_and_its_unit_of_work_implement_their_protocols(store: NodeStore) -> None:
+    assert isinstance(store, Store) and isinstance(store.idempotency, IdempotencyKeys)
     with store.transaction() as tx:
-        tx.mark_received("e-1", "hash-1", "150404", "applied")
-    with store.transaction() as tx:
-        tx.prefetch_inbox(["e-1", "e-2", "e-1"])
-        assert tx.inbox_entry("e-1") == ("hash-1", "applied")
-        assert tx.inbox_entry("e-2") is None
-        assert tx.inbox_entry("e-3") is None  # not prefetched: looked up on its own
-        tx.mark_received("e-2", "hash-2", "150400", "applied")
-        assert tx.inbox_entry("e-2") == ("hash-2", "applied")
-    assert store.stats()["inbox"] == 2
-
-
-def test_prefetched_case_versions_follow_saves_in_the_same_transaction(store: NodeStore) -> None:
-    case = registered_case("150400-2026-000001")
-    with store.transaction() as tx:
-        tx.prefetch_case_versions([case.case_id, "150400-2026-000009"])
-        assert tx.case_version(case.case_id) is None
-        tx.save_case(case)
-        assert tx.case_version(case.case_id) == 1
-        tx.case_payloads(case.case_id)  # a read that writes the pending rows first
-        assert tx.case_version(case.case_id) == 1
-        assert tx.case_version("150400-2026-000009") is None
-    with store.transaction() as tx:
-        tx.prefetch_case_versions([case.case_id])
-        assert tx.case_version(case.case_id) == 1
-
-
-def test_cases_to_check_are_the_open_ones_whose_moment_has_come(store: NodeStore) -> None:
-    """The deadline watcher's due-time index (migration 0004)."""
-    due, later, unknown, closed, idle = (f"150400-2026-00000{n}" for n in range(1, 6))
-    with store.transaction() as tx:
-        tx.save_case(registered_case(due), next_check=T0 + timedelta(days=15))
-        tx.save_case(registered_case(later), next_check=T0 + timedelta(days=60))
-        tx.save_case(registered_case(unknown))  # e.g. a row from before the index: null
-        done = replace(registered_case(closed), status=CaseStatus.CLOSED)
-        tx.save_case(done, next_check=T0)
-    assert store.case_ids_to_check(T0) == [unknown]
-    assert store.case_ids_to_check(T0 + timedelta(days=15)) == [due, unknown]
-    assert store.case_ids_to_check(T0 + timedelta(days=61)) == [due, later, unknown]
-    [row] = [r for r in store.list_cases() if r["case_id"] == due]
-    assert row["next_check_at"] == T0 + timedelta(days=15)
-    assert idle not in store.case_ids_to_check(T0 + timedelta(days=999))
-
-
-def test_has_parked_counts_earlier_parks_and_this_transactions_own(store: NodeStore) -> None:
-    with store.transaction() as tx:
-        tx.park("e-1", "case-1", b"waiting", [])
-    with store.transaction() as tx:
-        assert tx.has_parked("case-1")
-        assert not tx.has_parked("case-2")
-        tx.park("e-2", "case-2", b"waiting too", [])
-        assert tx.has_parked("case-2")
-
-
-def test_a_set_aside_outbox_row_leaves_the_queue_until_it_is_resent(store: NodeStore) -> None:
-    """Issue 10 item 10: what the relay sets aside is stored with its reason (migration 0005)."""
-    with store.transaction() as tx:
-        for key, value in (("c-1", b"a"), ("c-2", b"too large"), ("c-3", b"c")):
-            tx.enqueue("t.log", key, value, [("ce_type", b"xinfang.events.CaseAccepted")])
-    first, refused, last = store.pending_outbox()
-    store.set_aside(refused.id, "record-too-large")
-    store.mark_sent([first.id])
-    assert store.pending_outbox() == [last]
-    backlog = store.relay_backlog()
-    assert (backlog.pending, backlog.set_aside) == (1, {"record-too-large": 1})
-    assert backlog.oldest_pending_at is not None and backlog.oldest_pending_at.tzinfo is not None
-    [row] = store.set_aside_rows()
-    assert (row.id, row.key, row.size, row.reason) == (refused.id, "c-2", 9, "record-too-large")
-    assert row.event_type == "xinfang.events.CaseAccepted" and row.set_aside_at.tzinfo is not None
-    assert (store.stats()["outbox_pending"], store.stats()["outbox_set_aside"]) == (1, 1)
-    assert store.resend([first.id, 999]) == Resent([], [])  # neither is set aside
-    assert store.resend([refused.id]) == Resent([refused.id], [])
-    # back first in the queue, by its id, marked as re-sent for its receivers (decision 012)
-    resent = replace(refused, headers=[*refused.headers, (RESENT_HEADER, b"1")])
-    assert store.pending_outbox() == [resent, last]
-    assert store.set_aside_rows() == [] and store.relay_backlog().set_aside == {}
-
-
-def test_a_set_aside_status_record_superseded_by_a_newer_one_is_not_resent(
-    store: NodeStore,
-) -> None:
-    """On the compacted public status feed a late old record would overwrite the newer status of
-    its case: it is closed as superseded instead (decision 012)."""
-    with store.transaction() as tx:
-        for topic, key in (
-            ("t.public.status", "c-1"),
-            ("t.log", "c-1"),
-            ("t.public.status", "c-1"),
-        ):
-            tx.enqueue(topic, key, b"v", [])
-        tx.enqueue("t.log", "c-2", b"w", [])
-    old_status, log_row, new_status, other = store.pending_outbox()
-    store.set_aside(old_status.id, "topic-not-authorised")
-    store.set_aside(log_row.id, "topic-not-authorised")
-    store.mark_sent([new_status.id, other.id])
-    done = store.resend(None, lambda topic: topic == "t.public.status")
-    assert done == Resent([log_row.id], [old_status.id])
-    assert [r.id for r in store.pending_outbox()] == [log_row.id]
-    assert store.set_aside_rows() == [] and store.relay_backlog().set_aside == {}
+        assert isinstance(tx, UnitOfWork)

@@ -1,7 +1,8 @@
 """Property-based fuzzing of a real node's HTTP API from its served OpenAPI document
 (issue 10 item 2): schemathesis generates bodies from the documented fields, types, formats and
 bounds (and breaks them), against a node process on the real broker, so the web layer (uvicorn,
-FastAPI, the middleware) is exercised too. No answer may be a 5xx. Bounded: a few examples per operation (~1 min).
+FastAPI, the middleware) is exercised too. No answer may be a 5xx. Bounded: a few examples per
+operation (~1 min).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from xinfang.devtools.broker import Broker
 from xinfang.devtools.scenario import PETITION, wait_for
 from xinfang.node.admin import LOG_CONFIG, ensure_topics
 from xinfang.node.relay import OutboxRelay
-from xinfang.store.repository import NodeStore
+from xinfang.store.unit_of_work import NodeStore
 from xinfang.topics import TopicNames
 
 from .conftest import NodeFactory
@@ -169,7 +169,7 @@ def test_a_record_for_a_topic_that_cannot_exist_is_set_aside_and_the_rest_flow(
     store = NodeStore(f"sqlite:///{tmp_path / 'node.sqlite3'}")
     with store.transaction() as tx:
         for topic, key in ((good, "c-1"), (bad, "c-2"), (good, "c-3")):
-            tx.enqueue(topic, key, key.encode(), [("ce_type", b"xinfang.events.CaseAccepted")])
+            tx.log.enqueue(topic, key, key.encode(), [("ce_type", b"xinfang.events.CaseAccepted")])
     relay = OutboxRelay(
         store,
         kafka.bootstrap_servers,
@@ -188,7 +188,7 @@ def test_a_record_for_a_topic_that_cannot_exist_is_set_aside_and_the_rest_flow(
             await relay.stop()
 
     asyncio.run(asyncio.wait_for(drain(), 120))
-    [row] = store.set_aside_rows()
+    [row] = store.outbox.set_aside_rows()
     assert (row.topic, row.key, row.reason) == (bad, "c-2", "unknown-topic")
     records = asyncio.run(read_to_end(kafka.bootstrap_servers, [good]))
     assert [r.key for r in records] == [b"c-1", b"c-3"]

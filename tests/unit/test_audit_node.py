@@ -37,7 +37,7 @@ def dead_letters(w: World, division: str) -> list[str]:
     topic = w.bus.topics.deadletter(division)
     return [
         dict(r.headers)["xinfang_dlq_reason"].decode()
-        for r in node.store.pending_outbox(10_000)
+        for r in node.store.outbox.pending(10_000)
         if r.topic == topic
     ]
 
@@ -120,7 +120,7 @@ def test_without_published_keys_the_first_key_is_pinned(topology: Topology, tmp_
     assert dead_letters(w, CITY) == []
     county.chain.signer = NodeKey.generate()  # the county's key changes silently
     county.chain.checkpoint(county, force=True)
-    [row] = [r for r in county.store.pending_outbox() if r.topic == w.bus.topics.inbox(CITY)]
+    [row] = [r for r in county.store.outbox.pending() if r.topic == w.bus.topics.inbox(CITY)]
     assert w.bus.nodes[CITY].receive(row.value, row.headers).value == "dead_lettered"
     assert dead_letters(w, CITY) == ["key-mismatch"]
 

@@ -45,7 +45,7 @@ def post(api: NodeApi, path: str, body: Any, key: str | None = None) -> tuple[in
 
 
 def case_count(bus: FakeBus) -> int:
-    return len(bus.nodes[CITY].store.list_cases())
+    return len(bus.nodes[CITY].store.cases.list_cases())
 
 
 @pytest.mark.parametrize(
@@ -172,7 +172,7 @@ def test_the_largest_accepted_request_fits_a_kafka_record(bus: FakeBus) -> None:
         {"actor": "150400.xfj", "to_body": "150404.zj", "note": note},
     )
     assert status == 200, answer
-    rows = bus.nodes[CITY].store.pending_outbox()
+    rows = bus.nodes[CITY].store.outbox.pending()
     sizes = [len(r.value) + len(r.key) + sum(len(k) + len(v) for k, v in r.headers) for r in rows]
     assert max(sizes) > 600_000  # the transfer: the whole file and the note
     assert max(sizes) <= RECORD_BUDGET_BYTES

@@ -118,7 +118,7 @@ def test_bodies_the_models_refuse_keep_their_codes(
     status, answer = api.dispatch("POST", "/api/cases", {**PETITION, **body})
     assert (status, answer["code"], answer["context"].get("field")) == (422, code, field)
     assert answer["message_zh"] and answer["message_en"]
-    assert bus.nodes[CITY].store.list_cases() == []
+    assert bus.nodes[CITY].list_cases() == []
 
 
 def test_other_refusals_of_the_web_layer_are_4xx_with_a_code(bus: FakeBus) -> None:

@@ -23,7 +23,7 @@ from xinfang.domain.topology import Topology
 from xinfang.node.inbox import InboxConsumer
 from xinfang.node.publish_errors import never_succeeds
 from xinfang.node.relay import OutboxRelay
-from xinfang.store.repository import NodeStore
+from xinfang.store.unit_of_work import NodeStore
 from xinfang.topics import RESENT_HEADER
 
 from .audit_world import COUNTY, World
@@ -109,7 +109,7 @@ def _relay(tmp_path: Path, limit: int) -> tuple[Relay, NodeStore]:
 def _enqueue(store: NodeStore, *records: tuple[str, str, bytes]) -> None:
     with store.transaction() as tx:
         for topic, key, value in records:
-            tx.enqueue(topic, key, value, [("ce_type", b"xinfang.events.PetitionRegistered")])
+            tx.log.enqueue(topic, key, value, [("ce_type", b"xinfang.events.PetitionRegistered")])
 
 
 async def _drain(relay: OutboxRelay) -> None:
@@ -130,7 +130,7 @@ def test_an_oversize_record_is_set_aside_later_records_flow_and_a_resend_publish
 
     # the later records went out, in order; the oversize one is set aside with its reason
     assert relay.fake.topics["log"] == [b"a", b"c", b"later event of case-2"]
-    [row] = store.set_aside_rows()
+    [row] = store.outbox.set_aside_rows()
     assert (row.key, row.size, row.reason) == ("case-2", 500, "record-too-large")
     assert row.event_type == "xinfang.events.PetitionRegistered"
     health = relay.health()
@@ -150,10 +150,10 @@ def test_an_oversize_record_is_set_aside_later_records_flow_and_a_resend_publish
 
     # the cause fixed (a larger limit), the operator re-sends it: published, health ok
     relay.fake.limit = 1000
-    assert store.resend([row.id]).requeued == [row.id]
+    assert store.outbox.resend([row.id]).requeued == [row.id]
     asyncio.run(_drain(again))
     assert relay.fake.topics["log"][-1] == big
-    assert store.set_aside_rows() == []
+    assert store.outbox.set_aside_rows() == []
     assert again.health()["status"] == "ok"
 
 
@@ -163,7 +163,7 @@ def test_an_outage_is_retried_and_never_sets_anything_aside(tmp_path: Path) -> N
     _enqueue(store, ("log", "case-1", b"a"))
     with pytest.raises(errors.KafkaConnectionError):
         asyncio.run(relay.publish_pending())
-    assert store.set_aside_rows() == []
+    assert store.outbox.set_aside_rows() == []
     assert store.stats()["outbox_pending"] == 1
     relay.fake.outage = False
     asyncio.run(_drain(relay))
@@ -185,7 +185,7 @@ def _dead_letter_reasons(bus: Any, division: str) -> list[str]:
     topic = bus.topics.deadletter(division)
     return [
         dict(r.headers)["xinfang_dlq_reason"].decode()
-        for r in bus.nodes[division].store.pending_outbox(10_000)
+        for r in bus.nodes[division].store.outbox.pending(10_000)
         if r.topic == topic
     ]
 
@@ -203,11 +203,11 @@ def test_a_resent_record_is_applied_by_its_receiver_after_later_ones_of_its_sour
         county.execute(case_id, d.decide_accept, c.AcceptCase("150404.zj"))
         [copy] = [
             r
-            for r in county.store.pending_outbox()
+            for r in county.store.outbox.pending()
             if r.topic == bus.topics.inbox("150400")
             and dict(r.headers)["ce_type"] == b"xinfang.events.CaseAccepted"
         ]
-        county.store.set_aside(copy.id, "record-too-large")  # as the relay would
+        county.store.outbox.set_aside(copy.id, "record-too-large")  # as the relay would
         bus.run(
             "150404",
             case_id,
@@ -217,7 +217,7 @@ def test_a_resent_record_is_applied_by_its_receiver_after_later_ones_of_its_sour
         assert city.case(case_id).status.value == "TRANSFERRED"  # the opinion waits (parked)
         assert city.store.stats()["parked"] > 0
 
-        assert county.store.resend().requeued == [copy.id]
+        assert county.store.outbox.resend().requeued == [copy.id]
         bus.settle()
         assert city.case(case_id).status.value == "OPINION_ISSUED"
         assert city.store.stats()["parked"] == 0
@@ -300,8 +300,8 @@ def test_outbox_cli_lists_and_resends_set_aside_records(
     monkeypatch.setenv("XINFANG_LANG", "zh")
     store = NodeStore(f"sqlite:///{tmp_path / 'node-150400.sqlite3'}")
     _enqueue(store, ("t.log", "150400-2026-000001", b"x" * 2000))
-    [row] = store.pending_outbox()
-    store.set_aside(row.id, "record-too-large")
+    [row] = store.outbox.pending()
+    store.outbox.set_aside(row.id, "record-too-large")
     base = ["outbox", "--division", "150400", "--data-dir", str(tmp_path)]
     assert main([*base, "set-aside"]) == 0
     out = capsys.readouterr().out
@@ -310,7 +310,8 @@ def test_outbox_cli_lists_and_resends_set_aside_records(
     assert main([*base, "resend", "--id", str(row.id), "--id", "99"]) == 1  # 99: not set aside
     err = capsys.readouterr().err
     assert "这些编号不是被搁置的记录" in err and "[99]" in err
-    assert store.set_aside_rows() == [] and [r.id for r in store.pending_outbox()] == [row.id]
+    assert store.outbox.set_aside_rows() == []
+    assert [r.id for r in store.outbox.pending()] == [row.id]
     missing = ["outbox", "--division", "150400", "--data-dir", str(tmp_path / "typo")]
     assert main([*missing, "set-aside"]) == 2
     assert "没有节点数据库" in capsys.readouterr().err
@@ -353,4 +354,5 @@ def test_records_that_only_shared_a_refused_batch_go_out_the_oversize_one_is_set
     _enqueue(store, ("log", "case-1", b"a"), ("log", "case-2", b"B" * 500), ("log", "case-3", b"c"))
     asyncio.run(_drain(relay))
     assert relay.fake.topics["log"] == [b"a", b"c"]
-    assert [(r.key, r.reason) for r in store.set_aside_rows()] == [("case-2", "record-too-large")]
+    set_aside = store.outbox.set_aside_rows()
+    assert [(r.key, r.reason) for r in set_aside] == [("case-2", "record-too-large")]

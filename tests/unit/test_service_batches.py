@@ -16,7 +16,8 @@ from xinfang.domain.errors import DomainError
 from xinfang.domain.topology import Topology
 from xinfang.node.service import DeliveryOutcome, NodeService
 from xinfang.ops.deadletters import DeadLetter, distinct
-from xinfang.store.repository import Headers, NodeStore
+from xinfang.store.records import Headers
+from xinfang.store.unit_of_work import NodeStore
 
 from .fakes import FakeBus
 from .test_slice_in_memory import sample_file
@@ -27,7 +28,7 @@ Record = tuple[bytes, Headers]
 def inbox_of(bus: FakeBus, sender: str, receiver: str) -> list[Record]:
     node = bus.nodes[sender]
     topic = bus.topics.inbox(receiver)
-    return [(r.value, r.headers) for r in node.store.pending_outbox() if r.topic == topic]
+    return [(r.value, r.headers) for r in node.store.outbox.pending() if r.topic == topic]
 
 
 def transferred_case(bus: FakeBus) -> tuple[str, list[Record]]:
@@ -157,7 +158,7 @@ def test_a_record_refused_again_after_a_redelivery_is_listed_once(
     other = (b"\x00other garbage", [])
     county.receive_batch([garbage], ["t.inbox:0:7"])
     county.receive_batch([garbage, other], ["t.inbox:0:7", "t.inbox:0:8"])  # redelivered
-    rows = [r for r in county.store.pending_outbox() if r.topic == bus.topics.deadletter("150404")]
+    rows = [r for r in county.store.outbox.pending() if r.topic == bus.topics.deadletter("150404")]
     letters = [
         DeadLetter(
             n, dict(r.headers)["xinfang_dlq_reason"].decode(), "", b"k", r.value, r.headers, 0
@@ -188,10 +189,10 @@ def test_the_deadline_watcher_looks_only_at_cases_whose_deadline_has_come(
     city, county = bus.nodes["150400"], bus.nodes["150404"]
     case_id, to_county = transferred_case(bus)
     county.receive_batch(to_county)
-    [row] = county.store.list_cases()
+    [row] = county.store.cases.list_cases()
     case = county.case(case_id)
     assert row["next_check_at"] == case.acceptance_due
-    [city_row] = city.store.list_cases()
+    [city_row] = city.store.cases.list_cases()
     assert city_row["next_check_at"] is None  # nothing 赤峰市's bodies owe on it
     loaded: list[str] = []
     real_load = county._load

@@ -18,7 +18,7 @@ from .test_slice_in_memory import sample_file
 
 def dead_letters(bus: FakeBus, division: str) -> list[tuple[str, bytes]]:
     node = bus.nodes[division]
-    rows = [r for r in node.store.pending_outbox() if r.topic == bus.topics.deadletter(division)]
+    rows = [r for r in node.store.outbox.pending() if r.topic == bus.topics.deadletter(division)]
     return [(dict(r.headers)["xinfang_dlq_reason"].decode(), r.value) for r in rows]
 
 
@@ -43,7 +43,7 @@ def test_known_event_id_with_different_content_is_dead_lettered(
     city, county = bus.nodes["150400"], bus.nodes["150404"]
     reg = city.register("150400.xfj", sample_file(bus))
     city.execute(reg.case_id, decide_transfer, TransferCase("150400.xfj", "150404.zj"))
-    [row] = [r for r in city.store.pending_outbox() if r.topic == bus.topics.inbox("150404")]
+    [row] = [r for r in city.store.outbox.pending() if r.topic == bus.topics.inbox("150404")]
     assert county.receive(row.value, row.headers).value == "applied"
     forged = row.value.replace(b"150404.zj", b"150404.rs")
     assert forged != row.value
@@ -58,7 +58,7 @@ def test_event_from_own_division_or_unknown_source_is_refused(
     bus = FakeBus(topology, ["150400"], tmp_path)
     city = bus.nodes["150400"]
     reg = city.register("150400.xfj", sample_file(bus))
-    [own] = [r for r in city.store.pending_outbox() if r.topic == bus.topics.log("150400")]
+    [own] = [r for r in city.store.outbox.pending() if r.topic == bus.topics.log("150400")]
     assert city.receive(own.value, own.headers).value == "dead_lettered"
     assert city.case(reg.case_id).version == 1
 
@@ -70,17 +70,17 @@ def test_event_arriving_before_its_case_waits_and_is_applied_in_order(
     city, county, province = bus.nodes["150400"], bus.nodes["150404"], bus.nodes["150000"]
     reg = city.register("150400.xfj", sample_file(bus))
     city.execute(reg.case_id, decide_transfer, TransferCase("150400.xfj", "150404.zj"))
-    to_county = [r for r in city.store.pending_outbox() if r.topic == bus.topics.inbox("150404")]
-    to_province = [r for r in city.store.pending_outbox() if r.topic == bus.topics.inbox("150000")]
+    to_county = [r for r in city.store.outbox.pending() if r.topic == bus.topics.inbox("150404")]
+    to_province = [r for r in city.store.outbox.pending() if r.topic == bus.topics.inbox("150000")]
     for row in to_county:
         county.receive(row.value, row.headers)
     county.execute(reg.case_id, decide_accept, AcceptCase("150404.zj"))
-    accepted = [r for r in county.store.pending_outbox() if r.topic == bus.topics.inbox("150400")]
+    accepted = [r for r in county.store.outbox.pending() if r.topic == bus.topics.inbox("150400")]
     for row in accepted:
         city.receive(row.value, row.headers)
     forwarded = [
         r
-        for r in city.store.pending_outbox()
+        for r in city.store.outbox.pending()
         if r.topic == bus.topics.inbox("150000") and r not in to_province
     ]
     # the province gets the county's acceptance before it has heard of the case

@@ -243,7 +243,7 @@ def test_an_unknown_obligation_on_the_wire_is_dead_lettered(
         )
         data = EventCodec().encode(record)
         assert bus.nodes["150400"].receive(data, []).value == "dead_lettered"
-        rows = bus.nodes["150400"].store.pending_outbox()
+        rows = bus.nodes["150400"].store.outbox.pending()
         reasons = [dict(r.headers).get("xinfang_dlq_reason") for r in rows]
         assert b"invalid-content" in reasons
         assert http.missed("150400", case_id) == []

@@ -31,7 +31,6 @@ from ..domain.errors import CaseNotFound, InvalidInput, XinfangError
 from ..domain.events import CaseFile
 from ..node.service import NodeService
 from ..presentation import case_view, timeline_entry
-from ..store import idempotency
 from .asgi_call import call_asgi
 from .errors import http_status
 from .gate import INTERNAL
@@ -134,8 +133,7 @@ class NodeApi:
                 f"1–{MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters"
             )
         fingerprint = _fingerprint(scope["method"], scope["path"], body)
-        engine = self.service.store.engine
-        earlier = idempotency.reserve(engine, key, fingerprint)
+        earlier = self.service.reserve_key(key, fingerprint)
         if earlier is not None:
             if earlier.fingerprint != fingerprint:
                 raise IdempotencyKeyReused(key=key)
@@ -143,7 +141,7 @@ class NodeApi:
                 raise IdempotencyInterrupted(key=key)
             return earlier.status, earlier.response
         status, payload = await answer()
-        idempotency.complete(engine, key, status, payload)
+        self.service.complete_key(key, status, payload)
         return status, payload
 
     def bounds(self) -> TimeBounds:
@@ -158,13 +156,13 @@ class NodeApi:
             "division": division.code,
             "name": division.name,
             "level": division.level.value,
-            **self.service.store.stats(),
+            **self.service.stats(),
             **self._status(),
             "calendar": self.service.calendar_status(),  # DOMAIN.md §11: warned from 1 October
         }
 
     def list_cases(self, _p: dict[str, str], _b: Json) -> tuple[int, Json]:
-        rows = self.service.store.list_cases()
+        rows = self.service.list_cases()
         for row in rows:
             row["updated_at"] = row["updated_at"].isoformat()
             due = row["next_check_at"]
@@ -215,9 +213,9 @@ class NodeApi:
         """Sign a checkpoint of the log head now (it also runs on its own schedule); unless
         `{"force": true}`, not when the head already is a checkpoint."""
         force = isinstance(body, dict) and body.get("force") is True
-        event = self.service.chain.checkpoint(self.service, force=force)
+        event = self.service.checkpoint(force=force)
         if event is None:
-            return 200, {"checkpointed": False, "key_id": self.service.chain.key_id}
+            return 200, {"checkpointed": False, "key_id": self.service.key_id}
         return 200, {
             "checkpointed": True,
             "key_id": event.key_id,

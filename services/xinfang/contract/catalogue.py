@@ -30,7 +30,7 @@ from aiokafka.errors import KafkaError
 
 from ..codec.resolving import ResolvingDecoder
 from ..codec.schemas import canonical_and_fingerprint, default_schema_dir
-from ..store.repository import Headers
+from ..store.records import Headers
 from ..topics import TopicNames
 from .history import current_schemas, released
 

@@ -31,7 +31,7 @@ from ..domain.case import Case
 from ..domain.events import Event
 from ..domain.topology import Topology
 from ..domain.vocabulary import zh
-from ..store.repository import Headers
+from ..store.records import Headers
 
 PUBLIC_NAMESPACE = "xinfang.public"
 RECORD = "CaseStatus"

@@ -41,7 +41,8 @@ from ..commands.inputs import case_file
 from ..contract.catalogue import read_to_end
 from ..domain.errors import DomainError
 from ..presentation import case_view
-from ..store.repository import NodeStore
+from ..store.protocols import Store
+from ..store.unit_of_work import NodeStore
 from ..topics import TopicNames
 from ..topology_file import load_topology
 from .broker import Broker, find_or_start_broker
@@ -267,11 +268,11 @@ class NodeSnapshot:
     states: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
 
-def snapshot(store: NodeStore, codec: EventCodec) -> NodeSnapshot:
+def snapshot(store: Store, codec: EventCodec) -> NodeSnapshot:
     snap = NodeSnapshot()
-    for row in store.list_cases():
+    for row in store.cases.list_cases():
         title = str(row["title"])
-        history = store.case_history(str(row["case_id"]))
+        history = store.cases.history(str(row["case_id"]))
         kinds: Counter[tuple[str, str]] = Counter()
         for stored in history:
             event = codec.decode(stored.payload).event

@@ -13,7 +13,7 @@ from ..codec.wire import EventCodec
 from ..domain.clock import ManualClock
 from ..domain.topology import Topology
 from ..node.service import NodeService
-from ..store.repository import NodeStore
+from ..store.unit_of_work import NodeStore
 from ..topics import TopicNames
 
 
@@ -49,13 +49,13 @@ class InProcessBus:
         for _ in range(max_rounds):
             moved = False
             for node in self.nodes.values():
-                rows = node.store.pending_outbox()
+                rows = node.store.outbox.pending()
                 for row in rows:
                     self.published.setdefault(row.topic, []).append(row.value)
                     for division, target in self.nodes.items():
                         if row.topic == self.topics.inbox(division):
                             target.receive(row.value, row.headers)
-                node.store.mark_sent([r.id for r in rows])
+                node.store.outbox.mark_sent([r.id for r in rows])
                 moved = moved or bool(rows)
             if not moved:
                 return

@@ -30,7 +30,7 @@ from ..node.inbox import InboxConsumer
 from ..node.relay import OutboxRelay
 from ..node.service import NodeService
 from ..settings import NodeSettings
-from ..store.repository import NodeStore
+from ..store.unit_of_work import NodeStore
 from ..topics import TopicNames
 from ..topology_file import load_topology
 

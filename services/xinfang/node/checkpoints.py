@@ -39,7 +39,8 @@ from ..domain.events import (
     is_chain_event,
 )
 from ..domain.topology import Topology
-from ..store.repository import ChainSource, Headers, Transaction
+from ..store.protocols import CaseEvents, UnitOfWork
+from ..store.records import ChainSource, Headers
 from ..topics import RESENT_HEADER
 
 if TYPE_CHECKING:
@@ -110,8 +111,8 @@ class ChainKeeper:
             return None
         ctx = service.context()
         with service.store.transaction() as tx:
-            seq, head = tx.log_head()
-            if seq == 0 or (not force and tx.log_entry_type(seq) == ChainCheckpointed.TYPE):
+            seq, head = tx.log.head()
+            if seq == 0 or (not force and tx.log.entry_type(seq) == ChainCheckpointed.TYPE):
                 return None
             header = replace(ctx.header(CHAIN_CASE_ID, self.actor), seq=seq + 1, prev_hash=head)
             event = sign_checkpoint(self.signer, header)
@@ -120,23 +121,23 @@ class ChainKeeper:
         log.info("checkpoint %s seq %d head %s", self.division, event.header.seq, head[:12])
         return event
 
-    def _append(self, service: NodeService, tx: Transaction, event: Event) -> None:
+    def _append(self, service: NodeService, tx: UnitOfWork, event: Event) -> None:
         """Record a chain event in the own log; it goes to the log topic and the parent only."""
         data = service.codec.encode(event)
-        tx.append_log(event, data, _digest(data))
+        tx.log.append(event, data, _digest(data))
         schema = service.codec.catalogue.get(event.type)
         headers = cloudevents_headers(event, schema.fingerprint_hex)
-        tx.enqueue(service.topics.log(self.division), event.case_id, data, headers)
+        tx.log.enqueue(service.topics.log(self.division), event.case_id, data, headers)
         parent = self.topology.parent(self.division)
         if parent is not None:
-            tx.enqueue(service.topics.inbox(parent), event.case_id, data, headers)
+            tx.log.enqueue(service.topics.inbox(parent), event.case_id, data, headers)
 
     def _countersign(
-        self, service: NodeService, tx: Transaction, checkpoint: ChainCheckpointed, digest: str
+        self, service: NodeService, tx: UnitOfWork, checkpoint: ChainCheckpointed, digest: str
     ) -> None:
         if self.signer is None:
             return
-        seq, head = tx.log_head()
+        seq, head = tx.log.head()
         header = replace(
             service.context().header(CHAIN_CASE_ID, self.actor), seq=seq + 1, prev_hash=head
         )
@@ -146,7 +147,7 @@ class ChainKeeper:
     def receive(
         self,
         service: NodeService,
-        tx: Transaction,
+        tx: UnitOfWork,
         event: Event,
         data: bytes,
         headers: Headers,
@@ -160,9 +161,9 @@ class ChainKeeper:
             if chain_event:
                 return self._refuse(service, tx, event, data, headers, _misrouted(event))
             return None
-        state = tx.chain_source(source)
+        state = tx.inbox.chain_source(source)
         problem = sequence_problem(state, event.header)
-        if problem is not None and _resent_gap(tx, state, event, headers):
+        if problem is not None and _resent_gap(tx.cases, state, event, headers):
             return None  # applied as usual; the chain state stays at the later record
         pinned = bytes.fromhex(state.public_key) if state and state.public_key else None
         expected = self.keyring.get(source) or pinned
@@ -179,7 +180,7 @@ class ChainKeeper:
         key = expected
         if key is None and isinstance(event, ChainCheckpointed | CheckpointCountersigned):
             key = event.public_key  # first signed record of this source: pin its key
-        tx.save_chain_source(
+        tx.inbox.save_chain_source(
             ChainSource(
                 source,
                 event.header.seq,
@@ -199,7 +200,7 @@ class ChainKeeper:
     def _refuse(
         self,
         service: NodeService,
-        tx: Transaction,
+        tx: UnitOfWork,
         event: Event,
         data: bytes,
         headers: Headers,
@@ -211,7 +212,9 @@ class ChainKeeper:
         return "dead_lettered"
 
 
-def _resent_gap(tx: Transaction, state: ChainSource | None, event: Event, headers: Headers) -> bool:
+def _resent_gap(
+    cases: CaseEvents, state: ChainSource | None, event: Event, headers: Headers
+) -> bool:
     """A case event its source set aside and re-sent after later records (decision 012): below
     the last sequence number received, but at one never received from that source. Accepted
     like a record after a gap (whose hash link cannot be checked either); a replay of a
@@ -223,7 +226,7 @@ def _resent_gap(tx: Transaction, state: ChainSource | None, event: Event, header
         and not is_chain_event(event)
         and any(k == RESENT_HEADER for k, _ in headers)
         and h.seq < state.last_seq
-        and not tx.has_case_event_from(h.source, h.seq)
+        and not cases.has_event_from(h.source, h.seq)
     )
 
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from aiokafka import AIOKafkaConsumer
 
 from ..contract.catalogue import SchemaLearner
-from ..store.repository import Headers
+from ..store.records import Headers
 from .retry import BROKER_TROUBLE, Backoff, stop_quietly
 from .service import NodeService
 

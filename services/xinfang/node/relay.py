@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
 
-from ..store.repository import NodeStore, OutboxRow
+from ..store.protocols import Store
+from ..store.records import OutboxRow
 from .faults import CrashPoints
 from .publish_errors import UNKNOWN_TOPIC_GRACE_S, is_unknown_topic, never_succeeds
 from .retry import BROKER_TROUBLE, Backoff, stop_quietly
@@ -67,7 +68,7 @@ Outcome = BaseException | BatchRefused | NotSent | None
 class OutboxRelay:
     def __init__(
         self,
-        store: NodeStore,
+        store: Store,
         bootstrap_servers: str,
         client_id: str,
         batch_size: int = 500,
@@ -117,7 +118,7 @@ class OutboxRelay:
         row refused for good is set aside, after one more try alone when the broker refused
         its whole batch (a batch the broker finds too large may hold only small records).
         """
-        rows = self.store.pending_outbox(self.batch_size)
+        rows = self.store.outbox.pending(self.batch_size)
         if not rows:
             return 0
         self.crash_points.at_before_publish()
@@ -152,7 +153,7 @@ class OutboxRelay:
                     break
                 error = again
             refused.append((row, reason, error))
-        self.store.mark_sent([row.id for row in sent])
+        self.store.outbox.mark_sent([row.id for row in sent])
         self.published += len(sent)
         for row in sent:
             self._unknown_since.pop(row.id, None)
@@ -205,7 +206,7 @@ class OutboxRelay:
         return never_succeeds(exc, unknown_for, self.unknown_topic_grace_s)
 
     def _set_aside(self, row: OutboxRow, reason: str, exc: BaseException) -> None:
-        self.store.set_aside(row.id, reason)
+        self.store.outbox.set_aside(row.id, reason)
         self._unknown_since.pop(row.id, None)
         self.set_aside += 1
         self.last_error = f"{reason}: {exc!r}"
@@ -217,7 +218,7 @@ class OutboxRelay:
     def health(self) -> dict[str, object]:
         """The relay's part of /health: `status` "degraded" when rows are set aside or the
         oldest waiting row is older than `stuck_after_s`, with counts and reasons (中英)."""
-        backlog = self.store.relay_backlog()
+        backlog = self.store.outbox.backlog()
         oldest_s = (
             (datetime.now(UTC) - backlog.oldest_pending_at).total_seconds()
             if backlog.oldest_pending_at is not None

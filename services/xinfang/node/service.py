@@ -30,7 +30,7 @@ from ..domain.commands import RegisterPetition
 from ..domain.context import Context
 from ..domain.deciders import decide_missed, decide_register
 from ..domain.errors import CaseNotFound, DependencyMissing, DomainError
-from ..domain.events import CaseClosed, CaseFile, Event
+from ..domain.events import CaseClosed, CaseFile, ChainCheckpointed, Event
 from ..domain.hierarchy import ReviewHierarchy
 from ..domain.matter import matter_key
 from ..domain.obligations import lapsed, next_check, overdue, react
@@ -39,7 +39,8 @@ from ..domain.routing import complete_stream_expected, forward_upward, recipient
 from ..domain.rule_errors import RulesInvalid
 from ..domain.rules import RuleSet
 from ..domain.topology import Topology
-from ..store.repository import Headers, NodeStore, StoredEvent, Transaction
+from ..store.protocols import Store, UnitOfWork
+from ..store.records import CaseRow, Headers, KeyRecord, StoredEvent
 from ..topics import TopicNames
 from .checkpoints import ChainKeeper
 
@@ -116,7 +117,7 @@ class NodeService:
         self,
         division: str,
         topology: Topology,
-        store: NodeStore,
+        store: Store,
         codec: EventCodec,
         topics: TopicNames,
         clock: Clock = system_clock,
@@ -168,7 +169,7 @@ class NodeService:
         self._warned_years: list[int] = []
 
     @contextmanager
-    def _unit(self) -> Iterator[Transaction]:
+    def _unit(self) -> Iterator[UnitOfWork]:
         """One transaction; the folds it produced join the cache only if it commits."""
         with self.store.transaction() as tx:
             yield tx
@@ -193,7 +194,7 @@ class NodeService:
     ) -> Registered:
         ctx = self.context()
         with self._unit() as tx:
-            serial = tx.next_serial(f"case:{ctx.now.year}")
+            serial = tx.cases.next_serial(f"case:{ctx.now.year}")
             case_id = f"{self.division}-{ctx.now.year}-{serial:06d}"
             query_code = "".join(secrets.choice(_QUERY_ALPHABET) for _ in range(8))
             cmd = RegisterPetition(actor, case_id, query_code, file, backdate_reason)
@@ -215,19 +216,19 @@ class NodeService:
         self._notify()
         return events
 
-    def _related(self, tx: Transaction, file: CaseFile) -> list[Case]:
+    def _related(self, tx: UnitOfWork, file: CaseFile) -> list[Case]:
         """Cases this node knows about the same matter from the same petitioner (R11, R12)."""
         key = matter_key(file)
         if key is None:
             return []
         related = []
-        for case_id in tx.case_ids_with_matter_key(key):
+        for case_id in tx.cases.ids_with_matter_key(key):
             case = self._load(tx, case_id)
             if case is not None:
                 related.append(case)
         return related
 
-    def _commit(self, tx: Transaction, case: Case | None, events: list[Event]) -> Case | None:
+    def _commit(self, tx: UnitOfWork, case: Case | None, events: list[Event]) -> Case | None:
         """Record this node's own decisions, then its reactions to them."""
         case = self._record(tx, case, events)
         if case is not None:
@@ -235,33 +236,33 @@ class NodeService:
                 case = self._react(tx, case, event)
         return case
 
-    def _react(self, tx: Transaction, case: Case, event: Event) -> Case:
+    def _react(self, tx: UnitOfWork, case: Case, event: Event) -> Case:
         reactions = react(self.context(), case, event, self.auto_supervise)
         if not reactions:
             return case
         return self._record(tx, case, reactions) or case
 
-    def _record(self, tx: Transaction, case: Case | None, events: list[Event]) -> Case | None:
-        seq, prev_hash = tx.log_head()
+    def _record(self, tx: UnitOfWork, case: Case | None, events: list[Event]) -> Case | None:
+        seq, prev_hash = tx.log.head()
         for event in events:
             seq += 1
             event = event.positioned(seq, prev_hash, case.last_event_id if case else "")
             data = self.codec.encode(event)
             prev_hash = _digest(data)
-            tx.append_log(event, data, prev_hash)
+            tx.log.append(event, data, prev_hash)
             before, case = case, evolve(case, event)
-            tx.record_case_event(event, data)
+            tx.cases.append(event, data)
             headers = self._headers(event)
-            tx.enqueue(self.topics.log(self.division), event.case_id, data, headers)
+            tx.log.enqueue(self.topics.log(self.division), event.case_id, data, headers)
             for division in recipients(event, case, self.division, self.topology):
-                tx.enqueue(self.topics.inbox(division), event.case_id, data, headers)
+                tx.log.enqueue(self.topics.inbox(division), event.case_id, data, headers)
             self._publish_status(tx, before, case, event)
         if case is not None:
             self._save(tx, case)
         return case
 
-    def _save(self, tx: Transaction, case: Case) -> None:
-        tx.save_case(case, matter_key(case.file), next_check(self.context(), case))
+    def _save(self, tx: UnitOfWork, case: Case) -> None:
+        tx.cases.save(case, matter_key(case.file), next_check(self.context(), case))
         tx.folded[case.case_id] = case
 
     def _headers(self, event: Event) -> Headers:
@@ -269,12 +270,12 @@ class NodeService:
         return cloudevents_headers(event, schema.fingerprint_hex)
 
     def _publish_status(
-        self, tx: Transaction, before: Case | None, after: Case, event: Event
+        self, tx: UnitOfWork, before: Case | None, after: Case, event: Event
     ) -> None:
         """The public status feed (no personal data): the holder's node publishes each change."""
         record = self.public.change(before, after, event, self.division)
         if record is not None:
-            tx.enqueue(self.topics.public_status(), record.key, record.value, record.headers)
+            tx.log.enqueue(self.topics.public_status(), record.key, record.value, record.headers)
 
     # -- inbound events -----------------------------------------------------------------
     def receive(self, data: bytes, headers: Headers) -> DeliveryOutcome:
@@ -297,8 +298,8 @@ class NodeService:
         where = list(origins) if origins is not None else [""] * len(records)
         try:
             with self._unit() as tx:
-                tx.prefetch_inbox(_claimed(records, "ce_id"))
-                tx.prefetch_case_versions(_claimed(records, "ce_subject"))
+                tx.inbox.prefetch(_claimed(records, "ce_id"))
+                tx.cases.prefetch_versions(_claimed(records, "ce_subject"))
                 receipts = [
                     self._receive_in(tx, data, headers, origin)
                     for (data, headers), origin in zip(records, where, strict=True)
@@ -317,7 +318,7 @@ class NodeService:
         return receipts
 
     def _receive_in(
-        self, tx: Transaction, data: bytes, headers: Headers, origin: str
+        self, tx: UnitOfWork, data: bytes, headers: Headers, origin: str
     ) -> DeliveryOutcome:
         try:
             event = self.codec.decode(data).event
@@ -329,7 +330,7 @@ class NodeService:
             self._dead_letter_in(tx, data, headers, refusal, event.header.source, origin)
             return DeliveryOutcome.DEAD_LETTERED
         digest = _digest(data)
-        seen = tx.inbox_entry(event.header.event_id)
+        seen = tx.inbox.entry(event.header.event_id)
         if seen is not None:
             if seen[0] == digest:
                 return DeliveryOutcome.DUPLICATE
@@ -339,13 +340,13 @@ class NodeService:
             return DeliveryOutcome.DEAD_LETTERED
         verdict = self.chain.receive(self, tx, event, data, headers)
         receipt = DeliveryOutcome(verdict) if verdict else self._apply(tx, event, data, headers)
-        tx.mark_received(event.header.event_id, digest, event.header.source, receipt.value)
+        tx.inbox.mark_received(event.header.event_id, digest, event.header.source, receipt.value)
         if receipt is DeliveryOutcome.APPLIED:
             self._drain_parked(tx, event.case_id)
         return receipt
 
     def _apply(
-        self, tx: Transaction, event: Event, data: bytes, headers: Headers
+        self, tx: UnitOfWork, event: Event, data: bytes, headers: Headers
     ) -> DeliveryOutcome:
         try:
             before = case = self._load(tx, event.case_id)
@@ -353,36 +354,37 @@ class NodeService:
                 require_predecessor(case, event)
             case = evolve(case, event)
         except DependencyMissing:
-            tx.park(event.header.event_id, event.case_id, data, headers)
+            tx.inbox.park(event.header.event_id, event.case_id, data, headers)
             return DeliveryOutcome.PARKED
         # A deadline another node counted provisionally, on a year this node has the schedule of.
         case = restate(case, self.rules, self.calendar, changed_fields(before, case))
-        tx.record_case_event(event, data)
+        tx.cases.append(event, data)
         self._save(tx, case)
         self._publish_status(tx, before, case, event)
         upward = forward_upward(event, self.division, self.topology)
         if upward is not None:
-            tx.enqueue(self.topics.inbox(upward), event.case_id, data, headers)
+            tx.log.enqueue(self.topics.inbox(upward), event.case_id, data, headers)
         self._react(tx, case, event)
         return DeliveryOutcome.APPLIED
 
-    def _drain_parked(self, tx: Transaction, case_id: str) -> None:
-        if not tx.has_parked(case_id):
+    def _drain_parked(self, tx: UnitOfWork, case_id: str) -> None:
+        if not tx.inbox.has_parked(case_id):
             return  # the usual case: no query per event
         progressed = True
         while progressed:
             progressed = False
-            for event_id, data, headers in tx.parked_for(case_id):
+            for event_id, data, headers in tx.inbox.parked_for(case_id):
                 event = self.codec.decode(data).event
-                tx.unpark(event_id)
+                tx.inbox.unpark(event_id)
                 receipt = self._apply(tx, event, data, headers)
                 if receipt is DeliveryOutcome.APPLIED:
-                    tx.mark_received(event_id, _digest(data), event.header.source, receipt.value)
+                    digest, source = _digest(data), event.header.source
+                    tx.inbox.mark_received(event_id, digest, source, receipt.value)
                     progressed = True
 
     def _dead_letter_in(
         self,
-        tx: Transaction,
+        tx: UnitOfWork,
         data: bytes,
         headers: Headers,
         reason: str,
@@ -397,7 +399,7 @@ class NodeService:
         ]
         if origin:
             extra.append(("xinfang_dlq_origin", origin.encode()))
-        tx.enqueue(self.topics.deadletter(self.division), reason, data, list(headers) + extra)
+        tx.log.enqueue(self.topics.deadletter(self.division), reason, data, list(headers) + extra)
 
     # -- the holiday calendar ----------------------------------------------------------------
     def calendar_status(self) -> dict[str, Any]:
@@ -443,7 +445,7 @@ class NodeService:
         """Count on `calendar` from now on, and re-derive the open cases' deadlines on it."""
         self.calendar = calendar
         self.folds = FoldCache()  # cached folds carry deadlines restated on the old calendar
-        open_ids = self.store.open_case_ids()
+        open_ids = self.store.cases.open_ids()
         for start in range(0, len(open_ids), 200):
             with self._unit() as tx:
                 for case_id in open_ids[start : start + 200]:
@@ -466,7 +468,7 @@ class NodeService:
         recorded = 0
         # Only cases whose next deadline has come (the due-time index kept by `_save`), not
         # every open case: a province node holds tens of thousands.
-        for case_id in self.store.case_ids_to_check(self.context().now):
+        for case_id in self.store.cases.ids_to_check(self.context().now):
             with self._unit() as tx:
                 case = self._load(tx, case_id)
                 if case is None or case.closed:
@@ -494,17 +496,17 @@ class NodeService:
         return recorded
 
     # -- reads ------------------------------------------------------------------------
-    def _load(self, tx: Transaction, case_id: str) -> Case | None:
+    def _load(self, tx: UnitOfWork, case_id: str) -> Case | None:
         case = tx.folded.get(case_id)  # changed earlier in this transaction
         if case is not None:
             return case
-        version = tx.case_version(case_id)
+        version = tx.cases.version(case_id)
         if version is None:
             return None  # no summary, no events: a case is saved with every event it folds
         cached = self.folds.get(case_id)
         if cached is not None and cached.version == version:
             return cached
-        case = fold([self.codec.decode(p).event for p in tx.case_payloads(case_id)])
+        case = fold([self.codec.decode(p).event for p in tx.cases.payloads(case_id)])
         if case is not None:
             # Deadlines counted provisionally follow the schedule installed since (§11).
             case = restate(case, self.rules, self.calendar)
@@ -519,10 +521,36 @@ class NodeService:
         return case
 
     def history(self, case_id: str) -> list[tuple[StoredEvent, Event]]:
-        rows = self.store.case_history(case_id)
+        rows = self.store.cases.history(case_id)
         if not rows:
             raise CaseNotFound(case_id, case=case_id)
         return [(row, self.codec.decode(row.payload).event) for row in rows]
+
+    def stats(self) -> dict[str, int]:
+        """Row counts of the node database for /health (store.protocols.Store.stats)."""
+        return self.store.stats()
+
+    def list_cases(self) -> list[CaseRow]:
+        """Every case summary this node holds, in case id order (times aware UTC)."""
+        return self.store.cases.list_cases()
+
+    # -- the HTTP API's idempotency keys and on-demand checkpoints ------------------------
+    def reserve_key(self, key: str, fingerprint: str) -> KeyRecord | None:
+        """Reserve an Idempotency-Key; None if reserved now, else what the key holds."""
+        return self.store.idempotency.reserve(key, fingerprint)
+
+    def complete_key(self, key: str, status: int, response: Any) -> None:
+        """Record the answer to a reserved Idempotency-Key."""
+        self.store.idempotency.complete(key, status, response)
+
+    def checkpoint(self, *, force: bool = False) -> ChainCheckpointed | None:
+        """Sign a checkpoint of the log head now (ChainKeeper.checkpoint)."""
+        return self.chain.checkpoint(self, force=force)
+
+    @property
+    def key_id(self) -> str | None:
+        """The id of the node's signing key, or None without one."""
+        return self.chain.key_id
 
     def _notify(self) -> None:
         for callback in self.on_commit:

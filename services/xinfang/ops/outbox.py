@@ -18,7 +18,7 @@ import sys
 from typing import Any
 
 from ..settings import NodeSettings
-from ..store.repository import NodeStore
+from ..store.unit_of_work import NodeStore
 from ..topics import TopicNames
 
 
@@ -61,7 +61,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 
 
 def _list(store: NodeStore, as_json: bool) -> int:
-    rows = store.set_aside_rows()
+    rows = store.outbox.set_aside_rows()
     if as_json:
         payload = [
             {
@@ -89,7 +89,7 @@ def _latest_per_key(topic: str) -> bool:
 
 
 def _resend(store: NodeStore, ids: list[int] | None, as_json: bool) -> int:
-    result = store.resend(ids, _latest_per_key)
+    result = store.outbox.resend(ids, _latest_per_key)
     done, superseded = result.requeued, result.superseded
     missing = sorted(set(ids or ()) - set(done) - set(superseded))
     if as_json:

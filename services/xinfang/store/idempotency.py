@@ -3,28 +3,23 @@
 A key is reserved (status NULL) before its request is handled and completed with the answer
 after; the reservation commits first, so two requests with one key — in this process or
 another on the same database — never both run. Keys older than RETENTION are removed when a
-new key is reserved.
+new key is reserved. `KeyRecord` lives in records.py (re-exported here).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .records import KeyRecord
 from .tables import idempotency_keys as table
 
+__all__ = ["RETENTION", "KeyRecord", "SqlIdempotencyKeys", "complete", "reserve"]
+
 RETENTION = timedelta(days=7)
-
-
-@dataclass(frozen=True)
-class KeyRecord:
-    fingerprint: str
-    status: int | None  # None: reserved, the answer not recorded (in progress or interrupted)
-    response: Any
 
 
 def reserve(
@@ -55,3 +50,16 @@ def complete(engine: Engine, key: str, status: int, response: Any) -> None:
         conn.execute(
             update(table).where(table.c.key == key).values(status=status, response=response)
         )
+
+
+class SqlIdempotencyKeys:
+    """`protocols.IdempotencyKeys` on the node's engine (the functions above)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def reserve(self, key: str, fingerprint: str, now: datetime | None = None) -> KeyRecord | None:
+        return reserve(self.engine, key, fingerprint, now)
+
+    def complete(self, key: str, status: int, response: Any) -> None:
+        complete(self.engine, key, status, response)

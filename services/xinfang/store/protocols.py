@@ -1,0 +1,218 @@
+"""The node store by role, as Protocols the service and the chain keeper depend on
+(docs/decisions/015-store-by-role.md; the SQLAlchemy implementations are beside this file).
+
+Inside one unit of work (one database transaction: one decision, or one inbox batch):
+- `CaseEvents` — the aggregate store: case events, case summaries (and their next check time),
+  case numbers.
+- `NodeLog` — what the node publishes: its own hash-chained log and the outbox.
+- `Inbox` — what it consumed: inbox entries, parked events, neighbours' chain heads.
+Outside one (each call its own short transaction):
+- `CaseReads` — case lists and histories, the deadline watcher's due cases.
+- `Outbox` — the relay's and operators' side of the outbox (pending, sent, set aside, re-sent).
+- `IdempotencyKeys` — the HTTP API's Idempotency-Key records.
+
+Writes inside a unit of work may be buffered until commit; every read sees them. The Protocols
+are runtime-checkable so the contract tests can show each implementation has every member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from ..domain.case import Case
+from ..domain.events import Event
+from .records import (
+    CaseRow,
+    ChainSource,
+    Headers,
+    KeyRecord,
+    OutboxRow,
+    RelayBacklog,
+    Resent,
+    SetAsideRow,
+    StoredEvent,
+)
+
+
+@runtime_checkable
+class CaseEvents(Protocol):
+    """Case events and summaries within one unit of work."""
+
+    def next_serial(self, name: str) -> int:
+        """1, 2, … per `name` (e.g. "case:2026"); a rolled-back number is given again."""
+        ...
+
+    def payloads(self, case_id: str) -> list[bytes]:
+        """The case's encoded events in the order recorded ([] for an unknown case)."""
+        ...
+
+    def version(self, case_id: str) -> int | None:
+        """How many events the stored summary folds, or None without a summary."""
+        ...
+
+    def prefetch_versions(self, case_ids: Iterable[str]) -> None:
+        """A hint: look many versions up at once (ids not named are looked up singly)."""
+        ...
+
+    def append(self, event: Event, payload: bytes) -> None:
+        """Record a case event (its event id is unique: a duplicate fails the commit)."""
+        ...
+
+    def has_event_from(self, source: str, seq: int) -> bool:
+        """Whether a case event with this source and source sequence number is recorded."""
+        ...
+
+    def ids_with_matter_key(self, key: str) -> list[str]:
+        """Case ids whose summary has this matter key (R11, R12), in case id order."""
+        ...
+
+    def save(
+        self, case: Case, matter_key: str | None = None, next_check: datetime | None = None
+    ) -> None:
+        """Insert or replace the case's summary (with when the watcher should look again)."""
+        ...
+
+
+@runtime_checkable
+class NodeLog(Protocol):
+    """The node's own log and the outbox, within one unit of work."""
+
+    def head(self) -> tuple[int, str]:
+        """(seq, hash) of the last log entry; (0, "") for an empty log."""
+        ...
+
+    def append(self, event: Event, payload: bytes, digest: str) -> None:
+        """Write the event at `event.header.seq` (a position taken twice fails)."""
+        ...
+
+    def entry_type(self, seq: int) -> str | None:
+        """The event type at position `seq`, or None."""
+        ...
+
+    def enqueue(self, topic: str, key: str, value: bytes, headers: Headers) -> None:
+        """Queue a record for the relay (published in enqueue order after commit)."""
+        ...
+
+
+@runtime_checkable
+class Inbox(Protocol):
+    """What the node consumed, within one unit of work."""
+
+    def prefetch(self, event_ids: Iterable[str]) -> None:
+        """A hint: look many entries up at once."""
+        ...
+
+    def entry(self, event_id: str) -> tuple[str, str] | None:
+        """(content hash, status) of a received event, or None."""
+        ...
+
+    def mark_received(self, event_id: str, digest: str, source: str, status: str) -> None:
+        """Record (or move the status of) an entry; the first content hash stays."""
+        ...
+
+    def park(self, event_id: str, case_id: str, payload: bytes, headers: Headers) -> None: ...
+
+    def parked_for(self, case_id: str) -> list[tuple[str, bytes, Headers]]:
+        """(event id, payload, headers) waiting for the case, oldest first."""
+        ...
+
+    def has_parked(self, case_id: str) -> bool: ...
+
+    def unpark(self, event_id: str) -> None: ...
+
+    def chain_source(self, source: str) -> ChainSource | None:
+        """What was last received directly from `source`'s log, or None."""
+        ...
+
+    def save_chain_source(self, state: ChainSource) -> None: ...
+
+
+@runtime_checkable
+class UnitOfWork(Protocol):
+    """One database transaction over every role: all of it commits, or none of it."""
+
+    folded: dict[str, Case]  # cases as folded in this unit (the service caches them on commit)
+
+    @property
+    def cases(self) -> CaseEvents: ...
+
+    @property
+    def log(self) -> NodeLog: ...
+
+    @property
+    def inbox(self) -> Inbox: ...
+
+
+@runtime_checkable
+class CaseReads(Protocol):
+    def list_cases(self) -> list[CaseRow]:
+        """Every case summary, in case id order."""
+        ...
+
+    def history(self, case_id: str) -> list[StoredEvent]:
+        """The case's events in the order recorded ([] for an unknown case)."""
+        ...
+
+    def open_ids(self) -> list[str]:
+        """Cases not closed."""
+        ...
+
+    def ids_to_check(self, now: datetime) -> list[str]:
+        """Open cases whose next check is due (or unknown)."""
+        ...
+
+
+@runtime_checkable
+class Outbox(Protocol):
+    def pending(self, limit: int = 500) -> list[OutboxRow]:
+        """Unsent rows not set aside, in enqueue order."""
+        ...
+
+    def mark_sent(self, ids: list[int]) -> None: ...
+
+    def set_aside(self, row_id: int, reason: str) -> None: ...
+
+    def set_aside_rows(self) -> list[SetAsideRow]: ...
+
+    def resend(
+        self,
+        ids: Iterable[int] | None = None,
+        latest_per_key: Callable[[str], bool] = ...,
+    ) -> Resent: ...
+
+    def backlog(self) -> RelayBacklog: ...
+
+
+@runtime_checkable
+class IdempotencyKeys(Protocol):
+    def reserve(self, key: str, fingerprint: str, now: datetime | None = None) -> KeyRecord | None:
+        """None if reserved now; else what the key already holds."""
+        ...
+
+    def complete(self, key: str, status: int, response: Any) -> None: ...
+
+
+@runtime_checkable
+class Store(Protocol):
+    """The node database by role (store/unit_of_work.py `NodeStore`)."""
+
+    @property
+    def cases(self) -> CaseReads: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def idempotency(self) -> IdempotencyKeys: ...
+
+    def transaction(self) -> AbstractContextManager[UnitOfWork]: ...
+
+    def stats(self) -> dict[str, int]:
+        """Row counts for /health: cases, log_events, case_events, outbox_pending,
+        outbox_set_aside, inbox, parked."""
+        ...
+
+    def close(self) -> None: ...
