@@ -13,6 +13,7 @@ import argparse
 import copy
 import functools
 import json
+import re
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -95,7 +96,8 @@ def for_node(
     The models take any text; the deciders refuse what is not in the topology (422)."""
     doc = copy.deepcopy(document)
     doc["info"]["title"] = f"xinfang 节点 {division} API / node API"
-    for schema in doc.get("components", {}).get("schemas", {}).values():
+    schemas = doc["components"]["schemas"]
+    for schema in (schemas[name] for name in _request_schemas(doc)):
         for name, prop in schema.get("properties", {}).items():
             values = bodies if name in BODY_FIELDS else places if name == "place" else ()
             if values:
@@ -103,6 +105,24 @@ def for_node(
                     if branch.get("type") == "string":
                         branch["enum"] = list(values)
     return doc
+
+
+def _request_schemas(document: dict[str, Any]) -> set[str]:
+    """Names of the component schemas request bodies use, directly or nested (not answers:
+    a timeline names bodies of other divisions too)."""
+    bodies = [
+        op["requestBody"] for item in document["paths"].values() for op in item.values()
+        if "requestBody" in op
+    ]  # fmt: skip
+    found: set[str] = set()
+    pending = re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(bodies))
+    while pending:
+        name = pending.pop()
+        if name not in found:
+            found.add(name)
+            schema = json.dumps(document["components"]["schemas"][name])
+            pending.extend(re.findall(r'"#/components/schemas/([^"]+)"', schema))
+    return found
 
 
 def render() -> str:
