@@ -4,13 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help venv demo test chaos test-unit test-backends test-contract test-integration lint typecheck kafka-fetch kafka-start kafka-stop kafka-status clean
+.PHONY: help venv demo test chaos cluster-chaos test-unit test-backends test-contract test-integration lint typecheck kafka-fetch kafka-start kafka-stop kafka-status clean
 
 help:
 	@echo "make demo   — 演示：启动 Kafka 与三级节点，流转一个事项 / run the three-level demo"
 	@echo "make test   — 运行全部测试 / run the whole test suite (starts its own broker)"
 	@echo "make lint   — ruff + mypy --strict"
 	@echo "make chaos  — 故障注入：1000 个事项 / fault injection with 1,000 cases (docs/reliability.md)"
+	@echo "make cluster-chaos — 三节点集群逐个 SIGKILL 代理 / 1,000 cases, brokers SIGKILLed in turn"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +48,10 @@ bench: $(STAMP) kafka-fetch
 
 chaos: $(STAMP) kafka-fetch
 	$(BIN)/python -m xinfang.devtools.chaos --cases 1000 --report docs/reliability.md
+
+# 1,000 cases on a secured 3-broker cluster, one broker SIGKILLed at a time (decision 018)
+cluster-chaos: $(STAMP) kafka-fetch
+	$(BIN)/python -m xinfang.devtools.cluster_chaos --cases 1000
 
 lint: $(STAMP)
 	$(BIN)/ruff check services tests examples

@@ -9,15 +9,19 @@ the package then reads the checkout's folders directly.
 
 from __future__ import annotations
 
-import runpy
+import importlib
 import shutil
+import sys
 from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-RESOURCES = runpy.run_path(str(ROOT / "services" / "xinfang" / "resources.py"))
+# The package's own module, imported from the source tree: it needs only the standard library
+# and the pure domain (xinfang.domain.errors), both present before any dependency is installed.
+sys.path.insert(0, str(ROOT / "services"))
+RESOURCES = vars(importlib.import_module("xinfang.resources"))
 
 
 class BuildPyWithData(build_py):

@@ -28,6 +28,7 @@ from fastavro import schemaless_reader
 
 from xinfang.codec.schemas import SchemaCatalogue
 from xinfang.codec.wire import EventCodec
+from xinfang.kafka_security import aiokafka_security
 from xinfang.node.admin import LOG_CONFIG
 from xinfang.topology_file import load_topology
 
@@ -93,7 +94,11 @@ async def write_log(bootstrap: str, prefix: str, records: int) -> str:
     topic = prefix + writer.log_topic()
     await create_topics(bootstrap, {topic: LOG_CONFIG})
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5
+        bootstrap_servers=bootstrap,
+        **aiokafka_security(),
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
     )
     await producer.start()
     try:
@@ -116,7 +121,10 @@ async def replay(bootstrap: str, topic: str, handle: Callable[[bytes], None]) ->
     """Read the topic from offset 0 to its end, `handle` each value; (records, seconds)."""
     tp = TopicPartition(topic, 0)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        bootstrap_servers=bootstrap,
+        **aiokafka_security(),
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:

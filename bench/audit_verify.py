@@ -35,11 +35,12 @@ from typing import Any
 
 from fastavro import schemaless_reader
 
-from xinfang.audit.keys import Keyring, NodeKey
 from xinfang.audit.records import LogRecord
 from xinfang.audit.replay import KafkaSource
-from xinfang.audit.verify import KeyBook, NodeChain, RecordDecoder
+from xinfang.audit.verify import NodeChain, RecordDecoder
+from xinfang.chain.keys import KeyBook, Keyring, NodeKey
 from xinfang.codec.schemas import SchemaCatalogue
+from xinfang.kafka_security import aiokafka_security
 from xinfang.node.admin import LOG_CONFIG
 from xinfang.node.checkpoints import ChainKeeper
 from xinfang.topology_file import load_topology
@@ -179,7 +180,11 @@ async def _write(bootstrap: str, topic: str, values: list[bytes]) -> None:
 
     await create_topics(bootstrap, {topic: LOG_CONFIG})
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5
+        bootstrap_servers=bootstrap,
+        **aiokafka_security(),
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
     )
     await producer.start()
     try:
@@ -263,9 +268,12 @@ def main(argv: list[str] | None = None) -> int:
     bootstrap = args.bootstrap
     if bootstrap is None:
         from xinfang.devtools.broker import start_deploy_broker
+        from xinfang.devtools.secured import use_broker
 
         say("启动 Kafka", "starting Apache Kafka")
-        broker = start_deploy_broker(Path(tempfile.mkdtemp(prefix="xinfang-audit-bench-")))
+        state = Path(tempfile.mkdtemp(prefix="xinfang-audit-bench-"))
+        broker = start_deploy_broker(state, secure=True)
+        use_broker(broker)
         bootstrap = broker.bootstrap_servers
     try:
         result = run_audit_verify(bootstrap, f"bench{uuid.uuid4().hex[:6]}.", args.records)

@@ -182,7 +182,9 @@ class BrokerCounts:
 async def broker_counts(bootstrap: str, prefix: str) -> BrokerCounts:
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    from xinfang.kafka_security import aiokafka_security
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **aiokafka_security())
     await admin.start()
     try:
         names = sorted(await admin.list_topics())

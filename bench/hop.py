@@ -30,6 +30,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from xinfang.devtools.processes import NodeProcess
+from xinfang.kafka_security import aiokafka_security
 from xinfang.node.relay import PRODUCER_SETTINGS
 from xinfang.topics import TopicNames
 
@@ -201,6 +202,11 @@ def run_hop(bootstrap: str, prefix: str, workdir: Path, cases: int, raw_records:
 
 
 async def raw_hop(bootstrap: str, prefix: str, workdir: Path, records: int) -> Stats:
+    return Stats.of(await raw_hop_samples(bootstrap, prefix, workdir, records))
+
+
+async def raw_hop_samples(bootstrap: str, prefix: str, workdir: Path, records: int) -> list[float]:
+    """The raw hop's latencies (ms), one per record after the warm-up ones."""
     topic = f"{prefix}bench.raw-hop"
     await create_topics(bootstrap, {topic: {}})
     from xinfang.topology_file import load_topology
@@ -218,7 +224,9 @@ async def raw_hop(bootstrap: str, prefix: str, workdir: Path, records: int) -> S
         env=bench_env(),
     )
     assert proc.stdout is not None and proc.stdin is not None
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_SETTINGS)  # the relay's
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, **aiokafka_security(), **PRODUCER_SETTINGS
+    )  # the relay's
     await producer.start()
     latencies: list[float] = []
     try:
@@ -245,4 +253,4 @@ async def raw_hop(bootstrap: str, prefix: str, workdir: Path, records: int) -> S
             proc.kill()
             await proc.wait()
         log.close()
-    return Stats.of(latencies)
+    return latencies

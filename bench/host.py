@@ -23,6 +23,7 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
+from xinfang.kafka_security import aiokafka_security
 from xinfang.node.admin import ensure_topics
 from xinfang.node.app import Node, build_node
 from xinfang.settings import NodeSettings
@@ -35,7 +36,7 @@ async def wait_for_leaders(bootstrap: str, topics: list[str], timeout: float = 1
     in the metadata gets no partition ("Ignoring missing topic") and does not consume until
     its next metadata refresh (metadata.max.age.ms, 5 minutes). See docs/benchmarks.md.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **aiokafka_security())
     await admin.start()
     try:
         deadline = time.monotonic() + timeout

@@ -14,11 +14,14 @@ import time
 
 from aiokafka import AIOKafkaConsumer
 
+from xinfang.kafka_security import aiokafka_security
+
 
 async def consume(bootstrap: str, topic: str, group: str) -> None:
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
+        **aiokafka_security(),
         group_id=group,
         auto_offset_reset="earliest",
         enable_auto_commit=True,

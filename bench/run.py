@@ -1,8 +1,10 @@
 """Entry point: `python -m bench.run [--quick] [--out docs/benchmarks.md]` (what `make bench` runs).
 
-Starts its own Kafka broker (deploy/kafka, a private port and state folder), runs the four
-measurements one after another on this machine, each beside its raw baseline, rewrites the
-generated table of docs/benchmarks.md and stops everything it started, even on failure or ^C.
+Starts its own Kafka broker (deploy/kafka, a private port and state folder; secured: TLS +
+SASL/SCRAM-SHA-512 + ACLs, the bench acting as admin), runs the measurements one after another
+on this machine, each beside its raw baseline over the same secured listener, plus the raw
+baselines on a second, plaintext broker (the TLS/SASL cost), rewrites the generated table of
+docs/benchmarks.md and stops everything it started, even on failure or ^C.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from xinfang.devtools.broker import Broker, start_deploy_broker
+from xinfang.devtools.secured import use_broker
 
 from .common import REPO, load_average, machine, say, working_directory
 from .report import render, rewrite
 
-STEPS = ("hop", "throughput", "audit", "audit_module", "scale")
+STEPS = ("hop", "throughput", "audit", "audit_module", "tls_cost", "scale")
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ def run_all(
     from .hop import run_hop
     from .scale import run_scale
     from .throughput import run_throughput
+    from .tls_cost import BrokerNotSecured, run_tls_cost
 
     plan: dict[str, tuple[str, str, Callable[[], Any]]] = {
         "hop": (
@@ -90,6 +94,18 @@ def run_all(
             "measuring xinfang.audit's replay-and-verify",
             lambda: _audit_module()(bootstrap, f"{prefix}auditmod.", sizes.audit_records),
         ),
+        "tls_cost": (
+            "测量 TLS/SASL 开销：原始基线在明文与加密 Kafka 上",
+            "measuring the TLS/SASL cost: raw baselines on plaintext and secured Kafka",
+            lambda: run_tls_cost(
+                bootstrap,
+                f"{prefix}tls.",
+                workdir / "tls_cost",
+                sizes.hop_raw,
+                sizes.throughput_cases,
+                sizes.audit_records,
+            ),
+        ),
         "scale": (
             "测量规模：全部节点同时运行",
             "measuring scale: every node running",
@@ -117,7 +133,7 @@ def run_all(
                 f"完成（{time.monotonic() - began:.0f} 秒）",
                 f"done in {time.monotonic() - began:.0f}s",
             )
-        except NotAvailable as exc:
+        except (NotAvailable, BrokerNotSecured) as exc:
             results[name] = {"skipped": str(exc)}
             say("跳过", f"skipped: {exc}")
         except Exception as exc:
@@ -142,6 +158,24 @@ def _audit_module() -> Callable[[str, str, int], Any]:
 
 def _ok(results: dict[str, Any], name: str) -> bool:
     return name in results and "error" not in results[name]
+
+
+def describe_broker(broker: Broker | None, bootstrap: str, kafka_version: str) -> str:
+    """One line naming the broker every step ran on: how many, its security, Kafka's version."""
+    from xinfang.kafka_security import client_security
+
+    secured = client_security().secured if broker is None else broker.security != "plaintext"
+    how = (
+        "secured: TLS 1.3/1.2 + SASL/SCRAM-SHA-512, StandardAuthorizer with ACLs (clients: "
+        "the bench as `admin`, each node as its own principal)"
+        if secured
+        else "plaintext: no TLS, no SASL, no ACLs"
+    )
+    if broker is None:
+        return f"given broker at {bootstrap}, {how} (per this process's XINFANG_KAFKA_* settings)"
+    count = "single broker" if broker.brokers == 1 else f"{broker.brokers}-broker cluster"
+    where = {"deploy": "deploy/kafka, KRaft", "env": "KAFKA_BOOTSTRAP_SERVERS"}
+    return f"{count} ({where.get(broker.kind, broker.kind)}), {how}; Apache Kafka {kafka_version}"
 
 
 def _broker_pid(state_dir: Path) -> int | None:
@@ -180,11 +214,14 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {}
     try:
         if args.bootstrap:
-            bootstrap, kind, pid = args.bootstrap, "given", None
+            bootstrap, pid = args.bootstrap, None
+            kind = describe_broker(None, bootstrap, info["kafka"])
         else:
             say("启动 Kafka", "starting Apache Kafka")
-            broker = start_deploy_broker(workdir / "kafka")
-            bootstrap, kind = broker.bootstrap_servers, f"deploy/kafka {info['kafka']}"
+            broker = start_deploy_broker(workdir / "kafka", secure=True)
+            use_broker(broker)  # the bench runs as admin, its node processes as themselves
+            bootstrap = broker.bootstrap_servers
+            kind = describe_broker(broker, bootstrap, info["kafka"])
             pid = _broker_pid(workdir / "kafka")
             say(
                 f"Kafka 已就绪：{bootstrap}（{broker.startup_s:.1f} 秒）",

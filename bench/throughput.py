@@ -28,6 +28,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from xinfang.devtools.processes import NodeProcess
+from xinfang.kafka_security import aiokafka_security
 from xinfang.node.admin import LOG_CONFIG
 from xinfang.node.relay import PRODUCER_SETTINGS
 from xinfang.topics import TopicNames
@@ -79,7 +80,11 @@ async def preload(bootstrap: str, prefix: str, cases: int) -> int:
     records = [r for _ in range(cases) for r in writer.register_and_transfer()]
     wanted = {writer.log_topic(), writer.inbox_topic(CITY)}
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5
+        bootstrap_servers=bootstrap,
+        **aiokafka_security(),
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
     )
     await producer.start()
     try:
@@ -102,11 +107,14 @@ async def raw_pass_through(bootstrap: str, source: str, sink: str, count: int) -
     consumer = AIOKafkaConsumer(
         source,
         bootstrap_servers=bootstrap,
+        **aiokafka_security(),
         group_id=f"{sink}-group",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_SETTINGS)  # the relay's
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, **aiokafka_security(), **PRODUCER_SETTINGS
+    )  # the relay's
     await consumer.start()
     await producer.start()
     try:

@@ -23,8 +23,23 @@ for path in sorted(pathlib.Path(SCHEMAS).rglob("*.avsc"), key=lambda p: (len(p.s
     writers[fp] = readers[schema["name"]] = schema  # sorted: v<N> of a record wins over v<N-1>
 
 # 2. Every node's log: xinfang.<division code>.log (a regular expression starts with ^).
+#    A secured broker: your principal's credentials file (username, password, ca_file) and the
+#    consumer group granted to you (docs/kafka-acls.md: integrator-<name>).
+security = {}
+if os.environ.get("XINFANG_KAFKA_CREDENTIALS"):
+    creds = json.loads(pathlib.Path(os.environ["XINFANG_KAFKA_CREDENTIALS"]).read_text())
+    security = {
+        "security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.username": creds["username"], "sasl.password": creds["password"],
+        "ssl.ca.location": creds["ca_file"],
+    }  # fmt: skip
 consumer = Consumer(
-    {"bootstrap.servers": BOOTSTRAP, "group.id": "my-app", "auto.offset.reset": "earliest"}
+    {
+        "bootstrap.servers": BOOTSTRAP,
+        "group.id": os.environ.get("XINFANG_KAFKA_GROUP", "my-app"),
+        "auto.offset.reset": "earliest",
+        **security,
+    }
 )
 consumer.subscribe(["^" + PREFIX.replace(".", r"\.") + r"xinfang\.[0-9]+\.log$"])
 

@@ -23,6 +23,10 @@ schemas/history), so every version of a record comes out in the one shape your c
 field added later is dropped, a field yours has and an older writer lacked takes its default.
 Without such a folder (only --schemas-topic, or an export) a record is printed as written.
 
+On a secured broker set XINFANG_KAFKA_CREDENTIALS to your principal's credentials file (e.g.
+integrator.json: username, password, ca_file) and --group to the consumer group granted to you
+(``<prefix>integrator-<name>``, docs/kafka-acls.md).
+
 Each decoded record is printed as one JSON line: topic, partition, offset, key, CloudEvents
 headers, record name, fingerprint and the decoded value.
 """
@@ -32,6 +36,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import re
 import signal
 import sys
@@ -47,6 +52,37 @@ from fastavro import parse_schema, schemaless_reader
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
 MAGIC = b"\xc3\x01"
+
+
+def security_config() -> dict[str, str]:
+    """librdkafka settings for a secured broker, from the same variables as xinfang's clients:
+    XINFANG_KAFKA_CREDENTIALS (your principal's file: JSON or key=value lines with username,
+    password and optionally ca_file), XINFANG_KAFKA_USERNAME/PASSWORD, XINFANG_KAFKA_CA_FILE,
+    XINFANG_KAFKA_SECURITY_PROTOCOL (SASL_SSL, default with credentials, or PLAINTEXT)."""
+    env = os.environ
+    creds: dict[str, str] = {}
+    if env.get("XINFANG_KAFKA_CREDENTIALS"):
+        text = Path(env["XINFANG_KAFKA_CREDENTIALS"]).read_text(encoding="utf-8")
+        if text.lstrip().startswith("{"):
+            creds = {k: str(v) for k, v in json.loads(text).items()}
+        else:
+            pairs = (line.split("=", 1) for line in text.splitlines() if "=" in line)
+            creds = {k.strip(): v.strip() for k, v in pairs if not k.startswith("#")}
+    user = env.get("XINFANG_KAFKA_USERNAME") or creds.get("username")
+    password = env.get("XINFANG_KAFKA_PASSWORD") or creds.get("password")
+    protocol = env.get("XINFANG_KAFKA_SECURITY_PROTOCOL") or ("SASL_SSL" if user else "PLAINTEXT")
+    if protocol.upper() == "PLAINTEXT":
+        return {}
+    conf = {
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.username": user or "",
+        "sasl.password": password or "",
+    }
+    ca = env.get("XINFANG_KAFKA_CA_FILE") or creds.get("ca_file")
+    if ca:
+        conf["ssl.ca.location"] = ca
+    return conf
 
 
 def load_schemas(folder: Path) -> tuple[dict[bytes, tuple[str, Any]], list[Path]]:
@@ -87,7 +123,12 @@ def load_schemas_from_topic(
     """The same table, from the schema catalogue topic (read from the start to its end).
     A value whose own fingerprint differs from its key is ignored."""
     consumer = Consumer(
-        {"bootstrap.servers": bootstrap_servers, "group.id": "unused", "enable.auto.commit": False}
+        {
+            "bootstrap.servers": bootstrap_servers,
+            "group.id": "unused",  # partitions are assigned: the group is never joined
+            "enable.auto.commit": False,
+            **security_config(),
+        }
     )
     table: dict[bytes, tuple[str, Any]] = {}
     try:
@@ -170,6 +211,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             "auto.offset.reset": "earliest",
             "enable.auto.commit": True,
             "topic.metadata.refresh.interval.ms": 5000,
+            **security_config(),
         }
     )
     assigned: list[Any] = []

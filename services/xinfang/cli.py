@@ -210,6 +210,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xinfang", description="信访事项跨层级流转系统 / multi-level petition case transfer"
     )
+    # Kafka client security for every subcommand (kafka_security.py; flags win over env)
+    parser.add_argument(
+        "--kafka-security-protocol",
+        choices=["SASL_SSL", "PLAINTEXT"],
+        help="XINFANG_KAFKA_SECURITY_PROTOCOL",
+    )
+    parser.add_argument("--kafka-ca-file", help="CA 证书 / XINFANG_KAFKA_CA_FILE")
+    parser.add_argument("--kafka-credentials", help="凭据文件 / XINFANG_KAFKA_CREDENTIALS")
     sub = parser.add_subparsers(dest="command", required=True)
 
     node = sub.add_parser("node", help="节点 / node").add_subparsers(dest="node_cmd", required=True)
@@ -299,6 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .ops.outbox import add_outbox_commands
 
     add_outbox_commands(sub)  # `xinfang outbox set-aside|resend` (decision 012)
+    from .kafka_cli import add_kafka_commands
+
+    add_kafka_commands(sub)  # `xinfang kafka provision|acls` as admin (decision 018)
 
     demo = sub.add_parser("demo", help="演示：三级节点流转一个事项 / run the three-level demo")
     demo.add_argument("--output", default="demo-output", help="输出目录 / output folder")
@@ -310,8 +321,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. Any XinfangError (audit and key commands included) is printed in
     Chinese and English (English only with XINFANG_LANG=en), never as a traceback; exit 2
     for a configuration error (fix it and run again), 1 for any other refusal."""
+    from .kafka_security import KafkaSecurity
+
     args = build_parser().parse_args(argv)
+    for flag, key in (
+        ("kafka_security_protocol", "XINFANG_KAFKA_SECURITY_PROTOCOL"),
+        ("kafka_ca_file", "XINFANG_KAFKA_CA_FILE"),
+        ("kafka_credentials", "XINFANG_KAFKA_CREDENTIALS"),
+    ):
+        if getattr(args, flag, None):
+            os.environ[key] = str(getattr(args, flag))  # every client reads the environment
     try:
+        KafkaSecurity.from_env()  # a bad setting fails here, naming its key
         return int(args.func(args))
     except ApiError as err:
         payload = err.payload if isinstance(err.payload, dict) else {}

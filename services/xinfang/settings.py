@@ -49,6 +49,18 @@ class NodeSettings:
     relay_unknown_topic_s: float = 120.0
     # the producer's largest record (bytes); larger ones are set aside as record-too-large
     relay_max_record_bytes: int = 1048576
+    # XINFANG_KAFKA_CREATE_TOPICS: create missing topics at start (1) or only check them (0).
+    # Default: create on a PLAINTEXT broker (development), check on a secured one, where only
+    # admin may create (`xinfang kafka provision`, decision 018).
+    create_topics: bool | None = None
+
+    @property
+    def creates_topics(self) -> bool:
+        if self.create_topics is not None:
+            return self.create_topics
+        from .kafka_security import client_security
+
+        return not client_security().secured
 
     @property
     def key_path(self) -> Path:
@@ -111,6 +123,11 @@ class NodeSettings:
                 f"XINFANG_MAX_RECORD_BYTES 须为正整数 / must be a positive integer: "
                 f"{max_record_text!r}"
             )
+        create_text = (get("create_topics", "XINFANG_KAFKA_CREATE_TOPICS") or "").lower()
+        if create_text not in ("", "0", "1", "true", "false"):
+            raise SettingsError(
+                f"XINFANG_KAFKA_CREATE_TOPICS 须为 0 或 1 / must be 0 or 1: {create_text!r}"
+            )
         return cls(
             division=division,
             bootstrap_servers=get("bootstrap_servers", "KAFKA_BOOTSTRAP_SERVERS")
@@ -132,4 +149,5 @@ class NodeSettings:
             relay_stuck_after_s=stuck_after,
             relay_unknown_topic_s=unknown_topic,
             relay_max_record_bytes=int(max_record_text),
+            create_topics=None if not create_text else create_text in ("1", "true"),
         )

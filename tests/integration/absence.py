@@ -2,7 +2,7 @@
 
 Reading a topic "for a few seconds" and finding nothing proves nothing: the reader may have
 read too little, too early, or the wrong topic. Instead: read the topic to its end offsets
-(the one shared reader, `xinfang.contract.catalogue.read_to_end`, bounded), require a *control*
+(the one shared reader, `xinfang.kafka_io.read_to_end`, bounded), require a *control*
 record — a genuine one the scenario addressed to the same topic, published by the same node
 after the point where the unwanted record would have been (one partition, the relay publishes in
 order), so the reader provably got that far — and only then assert the unwanted one is absent.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from xinfang.contract.catalogue import read_to_end
+from xinfang.kafka_io import read_to_end
 
 
 def mentions(record: Any, needle: bytes) -> bool:

@@ -25,17 +25,18 @@ from aiokafka import AIOKafkaProducer
 from fastavro.write import Writer
 
 from xinfang.audit.demo import generate_keys
-from xinfang.audit.keys import Keyring, NodeKey
 from xinfang.audit.records import LogRecord
 from xinfang.audit.replay import KafkaSource
 from xinfang.audit.run import Source, run_audit
-from xinfang.audit.signing import sign_checkpoint
+from xinfang.chain.keys import Keyring, NodeKey
+from xinfang.chain.signing import sign_checkpoint
 from xinfang.cli import main
 from xinfang.codec.wire import EventCodec
 from xinfang.devtools.broker import Broker
 from xinfang.devtools.processes import NodeProcess
 from xinfang.devtools.scenario import PETITION, wait_for
 from xinfang.domain.events import CHAIN_CASE_ID, ChainCheckpointed
+from xinfang.kafka_security import aiokafka_security
 from xinfang.node.admin import LOG_CONFIG, ensure_topics
 from xinfang.topics import TopicNames
 
@@ -65,7 +66,7 @@ async def _read(bootstrap: str, topic: str) -> list[LogRecord]:
 
 async def _publish(bootstrap: str, topic: str, records: list[LogRecord]) -> None:
     await ensure_topics(bootstrap, {topic: LOG_CONFIG})
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **aiokafka_security())
     await producer.start()
     try:
         for r in records:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from bench.report import END, START, render, rewrite
-from bench.run import Sizes, run_all
+from bench.run import Sizes, describe_broker, run_all
 
 from xinfang.devtools.broker import Broker
 
@@ -53,7 +53,7 @@ def test_every_benchmark_produces_well_formed_results(
 
     results = run_all(kafka.bootstrap_servers, topic_prefix, tmp_path / "work", sizes)
 
-    for name in ("hop", "throughput", "audit", "scale"):
+    for name in ("hop", "throughput", "audit", "tls_cost", "scale"):
         assert "error" not in results[name], results[name]
 
     hop = results["hop"]
@@ -84,11 +84,27 @@ def test_every_benchmark_produces_well_formed_results(
     assert scale["broker"]["topics"] >= 9 and scale["broker"]["partitions"] >= 9
     assert all(_positive(scale[k]) for k in ("startup_s", "settle_s", "rss_per_node_mb"))
 
+    # issue 13: the raw baselines on a plaintext broker beside the same on the secured one
+    assert kafka.security == "sasl_ssl", "the bench runs on the secured broker"
+    cost = results["tls_cost"]
+    assert cost["hop"]["plaintext"]["n"] == cost["hop"]["secured"]["n"] == 10
+    assert cost["events"] >= 20 and cost["records"] >= 20
+    assert "plaintext" in cost["plaintext_broker"]
+    assert cost["protocol"] == {"plaintext": "PLAINTEXT", "secured": "SASL_SSL"}
+    assert kafka.bootstrap_servers not in cost["plaintext_broker"]  # a second broker
+    for side in ("plaintext", "secured"):
+        assert _positive(cost["pass_through_eps"][side]) and _positive(cost["decode_rps"][side])
+        assert _positive(cost["hop"][side]["p50"])
+    assert all(
+        _positive(cost[k])
+        for k in ("hop_p50_ratio", "hop_p99_ratio", "pass_through_ratio", "decode_ratio")
+    )
+
     results["run"] = {
         "started": "smoke",
         "mode": "smoke",
         "duration_s": 1.0,
-        "broker": kafka.kind,
+        "broker": describe_broker(kafka, kafka.bootstrap_servers, "4.1.1"),
         "load_start": "0",
         "load_end": "0",
         "machine": {
@@ -110,3 +126,11 @@ def test_every_benchmark_produces_well_formed_results(
     assert text.startswith("# 手写部分 / hand-written") and text.endswith("## 尾部 / tail\n")
     assert "old" not in text and text.count(START) == 1 and text.count(END) == 1
     assert "150400→150404" in text and "% of raw" in text
+    broker_line = next(line for line in text.splitlines() if line.startswith("**Broker**"))
+    assert "secured" in broker_line and "SASL/SCRAM-SHA-512" in broker_line
+    assert "TLS" in broker_line and "Kafka 4.1.1" in broker_line and "single broker" in broker_line
+    section = text.split("### 5. The TLS/SASL cost", 1)[1]
+    assert "| measure | raw plaintext | raw secured | secured ÷ plaintext |" in section
+    pt = cost["pass_through_eps"]
+    row = f"| consume→produce (events/s) | {pt['plaintext']:,.0f} | {pt['secured']:,.0f} |"
+    assert f"{row} **{cost['pass_through_ratio']:.2f}×** |" in section

@@ -10,15 +10,20 @@ import pytest
 
 from xinfang.codec.wire import EventCodec
 from xinfang.devtools.broker import start_deploy_broker
-from xinfang.devtools.chaos import _read_topic
 from xinfang.devtools.processes import NodeProcess
 from xinfang.devtools.scenario import PETITION, wait_for
+from xinfang.devtools.secured import client_env
+from xinfang.kafka_io import read_topic
 
 pytestmark = pytest.mark.integration
 
 
-def test_backlog_is_published_in_order_after_a_broker_outage(tmp_path: Path) -> None:
-    broker = start_deploy_broker(tmp_path / "kafka")  # private: this test stops its broker
+def test_backlog_is_published_in_order_after_a_broker_outage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broker = start_deploy_broker(tmp_path / "kafka", secure=True)  # private: this test stops it
+    for key, value in client_env(broker).items():  # this test's clients: admin of its broker
+        monkeypatch.setenv(key, value)
     city = NodeProcess("150400", broker.bootstrap_servers, tmp_path / "city", topic_prefix="o.")
     try:
         city.start()
@@ -45,7 +50,7 @@ def test_backlog_is_published_in_order_after_a_broker_outage(tmp_path: Path) -> 
         broker.bring_back()
         wait_for(lambda: city.client.get("/health")["outbox_pending"] == 0, "积压发布完毕", 120)
 
-        records = asyncio.run(_read_topic(broker.bootstrap_servers, "o.xinfang.150400.log"))
+        records = asyncio.run(read_topic(broker.bootstrap_servers, "o.xinfang.150400.log"))
         codec = EventCodec()
         first_copy: dict[int, bytes] = {}
         for record in records:

@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaProducer
 from xinfang.codec.wire import EventCodec
 from xinfang.devtools.broker import Broker
 from xinfang.devtools.scenario import PETITION, case_status, wait_for
+from xinfang.kafka_security import aiokafka_security
 from xinfang.ops.deadletters import list_sync
 from xinfang.topics import TopicNames
 from xinfang.topology_file import default_topology_path
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.integration
 
 
 async def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **aiokafka_security())
     await producer.start()
     try:
         for key, value in records:

@@ -24,6 +24,7 @@ import yaml
 
 from tests.dockerfile import ROOT, read_dockerfile
 from xinfang.client import ApiError, NodeClient
+from xinfang.devtools import secured
 from xinfang.devtools.broker import Broker, free_port
 from xinfang.devtools.scenario import CITY, CITY_OFFICE, PETITION, wait_for
 from xinfang.resources import SHIPPED
@@ -196,6 +197,14 @@ def node_env(image: Image, kafka: Broker, tmp_path: Path) -> dict[str, str]:
         env.pop("XINFANG_KAFKA_SASL_MECHANISM", None)
     else:
         env["XINFANG_KAFKA_CREDENTIALS"] = str(kafka.credentials_dir / f"node-{CITY}.json")
+        # what compose's kafka-provision service does before any node starts: topics and ACLs
+        # of the topology under this prefix, as admin (a node holds no CREATE, decision 018)
+        secured.prepare(
+            kafka.bootstrap_servers,
+            Path(env["XINFANG_TOPOLOGY"]),
+            env["XINFANG_TOPIC_PREFIX"],
+            kafka.credentials_dir,
+        )
     return env
 
 

@@ -35,7 +35,7 @@ from typing import Any
 import pytest
 
 from xinfang.codec.wire import EventCodec
-from xinfang.contract.catalogue import read_to_end, writer_schemas
+from xinfang.contract.catalogue import writer_schemas
 from xinfang.contract.public_status import PUBLIC_FIELDS, PublicStatusFeed
 from xinfang.devtools.broker import Broker
 from xinfang.devtools.processes import NodeProcess
@@ -49,6 +49,7 @@ from xinfang.devtools.scenario import (
     run_supervision_chain,
     wait_for,
 )
+from xinfang.kafka_io import read_to_end
 from xinfang.node.clock_file import write_offset
 from xinfang.topics import TopicNames
 from xinfang.topology_file import load_topology
@@ -271,6 +272,9 @@ def subscriber_runs(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> dic
     prefix = re.escape(demo.topics.prefix)
     pattern = rf"^{prefix}xinfang\.([0-9]+\.log|public\.status)$"
     procs = {}
+    # On the secured broker the guide's minimal subscriber runs as the `integrator` principal
+    # with the one group its ACLs grant (decision 018); these two as the test's admin.
+    integrator = integrator_env(demo.topics.prefix)
     for name, schemas in (("full", ROOT / "schemas" / "history"), ("old", old)):
         procs[name] = subprocess.Popen(
             [
@@ -295,6 +299,8 @@ def subscriber_runs(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> dic
             stderr=subprocess.STDOUT,
             env={
                 **os.environ,
+                **integrator["env"],
+                "XINFANG_KAFKA_GROUP": integrator["group"],
                 "KAFKA_BOOTSTRAP_SERVERS": demo.bootstrap,
                 "XINFANG_TOPIC_PREFIX": demo.topics.prefix,
                 "XINFANG_SCHEMAS": "schemas/history",
@@ -316,6 +322,20 @@ def subscriber_runs(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> dic
         lines = (root / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
         results[name] = (proc.returncode, [json.loads(line) for line in lines], err)
     return results
+
+
+def integrator_env(prefix: str) -> dict[str, Any]:
+    """The `integrator` principal's credentials and granted group (secured broker), or none."""
+    from xinfang.devtools.secured import credentials_dir
+    from xinfang.kafka_acls import INTEGRATOR, integrator_group
+
+    folder = credentials_dir()
+    env = (
+        {"XINFANG_KAFKA_CREDENTIALS": str(folder / f"{INTEGRATOR}.json")}
+        if folder is not None
+        else {}
+    )
+    return {"env": env, "group": integrator_group(prefix, INTEGRATOR)}
 
 
 def test_example_imports_nothing_from_xinfang() -> None:

@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer
 
 from xinfang.commands.limits import FIELD_CHARS, MAX_BODY_BYTES, RECORD_BUDGET_BYTES
 from xinfang.devtools.broker import Broker
+from xinfang.kafka_security import aiokafka_security
 
 from .conftest import NodeFactory
 
@@ -108,7 +109,11 @@ def test_bad_input_is_4xx_and_the_largest_accepted_petition_is_published(
 async def transfer_record(bootstrap: str, topic: str, case: dict[str, str]) -> bytes:
     """The value of the case's CaseTransferred record on the topic (waits up to 60 s)."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        **aiokafka_security(),
     )
     await consumer.start()
     try:

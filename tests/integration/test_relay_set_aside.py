@@ -18,9 +18,10 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from xinfang.contract.catalogue import read_to_end
 from xinfang.devtools.broker import Broker
 from xinfang.devtools.scenario import PETITION, wait_for
+from xinfang.kafka_io import read_to_end
+from xinfang.kafka_security import aiokafka_security
 from xinfang.node.admin import LOG_CONFIG, ensure_topics
 from xinfang.node.relay import OutboxRelay
 from xinfang.store.unit_of_work import NodeStore
@@ -34,7 +35,7 @@ TOPIC_LIMIT = 8192  # bytes a record batch may have on the log topic while "brok
 
 async def _set_topic_config(bootstrap: str, topic: str, configs: dict[str, str]) -> None:
     """Replace the topic's configuration (AlterConfigs sets the whole set) and read it back."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **aiokafka_security())
     await admin.start()
     try:
         await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs)])

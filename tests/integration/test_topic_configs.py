@@ -9,6 +9,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from xinfang.devtools.broker import Broker
+from xinfang.kafka_security import aiokafka_security
 from xinfang.node.admin import LOG_CONFIG, LOG_SEGMENT_MS, ensure_topics
 from xinfang.topics import TopicNames
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 
 async def _configs(bootstrap: str, topic: str) -> dict[str, str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **aiokafka_security())
     await admin.start()
     try:
         [response] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])

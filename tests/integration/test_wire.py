@@ -15,6 +15,7 @@ from fastavro.schema import fingerprint, to_parsing_canonical_form
 
 from xinfang.devtools.broker import Broker
 from xinfang.devtools.scenario import CITY, COUNTY, PROVINCE, run_slice
+from xinfang.kafka_security import aiokafka_security
 
 from .conftest import NodeFactory
 
@@ -35,7 +36,11 @@ def schemas_from_files_only() -> dict[bytes, dict]:
 
 async def read_topic(bootstrap: str, topic: str, count: int) -> list:
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        **aiokafka_security(),
     )
     await consumer.start()
     records = []

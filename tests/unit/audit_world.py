@@ -6,8 +6,8 @@ import hashlib
 from dataclasses import replace
 from pathlib import Path
 
-from xinfang.audit.keys import Keyring, NodeKey
 from xinfang.audit.records import LogRecord
+from xinfang.chain.keys import Keyring, NodeKey
 from xinfang.codec.wire import EventCodec
 from xinfang.domain.commands import AcceptCase, IssueOpinion, TransferCase
 from xinfang.domain.deciders import decide_accept, decide_opinion, decide_transfer

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from xinfang.audit.keys import Keyring, NodeKey
 from xinfang.audit.records import LogRecord
-from xinfang.audit.signing import checkpoint_message, sign_checkpoint
 from xinfang.audit.verify import Auditor, AuditResult, Finding
+from xinfang.chain.keys import Keyring, NodeKey
+from xinfang.chain.signing import checkpoint_message, sign_checkpoint
 from xinfang.domain.events import CHAIN_CASE_ID, ChainCheckpointed, EventHeader
 from xinfang.domain.topology import Topology
 
@@ -305,7 +305,7 @@ def test_a_deleted_log_is_betrayed_by_countersignatures_and_copies(world: World)
 def test_time_windows_and_times_in_beijing() -> None:
     from xinfang.audit.cli import parse_time
     from xinfang.audit.replay import TimeRange
-    from xinfang.audit.signing import millis
+    from xinfang.chain.signing import millis
 
     since = parse_time("2026-03-02")
     assert since.utcoffset() == timedelta(hours=8)

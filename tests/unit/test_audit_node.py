@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from xinfang.audit.keys import (
+from xinfang.chain.keys import (
     Keyring,
     NodeKey,
     load_private_key,
     read_public_key,
     write_public_key,
 )
-from xinfang.audit.signing import sign_checkpoint
+from xinfang.chain.signing import sign_checkpoint
 from xinfang.domain.errors import CaseNotFound
 from xinfang.domain.events import CHAIN_CASE_ID, ChainCheckpointed, CheckpointCountersigned
 from xinfang.domain.topology import Topology

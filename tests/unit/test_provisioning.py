@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from xinfang.devtools.chaos import DIVISIONS, InProcessExecutor, drive_case
+from xinfang.devtools.chaos_scenario import DIVISIONS, InProcessExecutor, drive_case
 from xinfang.devtools.inprocess import InProcessBus
 from xinfang.domain.topology import Topology
 from xinfang.node.app import provisioned_topics

@@ -9,18 +9,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..domain.client_time import parse_client_time
-from ..domain.topology import Topology
-from ..resources import checkout_root
-from .keys import (
+from ..chain.keys import (
     Keyring,
     NodeKey,
     published_keys_dir,
     write_private_key,
     write_public_key,
 )
+from ..chain.signing import millis
+from ..domain.client_time import parse_client_time
+from ..domain.topology import Topology
+from ..resources import checkout_root
 from .replay import Progress, TimeRange
-from .signing import millis
 
 
 def _say(zh: str, en: str) -> str:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from ..chain.keys import NodeKey, write_private_key, write_public_key
 from ..client import NodeClient
 from ..topology_file import load_topology
-from .keys import NodeKey, write_private_key, write_public_key
 from .replay import Progress
 from .report import html_report, text_summary
 from .run import AuditOutcome, Source, run_audit, run_export
@@ -36,7 +36,7 @@ def _countersigned(bootstrap: str, prefix: str, keys_dir: Path, child: str) -> b
 def _verify(
     bootstrap: str, prefix: str, keys_dir: Path, *, inboxes: bool = True
 ) -> AuditOutcome:
-    from .keys import Keyring
+    from ..chain.keys import Keyring
 
     return run_audit(
         load_topology(),
@@ -88,7 +88,7 @@ def audit_demo(
         topology, bootstrap, prefix, logs, nodes=order, progress=Progress(quiet=True)
     )
     print(f"  日志已导出 / logs exported: {logs}（{manifest.name}）", flush=True)
-    from .keys import Keyring
+    from ..chain.keys import Keyring
 
     outcome = run_audit(
         topology,

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import IO, Any
 
 import fastavro
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
+from ..kafka_io import partitions, read_partition
+from ..kafka_security import aiokafka_security
 from ..topics import TopicNames
 from .records import LogRecord, parse_topic
-
-Say = Callable[[str, str], str]
 
 
 def _say(zh: str, en: str) -> str:
@@ -104,6 +104,7 @@ class KafkaSource:
             fetch_max_bytes=16 * 1024 * 1024,
             max_partition_fetch_bytes=8 * 1024 * 1024,
             request_timeout_ms=30000,
+            **aiokafka_security(),
         )
         await self.consumer.start()
         self.existing = set(await self.consumer.topics())
@@ -128,38 +129,23 @@ class KafkaSource:
         """Feed every record of `topic` in `window` to `handle`; returns how many."""
         consumer = self.consumer
         assert consumer is not None, "use `async with KafkaSource(...)`"
-        partitions = sorted(consumer.partitions_for_topic(topic) or {0})
         fed = 0
-        for partition in partitions:
-            tp = TopicPartition(topic, partition)
-            consumer.assign([tp])
-            end = (await consumer.end_offsets([tp]))[tp]
-            start = (await consumer.beginning_offsets([tp]))[tp]
-            if window.since_ms is not None:
-                found = (await consumer.offsets_for_times({tp: window.since_ms}))[tp]
-                start = found.offset if found is not None else end
-            consumer.seek(tp, start)
-            if progress is not None:
-                progress.start(f"{topic}[{partition}]", max(end - start, 0))
-            stalls = 0
-            while start < end and await consumer.position(tp) < end:
-                got = await consumer.getmany(tp, timeout_ms=1000, max_records=batch)
-                records = got.get(tp, [])
-                if not records:
-                    stalls += 1
-                    if stalls > 30:
-                        raise TimeoutError(f"{topic}[{partition}]: no progress for 30 s")
-                    continue
-                stalls = 0
+        for tp in partitions(consumer, topic):
+
+            def span(start: int, end: int, name: str = f"{topic}[{tp.partition}]") -> None:
+                if progress is not None:
+                    progress.start(name, max(end - start, 0))
+
+            async for records in read_partition(
+                consumer, tp, since_ms=window.since_ms, batch=batch, on_span=span
+            ):
                 for r in records:
-                    if r.offset >= end:
-                        break
                     if not window.contains(r.timestamp):
                         continue
                     handle(
                         LogRecord(
                             topic,
-                            partition,
+                            tp.partition,
                             r.offset,
                             r.timestamp,
                             r.key,

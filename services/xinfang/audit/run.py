@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..chain.keys import Keyring
+from ..chain.verifier import Entry
 from ..codec.resolving import ResolvingDecoder
 from ..codec.schemas import SchemaCatalogue
 from ..domain.events import Event
 from ..domain.topology import Topology
 from .compliance import ComplianceAuditor, ComplianceReport, Located
 from .export import SCHEMAS_FOLDER, TopicFile, learn_exported_schemas, write_manifest, write_schemas
-from .keys import Keyring
 from .records import LogRecord
 from .replay import (
     ALL_TIME,
@@ -27,7 +28,7 @@ from .replay import (
     node_topics,
     read_export,
 )
-from .verify import Auditor, AuditResult, Entry, RecordDecoder
+from .verify import Auditor, AuditResult, RecordDecoder
 
 
 @dataclass

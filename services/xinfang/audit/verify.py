@@ -21,25 +21,23 @@ must be byte-identical to the record at that position of the source's log.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..chain.keys import KeyBook, Keyring, key_id
+from ..chain.links import record_hash
+from ..chain.verifier import SIGNED_TYPES, Entry, LogChain, Placed, is_resent, signature_problem
 from ..codec.mapping import event_from_datum
 from ..codec.resolving import ResolvingDecoder
 from ..codec.schemas import SchemaCatalogue
 from ..codec.wire import DecodeError, event_decoder
 from ..domain.events import ChainCheckpointed, CheckpointCountersigned, Event
 from ..domain.topology import Topology
-from ..topics import RESENT_HEADER
-from .keys import Keyring, key_id
 from .records import LogRecord
-from .signing import checkpoint_problem, countersign_problem
 
 VIOLATION = "violation"
 WARNING = "warning"
-SIGNED_TYPES = frozenset({ChainCheckpointed.TYPE, CheckpointCountersigned.TYPE})
 
 # code -> (Chinese, English) title, for reports
 CODES: dict[str, tuple[str, str]] = {
@@ -143,21 +141,6 @@ class RecordDecoder:
         return schema.name, datum
 
 
-@dataclass(slots=True)
-class Entry:
-    """One distinct record of a node log."""
-
-    seq: int
-    digest: str
-    prev: str
-    topic: str
-    partition: int
-    offset: int
-    event_id: str
-    type: str
-    timestamp_ms: int
-
-
 @dataclass(frozen=True)
 class Signed:
     entry: Entry
@@ -165,27 +148,12 @@ class Signed:
     valid: bool
 
 
-class KeyBook:
-    """Which key each node's signed records must carry: its published key, else (trust on first
-    use) the key of its first signed record."""
-
-    def __init__(self, published: Keyring) -> None:
-        self.published = published
-        self.pinned: dict[str, bytes] = {}
-
-    def expected(self, node: str) -> bytes | None:
-        return self.published.get(node) or self.pinned.get(node)
-
-    def pin(self, node: str, key: bytes) -> None:
-        if node not in self.published and node not in self.pinned:
-            self.pinned[node] = key
-
-
 EventSink = Callable[[str, Entry, Event], None]
 
 
-class NodeChain:
-    """The streaming verifier of one node's log."""
+class NodeChain(LogChain):
+    """The streaming verifier of one node's log: the chain package's `LogChain` (sequence and
+    hash links) plus decoding, signatures and located findings."""
 
     def __init__(
         self,
@@ -197,25 +165,16 @@ class NodeChain:
         anchored: bool = False,
         sink: EventSink | None = None,
     ) -> None:
+        super().__init__(anchored=anchored)  # anchored: read from a time, not the beginning
         self.node = node
         self.topic = topic
         self.decoder = decoder
         self.keys = keys
-        self.anchored = anchored  # read from a time, not from the beginning
         self.sink = sink
         self.findings: list[Finding] = []
-        self.by_seq: dict[int, Entry] = {}
-        self.alts: dict[int, list[Entry]] = {}
-        self.ids: dict[str, int] = {}
-        self.deferred: list[Entry] = []
-        self.chosen: dict[int, Entry] = {}  # for a seq with several records: the one on the chain
         self.signed: list[Signed] = []
         self.undecodable: list[tuple[LogRecord, str, int]] = []
         self.records = 0
-        self.redeliveries = 0
-        self.floor: int | None = None  # lowest seq read (anchor when reading from a time)
-        self.max_seq = 0
-        self._max_entry: Entry | None = None
         self._last_seq_read = 0
         self.partitions: set[int] = set()
 
@@ -232,9 +191,8 @@ class NodeChain:
             return
         h = datum["header"]
         seq: int = h["seq"]
-        digest = hashlib.sha256(value).hexdigest()
         entry = Entry(
-            seq, digest, h["prev_hash"], rec.topic, rec.partition, rec.offset,
+            seq, record_hash(value), h["prev_hash"], rec.topic, rec.partition, rec.offset,
             h["event_id"], name, rec.timestamp_ms,
         )
         if h["source"] != self.node:
@@ -246,22 +204,15 @@ class NodeChain:
             )
             return
         self._last_seq_read = seq
-        known = self.by_seq.get(seq)
-        if known is not None:
-            if known.digest == digest or any(a.digest == digest for a in self.alts.get(seq, ())):
-                self.redeliveries += 1  # the relay published the same record again: harmless
-                return
-            self.alts.setdefault(seq, []).append(entry)
-            self._link(entry)
+        added = self.add(entry)
+        if added.placed is Placed.REPUBLISHED:
+            return  # the relay published the same record again: harmless
+        if added.placed is Placed.CONFLICT:
             if name in SIGNED_TYPES:  # a valid signature tells which record is authentic
                 self._signed(entry, event_from_datum(name, datum))
             return
-        if self.floor is None or seq < self.floor:
-            self.floor = seq
-        self.by_seq[seq] = entry
-        first = self.ids.setdefault(entry.event_id, seq)
-        replayed = first != seq
-        if replayed:
+        first = added.replay_of
+        if first is not None:
             original = self.by_seq.get(first)
             self._violation(
                 "event-replayed",
@@ -272,11 +223,11 @@ class NodeChain:
                 related_seq=first,
                 evidence={"original_offset": original.offset if original else None},
             )
-        if seq < self.max_seq and self._max_entry is not None:
-            m = self._max_entry
+        if added.behind is not None:
+            m = added.behind
             # A record the relay set aside and an operator re-sent comes late by design; its
             # hash links are checked as for any other record (decision 012).
-            late = any(k == RESENT_HEADER for k, _ in rec.headers)
+            late = is_resent(rec.headers)
             self._violation(
                 "seq-resent-late" if late else "seq-out-of-order",
                 entry,
@@ -285,34 +236,15 @@ class NodeChain:
                 related_seq=m.seq,
                 level=WARNING if late else VIOLATION,
             )
-        elif seq > self.max_seq:
-            self.max_seq, self._max_entry = seq, entry
-        self._link(entry)
         if name in SIGNED_TYPES:
             self._signed(entry, event_from_datum(name, datum))
-        if self.sink is not None and not replayed:
+        if self.sink is not None and first is None:
             self.sink(self.node, entry, event_from_datum(name, datum))
 
-    def _link(self, entry: Entry) -> None:
-        """Check the hash link to the predecessor now if possible, else at the end."""
-        s = entry.seq
-        if s == 1 and not self.anchored:
-            if entry.prev != "":
-                self.deferred.append(entry)
-            return
-        pred = self.by_seq.get(s - 1)
-        if pred is not None and pred.digest == entry.prev:
-            return
-        self.deferred.append(entry)  # predecessor unknown yet, altered, or an alternative
-
     def _signed(self, entry: Entry, event: Event) -> None:
-        expected = self.keys.expected(self.node)
-        if isinstance(event, ChainCheckpointed):
-            problem = checkpoint_problem(event, expected)
-        elif isinstance(event, CheckpointCountersigned):
-            problem = countersign_problem(event, expected)
-        else:  # pragma: no cover - SIGNED_TYPES are exactly these two
-            return
+        if not isinstance(event, ChainCheckpointed | CheckpointCountersigned):
+            return  # pragma: no cover - SIGNED_TYPES are exactly these two
+        problem = signature_problem(event, self.keys.expected(self.node))
         if problem is not None:
             self._violation(problem.code, entry, problem.zh, problem.en)
         else:
@@ -338,16 +270,6 @@ class NodeChain:
         )
 
     # -- at the end ---------------------------------------------------------------------
-    def candidates(self, seq: int) -> list[Entry]:
-        first = self.by_seq.get(seq)
-        if first is None:
-            return []
-        return [first, *self.alts.get(seq, ())]
-
-    def canonical(self, seq: int) -> Entry | None:
-        """The record at `seq` on the chain (after `finish`)."""
-        return self.chosen.get(seq) or self.by_seq.get(seq)
-
     def _valid_signed(self) -> set[tuple[int, str]]:
         return {(s.entry.seq, s.entry.digest) for s in self.signed if s.valid}
 
@@ -380,25 +302,16 @@ class NodeChain:
         return self.findings
 
     def _finish_links(self, valid: set[tuple[int, str]]) -> None:
-        for entry in self.deferred:
+        for entry, pred in self.broken_links():
             s = entry.seq
-            if s == 1 and not self.anchored:
-                if entry.prev != "":
-                    self._violation(
-                        "chain-broken",
-                        entry,
-                        "seq 1 的 prev_hash 应为空",
-                        "the prev_hash of seq 1 must be empty",
-                    )
+            if pred is None:
+                self._violation(
+                    "chain-broken",
+                    entry,
+                    "seq 1 的 prev_hash 应为空",
+                    "the prev_hash of seq 1 must be empty",
+                )
                 continue
-            if self.anchored and s == self.floor:
-                continue  # the record before the time range was not read
-            preds = self.candidates(s - 1)
-            if not preds or any(p.digest == entry.prev for p in preds):
-                continue  # a gap (reported below) or linked after all
-            if entry is not self.by_seq.get(s):
-                continue  # an alternative record with a known seq: reported as a conflict
-            pred = preds[0]
             voucher = self._vouched(entry, valid)
             if voucher is not None:  # the successor is authentic: the predecessor was altered
                 self.findings.append(
@@ -463,8 +376,7 @@ class NodeChain:
                 )
 
     def _finish_gaps(self) -> None:
-        lo = (self.floor or 1) if self.anchored else 1
-        missing: list[int] = [s for s in range(lo, self.max_seq + 1) if s not in self.by_seq]
+        missing = self.missing()
         explained: set[int] = set()
         for rec, reason, inferred in self.undecodable:
             seq = inferred if inferred in missing else None
@@ -608,7 +520,7 @@ class Auditor:
             h = datum["header"]
             self.copies.append(
                 InboxCopy(
-                    node, h["source"], h["seq"], hashlib.sha256(rec.value).hexdigest(),
+                    node, h["source"], h["seq"], record_hash(rec.value),
                     h["event_id"], h["case_id"], name, rec.topic, rec.partition, rec.offset,
                 )
             )

@@ -26,9 +26,9 @@ from typing import Any
 from fastavro import parse_schema, schemaless_reader
 
 from ..domain.errors import WireError
+from .framing import BODY_OFFSET, fingerprint_of
 from .schemas import EventSchema, canonical_and_fingerprint
 
-MAGIC = b"\xc3\x01"
 _VERSION_FILE = re.compile(r"^v\d+\.avsc$")
 # Learned schemas are kept in memory for the life of the process: a bound against a catalogue
 # topic flooded with junk. Far above what releases produce (tens of records, a few versions).
@@ -127,11 +127,8 @@ class ResolvingDecoder:
 
     def unknown_fingerprints(self, values: Iterable[bytes]) -> set[bytes]:
         """The fingerprints of single-object records among `values` that no writer schema has."""
-        return {
-            v[2:10]
-            for v in values
-            if len(v) >= 10 and v[:2] == MAGIC and v[2:10] not in self.writers
-        }
+        found = {fingerprint_of(v) for v in values}
+        return {fp for fp in found if fp is not None and fp not in self.writers}
 
     def learn(self, schema_json: str | bytes, fingerprint_hex: str | None = None) -> bool:
         """Add a writer schema from the catalogue topic (key = fingerprint hex, value = the
@@ -152,16 +149,17 @@ class ResolvingDecoder:
 
     def decode(self, data: bytes) -> tuple[EventSchema, WriterSchema, dict[str, Any]]:
         """(reader schema, writer schema, datum shaped by the reader schema); DecodeError."""
-        if len(data) < 10 or data[:2] != MAGIC:
+        fingerprint = fingerprint_of(data)
+        if fingerprint is None:
             raise DecodeError("not-single-object-encoding", f"{len(data)} bytes")
-        writer = self.writers.get(data[2:10])
+        writer = self.writers.get(fingerprint)
         if writer is None:
-            raise DecodeError("unknown-schema-fingerprint", data[2:10].hex())
+            raise DecodeError("unknown-schema-fingerprint", fingerprint.hex())
         reader = self.readers.get(writer.full_name)
         if reader is None:
             raise DecodeError("unknown-record", writer.full_name)
         buf = io.BytesIO(data)
-        buf.seek(10)
+        buf.seek(BODY_OFFSET)
         # Same fingerprint: no resolution needed (the common case, and the fast one).
         reader_parsed = None if writer.fingerprint == reader.fingerprint else reader.parsed
         try:

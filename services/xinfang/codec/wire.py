@@ -5,14 +5,12 @@ A subscriber needs only the .avsc files: the fingerprint names the writer schema
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
-from fastavro import schemaless_writer
-
 from ..domain.events import EVENT_TYPES, Event
+from .framing import MAGIC, frame
 from .mapping import event_from_datum, to_datum
-from .resolving import MAGIC, DecodeError, ResolvingDecoder, WriterSchema, history_writers
+from .resolving import DecodeError, ResolvingDecoder, WriterSchema, history_writers
 from .schemas import NAMESPACE, EventSchema, SchemaCatalogue
 
 __all__ = ["CONTENT_TYPE", "MAGIC", "DecodeError", "Decoded", "EventCodec", "cloudevents_headers"]
@@ -49,11 +47,7 @@ class EventCodec:
 
     def encode(self, event: Event) -> bytes:
         schema = self.catalogue.get(event.type)
-        buf = io.BytesIO()
-        buf.write(MAGIC)
-        buf.write(schema.fingerprint)
-        schemaless_writer(buf, schema.parsed, to_datum(event))
-        return buf.getvalue()
+        return frame(schema.fingerprint, schema.parsed, to_datum(event))
 
     def decode(self, data: bytes) -> Decoded:
         """The event in `data`, written with any known version of its schema; DecodeError."""

@@ -25,11 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from ..codec.resolving import ResolvingDecoder
 from ..codec.schemas import canonical_and_fingerprint, default_schema_dir
+from ..kafka_io import read_to_end
+from ..kafka_security import aiokafka_security
 from ..store.records import Headers
 from ..topics import TopicNames
 from .history import current_schemas, released
@@ -83,7 +85,10 @@ async def publish_schemas(
     """Publish every writer schema to the catalogue topic (idempotent); returns how many."""
     entries = writer_schemas(schema_dir)
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers, enable_idempotence=True, acks="all"
+        bootstrap_servers=bootstrap_servers,
+        enable_idempotence=True,
+        acks="all",
+        **aiokafka_security(),
     )
     await producer.start()
     try:
@@ -103,40 +108,6 @@ async def publish_schemas(
     finally:
         await producer.stop()
     return len(entries)
-
-
-async def read_to_end(
-    bootstrap_servers: str, topic_names: list[str], timeout_s: float = 30.0
-) -> list[ConsumerRecord]:
-    """Every record of the topics, from the beginning to their end offsets (no consumer group)."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    records: list[ConsumerRecord] = []
-    try:
-        missing = set(topic_names) - set(await consumer.topics())
-        if missing:
-            raise LookupError(f"主题不存在 / no such topic: {', '.join(sorted(missing))}")
-        consumer.subscribe(topic_names)  # without a group: every partition is assigned
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        ends: dict[TopicPartition, int] | None = None
-        while True:
-            batch = await consumer.getmany(timeout_ms=200)
-            for partition_records in batch.values():
-                records.extend(partition_records)
-            assigned = consumer.assignment()
-            if ends is None and {tp.topic for tp in assigned} >= set(topic_names):
-                ends = await consumer.end_offsets(list(assigned))
-            if ends is not None and all(
-                [await consumer.position(tp) >= end for tp, end in ends.items()]
-            ):
-                return records
-            if loop.time() > deadline:
-                raise TimeoutError(f"读取超时 / timed out reading {', '.join(topic_names)}")
-    finally:
-        await consumer.stop()
 
 
 async def read_catalogue(

@@ -9,7 +9,6 @@ accused — nothing of what was petitioned or accused ever reaches it.
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,8 +16,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from fastavro import parse_schema, schemaless_writer
+from fastavro import parse_schema
 
+from ..codec.framing import frame
 from ..codec.resolving import ResolvingDecoder, history_writers
 from ..codec.schemas import (
     EventSchema,
@@ -26,7 +26,7 @@ from ..codec.schemas import (
     default_schema_dir,
     expand_named_types,
 )
-from ..codec.wire import CONTENT_TYPE, MAGIC
+from ..codec.wire import CONTENT_TYPE
 from ..domain.case import Case
 from ..domain.events import Event
 from ..domain.topology import Topology
@@ -132,11 +132,8 @@ class PublicStatusFeed:
         return StatusRecord(after.case_id, self.encode(datum), self.headers(datum, division), datum)
 
     def encode(self, datum: dict[str, Any]) -> bytes:
-        buf = io.BytesIO()
-        buf.write(MAGIC)
-        buf.write(self.schema.fingerprint)
-        schemaless_writer(buf, self.schema.parsed, {k: datum[k] for k in PUBLIC_FIELDS})
-        return buf.getvalue()
+        fields = {k: datum[k] for k in PUBLIC_FIELDS}
+        return frame(self.schema.fingerprint, self.schema.parsed, fields)
 
     def decode(self, data: bytes) -> dict[str, Any]:
         """A status record of any known CaseStatus version, in the current schema's shape.

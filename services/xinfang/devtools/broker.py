@@ -281,9 +281,39 @@ def start_deploy_broker(
 
 
 def find_or_start_broker(state_dir: Path, env: Mapping[str, str] | None = None) -> Broker:
-    env = os.environ if env is None else env
+    """The broker of tests, demo and chaos; the calling process then acts as its admin
+    (devtools/secured.py). KAFKA_BOOTSTRAP_SERVERS: a running broker, secured when
+    XINFANG_KAFKA_CREDENTIALS_DIR names its credentials folder. Else a private deploy/kafka
+    broker, secured (TLS + SCRAM + ACLs) unless XINFANG_KAFKA_SECURITY=plaintext, which also
+    lets testcontainers' (plaintext) Kafka be used when a Docker engine answers."""
+    from . import secured
+
+    broker = _find_or_start(state_dir, os.environ if env is None else env)
+    restore = secured.use_broker(broker)
+    if broker.started_here and broker._stop is not None:
+        stop_broker = broker._stop
+
+        def stop() -> None:  # a private broker gone: the process's previous settings return
+            try:
+                stop_broker()
+            finally:
+                restore()
+
+        broker._stop = stop
+    return broker
+
+
+def _find_or_start(state_dir: Path, env: Mapping[str, str]) -> Broker:
+    plaintext = env.get("XINFANG_KAFKA_SECURITY", "").lower() == "plaintext"
     if env.get("KAFKA_BOOTSTRAP_SERVERS"):
+        folder = env.get("XINFANG_KAFKA_CREDENTIALS_DIR")
+        if folder and not plaintext:
+            return Broker(
+                env["KAFKA_BOOTSTRAP_SERVERS"], "env", security="sasl_ssl",
+                credentials_dir=Path(folder),
+                ca_file=Path(json.loads((Path(folder) / "admin.json").read_text())["ca_file"]),
+            )  # fmt: skip
         return Broker(env["KAFKA_BOOTSTRAP_SERVERS"], "env")
-    if _docker_answers():
+    if plaintext and _docker_answers():
         return _start_testcontainers()
-    return start_deploy_broker(state_dir)
+    return start_deploy_broker(state_dir, secure=not plaintext)

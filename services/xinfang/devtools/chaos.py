@@ -16,8 +16,6 @@ status is non-zero unless lost and duplicated are 0 and every dead letter was in
 from __future__ import annotations
 
 import argparse
-import asyncio
-import hashlib
 import random
 import shutil
 import signal
@@ -25,472 +23,37 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any
 
-from aiokafka import AIOKafkaProducer
-
-from ..client import ApiError, NodeClient
+from ..client import ApiError
 from ..codec.wire import EventCodec
-from ..commands.inputs import case_file
-from ..contract.catalogue import read_to_end
-from ..domain.errors import DomainError
-from ..presentation import case_view
-from ..store.protocols import Store
 from ..store.unit_of_work import NodeStore
 from ..topics import TopicNames
 from ..topology_file import load_topology
 from .broker import Broker, find_or_start_broker
+from .chaos_check import NodeSnapshot, check_log_chain, compare, snapshot
+from .chaos_faults import INJECTION_COVERAGE_TIMEOUT_S, FaultInjector, FaultLog
+from .chaos_scenario import (
+    ABORT,
+    DIVISIONS,
+    HttpExecutor,
+    InProcessExecutor,
+    StepFailed,
+    drive_case,
+)
 from .inprocess import InProcessBus
 from .processes import NodeProcess
 
-PROVINCE, CITY = "150000", "150400"
-COUNTIES = ("150404", "150402")
-DIVISIONS = (PROVINCE, CITY, *COUNTIES)
 INJECTED_REASONS = {"not-single-object-encoding", "unknown-schema-fingerprint", "undecodable-body"}
-View = dict[str, Any]
-RawRecord = tuple[bytes | None, bytes, list[tuple[str, bytes]]]
 
 
-# -- the scenario ------------------------------------------------------------------------------
-class Executor(Protocol):
-    def register(self, body: dict[str, Any]) -> str: ...
-    def view(self, division: str, case_id: str) -> View | None: ...
-    def run(self, division: str, case_id: str, command: str, body: dict[str, Any]) -> None: ...
-
-
-class StepFailed(RuntimeError):
-    pass
-
-
-ABORT = threading.Event()  # set when the run cannot go on (e.g. a node that cannot start)
-
-
-def petition(i: int) -> dict[str, Any]:
-    county = COUNTIES[i % len(COUNTIES)]
-    return {
-        "actor": "150400.xfj",
-        "title": f"混沌测试事项 {i:05d}",
-        "channel": "ONLINE",
-        "category": "APPEAL",
-        "petitioner": {"name": f"测试人{i:05d}", "address": "赤峰市", "contact": f"1390000{i:04d}"},
-        "request": f"请求处理第 {i} 号事项",
-        "facts": "事实",
-        "reasons": "理由",
-        "place": county,
-    }
-
-
-def step(
-    ex: Executor,
-    division: str,
-    case_id: str,
-    command: str,
-    body: dict[str, Any],
-    done: Callable[[View], bool],
-    timeout: float,
-) -> None:
-    """Run a command until its effect is visible at `division`: safe to retry after a crash."""
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline and not ABORT.is_set():
-        try:
-            view = ex.view(division, case_id)
-            if view is not None and done(view):
-                return
-            if view is not None:
-                ex.run(division, case_id, command, body)
-                continue
-        except (ApiError, DomainError, OSError) as err:
-            last = err  # node down, broker away, or not yet propagated: look again shortly
-        time.sleep(0.2)
-    raise StepFailed(f"{command} at {division} for {case_id} did not take effect: {last}")
-
-
-def wait_view(
-    ex: Executor, division: str, case_id: str, check: Callable[[View], bool], timeout: float
-) -> View:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not ABORT.is_set():
-        try:
-            view = ex.view(division, case_id)
-            if view is not None and check(view):
-                return view
-        except (ApiError, OSError):
-            pass
-        time.sleep(0.2)
-    raise StepFailed(f"{division} never saw the expected state of {case_id}")
-
-
-def drive_case(ex: Executor, i: int, timeout: float = 300.0) -> str:
-    """One case's lifecycle: 登记 → 转送 → 受理 → 处理意见 (→ 复查) (→ 督办 → 反馈)."""
-    county = COUNTIES[i % len(COUNTIES)]
-    body = county + ".zj"
-    case_id = ex.register(petition(i))
-    step(
-        ex,
-        CITY,
-        case_id,
-        "transfer",
-        {"actor": "150400.xfj", "to_body": body},
-        lambda v: v["status"] != "REGISTERED",
-        timeout,
-    )
-    wait_view(ex, county, case_id, lambda v: True, timeout)
-    step(
-        ex,
-        county,
-        case_id,
-        "accept",
-        {"actor": body},
-        lambda v: v["status"] not in ("TRANSFERRED",),
-        timeout,
-    )
-    outcome = ("SUPPORTED", "EXPLAINED", "NOT_SUPPORTED")[i % 3]
-    step(
-        ex,
-        county,
-        case_id,
-        "opinion",
-        {"actor": body, "outcome": outcome, "opinion": "处理意见"},
-        lambda v: v["handling_body"] is not None,
-        timeout,
-    )
-    if i % 4 == 0:
-        wait_view(ex, CITY, case_id, lambda v: v["status"] == "OPINION_ISSUED", timeout)
-        step(
-            ex,
-            CITY,
-            case_id,
-            "review-request",
-            {"actor": "150400.zj", "reasons": "不服"},
-            lambda v: v["reviewer"] is not None,
-            timeout,
-        )
-        step(
-            ex,
-            CITY,
-            case_id,
-            "review-decide",
-            {"actor": "150400.zj", "result": "UPHOLD", "opinion": "维持"},
-            lambda v: v["review_result"] is not None,
-            timeout,
-        )
-    if i % 5 == 0:
-        wait_view(ex, CITY, case_id, lambda v: v["handling_body"] is not None, timeout)
-        step(
-            ex,
-            CITY,
-            case_id,
-            "supervise",
-            {"actor": "150400.xfj", "to_body": body, "reasons": "请报告办理情况"},
-            lambda v: bool(v["supervisions"]),
-            timeout,
-        )
-        seen = wait_view(ex, county, case_id, lambda v: bool(v["supervisions"]), timeout)
-        sid = seen["supervisions"][0]["supervision_id"]
-        step(
-            ex,
-            county,
-            case_id,
-            "answer-supervision",
-            {"actor": body, "supervision_id": sid, "answer": "已办理", "adopted": True},
-            lambda v: all(s["answered"] for s in v["supervisions"]),
-            timeout,
-        )
-    return case_id
-
-
-class HttpExecutor:
-    def __init__(self, nodes: dict[str, NodeProcess]) -> None:
-        self.nodes = nodes
-
-    def client(self, division: str) -> NodeClient:
-        return NodeClient(self.nodes[division].url, timeout=10)
-
-    def register(self, body: dict[str, Any]) -> str:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            try:
-                return str(self.client(CITY).post("/api/cases", body)["case_id"])
-            except ApiError as err:
-                if err.code == "XF-R12-IN-PROGRESS":  # it was registered before the crash
-                    return str(err.payload["context"]["case"])
-                if err.status < 500:
-                    raise
-            except OSError:
-                pass
-            time.sleep(0.3)
-        raise StepFailed("registration never succeeded")
-
-    def view(self, division: str, case_id: str) -> View | None:
-        try:
-            return dict(self.client(division).get(f"/api/cases/{case_id}"))
-        except ApiError as err:
-            if err.status == 404:
-                return None
-            raise
-
-    def run(self, division: str, case_id: str, command: str, body: dict[str, Any]) -> None:
-        self.client(division).post(f"/api/cases/{case_id}/{command}", body)
-
-
-class InProcessExecutor:
-    def __init__(self, bus: InProcessBus) -> None:
-        self.bus = bus
-
-    def register(self, body: dict[str, Any]) -> str:
-        node = self.bus.nodes[CITY]
-        done = node.register(str(body["actor"]), case_file(body, node.context().now))
-        self.bus.settle()
-        return done.case_id
-
-    def view(self, division: str, case_id: str) -> View | None:
-        node = self.bus.nodes[division]
-        try:
-            return case_view(node.case(case_id), node.topology)
-        except DomainError:
-            return None
-
-    def run(self, division: str, case_id: str, command: str, body: dict[str, Any]) -> None:
-        self.bus.run(division, case_id, command, body)
-
-
-# -- what a node holds, by case title ----------------------------------------------------------
-@dataclass
-class NodeSnapshot:
-    events: dict[str, Counter[tuple[str, str]]] = field(default_factory=dict)  # title -> events
-    states: dict[str, tuple[Any, ...]] = field(default_factory=dict)
-
-
-def snapshot(store: Store, codec: EventCodec) -> NodeSnapshot:
-    snap = NodeSnapshot()
-    for row in store.cases.list_cases():
-        title = str(row["title"])
-        history = store.cases.history(str(row["case_id"]))
-        kinds: Counter[tuple[str, str]] = Counter()
-        for stored in history:
-            event = codec.decode(stored.payload).event
-            kinds[(event.type, event.header.source)] += 1
-        snap.events[title] = snap.events.get(title, Counter()) + kinds
-        snap.states[title] = (row["status"], row["holder"], row["outcome"])
-    return snap
-
-
-@dataclass
-class Comparison:
-    lost: int = 0
-    duplicated: int = 0
-    mismatched_states: list[str] = field(default_factory=list)
-
-
-def compare(reference: dict[str, NodeSnapshot], actual: dict[str, NodeSnapshot]) -> Comparison:
-    result = Comparison()
-    for division, expected in reference.items():
-        got = actual[division]
-        for title, events in expected.events.items():
-            have = got.events.get(title, Counter())
-            result.lost += sum((events - have).values())
-            result.duplicated += sum((have - events).values())
-            if got.states.get(title) != expected.states[title]:
-                result.mismatched_states.append(
-                    f"{division} {title}: {got.states.get(title)} != {expected.states[title]}"
-                )
-        for title in set(got.events) - set(expected.events):
-            result.duplicated += sum(got.events[title].values())  # a case the reference never had
-    return result
-
-
-# -- log chains on the broker -------------------------------------------------------------------
-async def _read_topic(bootstrap: str, topic: str) -> list[Any]:
-    """Every record of the topic to its end offsets, all partitions, bounded; [] if it does not
-    exist (the one shared reader: contract.catalogue.read_to_end)."""
-    try:
-        return list(await read_to_end(bootstrap, [topic], timeout_s=120))
-    except LookupError:
-        return []
-
-
-def check_log_chain(bootstrap: str, topic: str, codec: EventCodec) -> tuple[int, int, int]:
-    """(records, harmless re-publications, violations) of one node log."""
-    records = asyncio.run(_read_topic(bootstrap, topic))
-    by_seq: dict[int, bytes] = {}
-    republished = violations = 0
-    for record in records:
-        header = codec.decode(record.value).event.header
-        if header.seq in by_seq:
-            if by_seq[header.seq] == record.value:
-                republished += 1
-            else:
-                violations += 1
-            continue
-        by_seq[header.seq] = record.value
-    seqs = sorted(by_seq)
-    if seqs != list(range(1, len(seqs) + 1)):
-        violations += 1
-    for seq in seqs[1:]:
-        prev = hashlib.sha256(by_seq[seq - 1]).hexdigest()
-        if codec.decode(by_seq[seq]).event.header.prev_hash != prev:
-            violations += 1
-    return len(records), republished, violations
-
-
-# -- faults ------------------------------------------------------------------------------------
-@dataclass
-class FaultLog:
-    counts: Counter[str] = field(default_factory=Counter)
-    garbage_sent: int = 0
-    duplicates_sent: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, kind: str, n: int = 1) -> None:
-        with self.lock:
-            self.counts[kind] += n
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-
-async def _inject(
-    bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]]
-) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, request_timeout_ms=10000)
-    await producer.start()
-    try:
-        for key, value, headers in records:
-            await producer.send_and_wait(topic, value=value, key=key, headers=headers)
-    finally:
-        await producer.stop()
-
-
-INJECTION_COVERAGE_TIMEOUT_S = 300.0
-
-
-class FaultInjector(threading.Thread):
-    def __init__(
-        self,
-        broker: Broker,
-        nodes: dict[str, NodeProcess],
-        topics: TopicNames,
-        log: FaultLog,
-        rng: random.Random,
-        interval: tuple[float, float],
-        broker_restarts: int,
-    ) -> None:
-        super().__init__(daemon=True)
-        self.broker, self.nodes, self.topics, self.log, self.rng = broker, nodes, topics, log, rng
-        self.interval = interval
-        self.broker_restarts_left = broker_restarts
-        self.stop_event = threading.Event()
-        self.paused: set[str] = set()
-        self.broker_down = threading.Event()
-        self.covered = threading.Event()  # set once every kind has been injected
-
-    #: the log key each kind of fault is counted under
-    COUNTED_AS: ClassVar[dict[str, str]] = {
-        "kill": "sigkill",
-        "pause": "sigstop",
-        "duplicates": "duplicate_records",
-        "garbage": "malformed_records",
-        "broker": "broker_restart",
-    }
-
-    def required_kinds(self) -> list[str]:
-        """Kinds still owed: every kind is injected at least once, however short the run."""
-        kinds = ["kill", "pause", "duplicates", "garbage"]
-        if self.broker_restarts_left:
-            kinds.append("broker")
-        return [k for k in kinds if self.log.counts[self.COUNTED_AS[k]] == 0]
-
-    def run(self) -> None:
-        kinds = ["kill", "kill", "pause", "duplicates", "garbage"]
-        while not self.stop_event.wait(self.rng.uniform(*self.interval)):
-            owed = self.required_kinds()
-            if owed:
-                kind = owed[0]  # retried until it is really injected (a dead node is no fault)
-            elif self.broker_restarts_left and self.rng.random() < 0.2:
-                kind = "broker"
-            else:
-                kind = self.rng.choice(kinds)
-            try:
-                getattr(self, f"_{kind}")()
-            except Exception as exc:  # a fault that could not be injected is not a fault
-                print(f"  (注入失败 / injection failed: {kind}: {exc!r})", flush=True)
-            if not self.required_kinds():
-                self.covered.set()
-
-    def _node(self) -> NodeProcess:
-        return self.nodes[self.rng.choice(DIVISIONS)]
-
-    def _kill(self) -> None:
-        node = self._node()
-        if node.alive():
-            node.kill()
-            self.log.add("sigkill")
-
-    def _pause(self) -> None:
-        node = self._node()
-        if not node.alive():
-            return
-        self.paused.add(node.division)
-        node.signal(signal.SIGSTOP)
-        time.sleep(self.rng.uniform(1.0, 4.0))
-        node.signal(signal.SIGCONT)
-        self.paused.discard(node.division)
-        self.log.add("sigstop")
-
-    def _broker(self) -> None:
-        self.broker_down.set()
-        try:
-            self.broker.take_down()
-            for attempt in range(5):  # a loaded machine may need more than one start
-                try:
-                    self.broker.bring_back()
-                    break
-                except Exception:
-                    if attempt == 4:
-                        raise
-                    time.sleep(3)
-        finally:
-            self.broker_down.clear()
-        self.broker_restarts_left -= 1
-        self.log.add("broker_restart")
-
-    def _duplicates(self) -> None:
-        division = self.rng.choice(DIVISIONS)
-        topic = self.topics.inbox(division)
-        records = asyncio.run(_read_topic(self.broker.bootstrap_servers, topic))
-        valid = [r for r in records if (r.value or b"")[:2] == b"\xc3\x01"]
-        if not valid:
-            return
-        chosen = self.rng.sample(valid, min(len(valid), self.rng.randint(1, 10)))
-        payload = [
-            (r.key, bytes(r.value), [(k, bytes(v)) for k, v in r.headers or ()]) for r in chosen
-        ]
-        asyncio.run(_inject(self.broker.bootstrap_servers, topic, payload))
-        self.log.duplicates_sent += len(payload)
-        self.log.add("duplicate_records", len(payload))
-
-    def _garbage(self) -> None:
-        division = self.rng.choice(DIVISIONS)
-        fingerprint = EventCodec().catalogue.get("CaseAccepted").fingerprint
-        garbage: list[RawRecord] = [
-            (b"x", b"\x00garbage " + bytes(self.rng.randrange(256) for _ in range(16)), []),
-            (b"y", b"\xc3\x01" + bytes(self.rng.randrange(256) for _ in range(8)) + b"??", []),
-            (b"z", b"\xc3\x01" + fingerprint + b"\xff\xff\xff\xff", []),
-        ]
-        asyncio.run(_inject(self.broker.bootstrap_servers, self.topics.inbox(division), garbage))
-        self.log.garbage_sent += len(garbage)
-        self.log.add("malformed_records", len(garbage))
-
-
-class Supervisor(threading.Thread):
+class ProcessSupervisor(threading.Thread):
     """Restarts node processes that died (SIGKILL by the injector or by a crash point)."""
 
     def __init__(self, nodes: dict[str, NodeProcess], injector: FaultInjector | None) -> None:
@@ -598,7 +161,9 @@ def run_chaos(
     fault_interval: tuple[float, float] = (2.0, 6.0),
     broker_restarts: int = 1,
     broker: Broker | None = None,
+    injector_class: type[FaultInjector] = FaultInjector,
 ) -> ChaosResult:
+    """`injector_class`: the fault injector (the cluster run kills brokers one at a time)."""
     began = time.monotonic()
     rng = random.Random(seed)
     print(
@@ -613,7 +178,10 @@ def run_chaos(
     broker = broker or find_or_start_broker(workdir / "kafka")
     if broker.kind != "deploy":
         broker_restarts = 0  # only the deploy/kafka broker can be restarted from here
-    topics = TopicNames(f"chaos{rng.randrange(10**6)}.")
+    # A prefix of its own on every run (the seed only draws the faults): runs sharing a broker,
+    # or a run after an earlier one with the same seed, must not read each other's topics.
+    rng.randrange(10**6)  # keeps the seed's fault sequence as it was
+    topics = TopicNames(f"chaos{uuid.uuid4().hex[:12]}.")
     env = {
         "XINFANG_FAULT_CRASH_BEFORE_PUBLISH": str(crash_probability if faults else 0),
         "XINFANG_FAULT_CRASH_BEFORE_MARK": str(crash_probability if faults else 0),
@@ -630,11 +198,11 @@ def run_chaos(
     }
     log = FaultLog()
     injector = (
-        FaultInjector(broker, nodes, topics, log, rng, fault_interval, broker_restarts)
+        injector_class(broker, nodes, topics, log, rng, fault_interval, broker_restarts)
         if faults
         else None
     )
-    supervisor = Supervisor(nodes, injector)
+    supervisor = ProcessSupervisor(nodes, injector)
     try:
         for node in nodes.values():
             node.start()

@@ -39,7 +39,9 @@ def run_demo(output: Path) -> int:
     print("启动 Kafka / starting Apache Kafka …", flush=True)
     broker = find_or_start_broker(output / "kafka")
     print(
-        f"  Kafka: {broker.bootstrap_servers} ({broker.kind}, {broker.startup_s:.1f}s)", flush=True
+        f"  Kafka: {broker.bootstrap_servers} ({broker.kind}, {broker.security}, "
+        f"{broker.startup_s:.1f}s)",
+        flush=True,
     )
     prefix = f"demo-{uuid.uuid4().hex[:6]}."
     clock = output / "clock.json"  # the demo moves time forward to show a missed deadline

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..client import ApiError, NodeClient
+from . import secured
 from .broker import free_port
 
 
@@ -69,12 +70,20 @@ class NodeProcess:
         if self.clock_file is not None:
             cmd += ["--clock-file", str(self.clock_file)]
         cmd += ["--sweep-interval", str(self.sweep_interval_s)]
+        # secured broker: principals, topics and ACLs first (as admin; once per prefix), and
+        # the node connects with its own credentials file (decision 018)
+        secured.prepare(self.bootstrap_servers, self.topology, self.topic_prefix)
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             cmd,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **self.extra_env, "PYTHONUNBUFFERED": "1"},
+            env={
+                **os.environ,
+                **secured.node_env(self.division),
+                **self.extra_env,
+                "PYTHONUNBUFFERED": "1",
+            },
         )
         return self
 

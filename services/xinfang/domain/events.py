@@ -349,7 +349,7 @@ class ChainCheckpointed(Event):
     head_hash: str  # SHA-256 hex of that record (= header.prev_hash)
     key_id: str  # first 16 hex digits of SHA-256 of public_key
     public_key: bytes  # raw 32-byte Ed25519 public key of the node
-    signature: bytes  # Ed25519 signature of xinfang.audit.signing.checkpoint_message
+    signature: bytes  # Ed25519 signature of xinfang.chain.signing.checkpoint_message
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -365,7 +365,7 @@ class CheckpointCountersigned(Event):
     head_hash: str
     key_id: str  # the countersigning (parent) node's key
     public_key: bytes
-    signature: bytes  # Ed25519 signature of xinfang.audit.signing.countersign_message
+    signature: bytes  # Ed25519 signature of xinfang.chain.signing.countersign_message
 
 
 ChainEvent: TypeAlias = ChainCheckpointed | CheckpointCountersigned

@@ -1,4 +1,5 @@
-"""Topic provisioning: a node creates its own topics and its neighbours' inboxes."""
+"""Topic provisioning: create missing topics (admin, or a node on a plaintext broker), or check
+that a node's topics exist (a node on a secured broker holds no CREATE)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import logging
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+
+from ..domain.errors import ConfigurationError
+from ..kafka_security import KafkaSecurity, client_security
 
 log = logging.getLogger(__name__)
 
@@ -21,14 +25,30 @@ PUBLIC_STATUS_CONFIG = {"cleanup.policy": "compact"}  # key = case id
 
 
 async def ensure_topics(
-    bootstrap_servers: str, topics: dict[str, dict[str, str]], partitions: int = 1
+    bootstrap_servers: str,
+    topics: dict[str, dict[str, str]],
+    partitions: int = 1,
+    *,
+    replication_factor: int = 1,
+    min_insync: int | None = None,
+    security: KafkaSecurity | None = None,
 ) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    """Create the missing topics (existing ones are left alone). Needs CREATE: on a secured
+    broker only ``admin`` holds it (``xinfang kafka provision``, kafka_admin.py)."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, **(security or client_security()).aiokafka()
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
+        isr = {} if min_insync is None else {"min.insync.replicas": str(min_insync)}
         missing = [
-            NewTopic(name=name, num_partitions=partitions, replication_factor=1, topic_configs=cfg)
+            NewTopic(
+                name=name,
+                num_partitions=partitions,
+                replication_factor=replication_factor,
+                topic_configs={**cfg, **isr},
+            )
             for name, cfg in topics.items()
             if name not in existing
         ]
@@ -51,3 +71,28 @@ async def ensure_topics(
             await asyncio.sleep(0.5)
     finally:
         await admin.close()
+
+
+class MissingTopics(ConfigurationError, RuntimeError):
+    """Topics a node needs are not on the broker (or not visible to its principal)."""
+
+    code = "XF-TOPICS-MISSING"
+    zh = "主题不存在，请先以 admin 运行 `xinfang kafka provision`"
+    en = "Topics are missing: run `xinfang kafka provision` as admin first"
+
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = missing
+        super().__init__(", ".join(missing), missing=", ".join(missing))
+
+
+async def check_topics(bootstrap_servers: str, names: list[str]) -> None:
+    """Raise MissingTopics naming every topic of ``names`` the broker does not show us."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **client_security().aiokafka())
+    await admin.start()
+    try:
+        listed = set(await admin.list_topics())
+    finally:
+        await admin.close()
+    missing = sorted(set(names) - listed)
+    if missing:
+        raise MissingTopics(missing)

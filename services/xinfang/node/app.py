@@ -23,7 +23,15 @@ from ..codec.wire import EventCodec
 from ..contract.catalogue import SchemaLearner, publish_schemas
 from ..domain.clock import system_clock
 from ..domain.topology import Topology
-from ..node.admin import LOG_CONFIG, PUBLIC_STATUS_CONFIG, SCHEMAS_CONFIG, ensure_topics
+from ..kafka_acls import inbox_group
+from ..kafka_security import client_security
+from ..node.admin import (
+    LOG_CONFIG,
+    PUBLIC_STATUS_CONFIG,
+    SCHEMAS_CONFIG,
+    check_topics,
+    ensure_topics,
+)
 from ..node.checkpoints import checkpoint_periodically, keeper_for
 from ..node.clock_file import FileClock
 from ..node.inbox import InboxConsumer
@@ -52,7 +60,13 @@ class Node:
         )
 
     async def provision(self) -> None:
-        await ensure_topics(self.settings.bootstrap_servers, self.topics_to_provision())
+        """Create this node's topics (plaintext development broker only) or check they exist:
+        on a secured broker the node holds no CREATE, `xinfang kafka provision` runs first as
+        admin (decision 018); a missing topic stops the start with its name."""
+        if self.settings.creates_topics:
+            await ensure_topics(self.settings.bootstrap_servers, self.topics_to_provision())
+        else:
+            await check_topics(self.settings.bootstrap_servers, sorted(self.topics_to_provision()))
         await publish_schemas(
             self.settings.bootstrap_servers, self.service.topics, self.settings.schema_dir
         )
@@ -121,12 +135,18 @@ def build_node(settings: NodeSettings) -> Node:
         broker_heartbeat_interval=1.0,
         broker_rebalance_timeout=20.0,
         producer_acks=-1,
+        # faust runs the web server and tasks only: the inbox and relay use their own aiokafka
+        # clients, so faust's consumer (a group and an assignor topic per node, which the ACLs
+        # would have to grant) and producer are never started. Credentials all the same, in
+        # case a later change starts them.
+        **client_security().faust(),
     )
+    app.boot_strategy = app.BootStrategy(app, enable_kafka=False)
     inbox = InboxConsumer(
         service,
         settings.bootstrap_servers,
         topics.inbox(division.code),
-        group_id=f"{settings.topic_prefix}xinfang-{division.code}-inbox",
+        group_id=inbox_group(settings.topic_prefix, division.code),  # the one its ACLs grant
         client_id=f"{settings.topic_prefix}xinfang-{division.code}-inbox",
         schemas=schemas,
     )

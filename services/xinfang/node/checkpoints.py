@@ -16,20 +16,15 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
+from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from ..audit.keys import Keyring, NodeKey
-from ..audit.signing import (
-    Problem,
-    checkpoint_problem,
-    countersign_problem,
-    sign_checkpoint,
-    sign_countersign,
-)
-from ..codec.wire import cloudevents_headers
+from ..chain.keys import Keyring, NodeKey
+from ..chain.links import Head, record_hash
+from ..chain.signing import Problem, sign_checkpoint, sign_countersign
+from ..chain.verifier import Step, is_resent, sequence_problem, signature_problem, step
 from ..domain.events import (
     CHAIN_CASE_ID,
     ChainCheckpointed,
@@ -39,9 +34,9 @@ from ..domain.events import (
     is_chain_event,
 )
 from ..domain.topology import Topology
-from ..store.protocols import CaseEvents, UnitOfWork
+from ..store.protocols import UnitOfWork
 from ..store.records import ChainSource, Headers
-from ..topics import RESENT_HEADER
+from ..topics import TopicNames
 
 if TYPE_CHECKING:
     from ..settings import NodeSettings
@@ -49,30 +44,30 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+__all__ = ["ChainHost", "ChainKeeper", "checkpoint_periodically", "keeper_for", "sequence_problem"]
 
 
-def sequence_problem(state: ChainSource | None, header: EventHeader) -> Problem | None:
-    """What is wrong with a new record from a source whose log we last saw at `state`."""
-    if state is None:
-        return None
-    if header.seq <= state.last_seq:
-        return Problem(
-            "chain-seq-regressed",
-            f"序号 {header.seq} 不大于此前从 {header.source} 收到的 {state.last_seq}（重放或伪造）",
-            f"seq {header.seq} is not above {state.last_seq} already received from "
-            f"{header.source} (replayed or forged)",
-        )
-    if header.seq == state.last_seq + 1 and header.prev_hash != state.last_hash:
-        return Problem(
-            "chain-broken",
-            f"序号 {header.seq} 的 prev_hash 与此前收到的序号 {state.last_seq} 的哈希不符",
-            f"prev_hash of seq {header.seq} does not match the hash of seq {state.last_seq} "
-            "received before",
-        )
-    return None
+class ChainHost(Protocol):
+    """What the chain keeper needs from the node it keeps the chain of (`NodeService`)."""
+
+    @property
+    def topics(self) -> TopicNames: ...
+
+    def transaction(self) -> AbstractContextManager[UnitOfWork]: ...
+
+    def new_header(self, case_id: str, actor: str) -> EventHeader: ...
+
+    def encode_record(self, event: Event) -> tuple[bytes, Headers]: ...
+
+    def committed(self) -> None: ...
+
+    def dead_letter(
+        self, tx: UnitOfWork, data: bytes, headers: Headers, reason: str, detail: str
+    ) -> None: ...
+
+
+def _head(state: ChainSource | None) -> Head | None:
+    return Head(state.last_seq, state.last_hash) if state is not None else None
 
 
 class ChainKeeper:
@@ -104,49 +99,44 @@ class ChainKeeper:
         )
 
     # -- emitting ---------------------------------------------------------------------
-    def checkpoint(self, service: NodeService, *, force: bool = False) -> ChainCheckpointed | None:
+    def checkpoint(self, host: ChainHost, *, force: bool = False) -> ChainCheckpointed | None:
         """Sign the current log head; None without a key, with an empty log, or when the head is
         already a checkpoint (unless `force`)."""
         if self.signer is None:
             return None
-        ctx = service.context()
-        with service.store.transaction() as tx:
+        header = host.new_header(CHAIN_CASE_ID, self.actor)
+        with host.transaction() as tx:
             seq, head = tx.log.head()
             if seq == 0 or (not force and tx.log.entry_type(seq) == ChainCheckpointed.TYPE):
                 return None
-            header = replace(ctx.header(CHAIN_CASE_ID, self.actor), seq=seq + 1, prev_hash=head)
-            event = sign_checkpoint(self.signer, header)
-            self._append(service, tx, event)
-        service._notify()
+            event = sign_checkpoint(self.signer, _positioned(header, seq, head))
+            self._append(host, tx, event)
+        host.committed()
         log.info("checkpoint %s seq %d head %s", self.division, event.header.seq, head[:12])
         return event
 
-    def _append(self, service: NodeService, tx: UnitOfWork, event: Event) -> None:
+    def _append(self, host: ChainHost, tx: UnitOfWork, event: Event) -> None:
         """Record a chain event in the own log; it goes to the log topic and the parent only."""
-        data = service.codec.encode(event)
-        tx.log.append(event, data, _digest(data))
-        schema = service.codec.catalogue.get(event.type)
-        headers = cloudevents_headers(event, schema.fingerprint_hex)
-        tx.log.enqueue(service.topics.log(self.division), event.case_id, data, headers)
+        data, headers = host.encode_record(event)
+        tx.log.append(event, data, record_hash(data))
+        tx.log.enqueue(host.topics.log(self.division), event.case_id, data, headers)
         parent = self.topology.parent(self.division)
         if parent is not None:
-            tx.log.enqueue(service.topics.inbox(parent), event.case_id, data, headers)
+            tx.log.enqueue(host.topics.inbox(parent), event.case_id, data, headers)
 
     def _countersign(
-        self, service: NodeService, tx: UnitOfWork, checkpoint: ChainCheckpointed, digest: str
+        self, host: ChainHost, tx: UnitOfWork, checkpoint: ChainCheckpointed, digest: str
     ) -> None:
         if self.signer is None:
             return
         seq, head = tx.log.head()
-        header = replace(
-            service.context().header(CHAIN_CASE_ID, self.actor), seq=seq + 1, prev_hash=head
-        )
-        self._append(service, tx, sign_countersign(self.signer, header, checkpoint, digest))
+        header = _positioned(host.new_header(CHAIN_CASE_ID, self.actor), seq, head)
+        self._append(host, tx, sign_countersign(self.signer, header, checkpoint, digest))
 
     # -- receiving ----------------------------------------------------------------------
     def receive(
         self,
-        service: NodeService,
+        host: ChainHost,
         tx: UnitOfWork,
         event: Event,
         data: bytes,
@@ -159,24 +149,24 @@ class ChainKeeper:
         chain_event = is_chain_event(event)
         if not self.is_direct(source):
             if chain_event:
-                return self._refuse(service, tx, event, data, headers, _misrouted(event))
+                return self._refuse(host, tx, event, data, headers, _misrouted(event))
             return None
         state = tx.inbox.chain_source(source)
-        problem = sequence_problem(state, event.header)
-        if problem is not None and _resent_gap(tx.cases, state, event, headers):
+        h = event.header
+        placed = step(_head(state), h.seq, h.prev_hash, resent=is_resent(headers))
+        if placed is Step.RESENT and _never_received(tx, event):
             return None  # applied as usual; the chain state stays at the later record
+        problem = sequence_problem(_head(state), h)
         pinned = bytes.fromhex(state.public_key) if state and state.public_key else None
         expected = self.keyring.get(source) or pinned
         if problem is None and chain_event:
             if self.topology.parent(source) != self.division:
                 problem = _misrouted(event)
-            elif isinstance(event, ChainCheckpointed):
-                problem = checkpoint_problem(event, expected)
-            elif isinstance(event, CheckpointCountersigned):
-                problem = countersign_problem(event, expected)
+            else:
+                problem = signature_problem(event, expected)
         if problem is not None:
-            return self._refuse(service, tx, event, data, headers, problem)
-        digest = _digest(data)
+            return self._refuse(host, tx, event, data, headers, problem)
+        digest = record_hash(data)
         key = expected
         if key is None and isinstance(event, ChainCheckpointed | CheckpointCountersigned):
             key = event.public_key  # first signed record of this source: pin its key
@@ -194,12 +184,12 @@ class ChainKeeper:
         if not chain_event:
             return None
         if isinstance(event, ChainCheckpointed):
-            self._countersign(service, tx, event, digest)
+            self._countersign(host, tx, event, digest)
         return "applied"
 
     def _refuse(
         self,
-        service: NodeService,
+        host: ChainHost,
         tx: UnitOfWork,
         event: Event,
         data: bytes,
@@ -208,26 +198,22 @@ class ChainKeeper:
     ) -> str:
         h = event.header
         detail = f"{h.source} seq {h.seq} ({event.type} {h.event_id}): {problem.zh} / {problem.en}"
-        service._dead_letter_in(tx, data, headers, problem.code, detail)
+        host.dead_letter(tx, data, headers, problem.code, detail)
         return "dead_lettered"
 
 
-def _resent_gap(
-    cases: CaseEvents, state: ChainSource | None, event: Event, headers: Headers
-) -> bool:
-    """A case event its source set aside and re-sent after later records (decision 012): below
-    the last sequence number received, but at one never received from that source. Accepted
-    like a record after a gap (whose hash link cannot be checked either); a replay of a
-    sequence number already received is still refused, and audit verify compares the copy
-    with the source's log."""
+def _positioned(header: EventHeader, head_seq: int, head_hash: str) -> EventHeader:
+    seq, prev_hash = Head(head_seq, head_hash).next_link()
+    return replace(header, seq=seq, prev_hash=prev_hash)
+
+
+def _never_received(tx: UnitOfWork, event: Event) -> bool:
+    """A case event its source set aside and re-sent after later records (decision 012), at a
+    sequence number never received from that source. Accepted like a record after a gap (whose
+    hash link cannot be checked either); a replay of a sequence number already received is
+    still refused, and audit verify compares the copy with the source's log."""
     h = event.header
-    return (
-        state is not None
-        and not is_chain_event(event)
-        and any(k == RESENT_HEADER for k, _ in headers)
-        and h.seq < state.last_seq
-        and not cases.has_event_from(h.source, h.seq)
-    )
+    return not is_chain_event(event) and not tx.cases.has_event_from(h.source, h.seq)
 
 
 def _misrouted(event: Event) -> Problem:
@@ -254,7 +240,7 @@ def keeper_for(settings: NodeSettings, topology: Topology) -> ChainKeeper:
     """The node's chain keeper with its signing key: the key file given, or the one in its data
     folder (created on first start). Refuses (SettingsError) a key that does not match the
     public key published for the division."""
-    from ..audit.keys import KeyFileError, load_or_create_private_key, published_keys_dir
+    from ..chain.keys import KeyFileError, load_or_create_private_key, published_keys_dir
     from ..settings import SettingsError
 
     folder = settings.public_keys_dir or published_keys_dir(settings.topology_path)

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from aiokafka import AIOKafkaConsumer
 
 from ..contract.catalogue import SchemaLearner
+from ..kafka_security import aiokafka_security
 from ..store.records import Headers
 from .retry import BROKER_TROUBLE, Backoff, stop_quietly
 from .service import NodeService
@@ -60,6 +61,7 @@ class InboxConsumer:
             group_id=self.group_id,
             client_id=self.client_id,
             enable_auto_commit=False,
+            **aiokafka_security(),
             auto_offset_reset="earliest",
             # One node is one group member: after a crash its successor should not wait long
             # for the dead member's session to expire before it consumes again.

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
 
+from ..kafka_security import aiokafka_security
 from ..store.protocols import Store
 from ..store.records import OutboxRow
 from .faults import CrashPoints
@@ -104,6 +105,7 @@ class OutboxRelay:
             producer = AIOKafkaProducer(
                 bootstrap_servers=self.bootstrap_servers,
                 client_id=self.client_id,
+                **aiokafka_security(),
                 **{"request_timeout_ms": 15000, **self.producer_settings},
             )
             await producer.start()

@@ -7,19 +7,19 @@ Every state change and the records it must publish commit in one transaction
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..chain.links import Head, record_hash
 from ..codec.wire import DecodeError, EventCodec, cloudevents_headers
 from ..contract.public_status import PublicStatusFeed
 from ..domain.acts import DEFAULT_BACKDATE_TOLERANCE, DEFAULT_FUTURE_TOLERANCE
@@ -30,7 +30,7 @@ from ..domain.commands import RegisterPetition
 from ..domain.context import Context
 from ..domain.deciders import decide_missed, decide_register
 from ..domain.errors import CaseNotFound, DependencyMissing, DomainError
-from ..domain.events import CaseClosed, CaseFile, ChainCheckpointed, Event
+from ..domain.events import CaseClosed, CaseFile, ChainCheckpointed, Event, EventHeader
 from ..domain.hierarchy import ReviewHierarchy
 from ..domain.matter import matter_key
 from ..domain.obligations import lapsed, next_check, overdue, react
@@ -89,10 +89,6 @@ class FoldCache:
             self._folds.move_to_end(case_id)
         while len(self._folds) > self.capacity:
             self._folds.popitem(last=False)
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _claimed(records: Sequence[tuple[bytes, Headers]], header: str) -> list[str]:
@@ -243,13 +239,13 @@ class NodeService:
         return self._record(tx, case, reactions) or case
 
     def _record(self, tx: UnitOfWork, case: Case | None, events: list[Event]) -> Case | None:
-        seq, prev_hash = tx.log.head()
+        head = Head(*tx.log.head())
         for event in events:
-            seq += 1
+            seq, prev_hash = head.next_link()
             event = event.positioned(seq, prev_hash, case.last_event_id if case else "")
             data = self.codec.encode(event)
-            prev_hash = _digest(data)
-            tx.log.append(event, data, prev_hash)
+            head = Head(seq, record_hash(data))
+            tx.log.append(event, data, head.hash)
             before, case = case, evolve(case, event)
             tx.cases.append(event, data)
             headers = self._headers(event)
@@ -329,7 +325,7 @@ class NodeService:
         if refusal is not None:
             self._dead_letter_in(tx, data, headers, refusal, event.header.source, origin)
             return DeliveryOutcome.DEAD_LETTERED
-        digest = _digest(data)
+        digest = record_hash(data)
         seen = tx.inbox.entry(event.header.event_id)
         if seen is not None:
             if seen[0] == digest:
@@ -378,7 +374,7 @@ class NodeService:
                 tx.inbox.unpark(event_id)
                 receipt = self._apply(tx, event, data, headers)
                 if receipt is DeliveryOutcome.APPLIED:
-                    digest, source = _digest(data), event.header.source
+                    digest, source = record_hash(data), event.header.source
                     tx.inbox.mark_received(event_id, digest, source, receipt.value)
                     progressed = True
 
@@ -555,3 +551,25 @@ class NodeService:
     def _notify(self) -> None:
         for callback in self.on_commit:
             callback()
+
+    # -- what the chain keeper uses (node/checkpoints.py ChainHost) -----------------------------
+    def transaction(self) -> AbstractContextManager[UnitOfWork]:
+        return self.store.transaction()
+
+    def new_header(self, case_id: str, actor: str) -> EventHeader:
+        """A new event's header at this node's clock (not yet positioned in the log)."""
+        return self.context().header(case_id, actor)
+
+    def encode_record(self, event: Event) -> tuple[bytes, Headers]:
+        """The record's bytes (single-object encoding) and its CloudEvents headers."""
+        return self.codec.encode(event), self._headers(event)
+
+    def committed(self) -> None:
+        """Wake the relay after a commit that enqueued records."""
+        self._notify()
+
+    def dead_letter(
+        self, tx: UnitOfWork, data: bytes, headers: Headers, reason: str, detail: str
+    ) -> None:
+        """Send an inbound record to the dead-letter topic within `tx`."""
+        self._dead_letter_in(tx, data, headers, reason, detail)

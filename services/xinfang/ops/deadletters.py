@@ -15,9 +15,11 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from ..domain.errors import WireError
+from ..kafka_io import read_topic
+from ..kafka_security import aiokafka_security
 from ..topics import TopicNames
 
 DLQ_HEADERS = ("xinfang_dlq_reason", "xinfang_dlq_detail", "xinfang_dlq_node", "xinfang_dlq_origin")
@@ -74,29 +76,8 @@ def distinct(letters: list[DeadLetter]) -> list[DeadLetter]:
 
 async def read_dead_letters(bootstrap: str, topics: TopicNames, division: str) -> list[DeadLetter]:
     """The node's dead letters, oldest first, repeats left out (no consumer group)."""
-    topic = topics.deadletter(division)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    letters: list[DeadLetter] = []
-    try:
-        if topic not in await consumer.topics():
-            return []
-        assigned = [
-            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or {0})
-        ]
-        consumer.assign(assigned)
-        await consumer.seek_to_beginning(*assigned)
-        ends = await consumer.end_offsets(assigned)
-        while True:
-            positions = [await consumer.position(tp) for tp in assigned]
-            if all(pos >= ends[tp] for pos, tp in zip(positions, assigned, strict=True)):
-                break
-            batch = await consumer.getmany(timeout_ms=1000)
-            for records in batch.values():
-                letters += [_letter(r) for r in records]
-    finally:
-        await consumer.stop()
-    return distinct(letters)
+    records = await read_topic(bootstrap, topics.deadletter(division))
+    return distinct([_letter(r) for r in records])
 
 
 def _letter(record: Any) -> DeadLetter:
@@ -118,7 +99,9 @@ async def redrive(bootstrap: str, topics: TopicNames, division: str, offset: int
     chosen = next((x for x in letters if x.offset == offset), None)
     if chosen is None:
         raise NoSuchDeadLetter(f"死信主题中没有偏移量 {offset} / no dead letter at offset {offset}")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", **aiokafka_security()
+    )
     await producer.start()
     try:
         await producer.send_and_wait(

@@ -25,7 +25,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from ..domain.errors import ConfigurationError
 
-PUBLIC_SUFFIX = ".pub"
 _DIVISION_FILE = re.compile(r"^(\d{6})\.pub$")
 
 
@@ -179,3 +178,18 @@ class Keyring:
 
     def __contains__(self, division: object) -> bool:
         return division in self.keys
+class KeyBook:
+    """Which key each node's signed records must carry: its published key, else (trust on first
+    use) the key of its first signed record."""
+
+    def __init__(self, published: Keyring) -> None:
+        self.published = published
+        self.pinned: dict[str, bytes] = {}
+
+    def expected(self, node: str) -> bytes | None:
+        return self.published.get(node) or self.pinned.get(node)
+
+    def pin(self, node: str, key: bytes) -> None:
+        if node not in self.published and node not in self.pinned:
+            self.pinned[node] = key
+
