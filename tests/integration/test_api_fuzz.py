@@ -1,7 +1,9 @@
 """Property-based fuzzing of a real node's HTTP API from its served OpenAPI document
 (issue 10 item 2): schemathesis generates bodies from the documented fields, types, formats and
-bounds (and breaks them), against a node process on the real broker, so the faust view layer
-is exercised too. No answer may be a 5xx. Bounded: a few examples per operation (~1 min).
+bounds (and breaks them), against a node process on the real broker, so the web layer (uvicorn,
+FastAPI, the middleware) is exercised too. No answer may be a 5xx, and every answer's status and
+body are the ones the document declares (the response models of api/models.py). Bounded: a few
+examples per operation (~1 min).
 """
 
 from __future__ import annotations
@@ -15,7 +17,12 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from xinfang.commands.limits import IDEMPOTENCY_KEY_PATTERN
 
@@ -79,6 +86,8 @@ def test_no_input_makes_a_node_answer_5xx(fuzz_node: dict[str, Any]) -> None:
                 f"{case.method} {case.formatted_path} → {response.status_code}: "
                 f"{response.text[:300]}\n{fuzz_node['node'].tail_log()}"
             )
-            case.validate_response(response, checks=[not_a_server_error])
+            # Every answer is one the document lists, in the shape its model declares.
+            checks = [not_a_server_error, status_code_conformance, content_type_conformance]
+            case.validate_response(response, checks=[*checks, response_schema_conformance])
 
         call()

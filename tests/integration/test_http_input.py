@@ -1,5 +1,5 @@
 """Issue 10 items 2, 3, 10 (HTTP side) and 13 over HTTP against a real node process on the
-real broker: the faust view layer included."""
+real broker: the web layer (uvicorn, FastAPI, middleware) included."""
 
 from __future__ import annotations
 

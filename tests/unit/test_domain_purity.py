@@ -7,7 +7,19 @@ from pathlib import Path
 
 import xinfang.domain
 
-FORBIDDEN = {"faust", "aiokafka", "sqlalchemy", "fastavro", "mode", "yaml", "aiohttp"}
+FORBIDDEN = {
+    "faust",
+    "aiokafka",
+    "sqlalchemy",
+    "fastavro",
+    "mode",
+    "yaml",
+    "aiohttp",
+    "fastapi",
+    "starlette",
+    "pydantic",
+    "uvicorn",
+}
 
 
 def test_domain_imports_no_adapter_library() -> None:

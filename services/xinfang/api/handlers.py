@@ -1,8 +1,9 @@
-"""Framework-free request handlers: (method, path, JSON body) -> (status, JSON).
+"""The node's request handlers: (path parameters, JSON body) -> (status, JSON).
 
-The faust web server only adapts these (`NodeApi.serve`: raw body bytes in, never raises);
-tests can call them directly. Every refusal carries its domain error code; bad input is a 4xx,
-never a 5xx.
+The ASGI app (api/web.py) validates each body with its model (api/models.py) and calls these;
+`NodeApi.dispatch` and `serve_path` drive that same app in-process (tests, bench), so they go
+through the validation and error mapping clients meet. Every refusal carries its error code;
+bad input is a 4xx, never a 5xx.
 """
 
 from __future__ import annotations
@@ -11,32 +12,29 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..commands import BY_NAME, inputs
 from ..commands.input_errors import (
-    BodyTooLarge,
     IdempotencyInterrupted,
     IdempotencyKeyInvalid,
     IdempotencyKeyReused,
-    InvalidJson,
-    JsonTooDeep,
 )
 from ..commands.limits import (
     ID_CHARS,
     IDEMPOTENCY_KEY_PATTERN,
-    MAX_BODY_BYTES,
     MAX_IDEMPOTENCY_KEY_CHARS,
-    MAX_JSON_DEPTH,
     TimeBounds,
 )
 from ..domain.errors import CaseNotFound, InvalidInput, XinfangError
+from ..domain.events import CaseFile
 from ..node.service import NodeService
 from ..presentation import case_view, timeline_entry
+from .asgi_call import call_asgi
 from .errors import http_status
-from .openapi import openapi_document
+from .gate import INTERNAL
+from .openapi import for_node, openapi_document
 
 log = logging.getLogger(__name__)
 
@@ -44,52 +42,9 @@ Json = Any
 Handler = Callable[[dict[str, str], Json], tuple[int, Json]]
 
 
-@dataclass(frozen=True)
-class Route:
-    method: str
-    template: str  # aiohttp-style path with {placeholders}
-    handler: Handler
-
-    @property
-    def pattern(self) -> re.Pattern[str]:
-        return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template) + "$")
-
-
-INTERNAL = {"code": "XF-INTERNAL", "message_zh": "内部错误", "message_en": "Internal error"}
-
-
-def _depth(value: Json) -> int:
-    """Nesting depth of parsed JSON (a scalar is 0), without recursion."""
-    deepest, stack = 0, [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            depth += 1
-            deepest = max(deepest, depth)
-            if depth > MAX_JSON_DEPTH:
-                break
-            stack.extend(
-                (child, depth) for child in (item.values() if isinstance(item, dict) else item)
-            )
-    return deepest
-
-
-def decode_body(raw: bytes) -> Json:
-    """A request body → JSON (None when empty). Raises BodyTooLarge (413), InvalidJson and
-    JsonTooDeep (400): Python's parser recurses, so a deep body must not reach past it."""
-    if len(raw) > MAX_BODY_BYTES:
-        raise BodyTooLarge(f"最多 {MAX_BODY_BYTES} 字节 / at most {MAX_BODY_BYTES} bytes")
-    if not raw.strip():
-        return None
-    try:
-        body = json.loads(raw)
-    except RecursionError:
-        raise JsonTooDeep(f"最多 {MAX_JSON_DEPTH} 层 / at most {MAX_JSON_DEPTH} levels") from None
-    except ValueError:  # also bytes that are not UTF-8 and numbers of over 4,300 digits
-        raise InvalidJson() from None
-    if _depth(body) > MAX_JSON_DEPTH:
-        raise JsonTooDeep(f"最多 {MAX_JSON_DEPTH} 层 / at most {MAX_JSON_DEPTH} levels")
-    return body
+def status_of(err: XinfangError) -> int:
+    """The HTTP status of a refusal (api/errors.py)."""
+    return http_status(err)
 
 
 def _require_case_id(params: dict[str, str]) -> None:
@@ -112,73 +67,64 @@ def _fingerprint(method: str, path: str, body: Json) -> str:
 
 
 class NodeApi:
+    """One node's HTTP API: its handlers and the ASGI app (`app`) that serves them."""
+
     def __init__(self, service: NodeService, status: Callable[[], dict[str, Any]] | None = None):
         self.service = service
         self._status = status or (lambda: {})
-        self.routes = [
-            Route("GET", "/health", self.health),
-            Route("GET", "/api/cases", self.list_cases),
-            Route("POST", "/api/cases", self.register),
-            Route("GET", "/api/cases/{case_id}", self.get_case),
-            Route("GET", "/api/cases/{case_id}/timeline", self.timeline),
-            Route("POST", "/api/cases/{case_id}/{command}", self.command),
-            Route("POST", "/admin/sweep", self.sweep),
-            Route("POST", "/admin/checkpoint", self.checkpoint),
-            Route("GET", "/openapi.json", self.openapi),
-        ]
+        self._app: Any = None
+
+    @property
+    def app(self) -> Any:
+        """The ASGI app (FastAPI) serving this node, built on first use."""
+        if self._app is None:
+            from .web import build_app  # the web layer imports this module
+
+            self._app = build_app(self)
+        return self._app
 
     def dispatch(self, method: str, path: str, body: Json) -> tuple[int, Json]:
-        for route in self.routes:
-            match = route.pattern.match(path)
-            if match and route.method == method:
-                return self.call(route, match.groupdict(), body)
-        return 404, {
-            "code": "XF-NO-ROUTE",
-            "message_zh": "没有该接口",
-            "message_en": "No such route",
-        }
-
-    def call(self, route: Route, params: dict[str, str], body: Json) -> tuple[int, Json]:
-        try:
-            _require_case_id(params)
-            return route.handler(params, body)
-        except XinfangError as err:
-            status = http_status(err)
-            if status == 500:  # the node's data or setup, not the client: worth a log line
-                log.error("%s %s: %s", route.method, route.template, err, exc_info=err)
-            return status, err.to_dict()
-
-    def serve(
-        self,
-        route: Route,
-        params: dict[str, str],
-        raw: bytes,
-        idempotency_key: str | None = None,
-    ) -> tuple[int, Json]:
-        """One HTTP request as the web server received it: body bytes, the Idempotency-Key
-        header of a POST. Never raises: bad input is a 4xx, a bug a logged 500 XF-INTERNAL."""
-        try:
-            body = decode_body(raw) if route.method == "POST" else None
-            if idempotency_key is not None and route.method == "POST":
-                return self._once(route, params, body, idempotency_key)
-            return self.call(route, params, body)
-        except XinfangError as err:
-            return http_status(err), err.to_dict()
-        except Exception:  # a bug, not bad input: log it, answer with a stable code
-            log.exception("unhandled error in %s %s", route.method, route.template)
-            return 500, INTERNAL
+        """A request with a parsed JSON body (None: no body), through the ASGI app."""
+        raw = b"" if body is None else json.dumps(body).encode()
+        return self.serve_path(method, path, raw)
 
     def serve_path(
         self, method: str, path: str, raw: bytes, idempotency_key: str | None = None
     ) -> tuple[int, Json]:
-        """`serve` by method and path (for tests and adapters without a router)."""
-        for route in self.routes:
-            match = route.pattern.match(path)
-            if match and route.method == method:
-                return self.serve(route, match.groupdict(), raw, idempotency_key)
-        return self.dispatch(method, path, None)
+        """One request as a client sends it (raw body bytes, the Idempotency-Key of a POST),
+        answered in-process by the ASGI app: for tests and the bench, no socket."""
+        return call_asgi(self.app, method, path, raw, idempotency_key)
 
-    def _once(self, route: Route, params: dict[str, str], body: Json, key: str) -> tuple[int, Json]:
+    def call(self, handler: Handler, params: dict[str, str], body: Json) -> tuple[int, Json]:
+        """Run a handler: a refusal is its status and error; a bug a logged 500 XF-INTERNAL."""
+        try:
+            _require_case_id(params)
+            return handler(params, body)
+        except XinfangError as err:
+            status = status_of(err)
+            if status == 500:  # the node's data or setup, not the client: worth a log line
+                log.error("%s: %s", getattr(handler, "__name__", handler), err, exc_info=err)
+            return status, err.to_dict()
+        except Exception:  # a bug, not bad input: log it, answer with a stable code
+            log.exception("unhandled error in %s", getattr(handler, "__name__", handler))
+            return 500, INTERNAL
+
+    def refusal(self, name: str, params: dict[str, str], body: Json) -> XinfangError | None:
+        """The refusal today's parser gives `body` for the route `name` (None if it takes it):
+        the API's wording of each refusal, kept when the model refuses the body first."""
+        try:
+            _require_case_id(params)
+            if name == "register":
+                self._parse_registration(body)
+            elif name in BY_NAME:
+                BY_NAME[name].parse(body, self.bounds())
+        except XinfangError as err:
+            return err
+        return None
+
+    async def once(
+        self, scope: Any, body: Json, key: str, answer: Callable[[], Awaitable[tuple[int, Json]]]
+    ) -> tuple[int, Json]:
         """Idempotency-Key: the first answer to a key is the answer to every repetition of
         the same request; the key with another request is refused (422)."""
         if not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
@@ -186,8 +132,7 @@ class NodeApi:
                 f"须为 1–{MAX_IDEMPOTENCY_KEY_CHARS} 个可见 ASCII 字符 / "
                 f"1–{MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters"
             )
-        path = route.template.format(**params)
-        fingerprint = _fingerprint(route.method, path, body)
+        fingerprint = _fingerprint(scope["method"], scope["path"], body)
         earlier = self.service.reserve_key(key, fingerprint)
         if earlier is not None:
             if earlier.fingerprint != fingerprint:
@@ -195,11 +140,7 @@ class NodeApi:
             if earlier.status is None:
                 raise IdempotencyInterrupted(key=key)
             return earlier.status, earlier.response
-        try:
-            status, payload = self.call(route, params, body)
-        except Exception:  # recorded like any answer: whether it took effect is unknown
-            log.exception("unhandled error in %s %s", route.method, route.template)
-            status, payload = 500, INTERNAL
+        status, payload = await answer()
         self.service.complete_key(key, status, payload)
         return status, payload
 
@@ -228,13 +169,16 @@ class NodeApi:
             row["next_check_at"] = due.isoformat() if due is not None else None
         return 200, {"cases": rows}
 
-    def register(self, _p: dict[str, str], body: Json) -> tuple[int, Json]:
+    def _parse_registration(self, body: Json) -> tuple[str, CaseFile, str | None]:
         if not isinstance(body, dict):
             raise InvalidInput("请求体须为 JSON 对象 / body must be a JSON object")
         office = self.service.topology.division(self.service.division).petition_office().id
         actor = inputs.actor({"actor": body.get("actor") or office})
         file = inputs.case_file(body, self.service.context().now, self.bounds())
-        done = self.service.register(actor, file, inputs.backdate_reason(body))
+        return actor, file, inputs.backdate_reason(body)
+
+    def register(self, _p: dict[str, str], body: Json) -> tuple[int, Json]:
+        done = self.service.register(*self._parse_registration(body))
         return 201, {"case_id": done.case_id, "query_code": done.query_code}
 
     def get_case(self, p: dict[str, str], _b: Json) -> tuple[int, Json]:
@@ -250,13 +194,7 @@ class NodeApi:
         return 200, {"case_id": p["case_id"], "node": self.service.division, "timeline": entries}
 
     def command(self, p: dict[str, str], body: Json) -> tuple[int, Json]:
-        command = BY_NAME.get(p["command"])
-        if command is None:
-            return 404, {
-                "code": "XF-NO-ROUTE",
-                "message_zh": f"没有该操作：{p['command']}",
-                "message_en": f"No such command: {p['command']}",
-            }
+        command = BY_NAME[p["command"]]  # one route per command (api/web.py)
         events = self.service.execute(
             p["case_id"], command.decide, command.parse(body, self.bounds())
         )
@@ -288,7 +226,9 @@ class NodeApi:
         }
 
     def openapi(self, _p: dict[str, str], _b: Json) -> tuple[int, Json]:
+        """The document (docs/openapi.json) with this node's bodies and places as the values
+        of body and place fields."""
         topology, own = self.service.topology, self.service.division
         places = (own, *topology.children(own))  # where petitions registered here arise
         bodies = [body.id for code in places for body in topology.division(code).bodies]
-        return 200, openapi_document(own, bodies, places)
+        return 200, for_node(openapi_document(), own, bodies, places)

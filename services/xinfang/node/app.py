@@ -1,8 +1,9 @@
 """The faust-streaming app of one node: HTTP API, inbox consumer, outbox relay, watchers.
 
-faust runs the node's life cycle, web server and background tasks. The inbox is read by a
-plain aiokafka consumer (node/inbox.py: group commit, offsets after the database commit) and
-written by the outbox relay (node/relay.py); state lives in SQL, not faust tables.
+faust runs the node's life cycle and background tasks; the HTTP API is an ASGI app (api/web.py)
+served by uvicorn in the same event loop, faust's own web server off (decision 019). The inbox
+is read by a plain aiokafka consumer (node/inbox.py: group commit, offsets after the database
+commit) and written by the outbox relay (node/relay.py); state lives in SQL, not faust tables.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
-from faust.web import Request, Response, View
 
-from ..api.handlers import INTERNAL, NodeApi, Route
+from ..api.handlers import NodeApi
+from ..api.server import serve_http
 from ..bootstrap import node_parts
-from ..commands.limits import MAX_BODY_BYTES
 from ..contract.catalogue import SchemaLearner, publish_schemas
 from ..kafka_security import client_security
 from ..node.admin import check_topics, ensure_topics
@@ -73,10 +73,7 @@ def build_node(settings: NodeSettings) -> Node:
         store="memory://",
         datadir=str(settings.data_dir / "faust"),  # not the working directory
         autodiscover=False,
-        web_enabled=True,
-        web_bind=settings.http_host,
-        web_host=settings.http_host,
-        web_port=settings.http_port,
+        web_enabled=False,  # the API is served by uvicorn (api/server.py); no /router/, /table/
         topic_replication_factor=1,
         topic_partitions=1,
         consumer_auto_offset_reset="earliest",
@@ -120,8 +117,8 @@ def build_node(settings: NodeSettings) -> Node:
         app.add_future(_run_relay(relay))
         app.add_future(_watch_deadlines(service, settings.sweep_interval_s))
         app.add_future(checkpoint_periodically(service, settings.checkpoint_interval_s))
+        app.add_future(serve_http(api.app, settings.http_host, settings.http_port))
 
-    _register_views(app, api)
     return node
 
 
@@ -147,55 +144,6 @@ async def _watch_deadlines(service: NodeService, interval_s: float) -> None:
             service.sweep_deadlines()
         except Exception:  # keep watching; the next sweep retries
             log.exception("deadline sweep failed")
-
-
-def _register_views(app: faust.App, api: NodeApi) -> None:
-    by_template: dict[str, list[Route]] = {}
-    for route in api.routes:
-        by_template.setdefault(route.template, []).append(route)
-    for template, routes in by_template.items():
-        app.page(template, name=template)(_view_class(api, routes))
-
-
-async def _read_body(request: Request) -> bytes:
-    """The request body, read only up to just past MAX_BODY_BYTES (the API answers 413 for
-    more). The rest of an oversize body is drained up to a bound, so the client, still
-    sending, reads the 413 instead of a reset connection."""
-    content = request.content  # type: ignore[attr-defined]  # aiohttp's request
-    chunks: list[bytes] = []
-    total = 0
-    while total <= MAX_BODY_BYTES:
-        chunk = await content.read(64 * 1024)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-        total += len(chunk)
-    drained = 0
-    while drained < 16 * MAX_BODY_BYTES and await content.read(64 * 1024) != b"":
-        drained += 64 * 1024
-    return b"".join(chunks)
-
-
-def _view_class(api: NodeApi, routes: list[Route]) -> type[View]:
-    namespace: dict[str, Any] = {}
-    for route in routes:
-
-        async def handle(
-            self: View, request: Request, _route: Route = route, **params: str
-        ) -> Response:
-            # Everything, the JSON parsing included, happens inside NodeApi.serve, which
-            # never raises: a body nested 100,000 deep is a 400, not an escaped RecursionError.
-            try:
-                raw = await _read_body(request) if _route.method == "POST" else b""
-                key = request.headers.get("Idempotency-Key")
-                status, payload = api.serve(_route, params, raw, key)
-            except Exception:  # the connection, not the request: log it, answer 500
-                log.exception("unhandled error in %s %s", _route.method, _route.template)
-                status, payload = 500, INTERNAL
-            return self.json(payload, status=status)
-
-        namespace[route.method.lower()] = handle
-    return type("NodeView", (View,), namespace)
 
 
 def run_node(settings: NodeSettings) -> None:
