@@ -46,3 +46,29 @@ def test_health_cases_idempotency_and_checkpoints_go_through_the_service(tmp_pat
     assert (signed["key_id"], signed["seq"]) == (world.keys[CITY].key_id, 2)
     status, again = api.dispatch("POST", "/admin/checkpoint", {})
     assert (status, again) == (200, {"checkpointed": False, "key_id": world.keys[CITY].key_id})
+
+
+def test_an_in_memory_store_serves_the_web_layers_worker_threads() -> None:
+    """`sqlite://` (bench, quick tools) holds its tables in one connection: called from inside
+    a running event loop, the in-process API runs in a thread of its own, which must see that
+    database, not a new empty one (the bench answered 500 "no such table" once the API moved
+    to the ASGI app)."""
+    import asyncio
+
+    from xinfang.bootstrap import service_for
+    from xinfang.store.unit_of_work import NodeStore
+
+    store = NodeStore("sqlite://")
+    service = service_for(CITY, load_topology(), store)
+
+    async def register() -> tuple[int, Any]:  # as the bench does, inside its event loop
+        return NodeApi(service).dispatch(
+            "POST", "/api/cases", {**PETITION, "actor": "150400.xfj"}
+        )
+
+    try:
+        status, done = asyncio.run(register())
+        assert status == 201, done
+        assert [row["case_id"] for row in service.list_cases()] == [done["case_id"]]
+    finally:
+        store.close()

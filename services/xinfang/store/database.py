@@ -28,7 +28,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Connection, Engine, create_engine, event, inspect, make_url, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from ..domain.errors import StorageError
 
@@ -97,7 +97,16 @@ def make_engine(url: str | URL, *, upgrade: bool = True) -> Engine:
     """An engine on the node database, upgraded to the newest schema unless ``upgrade=False``."""
     parsed = normalize_url(url)
     if _is_sqlite(parsed):
-        engine = create_engine(parsed, connect_args={"timeout": 30})
+        if _is_sqlite_memory(parsed):
+            # One in-memory database per connection: every thread (the web layer runs handlers
+            # in worker threads) must share the one connection that holds the tables.
+            engine = create_engine(
+                parsed,
+                poolclass=StaticPool,
+                connect_args={"timeout": 30, "check_same_thread": False},
+            )
+        else:
+            engine = create_engine(parsed, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
