@@ -14,6 +14,7 @@ from xinfang.api.errors import http_status
 from xinfang.commands import input_errors
 from xinfang.domain import acts, errors, lifecycle_errors, rule_errors
 from xinfang.domain.errors import (
+    AccessError,
     ConfigurationError,
     DomainError,
     StorageError,
@@ -45,7 +46,7 @@ def _exception_classes() -> dict[str, type[BaseException]]:
 def test_every_exception_class_of_xinfang_is_a_xinfang_error_of_one_family() -> None:
     classes = _exception_classes()
     assert len(classes) > 40
-    families = (DomainError, WireError, ConfigurationError, StorageError)
+    families = (DomainError, WireError, ConfigurationError, StorageError, AccessError)
     strays = [
         name
         for name, cls in classes.items()

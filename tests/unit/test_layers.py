@@ -19,7 +19,7 @@ import xinfang
 # faust wiring) is an entrypoint of its own, the rest of node/ is the application service.
 LAYERS: dict[str, set[str]] = {
     "entrypoints": {"__main__", "cli", "devtools", "node.app", "api", "bootstrap", "kafka_cli"},
-    "service": {"node", "audit", "ops", "commands", "kafka_admin"},
+    "service": {"node", "audit", "ops", "commands", "kafka_admin", "identity"},
     "adapters": {
         "store", "codec", "chain", "contract", "topics", "settings", "resources", "rules_file",
         "topology_file", "presentation", "client", "kafka_security", "kafka_acls", "kafka_io",

@@ -28,6 +28,7 @@ from ..domain.rule_errors import (
     NoHigherLevel,
     RulesInvalid,
 )
+from ..identity.errors import AuthenticationFailed, NotPermitted
 
 STATUS: dict[type[XinfangError], int] = {
     XinfangError: 500,  # configuration, storage, wire: not the client's doing
@@ -36,7 +37,9 @@ STATUS: dict[type[XinfangError], int] = {
     InvalidJson: 400,
     JsonTooDeep: 400,
     BodyTooLarge: 413,
-    # 403: this body may not do this
+    # 401: who is asking? / 403: this person or body may not do this
+    AuthenticationFailed: 401,
+    NotPermitted: 403,
     NotHolder: 403,
     NotThisNode: 403,
     NotPetitionOffice: 403,

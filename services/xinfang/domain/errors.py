@@ -4,7 +4,8 @@
     ├── DomainError     refusals by the rules (this module, lifecycle_errors, rule_errors, acts)
     ├── WireError       bytes from Kafka or a node that cannot be read (codec DecodeError, ApiError)
     ├── ConfigurationError  settings, rules and topology files, keys, missing data or tools
-    └── StorageError    a database the node cannot safely use (store SchemaError)
+    ├── StorageError    a database the node cannot safely use (store SchemaError)
+    └── AccessError     who is asking: not signed in (401) or not permitted (403) (identity/)
 
 The root lives in the domain because the domain raises some of it (RulesInvalid, a rules file
 the domain validates) and must import nothing outside itself; it does no I/O. A code never
@@ -74,6 +75,14 @@ class ConfigurationError(XinfangError):
     code = "XF-CONFIG"
     zh = "配置有误"
     en = "The configuration is invalid"
+
+
+class AccessError(XinfangError):
+    """The person asking is not signed in, or may not do or see this (DOMAIN.md §10)."""
+
+    code = "XF-ACCESS"
+    zh = "访问被拒绝"
+    en = "Access refused"
 
 
 class StorageError(XinfangError):
