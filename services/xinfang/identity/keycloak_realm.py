@@ -42,12 +42,12 @@ FOREIGN_AUDIENCE = "some-other-api"
 _OFFICE_ROLES = frozenset({Role.REGISTRAR, Role.SUPERVISOR}) | ADMIN_ROLES | {Role.AUDITOR}
 
 
-def test_username(division: str, role: Role) -> str:
+def username_for(division: str, role: Role) -> str:
     """The test user holding `role` at `division`, e.g. "150404.handler"."""
     return f"{division}.{role.value}"
 
 
-def test_user_body(topology: Topology, division: str, role: Role) -> Body:
+def user_body_for(topology: Topology, division: str, role: Role) -> Body:
     """The body of a test user: the petition office for registrar, supervisor, auditor and the
     administrators; the division's 住房和城乡建设局 (or first department) for handler/approver."""
     div = topology.division(division)
@@ -219,8 +219,8 @@ def _test_users(topology: Topology, password: str) -> list[dict[str, Any]]:
             continue
         division = topology.division(code)
         for role in Role:
-            body = test_user_body(topology, code, role)
-            name = test_username(code, role)
+            body = user_body_for(topology, code, role)
+            name = username_for(code, role)
             users.append(
                 {
                     "username": name,

@@ -134,6 +134,13 @@ def _record(issuer: str, client_id: str, doc: dict[str, Any], tokens: dict[str, 
     return record
 
 
+def _pkce() -> tuple[str, str]:
+    """(code_verifier, S256 code_challenge) of RFC 7636 §4.1–4.2."""
+    verifier = secrets.token_urlsafe(64)
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
 def device_login(
     issuer: str,
     client_id: str,
@@ -150,7 +157,12 @@ def device_login(
     if not isinstance(endpoint, str):
         raise LoginFailed("提供方不支持设备流程 / the provider has no device authorization "
                           "endpoint; use --browser")  # fmt: skip
-    status, grant = _post(http, endpoint, {"client_id": client_id, "scope": scope})
+    # PKCE on the device flow too: providers that require it for the client (Keycloak with
+    # S256 required) refuse the grant without it; others ignore the parameters (RFC 6749 §3.1)
+    verifier, challenge = _pkce()
+    status, grant = _post(http, endpoint, {"client_id": client_id, "scope": scope,
+                                           "code_challenge": challenge,
+                                           "code_challenge_method": "S256"})  # fmt: skip
     if status != 200 or "device_code" not in grant:
         raise LoginFailed(f"{endpoint}: HTTP {status} {grant.get('error', '')}", url=endpoint)
     uri = grant.get("verification_uri_complete") or grant.get("verification_uri")
@@ -160,7 +172,8 @@ def device_login(
     )
     interval = float(grant.get("interval", 5))
     deadline = now() + float(grant.get("expires_in", 600))
-    form = {"grant_type": DEVICE_GRANT, "device_code": grant["device_code"], "client_id": client_id}
+    form = {"grant_type": DEVICE_GRANT, "device_code": grant["device_code"],
+            "client_id": client_id, "code_verifier": verifier}  # fmt: skip
     while now() < deadline:
         sleep(interval)
         status, tokens = _post(http, doc["token_endpoint"], form)
@@ -191,8 +204,7 @@ def browser_login(
     """Authorization code + PKCE S256 with a loopback redirect; return the token file's
     record. The person opens the printed URL (or the browser opens it with `open_browser`)."""
     doc = _discover(http, issuer)
-    verifier = secrets.token_urlsafe(64)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    verifier, challenge = _pkce()
     state = secrets.token_urlsafe(24)
     result: dict[str, str] = {}
     done = threading.Event()
@@ -221,7 +233,7 @@ def browser_login(
     try:
         url = doc["authorization_endpoint"] + "?" + urllib.parse.urlencode({
             "response_type": "code", "client_id": client_id, "redirect_uri": redirect,
-            "scope": scope, "state": state, "code_challenge": challenge.rstrip(b"=").decode(),
+            "scope": scope, "state": state, "code_challenge": challenge,
             "code_challenge_method": "S256",
         })  # fmt: skip
         say(f"请在浏览器中打开 / open in a browser: {url}", f"open in a browser: {url}")
@@ -261,11 +273,12 @@ def login(
     if not issuer:
         raise LoginFailed("请用 --issuer 或 XINFANG_OIDC_ISSUER 指定签发者 / pass the issuer "
                           "with --issuer or XINFANG_OIDC_ISSUER")  # fmt: skip
-    client = http or httpx.Client(timeout=30)
-    if browser:
-        record = browser_login(issuer, client_id, say, http=client, open_browser=open_browser)
-    else:
-        record = device_login(issuer, client_id, say, http=client)
+    with contextlib.ExitStack() as stack:
+        client = http or stack.enter_context(httpx.Client(timeout=30))
+        if browser:
+            record = browser_login(issuer, client_id, say, http=client, open_browser=open_browser)
+        else:
+            record = device_login(issuer, client_id, say, http=client)
     path = token_path(token_file)
     save_tokens(path, record)
     say(f"已登录，令牌保存在 {path}", f"signed in; token saved in {path}")
@@ -290,10 +303,12 @@ def access_token(
     refresh_expires = record.get("refresh_expires_at")
     if not refresh or (refresh_expires is not None and float(refresh_expires) <= now()):
         raise LoginExpired(str(path))
-    client = http or httpx.Client(timeout=30)
-    status, tokens = _post(client, record["token_endpoint"], {
-        "grant_type": "refresh_token", "refresh_token": refresh, "client_id": record["client_id"],
-    })  # fmt: skip
+    with contextlib.ExitStack() as stack:
+        client = http or stack.enter_context(httpx.Client(timeout=30))
+        status, tokens = _post(client, record["token_endpoint"], {
+            "grant_type": "refresh_token", "refresh_token": refresh,
+            "client_id": record["client_id"],
+        })  # fmt: skip
     if status != 200 or "access_token" not in tokens:
         raise LoginExpired(f"{path}: {tokens.get('error', status)}")
     doc = {"token_endpoint": record["token_endpoint"],
@@ -316,8 +331,9 @@ def logout(token_file: str | None = None, *, http: httpx.Client | None = None) -
     endpoint = record.get("revocation_endpoint")
     if endpoint and record.get("refresh_token"):
         # best effort: the file goes anyway, and the token then expires at the provider
-        with contextlib.suppress(httpx.HTTPError):
-            (http or httpx.Client(timeout=10)).post(endpoint, data={
+        with contextlib.suppress(httpx.HTTPError), contextlib.ExitStack() as stack:
+            client = http or stack.enter_context(httpx.Client(timeout=10))
+            client.post(endpoint, data={
                 "token": record["refresh_token"], "token_type_hint": "refresh_token",
                 "client_id": record["client_id"],
             })  # fmt: skip

@@ -161,6 +161,10 @@ class OidcAuthenticator:
         self._fetched_at: float | None = None
         self.jwks_fetches = 0  # how often the JWKS was fetched (tests, metrics)
 
+    def close(self) -> None:
+        """Close the HTTP client (the node's shutdown; tests)."""
+        self._http.close()
+
     # -- the port ---------------------------------------------------------------------------
     def authenticate(self, headers: dict[str, str], cookies: dict[str, str]) -> Principal | None:
         token = bearer_token(headers)
