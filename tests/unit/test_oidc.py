@@ -254,3 +254,31 @@ def test_a_discovery_document_of_another_issuer_is_not_trusted(
     with pytest.raises(OidcProviderUnavailable) as info:
         auth.authenticate(bearer(mint(provider.keys[0], claims())), {})
     assert (http_status(info.value), info.value.code) == (503, "XF-OIDC-UNAVAILABLE")
+
+
+def test_settings_and_bootstrap_append_the_oidc_authenticator(topology: Topology) -> None:
+    from xinfang.bootstrap import authenticators
+    from xinfang.settings import NodeSettings, SettingsError
+
+    env = {"XINFANG_DIVISION": "150404", "XINFANG_OIDC_ISSUER": f"{ISSUER}/",
+           "XINFANG_OIDC_AUDIENCE": "node-api"}  # fmt: skip
+    settings = NodeSettings.from_env(env)
+    assert (settings.oidc_issuer, settings.oidc_audience) == (ISSUER, "node-api")
+
+    class BuiltIn:
+        def authenticate(self, headers: dict[str, str], cookies: dict[str, str]) -> None:
+            return None
+
+    built_in = BuiltIn()
+    chain = authenticators(settings, topology, [built_in])
+    assert chain[0] is built_in  # the node's own sessions first
+    assert isinstance(chain[1], OidcAuthenticator) and len(chain) == 2
+    assert (chain[1].issuer, chain[1].settings.audience) == (ISSUER, "node-api")
+    chain[1].close()
+    without = NodeSettings.from_env({"XINFANG_DIVISION": "150404"})
+    assert authenticators(without, topology, [built_in]) == [built_in]
+    # keys fetched over plain HTTP could be swapped on the way: https, or http on loopback only
+    with pytest.raises(SettingsError, match="XINFANG_OIDC_ISSUER"):
+        NodeSettings.from_env({**env, "XINFANG_OIDC_ISSUER": "http://idp.example/realms/x"})
+    local = NodeSettings.from_env({**env, "XINFANG_OIDC_ISSUER": "http://127.0.0.1:8180/realms/x"})
+    assert local.oidc_issuer == "http://127.0.0.1:8180/realms/x"

@@ -46,6 +46,7 @@ from joserfc.jwt import JWTClaimsRegistry
 
 from ..domain.errors import AccessError
 from ..domain.topology import Body, Topology
+from ..settings import NodeSettings
 from .errors import AuthenticationFailed, NotPermitted
 from .keycloak_realm import BODY_CLAIM, DEFAULT_AUDIENCE
 from .principal import ADMIN_ROLES, AuthMethod, Principal, Role
@@ -360,10 +361,10 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def oidc_authenticator(
-    settings: OidcSettings | None, topology: Topology, division: str
-) -> OidcAuthenticator | None:
-    """The node's OIDC authenticator, or None when no issuer is configured."""
-    if settings is None or not settings.issuer:
+def oidc_authenticator(settings: NodeSettings, topology: Topology) -> OidcAuthenticator | None:
+    """The node's OIDC authenticator (XINFANG_OIDC_ISSUER, _AUDIENCE, _CLIENT_ID), or None when
+    no issuer is configured (the node's own accounts only)."""
+    if not settings.oidc_issuer:
         return None
-    return OidcAuthenticator(settings, topology, division)
+    oidc = OidcSettings(settings.oidc_issuer, settings.oidc_audience, settings.oidc_client_id)
+    return OidcAuthenticator(oidc, topology, settings.division)
