@@ -22,7 +22,8 @@ import httpx
 
 from ..domain.errors import ConfigurationError
 from ..identity.keycloak_realm import REALM, TEST_CLIENT
-from .broker import free_port, repo_root
+from ..resources import checkout_dir
+from .broker import free_port
 
 
 class KeycloakFailed(ConfigurationError):
@@ -34,7 +35,10 @@ class KeycloakFailed(ConfigurationError):
 
 
 def script() -> Path:
-    return repo_root() / "deploy" / "keycloak" / "keycloak.sh"
+    """deploy/keycloak/keycloak.sh of the source checkout (ResourceMissing from a wheel)."""
+    advice = ("请用 XINFANG_OIDC_ISSUER 指向运行中的 OIDC 提供方",
+              "point XINFANG_OIDC_ISSUER at a running OIDC provider")  # fmt: skip
+    return checkout_dir("deploy/keycloak", advice) / "keycloak.sh"
 
 
 @dataclass
