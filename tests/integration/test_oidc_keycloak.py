@@ -32,6 +32,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from xinfang.api.errors import http_status
+from xinfang.devtools.broker import free_port
 from xinfang.devtools.keycloak import Keycloak
 from xinfang.domain.errors import XinfangError
 from xinfang.domain.topology import Topology
@@ -406,3 +407,20 @@ def test_keycloak_script_status_and_a_taken_port(keycloak: Keycloak, tmp_path: P
     )  # fmt: skip
     assert taken.returncode == 1
     assert "XINFANG_KEYCLOAK_PORT" in taken.stderr
+
+
+def test_keycloak_script_names_the_log_when_keycloak_cannot_start(
+    keycloak: Keycloak, tmp_path: Path
+) -> None:
+    # a JVM that cannot start (a heap too small for it): a clear error naming the log, at once
+    state = tmp_path / "broken"
+    failed = subprocess.run(
+        ["bash", str(Path(__file__).parents[2] / "deploy/keycloak/keycloak.sh"), "start"],
+        env={**os.environ, "XINFANG_KEYCLOAK_STATE": str(state),
+             "XINFANG_KEYCLOAK_PORT": str(free_port()),
+             "XINFANG_KEYCLOAK_HEAP": "-Xms8m -Xmx1m", "XINFANG_KEYCLOAK_START_TIMEOUT": "120"},
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert failed.returncode == 1
+    assert str(state / "logs" / "keycloak.out") in failed.stderr
+    assert "error" in failed.stderr
