@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help venv demo test chaos cluster-chaos test-unit test-backends test-contract test-integration lint typecheck kafka-fetch kafka-start kafka-stop kafka-status clean
+.PHONY: help venv demo test chaos cluster-chaos test-unit test-backends test-contract test-integration lint typecheck kafka-fetch kafka-start kafka-stop kafka-status keycloak-fetch keycloak-start keycloak-stop keycloak-status clean
 
 help:
 	@echo "make demo   — 演示：启动 Kafka 与三级节点，流转一个事项 / run the three-level demo"
@@ -24,10 +24,14 @@ venv: $(STAMP)
 kafka-fetch:
 	bash deploy/kafka/kafka.sh fetch
 
+# Keycloak (the OIDC provider of the sign-in tests, decision 026): the zip from Maven Central
+keycloak-fetch:
+	bash deploy/keycloak/keycloak.sh fetch
+
 demo: $(STAMP) kafka-fetch
 	$(BIN)/xinfang demo --output demo-output
 
-test: $(STAMP) kafka-fetch
+test: $(STAMP) kafka-fetch keycloak-fetch
 	$(BIN)/python -m pytest
 
 test-unit: $(STAMP)
@@ -39,7 +43,7 @@ test-backends: $(STAMP)
 # the old name of test-backends (tests/contract was renamed: contract/ is the integrators' contract)
 test-contract: test-backends
 
-test-integration: $(STAMP) kafka-fetch
+test-integration: $(STAMP) kafka-fetch keycloak-fetch
 	$(BIN)/python -m pytest tests/integration
 
 .PHONY: bench
@@ -63,6 +67,12 @@ kafka-stop:
 	bash deploy/kafka/kafka.sh stop
 kafka-status:
 	bash deploy/kafka/kafka.sh status
+keycloak-start: $(STAMP)
+	bash deploy/keycloak/keycloak.sh start
+keycloak-stop:
+	bash deploy/keycloak/keycloak.sh stop
+keycloak-status:
+	bash deploy/keycloak/keycloak.sh status
 
 clean:
 	rm -rf $(VENV) demo-output var .pytest_cache .mypy_cache .ruff_cache

@@ -10,7 +10,7 @@ gets values and small ports. Nothing is built at import time.
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +26,8 @@ from .domain.clock import Clock, system_clock
 from .domain.hierarchy import ReviewHierarchy
 from .domain.rules import RuleSet
 from .domain.topology import Topology
+from .identity.oidc import oidc_authenticator
+from .identity.principal import Authenticator
 from .kafka_acls import inbox_group
 from .node.calendar_source import CalendarSource
 from .node.checkpoints import ChainKeeper
@@ -136,6 +138,19 @@ def keeper_for(settings: NodeSettings, topology: Topology) -> ChainKeeper:
     if created:
         log.info("generated node key %s in %s", key.key_id, settings.key_path)
     return ChainKeeper(settings.division, topology, signer=key, keyring=keyring)
+
+
+def authenticators(
+    settings: NodeSettings, topology: Topology, built_in: Sequence[Authenticator] = ()
+) -> list[Authenticator]:
+    """The chain of authenticators api/auth.py runs, in order: the node's own (`built_in`,
+    sessions of its accounts) first, then the OIDC provider's when XINFANG_OIDC_ISSUER is set
+    (decision 026). Each answers None for credentials that are not its kind."""
+    chain = list(built_in)
+    oidc = oidc_authenticator(settings, topology)
+    if oidc is not None:
+        chain.append(oidc)
+    return chain
 
 
 @dataclass

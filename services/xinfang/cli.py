@@ -53,7 +53,9 @@ def _client(args: argparse.Namespace) -> NodeClient:
     url = args.api or os.environ.get("XINFANG_API")
     if not url:
         raise SystemExit(_say("请用 --api 指定节点地址", "pass the node URL with --api"))
-    return NodeClient(url)
+    from .identity.login import access_token
+
+    return NodeClient(url, token=access_token())  # `xinfang login`'s token, if signed in
 
 
 def cmd_case(args: argparse.Namespace) -> int:
@@ -313,6 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .kafka_cli import add_kafka_commands
 
     add_kafka_commands(sub)  # `xinfang kafka provision|acls` as admin (decision 018)
+    from .identity.cli import add_identity_commands
+
+    add_identity_commands(sub)  # `xinfang keycloak realm`, `login`, `logout` (decision 026)
 
     demo = sub.add_parser("demo", help="演示：三级节点流转一个事项 / run the three-level demo")
     demo.add_argument("--output", default="demo-output", help="输出目录 / output folder")

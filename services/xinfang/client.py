@@ -33,17 +33,21 @@ class ApiError(WireError):
 
 
 class NodeClient:
-    def __init__(self, base_url: str, timeout: float = 15.0) -> None:
+    """`token`: an access token sent as `Authorization: Bearer …` (RFC 6750), e.g. the one
+    `xinfang login` keeps (identity/login.py)."""
+
+    def __init__(self, base_url: str, timeout: float = 15.0, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.token = token
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
         req = urllib.request.Request(
-            self.base_url + path,
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json; charset=utf-8"},
+            self.base_url + path, data=data, method=method, headers=headers
         )
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:

@@ -9,6 +9,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .domain.errors import ConfigurationError
 
@@ -70,6 +71,11 @@ class NodeSettings:
     # Default: create on a PLAINTEXT broker (development), check on a secured one, where only
     # admin may create (`xinfang kafka provision`, decision 018).
     create_topics: bool | None = None
+    # an external OpenID Connect provider (decision 026): bearer JWTs of `oidc_issuer` for
+    # `oidc_audience` sign people in; "" = the node's own accounts only
+    oidc_issuer: str = ""
+    oidc_audience: str = "xinfang-api"
+    oidc_client_id: str = "xinfang"  # the public client `xinfang login` uses
 
     @property
     def creates_topics(self) -> bool:
@@ -160,6 +166,12 @@ class NodeSettings:
             raise SettingsError(
                 f"XINFANG_KAFKA_CREATE_TOPICS 须为 0 或 1 / must be 0 or 1: {create_text!r}"
             )
+        oidc_issuer = (get("oidc_issuer", "XINFANG_OIDC_ISSUER") or "").rstrip("/")
+        if oidc_issuer and not _trusted_issuer_url(oidc_issuer):
+            raise SettingsError(
+                "XINFANG_OIDC_ISSUER 须为 https URL（http 仅限本机）/ must be an https URL "
+                f"(http only on the loopback address): {oidc_issuer!r}"
+            )
         return cls(
             division=division,
             bootstrap_servers=get("bootstrap_servers", "KAFKA_BOOTSTRAP_SERVERS")
@@ -185,4 +197,16 @@ class NodeSettings:
             fault_crash_before_publish=crash_publish,
             fault_crash_before_mark=crash_mark,
             create_topics=None if not create_text else create_text in ("1", "true"),
+            oidc_issuer=oidc_issuer,
+            oidc_audience=get("oidc_audience", "XINFANG_OIDC_AUDIENCE") or "xinfang-api",
+            oidc_client_id=get("oidc_client_id", "XINFANG_OIDC_CLIENT_ID") or "xinfang",
         )
+
+
+def _trusted_issuer_url(url: str) -> bool:
+    """https, or http on the loopback address (a development Keycloak): tokens and keys
+    fetched over plain HTTP from elsewhere could be swapped on the way."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")

@@ -7,6 +7,7 @@ broker fails; it never skips. Every test gets its own topic prefix.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from xinfang.devtools.broker import Broker, find_or_start_broker
+from xinfang.devtools.keycloak import Keycloak, start_keycloak
 from xinfang.devtools.processes import NodeProcess
 
 
@@ -52,3 +54,27 @@ def start_node(kafka: Broker, topic_prefix: str, tmp_path: Path) -> Iterator[Nod
     yield start
     for node in started:
         node.stop()
+
+
+@pytest.fixture(scope="session")
+def keycloak(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Keycloak]:
+    """A real Keycloak (deploy/keycloak/keycloak.sh), started once per test session with the
+    realm of the demo topology and its test users; its start time is printed. Developers may
+    keep one running between runs: XINFANG_TEST_KEYCLOAK_STATE, _PORT and _PASSWORD name it
+    (then it is left running)."""
+    kept = os.environ.get("XINFANG_TEST_KEYCLOAK_STATE")
+    state = Path(kept) if kept else tmp_path_factory.mktemp("keycloak")
+    port = int(os.environ.get("XINFANG_TEST_KEYCLOAK_PORT", "0")) or None
+    kc = start_keycloak(
+        state, port=port, test_password=os.environ.get("XINFANG_TEST_KEYCLOAK_PASSWORD")
+    )
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(f"\nKeycloak 启动用时 / Keycloak start time: {kc.started_in_s:.1f} s ({kc.issuer})")
+    try:
+        yield kc
+    finally:
+        if not kept:
+            kc.stop()

@@ -29,6 +29,7 @@ from ..domain.rule_errors import (
     RulesInvalid,
 )
 from ..identity.errors import AuthenticationFailed, NotPermitted
+from ..identity.oidc import OidcProviderUnavailable
 
 STATUS: dict[type[XinfangError], int] = {
     XinfangError: 500,  # configuration, storage, wire: not the client's doing
@@ -63,6 +64,7 @@ STATUS: dict[type[XinfangError], int] = {
     # 500/503: the node's data
     RulesInvalid: 500,
     CalendarMissing: 503,  # no holiday schedule for that year yet: retry once it is installed
+    OidcProviderUnavailable: 503,  # the identity provider's keys cannot be fetched: retry later
 }
 
 
