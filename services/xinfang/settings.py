@@ -5,6 +5,7 @@ Flags win over the environment. A missing required key fails loudly and names th
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +23,21 @@ class SettingsError(ConfigurationError, ValueError):
 
 
 RULES_DIR_ENV = "XINFANG_RULES_DIR"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_proxies(spec: str) -> tuple[Network, ...]:
+    """XINFANG_TRUSTED_PROXIES: addresses or CIDR networks, comma-separated — the reverse
+    proxies whose X-Forwarded-For the operator trail believes (decision 027)."""
+    try:
+        return tuple(
+            ipaddress.ip_network(p.strip(), strict=False) for p in spec.split(",") if p.strip()
+        )
+    except ValueError as exc:
+        raise SettingsError(
+            f"XINFANG_TRUSTED_PROXIES 须为逗号分隔的地址或网段 / must be addresses or networks: "
+            f"{exc}"
+        ) from None
 
 
 def rules_dir_setting(env: Mapping[str, str] | None = None) -> Path | None:
@@ -70,6 +86,8 @@ class NodeSettings:
     # Default: create on a PLAINTEXT broker (development), check on a secured one, where only
     # admin may create (`xinfang kafka provision`, decision 018).
     create_topics: bool | None = None
+    # XINFANG_TRUSTED_PROXIES: proxies whose X-Forwarded-For the operator trail believes
+    trusted_proxies: tuple[Network, ...] = ()
 
     @property
     def creates_topics(self) -> bool:
@@ -185,4 +203,5 @@ class NodeSettings:
             fault_crash_before_publish=crash_publish,
             fault_crash_before_mark=crash_mark,
             create_topics=None if not create_text else create_text in ("1", "true"),
+            trusted_proxies=parse_proxies(get("trusted_proxies", "XINFANG_TRUSTED_PROXIES") or ""),
         )

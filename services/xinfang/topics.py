@@ -30,6 +30,11 @@ class TopicNames:
         """Inbound records the node could not accept, with the reason and the original bytes."""
         return f"{self.prefix}xinfang.{division}.deadletter"
 
+    def trail(self, division: str) -> str:
+        """The node's operator audit trail (decision 027): single writer, signed and chained
+        entries, read by audit administrators only, kept at least 180 days."""
+        return f"{self.prefix}xinfang.{division}.trail"
+
     def schemas(self) -> str:
         """Every writer schema, compacted, key = fingerprint (hex), value = the .avsc JSON."""
         return f"{self.prefix}xinfang.schemas"

@@ -17,6 +17,7 @@ from .idempotency import SqlIdempotencyKeys
 from .inbox import SqlInbox
 from .log_outbox import SqlNodeLog, SqlOutbox
 from .tables import case_events, cases, inbox, log_events, outbox, parked
+from .trail import SqlOperatorTrail
 
 
 class SqlUnitOfWork:
@@ -51,6 +52,7 @@ class NodeStore:
         self.cases = SqlCaseReads(self.engine)
         self.outbox = SqlOutbox(self.engine)
         self.idempotency = SqlIdempotencyKeys(self.engine)
+        self.trail = SqlOperatorTrail(self.engine)
 
     @contextmanager
     def transaction(self) -> Iterator[SqlUnitOfWork]:
