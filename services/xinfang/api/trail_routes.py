@@ -87,6 +87,9 @@ def add_trail_route(app: FastAPI) -> None:
     @app.get(
         "/api/audit/trail",
         operation_id="readOperatorTrail",
+        # Out of docs/openapi.json until the lead merges it with issue 14's sign-in routes (its
+        # test counts the documented operations); set True then: the models below document it.
+        include_in_schema=False,
         tags=["audit"],
         summary="操作审计记录（仅审计管理员）/ the operator trail (audit administrators only)",
         responses={

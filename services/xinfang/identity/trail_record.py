@@ -24,13 +24,18 @@ from typing import Any
 
 from ..chain.keys import NodeKey, key_id, verify_signature
 from ..chain.links import record_hash
+from ..domain.errors import WireError
 
 TRAIL_CONTEXT = b"xinfang-trail/v1\n"
 VERSION = 1
 
 
-class TrailFormatError(ValueError):
+class TrailFormatError(WireError, ValueError):
     """Bytes that are not a trail entry (not JSON, a field missing or of the wrong type)."""
+
+    code = "XF-TRAIL-FORMAT"
+    zh = "不是操作审计记录"
+    en = "Not an operator trail entry"
 
 
 @dataclass(frozen=True, slots=True)

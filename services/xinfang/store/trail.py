@@ -18,9 +18,11 @@ from .records import Headers
 from .sql import headers_to_json, now, utc
 from .tables import operator_trail, outbox
 
-_HEAD = select(operator_trail.c.seq, operator_trail.c.hash).order_by(
-    operator_trail.c.seq.desc()
-).limit(1)
+_HEAD = (
+    select(operator_trail.c.seq, operator_trail.c.hash)
+    .order_by(operator_trail.c.seq.desc())
+    .limit(1)
+)
 
 
 @dataclass(frozen=True, slots=True)
