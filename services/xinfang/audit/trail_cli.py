@@ -86,6 +86,7 @@ def check(entries: list[TrailEntry], key: bytes | None) -> dict[int, str]:
         elif (
             previous is not None
             and previous.seq == entry.seq - 1
+            and previous.seq not in problems  # an altered predecessor is named already
             and entry.prev_hash != previous.digest
         ):
             problems[entry.seq] = "链断裂 / chain broken"
