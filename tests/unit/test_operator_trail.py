@@ -161,12 +161,16 @@ def test_refusals_before_any_route_and_sign_in_attempts_are_recorded(node: Node)
     assert node.call("GET", "/no/such/route", None)[0] == 404
     assert node.call("POST", "/test/sign-in", {"person": "zhao.liu"})[0] == 401
     assert node.call("GET", "/test/whoami", None) == (200, {"person": "li.si"})
+    status, health = node.call("GET", "/health", None)  # a liveness probe: not an act
+    assert status == 200 and (health["trail_pending"], health["outbox_pending"]) == (4, 0)
+    assert node.call("POST", "/health", None)[0] == 405  # refused: recorded
     assert _acts(node.entries()) == [
         ("", (), "", "", "", "", 413, "XF-BODY-TOO-LARGE", ""),
         ("", (), "", "", "", "", 404, "XF-NO-ROUTE", ""),
         ("zhao.liu", (), "", "", "sign_in", "", 401, "XF-AUTH-REQUIRED", "failed"),
         # set by the route, after the trail's middleware handed the request on
         ("li.si", ("registrar",), "150400.xfj", "account", "whoami", "", 200, "", ""),
+        ("", (), "", "", "health", "", 405, "XF-METHOD-NOT-ALLOWED", ""),
     ]
     assert node.entries()[1].http == "GET /no/such/route"
 
@@ -221,7 +225,7 @@ def test_an_act_that_cannot_be_recorded_is_not_answered_as_done(
 
 
 def test_the_database_refuses_to_change_or_remove_an_entry(node: Node) -> None:
-    assert node.call("GET", "/health", None)[0] == 200
+    assert node.call("GET", "/api/cases", None)[0] == 200
     engine = node.service.store.engine  # type: ignore[attr-defined]
     for statement in (
         "UPDATE operator_trail SET person = 'someone.else'",
@@ -244,7 +248,7 @@ def test_verify_passes_the_genuine_trail_and_names_altered_and_deleted_entries(
     for _ in range(3):
         node.call("GET", "/api/cases", None)
     node.call("GET", "/api/cases/150400-2026-000404", None)
-    node.call("GET", "/health", None)
+    node.call("GET", "/api/cases/150400-2026-000405", None)
     records = node.records()
     keys = KeyBook(Keyring({CITY: node.world.keys[CITY].public_raw}))
     topic = TopicNames().trail(CITY)

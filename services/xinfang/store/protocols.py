@@ -232,7 +232,8 @@ class Store(Protocol):
     def transaction(self) -> AbstractContextManager[UnitOfWork]: ...
 
     def stats(self) -> dict[str, int]:
-        """Row counts for /health: cases, log_events, case_events, outbox_pending,
+        """Row counts for /health: cases, log_events, case_events, outbox_pending (the node's
+        records waiting for the relay), trail_pending (operator trail entries waiting),
         outbox_set_aside, inbox, parked."""
         ...
 
