@@ -275,6 +275,18 @@ def test_verify_passes_the_genuine_trail_and_names_altered_and_deleted_entries(
     assert "人员/person" in shown and "li.si" in shown and "共 5 条 / 5 entries" in shown
 
 
+def test_the_trail_is_the_outermost_middleware_of_the_node_app(tmp_path: Path) -> None:
+    """Merging guard: a middleware added after it (authentication, CSRF) would answer its
+    refusals around the trail, unrecorded. Starlette runs the last one added outermost."""
+    from xinfang.api.trail import TrailRecorder
+
+    world = World(load_topology(), tmp_path)
+    try:
+        assert NodeApi(world.bus.nodes[CITY]).app.user_middleware[0].cls is TrailRecorder
+    finally:
+        world.bus.close()
+
+
 def test_x_forwarded_for_counts_only_from_trusted_proxies() -> None:
     proxies = parse_proxies("10.0.0.0/8, 192.168.1.1")
     forwarded = [(b"x-forwarded-for", b"6.6.6.6, 203.0.113.7, 10.1.2.3")]
