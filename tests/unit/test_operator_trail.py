@@ -311,3 +311,45 @@ def test_the_trail_topic_keeps_six_months_at_least_and_only_audit_admins_read_it
     on_trail = {(g.principal, g.operation) for g in grants if g.name == names.trail(CITY)}
     assert on_trail == {(node_principal(CITY), "WRITE"), (AUDIT_ADMIN, "READ")}
     assert not any(g.principal == AUDITOR and ".trail" in g.name for g in grants)
+
+
+def test_audit_trail_reads_the_node_route_pages_checks_and_prints_zh_en(
+    node: Node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`xinfang audit trail --api`: the node's route (here answered in-process), every page."""
+    from xinfang.chain.keys import write_public_key
+    from xinfang.cli import main
+    from xinfang.client import ApiError, NodeClient
+
+    node.person = REGISTRAR
+    for i in range(5):
+        node.call("GET", f"/api/cases/150400-2026-00000{i}", None)
+
+    def through_api(_client: NodeClient, method: str, path: str, body: Any = None) -> Any:
+        node.person = AUDIT_ADMINISTRATOR  # the CLI's user
+        status, payload = node.call(method, path, body)
+        if status >= 400:
+            raise ApiError(status, payload)
+        return payload
+
+    monkeypatch.setattr(NodeClient, "request", through_api)
+    write_public_key(node.world.keys[CITY].public_raw, tmp_path / f"{CITY}.pub")
+    args = ["audit", "trail", "--api", "http://node", "--public-keys", str(tmp_path)]
+    assert main([*args, "--person", "li.si", "--action", "getCase", "--limit", "3"]) == 0
+    shown = capsys.readouterr().out
+    assert "人员/person" in shown and "结果/outcome" in shown and "共 3 条 / 3 entries" in shown
+    assert shown.count("404 XF-CASE-NOT-FOUND") == 3 and shown.count("✓") == 3
+    assert main([*args, "--person", "li.si", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(e["seq"], e["case_id"], e["check"]) for e in listed] == [
+        (i + 1, f"150400-2026-00000{i}", "ok") for i in range(5)
+    ]
+
+    def refused(_client: NodeClient, method: str, path: str, body: Any = None) -> Any:
+        status, payload = node.call(method, path, body)  # as a registrar
+        raise ApiError(status, payload)
+
+    node.person = REGISTRAR
+    monkeypatch.setattr(NodeClient, "request", refused)
+    assert main(args) != 0
+    assert "XF-FORBIDDEN" in capsys.readouterr().err
