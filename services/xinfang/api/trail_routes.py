@@ -86,6 +86,7 @@ def add_trail_route(app: FastAPI) -> None:
 
     @app.get(
         "/api/audit/trail",
+        name="trail",  # the route name of issue 14's role table (identity/policy.py)
         operation_id="readOperatorTrail",
         # Out of docs/openapi.json until the lead merges it with issue 14's sign-in routes (its
         # test counts the documented operations); set True then: the models below document it.
