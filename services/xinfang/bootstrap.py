@@ -190,6 +190,8 @@ def node_parts(settings: NodeSettings) -> NodeParts:
         future_tolerance=timedelta(seconds=settings.future_tolerance_s),
         backdate_tolerance=timedelta(seconds=settings.backdate_tolerance_s),
     )  # fmt: skip
+    if service.trail is not None:  # whose X-Forwarded-For the operator trail believes
+        service.trail.trusted_proxies = settings.trusted_proxies
     service.warn_calendar()  # a year without its holiday schedule: logged now, and at sweeps
     schemas = SchemaLearner(settings.bootstrap_servers, topics, codec.decoder)
     relay = OutboxRelay(

@@ -17,6 +17,8 @@ What each principal may do (decision 002, ARCHITECTURE.md "Trust model"):
   consumer group only, its own dead-letter topic (`xinfang deadletters`), and the schema
   catalogue (SchemaLearner, no group); it never reads its own log (chain heads come from
   its database).
+- an audit administrator (``audit-admin``, 审计管理员, decision 027) READs every node's
+  operator trail and nothing else; a node WRITEs its own trail.
 - an auditor READs every log and inbox and the schema catalogue (no group: replay assigns
   partitions).
 - an integrator READs every log, the public status feed and the schema catalogue, and its
@@ -34,6 +36,7 @@ from .topics import TopicNames
 
 ADMIN = "admin"
 AUDITOR = "auditor"
+AUDIT_ADMIN = "audit-admin"  # reads the operator trails (三员分立: not the auditor's)
 INTEGRATOR = "integrator"
 
 
@@ -91,6 +94,7 @@ def derive_grants(
     topics: TopicNames,
     *,
     auditors: Iterable[str] = (AUDITOR,),
+    trail_readers: Iterable[str] = (AUDIT_ADMIN,),
     integrators: Iterable[Integrator] = (Integrator(INTEGRATOR),),
 ) -> list[Grant]:
     """Every ACL the broker should hold for this topology and topic prefix, sorted."""
@@ -104,6 +108,7 @@ def derive_grants(
 
         add("TOPIC", topics.log(code), "WRITE", "own log")
         add("TOPIC", topics.deadletter(code), "WRITE", "own dead letters")
+        add("TOPIC", topics.trail(code), "WRITE", "own operator trail")
         add("TOPIC", topics.deadletter(code), "READ", "own dead letters (ops)")
         add("TOPIC", topics.public_status(), "WRITE", "public status feed")
         add("TOPIC", topics.schemas(), "WRITE", "schema catalogue")
@@ -123,6 +128,9 @@ def derive_grants(
             grants.add(Grant(auditor, "TOPIC", topics.log(code), "READ", "node log"))
             grants.add(Grant(auditor, "TOPIC", topics.inbox(code), "READ", "node inbox"))
         grants.add(Grant(auditor, "TOPIC", topics.schemas(), "READ", "schema catalogue"))
+    for reader in trail_readers:
+        for code in codes:
+            grants.add(Grant(reader, "TOPIC", topics.trail(code), "READ", "operator trail"))
     for integrator in integrators:
         wanted = (
             list(integrator.topics)

@@ -5,6 +5,7 @@ Flags win over the environment. A missing required key fails loudly and names th
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +24,21 @@ class SettingsError(ConfigurationError, ValueError):
 
 
 RULES_DIR_ENV = "XINFANG_RULES_DIR"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_proxies(spec: str) -> tuple[Network, ...]:
+    """XINFANG_TRUSTED_PROXIES: addresses or CIDR networks, comma-separated — the reverse
+    proxies whose X-Forwarded-For the operator trail believes (decision 027)."""
+    try:
+        return tuple(
+            ipaddress.ip_network(p.strip(), strict=False) for p in spec.split(",") if p.strip()
+        )
+    except ValueError as exc:
+        raise SettingsError(
+            f"XINFANG_TRUSTED_PROXIES 须为逗号分隔的地址或网段 / must be addresses or networks: "
+            f"{exc}"
+        ) from None
 
 
 def rules_dir_setting(env: Mapping[str, str] | None = None) -> Path | None:
@@ -76,6 +92,8 @@ class NodeSettings:
     oidc_issuer: str = ""
     oidc_audience: str = "xinfang-api"
     oidc_client_id: str = "xinfang"  # the public client `xinfang login` uses
+    # XINFANG_TRUSTED_PROXIES: proxies whose X-Forwarded-For the operator trail believes
+    trusted_proxies: tuple[Network, ...] = ()
 
     @property
     def creates_topics(self) -> bool:
@@ -200,6 +218,7 @@ class NodeSettings:
             oidc_issuer=oidc_issuer,
             oidc_audience=get("oidc_audience", "XINFANG_OIDC_AUDIENCE") or "xinfang-api",
             oidc_client_id=get("oidc_client_id", "XINFANG_OIDC_CLIENT_ID") or "xinfang",
+            trusted_proxies=parse_proxies(get("trusted_proxies", "XINFANG_TRUSTED_PROXIES") or ""),
         )
 
 

@@ -14,6 +14,14 @@ from dataclasses import dataclass
 RESENT_HEADER = "xinfang_resent"
 
 
+TRAIL_SUFFIX = ".trail"
+
+
+def is_trail(topic: str) -> bool:
+    """True for an operator trail topic (`TopicNames.trail`)."""
+    return topic.endswith(TRAIL_SUFFIX)
+
+
 @dataclass(frozen=True)
 class TopicNames:
     prefix: str = ""
@@ -29,6 +37,11 @@ class TopicNames:
     def deadletter(self, division: str) -> str:
         """Inbound records the node could not accept, with the reason and the original bytes."""
         return f"{self.prefix}xinfang.{division}.deadletter"
+
+    def trail(self, division: str) -> str:
+        """The node's operator audit trail (decision 027): single writer, signed and chained
+        entries, read by audit administrators only, kept at least 180 days."""
+        return f"{self.prefix}xinfang.{division}{TRAIL_SUFFIX}"
 
     def schemas(self) -> str:
         """Every writer schema, compacted, key = fingerprint (hex), value = the .avsc JSON."""

@@ -14,6 +14,7 @@ def call_asgi(
     app: Any, method: str, path: str, raw: bytes, idempotency_key: str | None = None
 ) -> tuple[int, Any]:
     """(status, JSON answer) of `method path` with body `raw` (sent as application/json)."""
+    path, _, query = path.partition("?")  # a query string is passed on as a server would
     headers = [(b"host", b"testserver"), (b"content-type", b"application/json")]
     headers.append((b"content-length", str(len(raw)).encode()))
     if idempotency_key is not None:
@@ -27,7 +28,7 @@ def call_asgi(
         "path": path,  # as a server passes it: percent-decoded (it may hold any character)
         "raw_path": quote(path, safe="/", errors="surrogatepass").encode("ascii"),
         "root_path": "",
-        "query_string": b"",
+        "query_string": query.encode("latin-1", "replace"),
         "headers": headers,
         "client": ("127.0.0.1", 1),
         "server": ("testserver", 80),

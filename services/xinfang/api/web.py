@@ -24,6 +24,8 @@ from ..store.idempotency import RETENTION
 from . import models as m
 from .errors import http_status
 from .gate import BODY_KEY, Gate
+from .trail import TrailRecorder
+from .trail_routes import add_trail_route
 from .validation import refusal
 
 if TYPE_CHECKING:
@@ -227,6 +229,8 @@ def build_app(api: NodeApi | None = None) -> FastAPI:
         openapi_extra=KEYED,
     )
 
+    add_trail_route(app)  # GET /api/audit/trail, audit administrators only (decision 027)
+
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi(request: Request) -> JSONResponse:
         return _answer(request, _api(request).openapi, {})
@@ -235,6 +239,8 @@ def build_app(api: NodeApi | None = None) -> FastAPI:
     app.add_exception_handler(HTTPException, _no_route)
     if api is not None:
         app.add_middleware(Gate, once=api.once)
+        # outermost: every answer, the Gate's and authentication's included (decision 027)
+        app.add_middleware(TrailRecorder, trail=lambda: api.service.trail)
     return app
 
 

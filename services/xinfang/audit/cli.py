@@ -284,6 +284,10 @@ def add_audit_commands(sub: Any) -> None:
     checkpoint.add_argument("--api", help="节点 API 地址 / node URL (XINFANG_API)")
     checkpoint.set_defaults(func=cmd_checkpoint)
 
+    from .trail_cli import add_trail_command
+
+    add_trail_command(actions, parse_time)  # `audit trail` (decision 027)
+
     keys = sub.add_parser("keys", help="节点签名密钥 / node signing keys")
     key_actions = keys.add_subparsers(dest="keys_cmd", required=True)
     generate = key_actions.add_parser(

@@ -28,6 +28,7 @@ from .replay import (
     node_topics,
     read_export,
 )
+from .trail_check import TrailChain, read_trails
 from .verify import Auditor, AuditResult, RecordDecoder
 
 
@@ -88,6 +89,7 @@ def run_audit(
         anchored=window.bounded_below,
         sink=sink if checker is not None else None,
     )
+    trails: list[TrailChain] = []  # operator trails this client may read (decision 027)
     if source.folder is not None:
         _from_files(auditor, source.folder, wanted, window, inboxes, explicit, progress)
     else:
@@ -95,7 +97,7 @@ def run_audit(
         asyncio.run(
             _from_kafka(
                 auditor, source.bootstrap_servers, source.prefix, wanted, window, inboxes,
-                explicit, progress,
+                explicit, progress, trails,
             )
         )
     # whose missing log is a violation: every node asked for; from files, without --nodes, the
@@ -103,6 +105,7 @@ def run_audit(
     auditor.audited = set(wanted) if explicit or source.folder is None else set(auditor.chains)
     progress.note("校验哈希链、签名与会签 …", "checking chains, signatures and countersignatures …")
     result = auditor.finish()
+    result.findings += [f for chain in trails for f in chain.findings]
     report = None
     if checker is not None:
         progress.note("重建事项并检查期限与合规 …", "rebuilding cases, checking deadlines …")
@@ -121,6 +124,7 @@ def run_audit(
         "inboxes": inboxes,
         "generated_at": datetime.now(UTC).isoformat(),
         "published_keys": sorted(keyring.keys) if keyring else [],
+        "trails": {chain.node: chain.records for chain in trails},
     }
     return AuditOutcome(result, report, topology, about)
 
@@ -134,6 +138,7 @@ async def _from_kafka(
     inboxes: bool,
     explicit: bool,
     progress: Progress,
+    trails: list[TrailChain],
 ) -> None:
     async with KafkaSource(bootstrap, prefix) as kafka:
         await _learn_schemas(kafka, auditor.decoder.resolver, progress)
@@ -155,6 +160,7 @@ async def _from_kafka(
             for division, topic in node_topics(prefix, nodes, "inbox").items():
                 if kafka.has(topic):
                     await kafka.read(topic, _inbox_feeder(auditor, division), window, progress)
+        trails += await read_trails(kafka, nodes, auditor.keys, window, progress)
 
 
 async def _learn_schemas(

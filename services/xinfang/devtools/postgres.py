@@ -131,7 +131,11 @@ class DatabasePool:
         self._engines: dict[str, Engine] = {}  # one kept connection per database, to empty it
         self._lock = threading.Lock()
         statements = ["SET LOCAL lock_timeout = '10s'"]  # a leaked session fails, never hangs
-        statements += [f'DELETE FROM "{t.name}"' for t in reversed(metadata.sorted_tables)]
+        # the operator trail refuses DELETE (decision 027); TRUNCATE fires no row trigger
+        statements += [
+            f'TRUNCATE "{t.name}"' if t.name == "operator_trail" else f'DELETE FROM "{t.name}"'
+            for t in reversed(metadata.sorted_tables)
+        ]
         statements += [
             f"SELECT setval(pg_get_serial_sequence('\"{t.name}\"', '{col.name}'), 1, false)"
             for t in metadata.sorted_tables

@@ -100,7 +100,14 @@ def prepare(
 
 
 def _prepare(bootstrap: str, topology_path: Path | None, prefix: str, folder: Path) -> None:
-    from ..kafka_acls import ADMIN, AUDITOR, INTEGRATOR, derive_grants, node_principal
+    from ..kafka_acls import (
+        ADMIN,
+        AUDIT_ADMIN,
+        AUDITOR,
+        INTEGRATOR,
+        derive_grants,
+        node_principal,
+    )
     from ..kafka_admin import add_principal, apply_plan, compute_plan, provision, wait_applied
     from ..topics import TopicNames
     from ..topology_file import load_topology
@@ -108,7 +115,8 @@ def _prepare(bootstrap: str, topology_path: Path | None, prefix: str, folder: Pa
     admin = KafkaSecurity.from_env({}, credentials=str(folder / f"{ADMIN}.json"))
     topology = load_topology(topology_path)
     topics = TopicNames(prefix)
-    names = [node_principal(d.code) for d in topology.divisions] + [AUDITOR, INTEGRATOR]
+    names = [node_principal(d.code) for d in topology.divisions]
+    names += [AUDITOR, INTEGRATOR, AUDIT_ADMIN]
     for name in names:
         add_principal(bootstrap, admin, name, folder / f"{name}.json")  # kept if present
     asyncio.run(provision(bootstrap, topology, topics, admin))

@@ -38,6 +38,7 @@ from ..domain.routing import complete_stream_expected, forward_upward, recipient
 from ..domain.rule_errors import RulesInvalid
 from ..domain.rules import RuleSet
 from ..domain.topology import Topology
+from ..identity.trail import OperatorTrail
 from ..store.protocols import Store, UnitOfWork
 from ..store.records import CaseRow, Headers, KeyRecord, StoredEvent
 from ..topics import TopicNames
@@ -154,6 +155,7 @@ class NodeService:
         self.public = public
         self.on_commit: list[Callable[[], None]] = []
         self.chain = chain  # audit chain (decision 006)
+        self._trail: OperatorTrail | None = None
         self.folds = FoldCache()
         # Group-commit figures for /health: inbox transactions and the records they applied.
         self.inbox_transactions = 0
@@ -542,6 +544,19 @@ class NodeService:
     def key_id(self) -> str | None:
         """The id of the node's signing key, or None without one."""
         return self.chain.key_id
+
+    @property
+    def trail(self) -> OperatorTrail | None:
+        """The operator audit trail (decision 027), signed with the chain keeper's node key;
+        None without a key (test wiring only: a node always has one)."""
+        signer = self.chain.signer
+        if signer is None:
+            return None
+        if self._trail is None or self._trail.key is not signer:
+            self._trail = OperatorTrail(
+                self.store.trail, self.division, signer, self.topics, self._notify
+            )
+        return self._trail
 
     def _notify(self) -> None:
         for callback in self.on_commit:

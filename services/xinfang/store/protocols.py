@@ -35,6 +35,7 @@ from .records import (
     SetAsideRow,
     StoredEvent,
 )
+from .trail import TrailQuery, TrailRow
 
 
 @runtime_checkable
@@ -196,6 +197,23 @@ class IdempotencyKeys(Protocol):
 
 
 @runtime_checkable
+class OperatorTrailStore(Protocol):
+    """The operator audit trail (store/trail.py, decision 027): append and read, nothing else."""
+
+    def head(self) -> tuple[int, str]:
+        """(seq, hash) of the last entry; (0, "") for an empty trail."""
+        ...
+
+    def append(self, make: Callable[[int, str], TrailRow]) -> TrailRow:
+        """Write `make(seq, prev_hash)` after the head, with its outbox row, in one transaction."""
+        ...
+
+    def read(self, query: TrailQuery) -> list[bytes]:
+        """The records the query selects, in seq order."""
+        ...
+
+
+@runtime_checkable
 class Store(Protocol):
     """The node database by role (store/unit_of_work.py `NodeStore`)."""
 
@@ -208,10 +226,14 @@ class Store(Protocol):
     @property
     def idempotency(self) -> IdempotencyKeys: ...
 
+    @property
+    def trail(self) -> OperatorTrailStore: ...
+
     def transaction(self) -> AbstractContextManager[UnitOfWork]: ...
 
     def stats(self) -> dict[str, int]:
-        """Row counts for /health: cases, log_events, case_events, outbox_pending,
+        """Row counts for /health: cases, log_events, case_events, outbox_pending (the node's
+        records waiting for the relay), trail_pending (operator trail entries waiting),
         outbox_set_aside, inbox, parked."""
         ...
 

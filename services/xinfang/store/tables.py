@@ -136,3 +136,19 @@ idempotency_keys = Table(
     Column("response", JSON, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
 )
+
+# The operator audit trail (identity/trail_record.py, decision 027): append-only — the store has
+# no path that changes or removes an entry, and triggers (migration 0008) refuse UPDATE and
+# DELETE. `record` holds the exact bytes that are signed, chained, hashed and published.
+operator_trail = Table(
+    "operator_trail",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("person", String(200), nullable=False, index=True),
+    Column("action", String(64), nullable=False, index=True),
+    Column("case_id", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("record", LargeBinary, nullable=False),
+    Column("hash", String(64), nullable=False),
+)

@@ -11,12 +11,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select
 
 from ..domain.case import Case
+from ..topics import TRAIL_SUFFIX
 from .case_events import SqlCaseEvents, SqlCaseReads
 from .database import make_engine
 from .idempotency import SqlIdempotencyKeys
 from .inbox import SqlInbox
 from .log_outbox import SqlNodeLog, SqlOutbox
 from .tables import case_events, cases, inbox, log_events, outbox, parked
+from .trail import SqlOperatorTrail
 
 
 class SqlUnitOfWork:
@@ -51,6 +53,7 @@ class NodeStore:
         self.cases = SqlCaseReads(self.engine)
         self.outbox = SqlOutbox(self.engine)
         self.idempotency = SqlIdempotencyKeys(self.engine)
+        self.trail = SqlOperatorTrail(self.engine)
 
     @contextmanager
     def transaction(self) -> Iterator[SqlUnitOfWork]:
@@ -68,6 +71,8 @@ class NodeStore:
             def count(stmt: Any) -> int:
                 return int(conn.execute(stmt).scalar_one())
 
+            waiting = outbox.c.sent_at.is_(None) & outbox.c.set_aside_at.is_(None)
+
             return {
                 "cases": count(select(func.count()).select_from(cases)),
                 "log_events": count(select(func.count()).select_from(log_events)),
@@ -75,7 +80,12 @@ class NodeStore:
                 "outbox_pending": count(  # waiting for the relay; set-aside rows are not
                     select(func.count())
                     .select_from(outbox)
-                    .where(outbox.c.sent_at.is_(None), outbox.c.set_aside_at.is_(None))
+                    .where(waiting, ~outbox.c.topic.endswith(TRAIL_SUFFIX))
+                ),
+                "trail_pending": count(  # operator trail entries waiting (decision 027)
+                    select(func.count())
+                    .select_from(outbox)
+                    .where(waiting, outbox.c.topic.endswith(TRAIL_SUFFIX))
                 ),
                 "outbox_set_aside": count(
                     select(func.count())
