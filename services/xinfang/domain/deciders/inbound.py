@@ -24,7 +24,6 @@ judged here. Chain events are not case acts: the chain keeper checks them.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import assert_never
 
 from ..case import Case, learned_by_routing
@@ -89,7 +88,7 @@ def authorise_inbound(ctx: Context, case: Case | None, event: Event) -> Unauthor
                 raise CaseNotFound(f"本节点未收到该事项的登记 / {event.case_id} unknown here")
         elif not from_below and not _knows_as_well(ctx.topology, ctx.division, case, event):
             return None
-        _legal_act(replace(ctx, division=h.source), case, event)
+        _legal_act(ctx.in_place_of(h.source), case, event)
     except DomainError as why:
         return UnauthorisedAct.of(h.actor, event.type, event.case_id, why)
     return None
