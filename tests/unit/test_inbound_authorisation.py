@@ -15,6 +15,7 @@ from xinfang.domain import commands as c
 from xinfang.domain import deciders as d
 from xinfang.domain.case import Case, evolve, fold
 from xinfang.domain.context import Context
+from xinfang.domain.deadlines import Obligation
 from xinfang.domain.errors import DomainError, UnauthorisedAct
 from xinfang.domain.events import (
     CaseAccepted,
@@ -22,12 +23,32 @@ from xinfang.domain.events import (
     CaseFile,
     CaseTransferred,
     ChainCheckpointed,
+    CompletionReported,
+    DeadlineMissed,
     Event,
+    EventHeader,
+    HandlingExtended,
     HandlingOpinionIssued,
+    NoticeServed,
     Petitioner,
+    ReviewRequested,
+    SatisfactionEvaluated,
+    SupervisionAnswered,
+    SupervisionIssued,
 )
 from xinfang.domain.topology import Topology
-from xinfang.domain.vocabulary import CaseStatus, Category, Channel, CloseReason, Outcome
+from xinfang.domain.vocabulary import (
+    CaseStatus,
+    Category,
+    Channel,
+    CloseReason,
+    NoticeKind,
+    Outcome,
+    Rating,
+    Receipt,
+    ServiceMethod,
+    SupervisionLevel,
+)
 from xinfang.rules_file import load_calendar
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -227,3 +248,70 @@ def test_the_same_transfer_by_the_holding_office_passes(topology: Topology) -> N
         ctx(topology, CITY), fresh.case, c.TransferCase("150400.xfj", "150404.zj")
     )
     assert d.authorise_inbound(ctx(topology, COUNTY), fresh.case, transfer) is None
+
+
+def _illegal_acts(case: Case, header: EventHeader) -> dict[str, tuple[Event, str]]:
+    """Acts a county may not send about its own decided case, and the rule each breaks."""
+    at = NOW
+
+    def h(actor: str) -> EventHeader:
+        return replace(header, actor=actor)
+
+    return {
+        "review requested at the county itself": (
+            ReviewRequested(header=h("150404.xfj"), reviewer="150404.xfj", reasons="r",
+                            decision_due=at),
+            "XF-WRONG-REVIEWER",
+        ),
+        "supervision of a city body": (
+            SupervisionIssued(header=h("150404.xfj"), supervision_id="s", to_body="150400.zj",
+                              level=SupervisionLevel.REMINDER, obligation=Obligation.HANDLING,
+                              reasons="r", answer_due=at),
+            "XF-ROUTING-NOT-ALLOWED",
+        ),
+        "answer to no supervision": (
+            SupervisionAnswered(header=h("150404.zj"), supervision_id=f"{case.case_id}/S1",
+                                body="150404.zj", answer="a", adopted=True),
+            "XF-ILLEGAL-TRANSITION",
+        ),
+        "service of another body's opinion": (
+            NoticeServed(header=h("150404.rs"), kind=NoticeKind.HANDLING_OPINION, served_at=at,
+                         method=ServiceMethod.POST, receipt=Receipt.SIGNED),
+            "XF-NOT-ISSUER",
+        ),
+        "a missed deadline recorded by another body": (
+            DeadlineMissed(header=h("150404.xfj"), obligation=Obligation.HANDLING, rule_id="R5",
+                           body="150404.zj", due=at),
+            "XF-INVALID-INPUT",
+        ),
+        "an evaluation naming another office": (
+            SatisfactionEvaluated(header=h("150404.zj"), handling_body="150404.zj",
+                                  handling_rating=Rating.SATISFIED, office="150404.xfj",
+                                  office_rating=Rating.SATISFIED),
+            "XF-INVALID-INPUT",
+        ),
+        "completion report of a transferred item": (
+            CompletionReported(header=h("150404.zj"), body="150404.zj", to_body="150400.xfj",
+                               summary="s"),
+            "XF-ILLEGAL-TRANSITION",
+        ),
+        "extension after the opinion": (
+            HandlingExtended(header=h("150404.zj"), body="150404.zj", days=10, approved_by="a",
+                             reasons="r", handling_due=at),
+            "XF-ILLEGAL-TRANSITION",
+        ),
+    }  # fmt: skip
+
+
+def test_each_kind_of_act_is_checked_by_its_deciders_rule(topology: Topology) -> None:
+    w = World(topology)
+    w.do(CITY, d.decide_transfer, c.TransferCase("150400.xfj", "150404.zj"))
+    w.do(COUNTY, d.decide_accept, c.AcceptCase("150404.zj"))
+    w.do(COUNTY, d.decide_opinion, c.IssueOpinion("150404.zj", Outcome.NOT_SUPPORTED, "不支持"))
+    header = replace(
+        ctx(topology, COUNTY).header(w.case.case_id, "150404.zj"),
+        causation_id=w.case.last_event_id,
+    )
+    acts = _illegal_acts(w.case, header)
+    found = {what: refusal(topology, CITY, w.case, event) for what, (event, _) in acts.items()}
+    assert found == {what: why for what, (_, why) in acts.items()}

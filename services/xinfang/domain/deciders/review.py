@@ -9,6 +9,7 @@ from ..case import Case
 from ..commands import DecideReview, NoticeService, RequestReview
 from ..context import Context
 from ..deadlines import Obligation, due
+from ..errors import IllegalTransition
 from ..events import (
     CaseClosed,
     Event,
@@ -37,7 +38,8 @@ def may_take_request(
     if case.final:
         raise FinalAfterReReview(case=case.case_id)
     require(case, status)
-    assert decided_by is not None
+    if decided_by is None:  # the fold sets it with the status; a DomainError, never an assert
+        raise IllegalTransition("尚无可请求复查或复核的意见", case=case.case_id)
     expected = ctx.reviewers().reviewer(decided_by)
     if body.id != expected.id:
         raise WrongReviewer(f"应向 {expected.name} 请求{_REQUESTED[status]}", expected=expected.id)
