@@ -246,6 +246,13 @@ def test_random_command_sequences_keep_the_case_valid(steps: list[tuple]) -> Non
             assert case == before  # a refusal changes nothing
             continue
         for event in new:
+            # every legal act passes the inbound check at each node that hears it (decision 023)
+            source = event.header.source
+            for receiver in ("150000", "150400", "150404"):
+                if receiver != source and (
+                    TOPOLOGY.is_within(receiver, source) or TOPOLOGY.is_within(source, receiver)
+                ):
+                    assert d.authorise_inbound(ctx(receiver), case, event) is None, receiver
             due_before = case.handling_due
             case = evolve(case, event)
             same_round = case.accepted_at == before.accepted_at and not isinstance(

@@ -236,8 +236,9 @@ def _addressee_division(event: Event) -> str | None:
     return None
 
 
-def _start(event: CaseTransferred | CaseAssigned) -> Case:
-    """A receiving node learns of a case by its transfer or assignment."""
+def learned_by_routing(event: CaseTransferred | CaseAssigned) -> Case:
+    """A receiving node learns of a case by its transfer or assignment: the case as the routing
+    office held it just before (registered, held by the event's actor)."""
     return Case(
         case_id=event.case_id,
         query_code=event.query_code,
@@ -263,7 +264,7 @@ def _transition(case: Case | None, event: CaseEvent) -> Case:
             route_due=event.route_due,
         )
     if isinstance(event, CaseTransferred | CaseAssigned):
-        base = case or _start(event)
+        base = case or learned_by_routing(event)
         assigned = isinstance(event, CaseAssigned)
         return replace(
             base,

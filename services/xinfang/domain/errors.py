@@ -165,3 +165,24 @@ class DependencyMissing(DomainError):
     code = "XF-DEPENDENCY-MISSING"
     zh = "事件所依赖的先前事件尚未到达"
     en = "An event this one depends on has not arrived yet"
+
+
+class UnauthorisedAct(DomainError):
+    """An inbound event that is not a legal act of its actor on the case as this node knows it
+    (issue 12 item 3, decision 023): refused like the same local command would be. Made with
+    `of`, whose context names the actor, the act, the case and the code of the rule broken."""
+
+    code = "XF-UNAUTHORISED-ACT"
+    zh = "该机关无权对此事项作出此行为"
+    en = "The acting body may not do this act on this case"
+
+    @classmethod
+    def of(cls, actor: str, act: str, case: str, why: DomainError) -> UnauthorisedAct:
+        """`actor`'s `act` on `case`, refused by `why`; the detail carries its zh/en messages."""
+        return cls(
+            f"{actor} {act} {case}: [{why.code}] {why.message('zh')} / {why.message('en')}",
+            actor=actor,
+            act=act,
+            case=case,
+            why=why.code,
+        )

@@ -27,7 +27,7 @@ from ..domain.case import Case, evolve, fold, require_predecessor
 from ..domain.clock import Clock, system_clock
 from ..domain.commands import RegisterPetition
 from ..domain.context import Context
-from ..domain.deciders import decide_missed, decide_register
+from ..domain.deciders import authorise_inbound, decide_missed, decide_register
 from ..domain.errors import CaseNotFound, DependencyMissing, DomainError
 from ..domain.events import CaseClosed, CaseFile, ChainCheckpointed, Event, EventHeader
 from ..domain.hierarchy import ReviewHierarchy
@@ -59,6 +59,7 @@ class DeliveryOutcome(StrEnum):
     PARKED = "parked"
     DUPLICATE = "duplicate"
     DEAD_LETTERED = "dead_lettered"
+    REFUSED = "refused"  # not a legal act of its actor on the case (decision 023): dead-lettered
 
 
 @dataclass(frozen=True)
@@ -350,6 +351,10 @@ class NodeService:
         except DependencyMissing:
             tx.inbox.park(event.header.event_id, event.case_id, data, headers)
             return DeliveryOutcome.PARKED
+        refusal = authorise_inbound(self.context(), before, event)  # after its predecessor
+        if refusal is not None:  # nothing else is written: no state, no forward, no reaction
+            self._dead_letter_in(tx, data, headers, "unauthorised-act", refusal.detail)
+            return DeliveryOutcome.REFUSED
         # A deadline another node counted provisionally, on a year this node has the schedule of.
         case = restate(case, self.rules, self.calendar, changed_fields(before, case))
         tx.cases.append(event, data)
@@ -371,10 +376,10 @@ class NodeService:
                 event = self.codec.decode(data).event
                 tx.inbox.unpark(event_id)
                 receipt = self._apply(tx, event, data, headers)
-                if receipt is DeliveryOutcome.APPLIED:
+                if receipt is not DeliveryOutcome.PARKED:  # applied, or refused (decision 023)
                     digest, source = record_hash(data), event.header.source
                     tx.inbox.mark_received(event_id, digest, source, receipt.value)
-                    progressed = True
+                    progressed = progressed or receipt is DeliveryOutcome.APPLIED
 
     def _dead_letter_in(
         self,

@@ -10,14 +10,33 @@ from ..errors import NotHolder
 from ..events import CaseAccepted, CaseNotAccepted, Event, TransferObjected, TransferReturned
 from ..lifecycle_errors import NotSimpleCase, ObjectionTooLate
 from ..notices import notice_owed
+from ..topology import Body
 from ..vocabulary import CaseStatus, NoticeKind
 from .guards import holder, office, require, served, text
 
 
+def may_answer_transfer(ctx: Context, case: Case, actor: str) -> Body:
+    """Who may object (异议), accept (受理) or not accept (不予受理) a routed item: the body it
+    was routed to, while it waits for that answer (R3, R4). Raises NotThisNode, NotHolder or
+    IllegalTransition. The deciders and the inbound check (inbound.py) both call it."""
+    body = holder(ctx, case, actor)
+    require(case, CaseStatus.TRANSFERRED, CaseStatus.ASSIGNED)
+    return body
+
+
+def may_return(ctx: Context, case: Case, actor: str) -> Body:
+    """Who may take an objected item back (Art. 23): the petition office that routed it.
+    Raises NotThisNode, NotPetitionOffice, IllegalTransition or NotHolder."""
+    body = office(ctx, actor)
+    require(case, CaseStatus.OBJECTED)
+    if case.routed_by != actor:
+        raise NotHolder(f"应由转送机关 {case.routed_by} 审核异议", case=case.case_id)
+    return body
+
+
 def decide_object(ctx: Context, case: Case, cmd: ObjectTransfer) -> list[Event]:
     """异议: outside the receiver's remit, within 5 working days of receipt (R4)."""
-    holder(ctx, case, cmd.actor)
-    require(case, CaseStatus.TRANSFERRED, CaseStatus.ASSIGNED)
+    may_answer_transfer(ctx, case, cmd.actor)
     text(cmd.reasons, "异议理由 / reasons")
     if case.objection_due is not None and ctx.now > case.objection_due:
         raise ObjectionTooLate(f"异议期限至 {case.objection_due:%Y-%m-%d}", case=case.case_id)
@@ -30,10 +49,7 @@ def decide_object(ctx: Context, case: Case, cmd: ObjectTransfer) -> list[Event]:
 
 def decide_return(ctx: Context, case: Case, cmd: ReturnTransfer) -> list[Event]:
     """The sender checked the objection and agrees: the item comes back to it (Art. 23)."""
-    office(ctx, cmd.actor)
-    require(case, CaseStatus.OBJECTED)
-    if case.routed_by != cmd.actor:
-        raise NotHolder(f"应由转送机关 {case.routed_by} 审核异议", case=case.case_id)
+    may_return(ctx, case, cmd.actor)
     return [
         TransferReturned(header=ctx.header(case.case_id, cmd.actor), body=cmd.actor, note=cmd.note)
     ]
@@ -41,8 +57,7 @@ def decide_return(ctx: Context, case: Case, cmd: ReturnTransfer) -> list[Event]:
 
 def decide_accept(ctx: Context, case: Case, cmd: AcceptCase) -> list[Event]:
     """受理 and the written notice (R3); the handling clock starts (R5)."""
-    holder(ctx, case, cmd.actor)
-    require(case, CaseStatus.TRANSFERRED, CaseStatus.ASSIGNED)
+    may_answer_transfer(ctx, case, cmd.actor)
     handling_due = ctx.due("handling")
     if cmd.simplified:  # R18: first-time simple items, accepted within 3 working days
         received = case.transfer_received_at or case.registered_at
@@ -65,8 +80,7 @@ def decide_accept(ctx: Context, case: Case, cmd: AcceptCase) -> list[Event]:
 
 def decide_reject(ctx: Context, case: Case, cmd: RejectCase) -> list[Event]:
     """不予受理 with reasons and notice (R3)."""
-    holder(ctx, case, cmd.actor)
-    require(case, CaseStatus.TRANSFERRED, CaseStatus.ASSIGNED)
+    may_answer_transfer(ctx, case, cmd.actor)
     text(cmd.reasons, "不予受理理由 / reasons")
     events: list[Event] = [
         CaseNotAccepted(

@@ -3,6 +3,8 @@ assigned item (R6), and 终结 for the reasons a person records (Arts. 33–36).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ..case import Case
 from ..commands import CloseCase, ExtendHandling, IssueOpinion, ReportCompletion, ServeNotice
 from ..context import Context
@@ -17,14 +19,73 @@ from ..events import (
 )
 from ..lifecycle_errors import AlreadyDone, NotIssuer, SameOpinionAfterRevocation
 from ..notices import notice_owed
+from ..topology import Body
 from ..vocabulary import CaseStatus, CloseReason, NoticeKind, Outcome
 from .guards import holder, own_body, require, served, text
 
 
+def may_handle(ctx: Context, case: Case, actor: str) -> Body:
+    """Who may extend (延期) or decide (处理意见) an accepted item: the body that holds it.
+    Raises NotThisNode, NotHolder or IllegalTransition."""
+    body = holder(ctx, case, actor)
+    require(case, CaseStatus.ACCEPTED)
+    return body
+
+
+def may_issue_opinion(ctx: Context, case: Case, actor: str, outcome: Outcome) -> Body:
+    """may_handle, and not the outcome a review revoked (SameOpinionAfterRevocation)."""
+    body = may_handle(ctx, case, actor)
+    if outcome in case.revoked_outcomes:
+        raise SameOpinionAfterRevocation(f"原意见「{outcome.value}」已被撤销", case=case.case_id)
+    return body
+
+
+def may_serve(ctx: Context, case: Case, actor: str, kind: NoticeKind) -> datetime:
+    """Who may record the service (送达) of a document: the body that issued it (DOMAIN.md §11);
+    an OTHER document is the holder's. Returns when the document was issued. Raises
+    NotThisNode, NotIssuer, or IllegalTransition when no such document was issued."""
+    body = own_body(ctx, actor)
+    if kind is NoticeKind.OTHER:
+        if case.holder != body.id:
+            raise NotIssuer(f"其他文书由当前承办单位 {case.holder} 记录送达", case=case.case_id)
+        return case.registered_at
+    document = case.document(kind)
+    if document is None:
+        raise IllegalTransition(f"该事项尚未出具 {kind.value}", case=case.case_id)
+    if document.body != body.id:
+        raise NotIssuer(f"该文书由 {document.body} 出具", case=case.case_id, body=body.id)
+    return document.issued_at
+
+
+def may_report_completion(ctx: Context, case: Case, actor: str) -> str:
+    """Who may report an assigned item's completion (办结报告, R6): the body that issued the
+    handling opinion, once. Returns the assigning office it reports to. Raises NotThisNode,
+    IllegalTransition, NotHolder or AlreadyDone."""
+    own_body(ctx, actor)
+    if not case.assigned or case.routed_by is None:
+        raise IllegalTransition("只有交办事项需要办结报告", case=case.case_id)
+    if case.handling_body != actor:
+        raise NotHolder("办结报告由出具处理意见的机关提交", case=case.case_id)
+    if case.completion_reported:
+        raise AlreadyDone("已提交办结报告", case=case.case_id)
+    require(case, CaseStatus.OPINION_ISSUED, CaseStatus.REVIEW_DECIDED, CaseStatus.CLOSED)
+    return case.routed_by
+
+
+def may_close(ctx: Context, case: Case, actor: str, reason: CloseReason) -> Body:
+    """Who may end (终结) a case: the body that holds it, once; mediation-fulfilled only after a
+    mediated outcome. Raises NotThisNode, NotHolder, AlreadyDone or IllegalTransition."""
+    body = holder(ctx, case, actor)
+    if case.closed:
+        raise AlreadyDone("事项已终结", case=case.case_id)
+    if reason is CloseReason.MEDIATION_FULFILLED and case.outcome is not Outcome.MEDIATED:
+        raise IllegalTransition("未达成调解协议", case=case.case_id)
+    return body
+
+
 def decide_extend(ctx: Context, case: Case, cmd: ExtendHandling) -> list[Event]:
     """延期: at most 30 days in all, approved by the head, petitioner told (R5)."""
-    holder(ctx, case, cmd.actor)
-    require(case, CaseStatus.ACCEPTED)
+    may_handle(ctx, case, cmd.actor)
     text(cmd.approved_by, "批准人 / approved_by")
     text(cmd.reasons, "延期理由 / reasons")
     assert case.handling_due is not None
@@ -48,13 +109,8 @@ def decide_extend(ctx: Context, case: Case, cmd: ExtendHandling) -> list[Event]:
 
 def decide_opinion(ctx: Context, case: Case, cmd: IssueOpinion) -> list[Event]:
     """信访处理意见书 (Arts. 32–33)."""
-    holder(ctx, case, cmd.actor)
-    require(case, CaseStatus.ACCEPTED)
+    may_issue_opinion(ctx, case, cmd.actor, cmd.outcome)
     text(cmd.opinion, "处理意见 / opinion")
-    if cmd.outcome in case.revoked_outcomes:
-        raise SameOpinionAfterRevocation(
-            f"原意见「{cmd.outcome.value}」已被撤销", case=case.case_id
-        )
     events: list[Event] = [
         HandlingOpinionIssued(
             header=ctx.header(case.case_id, cmd.actor),
@@ -76,37 +132,19 @@ def decide_serve(ctx: Context, case: Case, cmd: ServeNotice) -> list[Event]:
     issued (DOMAIN.md §11); an OTHER document is the holder's. Raises NotIssuer (403),
     IllegalTransition when no such document was issued, or a time refusal (acts.py).
     """
-    body = own_body(ctx, cmd.actor)
-    if cmd.kind is NoticeKind.OTHER:
-        if case.holder != body.id:
-            raise NotIssuer(f"其他文书由当前承办单位 {case.holder} 记录送达", case=case.case_id)
-        issued_at = case.registered_at
-    else:
-        document = case.document(cmd.kind)
-        if document is None:
-            raise IllegalTransition(f"该事项尚未出具 {cmd.kind.value}", case=case.case_id)
-        if document.body != body.id:
-            raise NotIssuer(f"该文书由 {document.body} 出具", case=case.case_id, body=body.id)
-        issued_at = document.issued_at
+    issued_at = may_serve(ctx, case, cmd.actor, cmd.kind)
     return [served(ctx, case, cmd.actor, cmd.kind, cmd.service, issued_at)]
 
 
 def decide_completion(ctx: Context, case: Case, cmd: ReportCompletion) -> list[Event]:
     """办结报告 of an assigned item to the assigning office (R6)."""
-    own_body(ctx, cmd.actor)
-    if not case.assigned or case.routed_by is None:
-        raise IllegalTransition("只有交办事项需要办结报告", case=case.case_id)
-    if case.handling_body != cmd.actor:
-        raise NotHolder("办结报告由出具处理意见的机关提交", case=case.case_id)
-    if case.completion_reported:
-        raise AlreadyDone("已提交办结报告", case=case.case_id)
-    require(case, CaseStatus.OPINION_ISSUED, CaseStatus.REVIEW_DECIDED, CaseStatus.CLOSED)
+    to_body = may_report_completion(ctx, case, cmd.actor)
     text(cmd.summary, "办理结果 / summary")
     return [
         CompletionReported(
             header=ctx.header(case.case_id, cmd.actor),
             body=cmd.actor,
-            to_body=case.routed_by,
+            to_body=to_body,
             summary=cmd.summary,
         )
     ]
@@ -114,11 +152,7 @@ def decide_completion(ctx: Context, case: Case, cmd: ReportCompletion) -> list[E
 
 def decide_close(ctx: Context, case: Case, cmd: CloseCase) -> list[Event]:
     """终结 for the reasons a person records (mediation fulfilled, petitioner deceased, …)."""
-    holder(ctx, case, cmd.actor)
-    if case.closed:
-        raise AlreadyDone("事项已终结", case=case.case_id)
-    if cmd.reason is CloseReason.MEDIATION_FULFILLED and case.outcome is not Outcome.MEDIATED:
-        raise IllegalTransition("未达成调解协议", case=case.case_id)
+    may_close(ctx, case, cmd.actor, cmd.reason)
     if cmd.reason in {CloseReason.RE_REVIEW_SERVED, CloseReason.DIVERTED, CloseReason.NOT_ACCEPTED}:
         raise InvalidInput("该终结原因由相应流程自动产生", reason=cmd.reason.value)
     return [

@@ -17,7 +17,7 @@ from ..lifecycle_errors import (
     VisitSkipsLevels,
 )
 from ..matter import same_matter
-from ..topology import Level
+from ..topology import Body, Level
 from ..vocabulary import Channel
 from .guards import office, text
 
@@ -25,13 +25,20 @@ LEVEL_RANK = {Level.PROVINCE: 0, Level.CITY: 1, Level.COUNTY: 2}
 NATIONAL_BUREAU = "国家信访局"
 
 
+def may_register(ctx: Context, existing: Case | None, actor: str, case_id: str) -> Body:
+    """Who may register (登记) a petition: a petition office, under a case id not yet used.
+    Raises NotThisNode, NotPetitionOffice or IllegalTransition."""
+    registrar = office(ctx, actor)
+    if existing is not None:
+        raise IllegalTransition("事项编号已被使用", case=case_id)
+    return registrar
+
+
 def decide_register(
     ctx: Context, existing: Case | None, cmd: RegisterPetition, related: Sequence[Case] = ()
 ) -> list[Event]:
     """登记. `related` are the cases this node knows with the same matter key."""
-    registrar = office(ctx, cmd.actor)
-    if existing is not None:
-        raise IllegalTransition("事项编号已被使用", case=cmd.case_id)
+    registrar = may_register(ctx, existing, cmd.actor, cmd.case_id)
     f = cmd.file
     text(f.title, "标题 / title")
     text(f.request, "诉求 / request")

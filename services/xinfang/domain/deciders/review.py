@@ -9,6 +9,7 @@ from ..case import Case
 from ..commands import DecideReview, NoticeService, RequestReview
 from ..context import Context
 from ..deadlines import Obligation, due
+from ..errors import IllegalTransition
 from ..events import (
     CaseClosed,
     Event,
@@ -19,9 +20,39 @@ from ..events import (
 )
 from ..lifecycle_errors import FinalAfterReReview, WindowClosed, WrongReviewer
 from ..rules import LimitName
+from ..topology import Body
 from ..vocabulary import CaseStatus, CloseReason, NoticeKind, ReviewResult
 from .guards import holder, own_body, require, served, text
 from .supervision import decide_missed
+
+_REQUESTED = {CaseStatus.OPINION_ISSUED: "复查", CaseStatus.REVIEW_DECIDED: "复核"}
+
+
+def may_take_request(
+    ctx: Context, case: Case, actor: str, status: CaseStatus, decided_by: str | None
+) -> Body:
+    """Who may record a 复查 (R7) or 复核 (R9) request: the body one level above the body that
+    decided (`decided_by`), while the case is in `status` and not final. Raises NotThisNode,
+    FinalAfterReReview, IllegalTransition or WrongReviewer."""
+    body = own_body(ctx, actor)
+    if case.final:
+        raise FinalAfterReReview(case=case.case_id)
+    require(case, status)
+    if decided_by is None:  # the fold sets it with the status; a DomainError, never an assert
+        raise IllegalTransition("尚无可请求复查或复核的意见", case=case.case_id)
+    expected = ctx.reviewers().reviewer(decided_by)
+    if body.id != expected.id:
+        raise WrongReviewer(f"应向 {expected.name} 请求{_REQUESTED[status]}", expected=expected.id)
+    return body
+
+
+def may_decide_review(ctx: Context, case: Case, actor: str, status: CaseStatus) -> Body:
+    """Who may decide a requested 复查 (status REVIEW_REQUESTED, R8) or 复核
+    (RE_REVIEW_REQUESTED, R10): the reviewer that holds it. Raises NotThisNode, NotHolder or
+    IllegalTransition."""
+    body = holder(ctx, case, actor)
+    require(case, status)
+    return body
 
 
 def _request_level_above(
@@ -42,14 +73,7 @@ def _request_level_above(
     received not before the opinion (`document`) was served (or issued, if never served),
     within the window from service, not after finality.
     Returns (reviewer, received, due, back-dating reason)."""
-    body = own_body(ctx, cmd.actor)
-    if case.final:
-        raise FinalAfterReReview(case=case.case_id)
-    require(case, status)
-    assert decided_by is not None
-    expected = ctx.reviewers().reviewer(decided_by)
-    if body.id != expected.id:
-        raise WrongReviewer(f"应向 {expected.name} 请求{what}", expected=expected.id)
+    body = may_take_request(ctx, case, cmd.actor, status, decided_by)
     issued = case.document(document)
     requested_at, reason = ctx.act_time(
         cmd.requested_at or ctx.now, "请求时间 requested_at",
@@ -97,8 +121,7 @@ def _late_take_up(
 
 def decide_review(ctx: Context, case: Case, cmd: DecideReview) -> list[Event]:
     """复查意见 within 30 days (R8): uphold, revoke (re-handling) or vary."""
-    holder(ctx, case, cmd.actor)
-    require(case, CaseStatus.REVIEW_REQUESTED)
+    may_decide_review(ctx, case, cmd.actor, CaseStatus.REVIEW_REQUESTED)
     text(cmd.opinion, "复查意见 / opinion")
     rehandle = (
         ctx.working_calendar().add_calendar_days(ctx.now, cmd.rehandle_within_days)
@@ -140,8 +163,7 @@ def decide_request_re_review(ctx: Context, case: Case, cmd: RequestReview) -> li
 
 def decide_re_review(ctx: Context, case: Case, cmd: DecideReview) -> list[Event]:
     """复核意见 (R10); once served the case ends and is final (R11)."""
-    holder(ctx, case, cmd.actor)
-    require(case, CaseStatus.RE_REVIEW_REQUESTED)
+    may_decide_review(ctx, case, cmd.actor, CaseStatus.RE_REVIEW_REQUESTED)
     text(cmd.opinion, "复核意见 / opinion")
     header = ctx.header(case.case_id, cmd.actor)
     events: list[Event] = [

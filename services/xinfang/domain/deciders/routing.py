@@ -15,7 +15,11 @@ from ..vocabulary import CaseStatus, DiversionRoute, NoticeKind
 from .guards import holder, office, require, served, text
 
 
-def _route_target(ctx: Context, case: Case, actor: str, to_body: str) -> Body:
+def may_route(ctx: Context, case: Case, actor: str, to_body: str) -> Body:
+    """Who may transfer (转送) or assign (交办) a registered item, and to whom: the petition
+    office that holds it, to another body of its level or below, never the accused unit (R17).
+    Returns the target. Raises NotThisNode, NotHolder, NotPetitionOffice, IllegalTransition,
+    UnknownBody, RoutingNotAllowed or an R17 refusal."""
     holder(ctx, case, actor)
     office(ctx, actor)
     require(case, CaseStatus.REGISTERED)
@@ -30,7 +34,7 @@ def _route_target(ctx: Context, case: Case, actor: str, to_body: str) -> Body:
 
 def decide_transfer(ctx: Context, case: Case, cmd: TransferCase) -> list[Event]:
     """转送 (R1)."""
-    target = _route_target(ctx, case, cmd.actor, cmd.to_body)
+    target = may_route(ctx, case, cmd.actor, cmd.to_body)
     return [
         CaseTransferred(
             header=ctx.header(case.case_id, cmd.actor),
@@ -47,7 +51,7 @@ def decide_transfer(ctx: Context, case: Case, cmd: TransferCase) -> list[Event]:
 
 def decide_assign(ctx: Context, case: Case, cmd: AssignCase) -> list[Event]:
     """交办 with the deadline the assigning office sets (R1, R6)."""
-    target = _route_target(ctx, case, cmd.actor, cmd.to_body)
+    target = may_route(ctx, case, cmd.actor, cmd.to_body)
     if not 1 <= cmd.report_within_days <= 365:
         raise InvalidInput("办结报告期限须为 1–365 日", days=cmd.report_within_days)
     report_due = ctx.working_calendar().add_calendar_days(ctx.now, cmd.report_within_days)
@@ -72,30 +76,47 @@ DIVERSION_BODY_KINDS = {
 }
 
 
+def may_divert(ctx: Context, case: Case, actor: str) -> Body:
+    """Who may divert (诉访分离) an item: the body that holds it, before acceptance. Raises
+    NotThisNode, NotHolder or IllegalTransition."""
+    body = holder(ctx, case, actor)
+    require(case, CaseStatus.REGISTERED, CaseStatus.TRANSFERRED, CaseStatus.ASSIGNED)
+    return body
+
+
+def diversion_target(
+    ctx: Context, case: Case, route: DiversionRoute, to_body_id: str | None
+) -> Body | None:
+    """The organ a diversion hands the item to (None: out to another procedure): of the right
+    kind, at this level, above or below, never the accused unit (R17). Raises InvalidInput,
+    UnknownBody, RoutingNotAllowed or an R17 refusal."""
+    kind = DIVERSION_BODY_KINDS.get(route)
+    if kind is None:
+        if to_body_id is not None:
+            raise InvalidInput(
+                "导入其他法定程序时不指定系统内机关 / no to_body for other procedures"
+            )
+        return None
+    if to_body_id is None:
+        raise InvalidInput("转政法、纪检监察机关须指定接办机关 / to_body is required")
+    to_body = ctx.topology.body(to_body_id)
+    if to_body.kind is not kind:
+        raise RoutingNotAllowed(f"{to_body.name} 不是{route.value}机关", to_body=to_body_id)
+    # the organ of the same level, or of a level above when the matter concerns this level
+    if not (
+        ctx.topology.is_within(ctx.division, to_body.division)
+        or ctx.topology.is_within(to_body.division, ctx.division)
+    ):
+        raise RoutingNotAllowed(f"{to_body.name} 不在本级、上级或下级", to_body=to_body_id)
+    not_to_accused(ctx, case, to_body)
+    return to_body
+
+
 def decide_divert(ctx: Context, case: Case, cmd: DivertCase) -> list[Event]:
     """诉访分离: to the 政法/纪检监察 organ (which takes it over) or out to another procedure."""
-    holder(ctx, case, cmd.actor)
-    require(case, CaseStatus.REGISTERED, CaseStatus.TRANSFERRED, CaseStatus.ASSIGNED)
+    may_divert(ctx, case, cmd.actor)
     text(cmd.guidance, "告知内容 / guidance")
-    to_body: Body | None = None
-    kind = DIVERSION_BODY_KINDS.get(cmd.route)
-    if kind is not None:
-        if cmd.to_body is None:
-            raise InvalidInput("转政法、纪检监察机关须指定接办机关 / to_body is required")
-        to_body = ctx.topology.body(cmd.to_body)
-        if to_body.kind is not kind:
-            raise RoutingNotAllowed(
-                f"{to_body.name} 不是{cmd.route.value}机关", to_body=cmd.to_body
-            )
-        # the organ of the same level, or of a level above when the matter concerns this level
-        if not (
-            ctx.topology.is_within(ctx.division, to_body.division)
-            or ctx.topology.is_within(to_body.division, ctx.division)
-        ):
-            raise RoutingNotAllowed(f"{to_body.name} 不在本级、上级或下级", to_body=cmd.to_body)
-        not_to_accused(ctx, case, to_body)
-    elif cmd.to_body is not None:
-        raise InvalidInput("导入其他法定程序时不指定系统内机关 / no to_body for other procedures")
+    to_body = diversion_target(ctx, case, cmd.route, cmd.to_body)
     events: list[Event] = [
         CaseDiverted(
             header=ctx.header(case.case_id, cmd.actor),
