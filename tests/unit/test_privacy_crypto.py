@@ -57,3 +57,20 @@ def test_blind_indexes_match_equal_values_only_under_one_key() -> None:
     assert blind_index(key, "phone", "13912345678") == blind_index(key, "phone", "13912345678")
     assert blind_index(key, "phone", "13912345678") != blind_index(key, "name", "13912345678")
     assert blind_index(key, "phone", "13912345678") != blind_index(other, "phone", "13912345678")
+
+
+def test_a_data_key_is_opened_only_by_its_recipient_and_case() -> None:
+    from xinfang.privacy.envelope import RecipientKey, unwrap_key, wrap_key
+
+    city, accused = RecipientKey.generate(), RecipientKey.generate()
+    data_key = os.urandom(32)
+    wrap = wrap_key(data_key, "150400", city.public_raw, b"150400-2026-000001|d1")
+    assert unwrap_key(wrap, city, b"150400-2026-000001|d1") == data_key
+    with pytest.raises(DecryptionFailed):
+        unwrap_key(wrap, accused, b"150400-2026-000001|d1")  # not for the accused unit's key
+    with pytest.raises(DecryptionFailed):
+        unwrap_key(wrap, city, b"150400-2026-000002|d1")  # moved to another case
+    assert wrap_key(data_key, "150400", city.public_raw, b"c") != wrap_key(
+        data_key, "150400", city.public_raw, b"c"
+    )  # fresh ephemeral each time
+    assert RecipientKey.from_private_raw(city.private_raw()).key_id == city.key_id
