@@ -23,7 +23,7 @@ LAYERS: dict[str, set[str]] = {
     "adapters": {
         "store", "codec", "chain", "contract", "topics", "settings", "resources", "rules_file",
         "topology_file", "presentation", "client", "kafka_security", "kafka_acls", "kafka_io",
-        "provisioning",
+        "provisioning", "privacy",
         "xinfang",  # xinfang: the root __init__
     },
     "domain": {"domain"},

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -93,6 +94,18 @@ def _sqlite_wal(cur: Any, patience_s: float = 30.0) -> None:
         delay = min(delay * 2, 0.2)
 
 
+def owner_only(path: Path) -> None:
+    """Create the SQLite file 0600 (or narrow an existing one to 0600) before SQLite opens it:
+    it holds personal data (个人信息保护法 Art. 51), and SQLite gives its -wal and -shm files
+    the database file's permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    for existing in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if existing.exists() and existing.stat().st_mode & 0o077:
+            os.chmod(existing, 0o600)
+
+
 def make_engine(url: str | URL, *, upgrade: bool = True) -> Engine:
     """An engine on the node database, upgraded to the newest schema unless ``upgrade=False``."""
     parsed = normalize_url(url)
@@ -106,6 +119,8 @@ def make_engine(url: str | URL, *, upgrade: bool = True) -> Engine:
                 connect_args={"timeout": 30, "check_same_thread": False},
             )
         else:
+            if parsed.database:
+                owner_only(Path(parsed.database))
             engine = create_engine(parsed, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")

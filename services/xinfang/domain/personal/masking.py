@@ -1,0 +1,43 @@
+"""Masks for lists and views (DOMAIN.md §10): 张*, 139****5678, 150404********1234.
+
+The full value is shown only to roles that need it, each full view logged with its reason
+(identity/); these are what everyone else sees. Masks keep enough to tell records apart on a
+screen and never enough to identify a person."""
+
+from __future__ import annotations
+
+
+def mask_name(name: str) -> str:
+    """张三 → 张*, 欧阳娜娜 → 欧***; a Latin name keeps its first letter."""
+    name = name.strip()
+    if not name:
+        return ""
+    return name[0] + "*" * max(1, len(name) - 1)
+
+
+def mask_phone(phone: str) -> str:
+    """13912345678 → 139****5678; a landline keeps its area code and last 4 digits."""
+    digits = phone.strip()
+    if "-" in digits:
+        area, number = digits.split("-", 1)
+        return f"{area}-{'*' * max(0, len(number) - 4)}{number[-4:]}"
+    if len(digits) <= 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def mask_id_number(id_number: str) -> str:
+    """150404199001011234 → 150404********1234 (division code and last 4 kept)."""
+    value = id_number.strip()
+    if len(value) < 10:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_address(address: str, keep: int = 6) -> str:
+    """内蒙古自治区赤峰市松山区某街道1号 → 内蒙古自治区赤峰****: the first `keep` characters
+    (province, city) and a fixed mask, so the length says nothing."""
+    address = address.strip()
+    if not address:
+        return ""
+    return address[:keep] + "****"
