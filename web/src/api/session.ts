@@ -60,8 +60,13 @@ export async function signIn(person: string, password: string, totp: string): Pr
   return session.me as Person;
 }
 
-/** The signed-in person, or null (not signed in, or the session ended). */
+/** The signed-in person, or null (not signed in, or the session ended). Without the CSRF
+ *  cookie there is no session to ask about: no request (and no 401 in the browser's console). */
 export async function whoAmI(): Promise<Person | null> {
+  if (!session.me && !cookie(CSRF_COOKIE)) {
+    session.checked = true;
+    return null;
+  }
   const response = await fetch(SESSION_PATH, { credentials: "same-origin" });
   const body = await readJson(response);
   session.checked = true;
@@ -70,7 +75,7 @@ export async function whoAmI(): Promise<Person | null> {
     if (response.status === 401 || response.status === 404) return null;
     throw ApiRefusal.from(response.status, body);
   }
-  session.me = body as Person;
+  session.me = (body as Person | null) ?? null;
   session.csrf = session.csrf ?? cookie(CSRF_COOKIE);
   return session.me;
 }
