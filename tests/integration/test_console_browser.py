@@ -1,9 +1,10 @@
 """Issue 16 items 2–5 (foundation): the staff console in real Chromium against a real node
 process on the real broker — the sign-in page, the 工作台 with the node's cases (nearest
 deadline first, overdue in colour, counts), keyboard navigation to 事项详情 (record, rule,
-timeline with division and body), an act refused with its Chinese message and code, the
-English switch; screenshots into docs/console/; no browser console errors; the first load of
-the workbench measured (Navigation Timing), printed, not asserted.
+timeline with division and body), an act refused with its Chinese message and code, 登记
+(checks as one types, a registration, the same petition refused by the node), 运维 (health),
+the English switch; screenshots into docs/console/; no browser console errors; the first load
+of the workbench measured (Navigation Timing), printed, not asserted.
 
 Sign-in (issue 14) is not merged yet: `fake_session` answers `/api/session` in the browser
 (Playwright route) with a registrar of 赤峰市信访局; every other request reaches the node.
@@ -161,6 +162,44 @@ def test_console_signs_in_lists_the_cases_and_opens_one(
     screenshot(page, "refusal")
     page.keyboard.press("Escape")
 
+    # 登记: checked as one types; registered; the same petition again refused by the node
+    page.get_by_test_id("menu-intake").click()
+    page.get_by_test_id("title").fill("小区供暖不达标")
+    page.get_by_test_id("request").fill("请求督促供热公司达标供暖")
+    page.get_by_test_id("name").fill("赵六")
+    page.get_by_test_id("contact").fill("12345")
+    page.get_by_test_id("address").click()  # leaving the field checks it
+    expect(page.locator(".el-form-item__error")).to_contain_text("11 位手机号")
+    page.get_by_test_id("contact").fill("13800000000")
+    page.get_by_test_id("place").click()
+    page.get_by_role("option", name=COUNTY, exact=True).click()
+    expect(page.locator(".el-form-item__error")).to_have_count(0)
+    screenshot(page, "intake")
+    page.get_by_test_id("intake-submit").click()
+    expect(page.get_by_test_id("registered")).to_contain_text(f"{CITY}-", timeout=WAIT_MS)
+    third = page.get_by_test_id("registered-case").inner_text()
+    assert third not in (fresh, overdue)
+    for field, text in [("title", "小区供暖不达标"), ("request", "请求督促供热公司达标供暖"),
+                        ("name", "赵六"), ("contact", "13800000000")]:  # fmt: skip
+        page.get_by_test_id(field).fill(text)
+    page.get_by_test_id("place").click()
+    page.get_by_role("option", name=COUNTY, exact=True).click()
+    expect(page.locator(".el-form-item__error")).to_have_count(0)
+    errors.expected.add(f"{node.url}/api/cases")
+    with page.expect_response(f"{node.url}/api/cases") as again:
+        page.get_by_test_id("intake-submit").click()
+    assert 400 <= again.value.status < 500, again.value.status
+    refusal = again.value.json()
+    expect(page.get_by_test_id("intake-refusal-code")).to_have_text(refusal["code"])
+    expect(page.get_by_test_id("intake-refusal-message")).to_have_text(refusal["message_zh"])
+    screenshot(page, "intake-refused")
+
+    # 运维: the node's health
+    page.get_by_test_id("menu-ops").click()
+    expect(page.get_by_test_id("ops-status")).to_have_text("ok", timeout=WAIT_MS)
+    expect(page.get_by_test_id("ops-health")).to_contain_text(CITY)
+    screenshot(page, "ops")
+
     # English switch, and a page still to come
     page.get_by_test_id("lang").click()
     expect(page.get_by_test_id("menu-workbench")).to_have_text("Workbench")
@@ -175,7 +214,7 @@ def test_console_signs_in_lists_the_cases_and_opens_one(
     fake_session(tab, signed_in=True)  # the same browser context: the session's cookies
     tab.goto(f"{node.url}/workbench")
     tab.wait_for_function(
-        "document.querySelectorAll('[data-test=cases] .el-table__body tr').length >= 2",
+        "document.querySelectorAll('[data-test=cases] .el-table__body tr').length >= 3",
         timeout=WAIT_MS,
     )
     ready_ms = tab.evaluate("performance.now()")

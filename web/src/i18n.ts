@@ -39,6 +39,16 @@ const zh = {
     reason: "终结理由", level: "督办层级", supervision_id: "督办编号", answer: "反馈内容",
     adopted: "采纳建议", handling_rating: "对办理机关", office_rating: "对信访部门", comment: "评价意见",
   },
+  intake: {
+    title: "登记信访事项", channel: "信访渠道", category: "事项类别", request: "诉求", facts: "事实",
+    place: "问题属地", name: "信访人姓名", anonymous: "匿名", contact: "联系方式", address: "地址",
+    accused: "被反映人/单位", accusedBody: "被反映单位", collective: "人数", representatives: "代表人数",
+    flags: "标记", urgent: "重大紧急", litigation: "涉法涉诉", repeatOf: "重复件（原事项编号）",
+    submit: "登记", registered: "已登记：", nameOrAnonymous: "请填写姓名，或标记为匿名",
+    badContact: "请填写 11 位手机号、带区号的固定电话或电子邮箱", tooManyReps: "走访代表人数不超过 {n} 人（R14）",
+    accusedNeeded: "检举控告须填写被反映人/单位（R17）",
+  },
+  ops: { title: "节点状态", refresh: "刷新", key: "项目", value: "值" },
   placeholder: { title: "建设中", text: "此页面将在后续版本中提供（议题 16）。" },
 };
 
@@ -80,6 +90,16 @@ const en: typeof zh = {
     reason: "Reason", level: "Level", supervision_id: "Supervision id", answer: "Answer",
     adopted: "Suggestions adopted", handling_rating: "Handling body", office_rating: "Petition office", comment: "Comment",
   },
+  intake: {
+    title: "Register a petition", channel: "Channel", category: "Category", request: "Request", facts: "Facts",
+    place: "Place", name: "Petitioner", anonymous: "Anonymous", contact: "Contact", address: "Address",
+    accused: "Accused person or unit", accusedBody: "Accused body", collective: "People", representatives: "Representatives",
+    flags: "Flags", urgent: "Urgent", litigation: "Litigation related", repeatOf: "Repeat of (case id)",
+    submit: "Register", registered: "Registered:", nameOrAnonymous: "Give the name, or mark it anonymous",
+    badContact: "An 11-digit mobile number, a landline with area code, or an e-mail address", tooManyReps: "At most {n} representatives of a visit (R14)",
+    accusedNeeded: "An accusation names the accused person or unit (R17)",
+  },
+  ops: { title: "Node status", refresh: "Refresh", key: "Item", value: "Value" },
   placeholder: { title: "Coming", text: "This page comes in a later version (issue 16)." },
 };
 

@@ -9,7 +9,9 @@ export const router = createRouter({
     { path: "/login", name: "login", component: () => import("./pages/LoginPage.vue"), meta: { public: true } },
     { path: "/workbench", name: "workbench", component: () => import("./pages/WorkbenchPage.vue") },
     { path: "/cases/:id", name: "case", component: () => import("./pages/CasePage.vue"), props: true },
-    ...(["intake", "supervision", "stats", "audit", "ops"] as const).map((name) => ({
+    { path: "/intake", name: "intake", component: () => import("./pages/IntakePage.vue") },
+    { path: "/ops", name: "ops", component: () => import("./pages/OpsPage.vue") },
+    ...(["supervision", "stats", "audit"] as const).map((name) => ({
       path: `/${name}`,
       name,
       component: () => import("./pages/PlaceholderPage.vue"),

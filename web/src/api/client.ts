@@ -34,6 +34,26 @@ export type CaseDetail = CaseView & {
   supervisions?: Supervision[];
 };
 
+/** A registration as the console sends it: the model's fields, without `actor` (the acting
+ *  body is the signed-in person's, issue 14). */
+export type RegisterRequest = Omit<Schemas["RegisterRequest"], "actor">;
+
+interface EnumProperty {
+  enum?: string[];
+  anyOf?: { enum?: string[] }[];
+}
+export interface NodeDocument {
+  info: { title: string };
+  components: { schemas: Record<string, { properties?: Record<string, EnumProperty> }> };
+}
+
+/** The values a node lists for `field` of request schema `schema` ([] when none). */
+export function enumOf(doc: NodeDocument, schema: string, field: string): string[] {
+  const prop = doc.components.schemas[schema]?.properties?.[field];
+  if (!prop) return [];
+  return prop.enum ?? prop.anyOf?.find((b) => b.enum)?.enum ?? [];
+}
+
 /** The case commands (POST /api/cases/{id}/<command>) and their bodies. */
 type CommandPath = Extract<keyof paths, `/api/cases/{case_id}/${string}`>;
 export type Command = CommandPath extends `/api/cases/{case_id}/${infer C}`
@@ -57,6 +77,10 @@ const enc = encodeURIComponent;
 
 export const api = {
   health: () => call<Health>("GET", "/health"),
+  /** The node's OpenAPI document: its places and bodies are the enums of place and body
+   *  fields (api/openapi.py `for_node`). */
+  openapi: () => call<NodeDocument>("GET", "/openapi.json"),
+  register: (body: RegisterRequest) => call<Schemas["Registered"]>("POST", "/api/cases", body),
   listCases: () => call<Schemas["CaseList"]>("GET", "/api/cases"),
   getCase: (id: string) => call<CaseDetail>("GET", `/api/cases/${enc(id)}`),
   timeline: (id: string) => call<Schemas["Timeline"]>("GET", `/api/cases/${enc(id)}/timeline`),
