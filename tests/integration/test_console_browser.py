@@ -2,7 +2,8 @@
 process on the real broker — the sign-in page, the 工作台 with the node's cases (nearest
 deadline first, overdue in colour, counts), keyboard navigation to 事项详情 (record, rule,
 timeline with division and body), an act refused with its Chinese message and code, 登记
-(checks as one types, a registration, the same petition refused by the node), 运维 (health),
+(checks as one types, a registration, the same petition refused by the node), 督办 (the
+overdue obligation by body), 运维 (health),
 the English switch; screenshots into docs/console/; no browser console errors; the first load
 of the workbench measured (Navigation Timing), printed, not asserted.
 
@@ -193,6 +194,15 @@ def test_console_signs_in_lists_the_cases_and_opens_one(
     expect(page.get_by_test_id("intake-refusal-code")).to_have_text(refusal["code"])
     expect(page.get_by_test_id("intake-refusal-message")).to_have_text(refusal["message_zh"])
     screenshot(page, "intake-refused")
+
+    # 督办: the overdue obligation by division and body
+    page.get_by_test_id("menu-supervision").click()
+    board = page.locator("[data-test=sv-overdue] .el-table__body tr")
+    expect(board).to_have_count(1, timeout=WAIT_MS)
+    expect(board.nth(0)).to_contain_text(overdue)
+    expect(board.nth(0)).to_contain_text("赤峰市信访局")
+    expect(board.nth(0)).to_contain_text("R1")
+    screenshot(page, "supervision")
 
     # 运维: the node's health
     page.get_by_test_id("menu-ops").click()

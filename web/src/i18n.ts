@@ -49,6 +49,11 @@ const zh = {
     accusedNeeded: "检举控告须填写被反映人/单位（R17）",
   },
   ops: { title: "节点状态", refresh: "刷新", key: "项目", value: "值" },
+  sv: {
+    title: "督办", overdue: "逾期未办", records: "督办记录", body: "承办机关", division: "行政区划",
+    obligation: "逾期义务", due: "期限", late: "逾期天数", level: "督办层级", answerDue: "反馈期限",
+    answered: "已反馈", open: "未反馈", byBody: "各机关逾期件数", none: "无",
+  },
   placeholder: { title: "建设中", text: "此页面将在后续版本中提供（议题 16）。" },
 };
 
@@ -100,6 +105,11 @@ const en: typeof zh = {
     accusedNeeded: "An accusation names the accused person or unit (R17)",
   },
   ops: { title: "Node status", refresh: "Refresh", key: "Item", value: "Value" },
+  sv: {
+    title: "Supervision", overdue: "Overdue", records: "Supervisions", body: "Held by", division: "Division",
+    obligation: "Obligation", due: "Due", late: "Days late", level: "Level", answerDue: "Answer due",
+    answered: "Answered", open: "Open", byBody: "Overdue per body", none: "None",
+  },
   placeholder: { title: "Coming", text: "This page comes in a later version (issue 16)." },
 };
 

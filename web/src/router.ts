@@ -11,7 +11,8 @@ export const router = createRouter({
     { path: "/cases/:id", name: "case", component: () => import("./pages/CasePage.vue"), props: true },
     { path: "/intake", name: "intake", component: () => import("./pages/IntakePage.vue") },
     { path: "/ops", name: "ops", component: () => import("./pages/OpsPage.vue") },
-    ...(["supervision", "stats", "audit"] as const).map((name) => ({
+    { path: "/supervision", name: "supervision", component: () => import("./pages/SupervisionPage.vue") },
+    ...(["stats", "audit"] as const).map((name) => ({
       path: `/${name}`,
       name,
       component: () => import("./pages/PlaceholderPage.vue"),

@@ -10,13 +10,5 @@ export function contactLooksValid(value: string): boolean {
   return v === "" || MOBILE.test(v) || LANDLINE.test(v) || v.includes("@");
 }
 
-/** 公民身份号码 (GB 11643-1999): 18 characters, ISO 7064 MOD 11-2 check digit. */
-export function idNumberValid(value: string): boolean {
-  if (!/^\d{17}[\dXx]$/.test(value)) return false;
-  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = weights.reduce((acc, w, i) => acc + w * Number(value[i]), 0);
-  return "10X98765432"[sum % 11] === value[17].toUpperCase();
-}
-
 /** R14: at most 5 representatives of a collective visit (provinces may say fewer). */
 export const MAX_REPRESENTATIVES = 5;
