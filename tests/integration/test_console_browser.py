@@ -14,6 +14,7 @@ After issue 14 is merged, replace it with a real account (see decision 029)."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -131,7 +132,8 @@ def test_console_signs_in_lists_the_cases_and_opens_one(
 
     # keyboard: ↓ selects the second row, ↑ back to the first, Enter opens it
     page.keyboard.press("ArrowDown")
-    expect(rows.nth(1)).to_have_class("el-table__row row-selected")
+    expect(rows.nth(1)).to_have_class(re.compile(r"\brow-selected\b"))
+    expect(rows.nth(0)).not_to_have_class(re.compile(r"\brow-selected\b"))
     page.keyboard.press("ArrowUp")
     page.keyboard.press("Enter")
 
