@@ -7,9 +7,9 @@ overdue obligation by body), 运维 (health),
 the English switch; screenshots into docs/console/; no browser console errors; the first load
 of the workbench measured (Navigation Timing), printed, not asserted.
 
-Sign-in (issue 14) is not merged yet: `fake_session` answers `/api/session` in the browser
-(Playwright route) with a registrar of 赤峰市信访局; every other request reaches the node.
-After issue 14 is merged, replace it with a real account (see decision 029)."""
+Sign-in (issue 14) is not merged yet: `fake_session` answers `/api/session` and `/api/me` in
+the browser (Playwright routes) with a registrar of 赤峰市信访局; every other request reaches
+the node. After issue 14 is merged, replace it with a real account (see decision 029)."""
 
 from __future__ import annotations
 
@@ -60,28 +60,35 @@ def register(url: str, title: str, name: str, received_days_ago: int = 0) -> str
 
 
 def fake_session(page: Page, signed_in: bool = False) -> None:
-    """TEST-ONLY stand-in for issue 14's `/api/session` (POST signs in, GET says who):
+    """TEST-ONLY stand-in for issue 14's sign-in as the accounts branch has it
+    (`POST /api/session` signs in and sets the `xf_csrf` cookie, `GET /api/me` says who):
     the lead replaces it with a provisioned account once sign-in is merged."""
 
-    def answer(route: Route) -> None:
+    def sign_in(route: Route) -> None:
         nonlocal signed_in
-        method = route.request.method
-        if method == "POST":
-            sent = json.loads(route.request.post_data or "{}")
-            assert set(sent) == {"person", "password", "totp"}  # the contract of issue 14
-            signed_in = True
-            route.fulfill(
-                status=200, content_type="application/json",
-                headers={"Set-Cookie": "xf_csrf=test-csrf; Path=/; SameSite=Strict"},
-                body=json.dumps({**REGISTRAR, "csrf": "test-csrf"}, ensure_ascii=False),
-            )  # fmt: skip
-        elif method == "GET" and signed_in:
-            body = json.dumps(REGISTRAR, ensure_ascii=False)
-            route.fulfill(status=200, content_type="application/json", body=body)
-        else:
-            route.fulfill(status=204, body="")
+        if route.request.method != "POST":
+            route.fulfill(status=200, content_type="application/json", body="{}")
+            return
+        sent = json.loads(route.request.post_data or "{}")
+        assert set(sent) == {"person", "password", "totp"}  # the contract of issue 14
+        signed_in = True
+        answer = {
+            key: REGISTRAR[key] for key in ("person", "name", "division", "body", "roles", "method")
+        }
+        answer |= {"token": "test-token", "csrf_token": "test-csrf"}
+        route.fulfill(
+            status=200, content_type="application/json",
+            headers={"Set-Cookie": "xf_csrf=test-csrf; Path=/; SameSite=Strict"},
+            body=json.dumps(answer, ensure_ascii=False),
+        )  # fmt: skip
 
-    page.route("**/api/session", answer)
+    def me(route: Route) -> None:
+        assert signed_in, "GET /api/me before signing in"  # the console asks only with a session
+        body = json.dumps(REGISTRAR, ensure_ascii=False)
+        route.fulfill(status=200, content_type="application/json", body=body)
+
+    page.route("**/api/session", sign_in)
+    page.route("**/api/me", me)
 
 
 @pytest.fixture

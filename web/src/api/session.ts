@@ -1,10 +1,12 @@
-// Sign-in, kept in this one module (issue 14, helper A's contract; decision 029):
-//   POST   /api/session {person, password, totp} → the person; sets the HttpOnly session cookie
-//          and the readable `xf_csrf` cookie (the CSRF token may also come in the body: `csrf`)
-//   GET    /api/session → the signed-in person (401 XF-AUTH-REQUIRED when not signed in)
-//   DELETE /api/session → signs out
-// Every state-changing request then sends `X-CSRF-Token` (csrfHeaders below). If the contract
-// moves, only this file changes.
+// Sign-in, kept in this one module (issue 14, decision 025; decision 029):
+//   POST   /api/session {person, password, totp} → {person, name, division, body, roles,
+//          method, token, csrf_token, expires_at}; sets the HttpOnly session cookie `xf_session`
+//          and the readable `xf_csrf` cookie
+//   GET    /api/me → the signed-in person, with body_name and roles_zh (401 when not signed in)
+//   DELETE /api/session → signs out, clears both cookies
+// Every state-changing request then sends `X-CSRF-Token` (csrfHeaders below). The bearer
+// `token` of the answer is for the CLI and scripts: the page keeps only the cookie. If the
+// contract moves, only this file changes.
 import { reactive } from "vue";
 import { ApiRefusal, readJson } from "./errors";
 
@@ -20,6 +22,7 @@ export interface Person {
 }
 
 export const SESSION_PATH = "/api/session";
+export const ME_PATH = "/api/me";
 export const CSRF_COOKIE = "xf_csrf";
 export const CSRF_HEADER = "X-CSRF-Token";
 
@@ -39,7 +42,7 @@ function cookie(name: string): string | null {
 
 /** Headers a state-changing request carries: the session's CSRF token, when there is one. */
 export function csrfHeaders(): Record<string, string> {
-  const token = session.csrf ?? cookie(CSRF_COOKIE);
+  const token = cookie(CSRF_COOKIE) ?? session.csrf;
   return token ? { [CSRF_HEADER]: token } : {};
 }
 
@@ -53,11 +56,14 @@ export async function signIn(person: string, password: string, totp: string): Pr
   });
   const body = await readJson(response);
   if (!response.ok) throw ApiRefusal.from(response.status, body);
-  const answer = body as Partial<Person> & { csrf?: string; principal?: Person };
-  session.csrf = answer.csrf ?? cookie(CSRF_COOKIE);
-  session.me = answer.principal ?? (answer.body ? (answer as Person) : await whoAmI());
+  const answer = body as Person & { csrf_token?: string };
+  session.csrf = answer.csrf_token ?? cookie(CSRF_COOKIE);
+  const { person: who, name, division, body: at, roles, method } = answer;
+  session.me = { person: who, name, division, body: at, roles, method };
+  // the display names (body_name, roles_zh) come with /api/me
+  session.me = (await whoAmI().catch(() => null)) ?? session.me;
   session.checked = true;
-  return session.me as Person;
+  return session.me;
 }
 
 /** The signed-in person, or null (not signed in, or the session ended). Without the CSRF
@@ -67,7 +73,7 @@ export async function whoAmI(): Promise<Person | null> {
     session.checked = true;
     return null;
   }
-  const response = await fetch(SESSION_PATH, { credentials: "same-origin" });
+  const response = await fetch(ME_PATH, { credentials: "same-origin" });
   const body = await readJson(response);
   session.checked = true;
   if (!response.ok) {
@@ -76,7 +82,6 @@ export async function whoAmI(): Promise<Person | null> {
     throw ApiRefusal.from(response.status, body);
   }
   session.me = (body as Person | null) ?? null;
-  session.csrf = session.csrf ?? cookie(CSRF_COOKIE);
   return session.me;
 }
 
