@@ -135,6 +135,7 @@ def test_console_signs_in_lists_the_cases_and_opens_one(
     expect(page.get_by_test_id("count-overdue").locator(".n")).to_have_text("1")
     expect(page.get_by_test_id("count-ok").locator(".n")).to_have_text("1")
     expect(page.get_by_test_id("count-cat-APPEAL")).to_contain_text("2")
+    expect(page.locator("[data-test=cases] .el-loading-mask")).to_have_count(0)  # faded out
     screenshot(page, "workbench")
 
     # keyboard: ↓ selects the second row, ↑ back to the first, Enter opens it
