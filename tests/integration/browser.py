@@ -66,5 +66,5 @@ def screenshot(page: Page, name: str) -> Path:
     """A screenshot of the viewport into docs/console/ (the committed set is the current one)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path))
+    page.screenshot(path=str(path), animations="disabled")  # transitions finished
     return path
