@@ -4,12 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help venv demo test chaos cluster-chaos test-unit test-backends test-contract test-integration lint typecheck kafka-fetch kafka-start kafka-stop kafka-status keycloak-fetch keycloak-start keycloak-stop keycloak-status clean
+.PHONY: help venv web demo test chaos cluster-chaos test-unit test-backends test-contract test-integration lint typecheck kafka-fetch kafka-start kafka-stop kafka-status keycloak-fetch keycloak-start keycloak-stop keycloak-status clean
 
 help:
 	@echo "make demo   — 演示：启动 Kafka 与三级节点，流转一个事项 / run the three-level demo"
 	@echo "make test   — 运行全部测试 / run the whole test suite (starts its own broker)"
 	@echo "make lint   — ruff + mypy --strict"
+	@echo "make web    — 构建信访工作台（web/ → services/xinfang/web_dist/）/ build the staff console"
 	@echo "make chaos  — 故障注入：1000 个事项 / fault injection with 1,000 cases (docs/reliability.md)"
 	@echo "make cluster-chaos — 三节点集群逐个 SIGKILL 代理 / 1,000 cases, brokers SIGKILLed in turn"
 
@@ -21,6 +22,15 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The staff console (decision 029): npm ci when the lock changed, then a build into the package
+WEB_STAMP := web/node_modules/.ci-stamp
+$(WEB_STAMP): web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $(WEB_STAMP)
+
+web: $(WEB_STAMP)
+	cd web && npm run build
+
 kafka-fetch:
 	bash deploy/kafka/kafka.sh fetch
 
@@ -28,10 +38,10 @@ kafka-fetch:
 keycloak-fetch:
 	bash deploy/keycloak/keycloak.sh fetch
 
-demo: $(STAMP) kafka-fetch
+demo: $(STAMP) kafka-fetch web
 	$(BIN)/xinfang demo --output demo-output
 
-test: $(STAMP) kafka-fetch keycloak-fetch
+test: $(STAMP) kafka-fetch keycloak-fetch web
 	$(BIN)/python -m pytest
 
 test-unit: $(STAMP)
@@ -43,7 +53,7 @@ test-backends: $(STAMP)
 # the old name of test-backends (tests/contract was renamed: contract/ is the integrators' contract)
 test-contract: test-backends
 
-test-integration: $(STAMP) kafka-fetch keycloak-fetch
+test-integration: $(STAMP) kafka-fetch keycloak-fetch web
 	$(BIN)/python -m pytest tests/integration
 
 .PHONY: bench
@@ -57,9 +67,10 @@ chaos: $(STAMP) kafka-fetch
 cluster-chaos: $(STAMP) kafka-fetch
 	$(BIN)/python -m xinfang.devtools.cluster_chaos --cases 1000
 
-lint: $(STAMP)
+lint: $(STAMP) $(WEB_STAMP)
 	$(BIN)/ruff check services tests examples
 	$(BIN)/mypy
+	cd web && npm run api:check && npm run typecheck
 
 kafka-start:
 	bash deploy/kafka/kafka.sh start
@@ -75,4 +86,4 @@ keycloak-status:
 	bash deploy/keycloak/keycloak.sh status
 
 clean:
-	rm -rf $(VENV) demo-output var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) web/node_modules services/xinfang/web_dist demo-output var .pytest_cache .mypy_cache .ruff_cache

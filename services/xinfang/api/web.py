@@ -22,6 +22,7 @@ from ..commands import COMMANDS
 from ..commands.limits import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_CHARS
 from ..store.idempotency import RETENTION
 from . import models as m
+from .console import mount_console
 from .errors import http_status
 from .gate import BODY_KEY, Gate
 from .trail import TrailRecorder
@@ -235,6 +236,7 @@ def build_app(api: NodeApi | None = None) -> FastAPI:
     async def openapi(request: Request) -> JSONResponse:
         return _answer(request, _api(request).openapi, {})
 
+    mount_console(app)  # the staff console at / (decision 029): after every API route
     app.add_exception_handler(RequestValidationError, _invalid_body)
     app.add_exception_handler(HTTPException, _no_route)
     if api is not None:

@@ -1,0 +1,97 @@
+// Sign-in, kept in this one module (issue 14, decision 025; decision 029):
+//   POST   /api/session {person, password, totp} → {person, name, division, body, roles,
+//          method, token, csrf_token, expires_at}; sets the HttpOnly session cookie `xf_session`
+//          and the readable `xf_csrf` cookie
+//   GET    /api/me → the signed-in person, with body_name and roles_zh (401 when not signed in)
+//   DELETE /api/session → signs out, clears both cookies
+// Every state-changing request then sends `X-CSRF-Token` (csrfHeaders below). The bearer
+// `token` of the answer is for the CLI and scripts: the page keeps only the cookie. If the
+// contract moves, only this file changes.
+import { reactive } from "vue";
+import { ApiRefusal, readJson } from "./errors";
+
+export interface Person {
+  person: string;
+  name: string;
+  division: string;
+  body: string;
+  body_name?: string;
+  roles: string[];
+  roles_zh?: string[];
+  method?: string;
+}
+
+export const SESSION_PATH = "/api/session";
+export const ME_PATH = "/api/me";
+export const CSRF_COOKIE = "xf_csrf";
+export const CSRF_HEADER = "X-CSRF-Token";
+
+export const session = reactive<{ me: Person | null; csrf: string | null; checked: boolean }>({
+  me: null,
+  csrf: null,
+  checked: false,
+});
+
+function cookie(name: string): string | null {
+  for (const part of document.cookie.split(";")) {
+    const [key, ...rest] = part.trim().split("=");
+    if (key === name) return decodeURIComponent(rest.join("="));
+  }
+  return null;
+}
+
+/** Headers a state-changing request carries: the session's CSRF token, when there is one. */
+export function csrfHeaders(): Record<string, string> {
+  const token = cookie(CSRF_COOKIE) ?? session.csrf;
+  return token ? { [CSRF_HEADER]: token } : {};
+}
+
+/** Sign in with password and TOTP; throws ApiRefusal (401 wrong, 429 throttled, …). */
+export async function signIn(person: string, password: string, totp: string): Promise<Person> {
+  const response = await fetch(SESSION_PATH, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ person, password, totp }),
+  });
+  const body = await readJson(response);
+  if (!response.ok) throw ApiRefusal.from(response.status, body);
+  const answer = body as Person & { csrf_token?: string };
+  session.csrf = answer.csrf_token ?? cookie(CSRF_COOKIE);
+  const { person: who, name, division, body: at, roles, method } = answer;
+  session.me = { person: who, name, division, body: at, roles, method };
+  // the display names (body_name, roles_zh) come with /api/me
+  session.me = (await whoAmI().catch(() => null)) ?? session.me;
+  session.checked = true;
+  return session.me;
+}
+
+/** The signed-in person, or null (not signed in, or the session ended). Without the CSRF
+ *  cookie there is no session to ask about: no request (and no 401 in the browser's console). */
+export async function whoAmI(): Promise<Person | null> {
+  if (!session.me && !cookie(CSRF_COOKIE)) {
+    session.checked = true;
+    return null;
+  }
+  const response = await fetch(ME_PATH, { credentials: "same-origin" });
+  const body = await readJson(response);
+  session.checked = true;
+  if (!response.ok) {
+    session.me = null;
+    if (response.status === 401 || response.status === 404) return null;
+    throw ApiRefusal.from(response.status, body);
+  }
+  session.me = (body as Person | null) ?? null;
+  return session.me;
+}
+
+export async function signOut(): Promise<void> {
+  await fetch(SESSION_PATH, {
+    method: "DELETE",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", ...csrfHeaders() },
+    body: "{}",
+  });
+  session.me = null;
+  session.csrf = null;
+}
