@@ -17,7 +17,14 @@ from ..codec.schemas import SchemaCatalogue
 from ..domain.events import Event
 from ..domain.topology import Topology
 from .compliance import ComplianceAuditor, ComplianceReport, Located, RuleBook
-from .export import SCHEMAS_FOLDER, TopicFile, learn_exported_schemas, write_manifest, write_schemas
+from .export import (
+    SCHEMAS_FOLDER,
+    TopicFile,
+    check_manifest,
+    learn_exported_schemas,
+    write_manifest,
+    write_schemas,
+)
 from .records import LogRecord
 from .replay import (
     ALL_TIME,
@@ -137,6 +144,13 @@ async def _from_kafka(
 ) -> None:
     async with KafkaSource(bootstrap, prefix) as kafka:
         await _learn_schemas(kafka, auditor.decoder.resolver, progress)
+        if inboxes:  # copies first: a copy read after its source's log may be beyond its head
+            for kind in COPY_KINDS:
+                for division, topic in node_topics(prefix, nodes, kind).items():
+                    if kafka.has(topic):
+                        await kafka.read(
+                            topic, _inbox_feeder(auditor, division, kind), window, progress
+                        )
         absent = []
         for division, topic in node_topics(prefix, nodes, "log").items():
             if not kafka.has(topic):
@@ -151,10 +165,6 @@ async def _from_kafka(
                 f"{len(absent)} 个行政区划没有日志主题（未运行节点）：{', '.join(absent)}",
                 f"{len(absent)} divisions have no log topic (no node ran): {', '.join(absent)}",
             )
-        if inboxes:
-            for division, topic in node_topics(prefix, nodes, "inbox").items():
-                if kafka.has(topic):
-                    await kafka.read(topic, _inbox_feeder(auditor, division), window, progress)
 
 
 async def _learn_schemas(
@@ -182,9 +192,13 @@ async def _learn_schemas(
         )
 
 
-def _inbox_feeder(auditor: Auditor, division: str) -> Callable[[LogRecord], None]:
+COPY_KINDS = ("inbox", "deadletter")
+"""The topics holding copies of other nodes' records: what a node received and what it refused."""
+
+
+def _inbox_feeder(auditor: Auditor, division: str, kind: str) -> Callable[[LogRecord], None]:
     def feed(rec: LogRecord) -> None:
-        auditor.feed_inbox(division, [rec])
+        auditor.feed_inbox(division, [rec], kind)
 
     return feed
 
@@ -198,6 +212,7 @@ def _from_files(
     explicit: bool,
     progress: Progress,
 ) -> None:
+    auditor.extra += check_manifest(folder)
     learn_exported_schemas(folder, auditor.decoder.resolver)
     files = [f for f in export_files(folder) if f.division in nodes]
     logs = {f.division for f in files if f.kind == "log"}
@@ -205,12 +220,14 @@ def _from_files(
         for division in sorted(set(nodes) - logs):
             auditor.no_log(division, f"{folder}/{division}.log.avro")
     for f in files:
+        auditor.files[f.topic] = f.path.name
+        records = read_export(f.path, window, progress, f.topic)
         if f.kind == "log":
             chain = auditor.chain(f.division, f.topic)
-            for rec in read_export(f.path, window, progress):
+            for rec in records:
                 chain.feed(rec)
         elif inboxes:
-            auditor.feed_inbox(f.division, read_export(f.path, window, progress))
+            auditor.feed_inbox(f.division, records, f.kind)
 
 
 def run_export(
@@ -258,7 +275,7 @@ async def _export(
     decoder: RecordDecoder,
 ) -> list[dict[str, Any]]:
     written: list[dict[str, Any]] = []
-    kinds = ("log", "inbox") if inboxes else ("log",)
+    kinds = (*COPY_KINDS, "log") if inboxes else ("log",)  # copies first, as verify reads
     async with KafkaSource(bootstrap, prefix) as kafka:
         await _learn_schemas(kafka, decoder.resolver, progress)
         for kind in kinds:
