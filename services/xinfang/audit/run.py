@@ -35,6 +35,7 @@ from .replay import (
     node_topics,
     read_export,
 )
+from .signatures import RecordKeys
 from .verify import Auditor, AuditResult, RecordDecoder
 
 
@@ -77,7 +78,10 @@ def run_audit(
     progress: Progress | None = None,
     catalogue: SchemaCatalogue | None = None,
     rules_dir: Path | None = None,
+    record_keys: RecordKeys | None = None,
 ) -> AuditOutcome:
+    """Verify the logs at `source`. `keyring`: the published keys (checkpoints, and record
+    signatures unless `record_keys` gives keys with validity periods, decision 024)."""
     progress = progress or Progress(quiet=True)
     explicit = nodes is not None
     wanted = nodes if nodes is not None else [d.code for d in topology.divisions]
@@ -94,6 +98,7 @@ def run_audit(
         catalogue,
         anchored=window.bounded_below,
         sink=sink if checker is not None else None,
+        record_keys=record_keys,
     )
     if source.folder is not None:
         _from_files(auditor, source.folder, wanted, window, inboxes, explicit, progress)
