@@ -208,11 +208,18 @@ def test_a_log_written_before_record_signatures_is_reported_once(world: World) -
     assert "record-unsigned" in {f.code for f in audit(world, county_log=mixed).violations}
 
 
-def export(w: World, folder: Path, extra_inbox: list[forge.Record]) -> None:
+def export(
+    w: World, folder: Path, extra_inbox: list[forge.Record], dead: list[forge.Record] = ()  # type: ignore[assignment]
+) -> None:
     from xinfang.audit.export import TopicFile, write_manifest
     from xinfang.audit.verify import RecordDecoder
 
     decoder, files = RecordDecoder(), []
+    if dead:
+        out = TopicFile(folder, CITY, "deadletter", "t.xinfang.150400.deadletter", decoder)
+        for i, (v, h) in enumerate(dead):
+            out.write(LogRecord("t.xinfang.150400.deadletter", 0, i, 0, None, v, tuple(h)))
+        files.append(out.close())
     for d in (COUNTY, CITY):
         for kind in ("log", "inbox"):
             records = w.records(d, kind)
@@ -302,3 +309,29 @@ def test_the_reports_list_forged_records_with_where_they_were_found(world: World
         where, "copy-beyond-head", "inbox"
     )
     assert f"<code>{where}</code>" in html_report(outcome)
+
+
+def test_an_exported_dead_letter_topic_is_checked_too(world: World, tmp_path: Path) -> None:
+    forged = forge.seq_gap(public_log(world), opinion(world), CITY)
+    export(world, tmp_path, [], dead=[forged])
+    [finding] = verify_files(world, tmp_path).violations
+    assert (finding.code, finding.location) == ("copy-beyond-head", "150400.deadletter.avro#0")
+    assert finding.evidence["held_in"] == "deadletter"
+
+
+def test_the_forgers_links_are_what_a_receiver_checks(world: World) -> None:
+    """The toolkit really forges valid links: the head's hash, and the destination's previous
+    seq read from the log's `xinfang_to` headers."""
+    import hashlib
+
+    log = public_log(world)
+    routed = [(v, [*h, (forge.TO_HEADER, b"150000,150400")]) for v, h in log[:2]] + log[2:]
+    value, headers = forge.impersonation(routed, opinion(world), CITY)
+    event = decode(value)
+    assert (event.header.seq, event.header.prev_hash) == (
+        len(log) + 1, hashlib.sha256(log[-1][0]).hexdigest()
+    )
+    assert dict(headers)[forge.PREV_TO_HEADER] == b"150400:2"
+    assert event.header.event_id not in {decode(v).header.event_id for v, _ in log}
+    gap = decode(forge.seq_gap(routed, opinion(world), CITY, gap=3)[0]).header
+    assert (gap.seq, gap.prev_hash) == (len(log) + 3, "f" * 64)

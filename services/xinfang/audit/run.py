@@ -246,15 +246,18 @@ def run_export(
     inboxes: bool = True,
     progress: Progress | None = None,
     catalogue: SchemaCatalogue | None = None,
+    deadletters: bool = False,
 ) -> Path:
-    """Write every node log (and inbox) topic to `out`; returns the manifest's path."""
+    """Write every node log (and inbox, and with `deadletters` dead-letter) topic to `out`;
+    returns the manifest's path."""
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.avro"):
         old.unlink()
     wanted = nodes if nodes is not None else [d.code for d in topology.divisions]
     progress = progress or Progress(quiet=True)
     decoder = RecordDecoder(catalogue)
-    files = asyncio.run(_export(bootstrap, prefix, out, wanted, window, inboxes, progress, decoder))
+    kinds = ("inbox", "deadletter")[: 2 if deadletters else 1] if inboxes else ()
+    files = asyncio.run(_export(bootstrap, prefix, out, wanted, window, kinds, progress, decoder))
     schemas = write_schemas(out, decoder.resolver)
     return write_manifest(
         out,
@@ -275,12 +278,12 @@ async def _export(
     out: Path,
     nodes: list[str],
     window: TimeRange,
-    inboxes: bool,
+    copies: tuple[str, ...],
     progress: Progress,
     decoder: RecordDecoder,
 ) -> list[dict[str, Any]]:
     written: list[dict[str, Any]] = []
-    kinds = (*COPY_KINDS, "log") if inboxes else ("log",)  # copies first, as verify reads
+    kinds = (*copies, "log")  # copies first, as verify reads: none is newer than its log
     async with KafkaSource(bootstrap, prefix) as kafka:
         await _learn_schemas(kafka, decoder.resolver, progress)
         for kind in kinds:
