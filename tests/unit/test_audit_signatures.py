@@ -335,3 +335,18 @@ def test_the_forgers_links_are_what_a_receiver_checks(world: World) -> None:
     assert event.header.event_id not in {decode(v).header.event_id for v, _ in log}
     gap = decode(forge.seq_gap(routed, opinion(world), CITY, gap=3)[0]).header
     assert (gap.seq, gap.prev_hash) == (len(log) + 3, "f" * 64)
+
+
+def test_a_record_altered_in_the_log_by_an_outsider_is_named_once(world: World) -> None:
+    """The altered bytes keep the genuine signature header, which no longer holds: the record is
+    not the node's; its seq is reported as that record, not also as missing."""
+    records = world.records(COUNTY)
+    index = next(i for i, r in enumerate(records) if "经调查属实".encode() in r.value)
+    altered = replace(
+        records[index], value=records[index].value.replace("属实".encode(), "不实".encode())
+    )
+    result = audit(world, county_log=[*records[:index], altered, *records[index + 1:]])
+    assert {(f.code, f.seq) for f in result.violations} == {
+        ("record-bad-signature", index + 1),
+        ("copy-not-in-log", index + 1),  # the city's genuine copy: not in the log now
+    }

@@ -464,7 +464,8 @@ class NodeChain(LogChain):
 
     def _finish_gaps(self) -> None:
         missing = self.missing()
-        explained: set[int] = set()
+        # a seq whose only record is one the node did not sign: reported as that record
+        explained: set[int] = {e.seq for e in self.forged}
         for rec, reason, inferred in self.undecodable:
             seq = inferred if inferred in missing else None
             if seq is not None:
