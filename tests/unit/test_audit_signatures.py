@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from xinfang.audit.records import LogRecord
-from xinfang.audit.signatures import KeyTable, PublishedKey
+from xinfang.audit.signatures import KeyTable, PublishedKey, RecordKeys
 from xinfang.audit.verify import Auditor, AuditResult, Finding
 from xinfang.chain.keys import NodeKey
 from xinfang.chain.signing import millis
@@ -52,7 +52,7 @@ def audit(
     extra_inbox: list[forge.Record] = (),  # type: ignore[assignment]
     *,
     county_log: list[LogRecord] | None = None,
-    keys: KeyTable | None = None,
+    keys: RecordKeys | None = None,
     deadletters: list[forge.Record] = (),  # type: ignore[assignment]
 ) -> AuditResult:
     auditor = Auditor(w.topology, w.keyring, record_keys=keys)
@@ -82,6 +82,10 @@ def test_genuine_signed_logs_and_copies_verify(world: World) -> None:
     result = audit(world)
     assert result.ok, [f.line() for f in result.findings]
     assert not {f.code for f in result.warnings} & {"records-unsigned", "copy-replayed"}
+    county = result.nodes[COUNTY]
+    assert (county["signed_records"], county["unsigned_before_signing"], county["forged"]) == (
+        len(world.values(COUNTY)), 0, 0
+    )
 
 
 def test_a_valid_link_impersonation_beyond_the_head_is_named_where_it_was_found(
@@ -238,7 +242,8 @@ def rewrite(path: Path, change: Callable[[list[dict[str, Any]]], None]) -> None:
 
     with path.open("rb") as fh:
         reader = fastavro.reader(fh)
-        schema, metadata, rows = reader.writer_schema, dict(reader.metadata), list(reader)
+        schema, metadata = reader.writer_schema, dict(reader.metadata)
+        rows = [dict(row) for row in reader if isinstance(row, dict)]
     change(rows)
     with path.open("wb") as fh:
         fastavro.writer(fh, fastavro.parse_schema(schema), rows, metadata={
@@ -350,3 +355,16 @@ def test_a_record_altered_in_the_log_by_an_outsider_is_named_once(world: World) 
         ("record-bad-signature", index + 1),
         ("copy-not-in-log", index + 1),  # the city's genuine copy: not in the log now
     }
+
+
+def test_a_node_side_key_lookup_plugs_in(world: World) -> None:
+    """E's key sets answer `record_signing.KeyLookup` (valid now); `Timeless` adapts one."""
+    from xinfang.audit.signatures import Timeless
+
+    published = {(d, k.key_id): k.public_raw for d, k in world.keys.items()}
+    keys = Timeless(lambda d, kid: published.get((d, kid)), world.keys)
+    assert audit(world, keys=keys).ok
+    without_county = Timeless(lambda d, kid: None if d == COUNTY else published.get((d, kid)),
+                              world.keys)
+    result = audit(world, keys=without_county)
+    assert {f.code for f in result.violations} >= {"record-bad-signature"}

@@ -931,6 +931,9 @@ class Auditor:
                 "key_id": key_id(key) if key else None,
                 "key_published": node in self.keys.published,
                 "unsigned_tail": [tails[0].seq, tails[0].related_seq] if tails else None,
+                "signed_records": len(chain.signed_seqs),
+                "unsigned_before_signing": len(chain.legacy),
+                "forged": len([f for f in findings if f.node == node and f.code in FORGED_CODES]),
                 "violations": len([f for f in findings if f.node == node and f.level == VIOLATION]),
             }
         return out
