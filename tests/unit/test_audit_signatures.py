@@ -17,6 +17,7 @@ from xinfang.audit.records import LogRecord
 from xinfang.audit.signatures import KeyTable, PublishedKey, RecordKeys
 from xinfang.audit.verify import Auditor, AuditResult, Finding
 from xinfang.chain.keys import NodeKey
+from xinfang.chain.record_signing import sign_record
 from xinfang.chain.signing import millis
 from xinfang.devtools import forge
 from xinfang.domain.events import CaseClosed, Event, HandlingOpinionIssued
@@ -192,9 +193,12 @@ def test_a_genuine_copy_with_its_signature_stripped_is_named(world: World) -> No
 
 def test_forged_dead_letters_are_named_in_the_dead_letter_topic(world: World) -> None:
     forged = forge.impersonation(public_log(world), opinion(world), CITY)
-    finding = only(audit(world, deadletters=[forged]))
+    # a genuine record the city refused, re-signed by the city as its dead letter: not forged
+    value, headers = public_log(world)[1]
+    refused = (value, list(sign_record(world.keys[CITY], value, headers)))
+    finding = only(audit(world, deadletters=[refused, forged]))
     assert finding.code == "copy-beyond-head"
-    assert finding.location == "t.xinfang.150400.deadletter:0:0"
+    assert finding.location == "t.xinfang.150400.deadletter:0:1"
     assert finding.evidence["held_in"] == "deadletter"
 
 

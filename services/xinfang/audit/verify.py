@@ -829,7 +829,10 @@ class Auditor:
             "type": copy.type, "signature": copy.signature or "ok",
         }
         if on_chain is not None and on_chain.digest == copy.digest:
-            if copy.signature is None or not chain.is_signed_record(copy.seq, copy.digest):
+            # a dead letter is signed by the node that refused it (decision 021), not the source
+            if copy.signature is None or copy.kind != "inbox" or not chain.is_signed_record(
+                copy.seq, copy.digest
+            ):
                 return None
             code = "copy-bad-signature"
             zh = (f"{copy.node} {held}中 {copy.source} seq {copy.seq} 的副本内容与日志相同，"
