@@ -368,6 +368,8 @@ The same scenario run in-process without faults is the reference.
 | node-log records read back | {result.chain_records} ({result.republished} re-published) |
 | chain violations | {result.chain_violations} |
 | state mismatches | {len(result.mismatched_states)} |
+| forged records produced | {result.forged} (dead-lettered: {result.forged_refused}) |
+| forged records applied or forwarded | {result.forged_applied} |
 
 | fault kind | count |
 |---|---|
