@@ -372,3 +372,21 @@ def test_a_node_side_key_lookup_plugs_in(world: World) -> None:
                               world.keys)
     result = audit(world, keys=without_county)
     assert {f.code for f in result.violations} >= {"record-bad-signature"}
+
+
+def test_each_distinct_record_is_verified_once(world: World) -> None:
+    """A log record and its inbox copies carry the same bytes and headers: one verification."""
+    table = KeyTable.from_keyring(world.keyring)
+    asked: list[tuple[str, str]] = []
+
+    class Counting:
+        def lookup(self, division: str, kid: str, at_ms: int) -> bytes | None:
+            asked.append((division, kid))
+            return table.lookup(division, kid, at_ms)
+
+        def publishes(self, division: str) -> bool:
+            return table.publishes(division)
+
+    assert audit(world, keys=Counting()).ok
+    distinct = {r.value for d in (COUNTY, CITY, PROVINCE) for r in world.records(d)}
+    assert len(asked) == len(distinct)

@@ -128,3 +128,22 @@ def record_problem(
             f"the signed headers {wrong} disagree with the record's value",
         )
     return None
+
+
+class SignatureChecks:
+    """`record_problem` once per distinct record: an inbox copy, a forwarded copy and the log
+    record carry the same bytes and headers (decision 021), and an Ed25519 verification is
+    most of what checking a record costs (docs/benchmarks.md)."""
+
+    def __init__(self, keys: RecordKeys) -> None:
+        self.keys = keys
+        self._done: dict[tuple[str, Headers], Problem | None] = {}
+
+    def problem(
+        self, value: bytes, digest: str, headers: Headers, header: dict[str, Any], name: str
+    ) -> Problem | None:
+        """`record_problem` of the record whose value hashes to `digest` (links.record_hash)."""
+        key = (digest, tuple(headers))
+        if key not in self._done:
+            self._done[key] = record_problem(value, headers, header, name, self.keys)
+        return self._done[key]

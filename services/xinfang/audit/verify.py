@@ -43,7 +43,7 @@ from ..codec.wire import DecodeError, event_decoder
 from ..domain.events import ChainCheckpointed, CheckpointCountersigned, Event
 from ..domain.topology import Topology
 from .records import LogRecord
-from .signatures import KeyTable, RecordKeys, is_signed, record_problem
+from .signatures import KeyTable, RecordKeys, SignatureChecks, is_signed
 
 VIOLATION = "violation"
 WARNING = "warning"
@@ -216,6 +216,7 @@ class NodeChain(LogChain):
         anchored: bool = False,
         sink: EventSink | None = None,
         record_keys: RecordKeys | None = None,
+        checks: SignatureChecks | None = None,
     ) -> None:
         super().__init__(anchored=anchored)  # anchored: read from a time, not the beginning
         self.node = node
@@ -223,6 +224,7 @@ class NodeChain(LogChain):
         self.decoder = decoder
         self.keys = keys
         self.record_keys = record_keys or KeyTable.from_keyring(keys.published)
+        self.checks = checks or SignatureChecks(self.record_keys)
         self.sink = sink
         self.signing = False  # a record signed by the node was read: from now on all must be
         self.legacy: list[int] = []  # seqs read unsigned before the node's first signed record
@@ -308,7 +310,7 @@ class NodeChain(LogChain):
         if not is_signed(rec.headers) and not self.signing:
             self.legacy.append(entry.seq)
             return True
-        problem = record_problem(rec.value, rec.headers, h, name, self.record_keys)
+        problem = self.checks.problem(rec.value, entry.digest, rec.headers, h, name)
         if problem is None:
             self.signing = True
             self.signed_seqs.add((entry.seq, entry.digest))
@@ -604,6 +606,7 @@ class Auditor:
         self.topology = topology
         self.keys = KeyBook(keyring or Keyring.empty())
         self.record_keys = record_keys or KeyTable.from_keyring(self.keys.published)
+        self.checks = SignatureChecks(self.record_keys)  # shared: a copy is verified once
         self.decoder = RecordDecoder(catalogue)
         self.anchored = anchored
         self.sink = sink
@@ -623,7 +626,7 @@ class Auditor:
         if node not in self.chains:
             self.chains[node] = NodeChain(
                 node, topic, self.decoder, self.keys, anchored=self.anchored, sink=self.sink,
-                record_keys=self.record_keys,
+                record_keys=self.record_keys, checks=self.checks,
             )
         return self.chains[node]
 
@@ -649,9 +652,10 @@ class Auditor:
                     self.inbox_undecodable[node] = self.inbox_undecodable.get(node, 0) + 1
                 continue
             h = datum["header"]
-            problem = record_problem(rec.value, rec.headers, h, name, self.record_keys)
+            digest = record_hash(rec.value)
+            problem = self.checks.problem(rec.value, digest, rec.headers, h, name)
             copy = InboxCopy(
-                node, h["source"], h["seq"], record_hash(rec.value),
+                node, h["source"], h["seq"], digest,
                 h["event_id"], h["case_id"], name, rec.topic, rec.partition, rec.offset,
                 kind, problem.code if problem else None, is_signed(rec.headers),
                 self.files.get(rec.topic),
