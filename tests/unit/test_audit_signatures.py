@@ -390,3 +390,29 @@ def test_each_distinct_record_is_verified_once(world: World) -> None:
     assert audit(world, keys=Counting()).ok
     distinct = {r.value for d in (COUNTY, CITY, PROVINCE) for r in world.records(d)}
     assert len(asked) == len(distinct)
+
+
+def test_published_key_sets_keep_old_keys_verifiable_and_revoked_ones_out() -> None:
+    """Key sets (decision 021) as the keyring carries them: a rotated key verifies what it
+    signed before its `not_after`, a revoked key nothing from `revoked_at` on."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    old, new, stolen = NodeKey.generate(), NodeKey.generate(), NodeKey.generate()
+    t = datetime(2026, 11, 1, tzinfo=UTC)
+    at = int(t.timestamp() * 1000)
+    key_set = SimpleNamespace(keys=(
+        SimpleNamespace(public_raw=old.public_raw, not_before=None, not_after=t, revoked_at=None),
+        SimpleNamespace(public_raw=new.public_raw, not_before=t, not_after=None, revoked_at=None),
+        SimpleNamespace(public_raw=stolen.public_raw, not_before=None, not_after=None,
+                        revoked_at=t),
+    ))
+    keyring = SimpleNamespace(keys={COUNTY: new.public_raw, CITY: NodeKey.generate().public_raw},
+                              sets={COUNTY: key_set})
+    table = KeyTable.from_keyring(keyring)  # type: ignore[arg-type]
+    assert table.lookup(COUNTY, old.key_id, at - 1) == old.public_raw
+    assert table.lookup(COUNTY, old.key_id, at) is None
+    assert table.lookup(COUNTY, new.key_id, at) == new.public_raw
+    assert table.lookup(COUNTY, stolen.key_id, at - 1) == stolen.public_raw
+    assert table.lookup(COUNTY, stolen.key_id, at) is None
+    assert table.publishes(CITY) and not table.publishes(PROVINCE)

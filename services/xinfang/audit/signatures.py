@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from ..chain.keys import Keyring, key_id
@@ -49,9 +50,10 @@ class PublishedKey:
         return key_id(self.public)
 
     def valid_at(self, at_ms: int) -> bool:
+        """not_before <= at < not_after, and not revoked at or before `at` (decision 021)."""
         if self.not_before_ms is not None and at_ms < self.not_before_ms:
             return False
-        if self.not_after_ms is not None and at_ms > self.not_after_ms:
+        if self.not_after_ms is not None and at_ms >= self.not_after_ms:
             return False
         return self.revoked_at_ms is None or at_ms < self.revoked_at_ms
 
@@ -66,8 +68,21 @@ class KeyTable:
 
     @classmethod
     def from_keyring(cls, keyring: Keyring) -> KeyTable:
-        """One key per division, valid at all times (the `<division>.pub` files)."""
-        return cls(PublishedKey(d, raw) for d, raw in keyring.keys.items())
+        """Every key of the keyring's published key sets (`keyring.sets`, decision 021: old
+        keys with their `not_after`, revoked ones with `revoked_at`), and for a division
+        without a set its one key (`<division>.pub`), valid at all times."""
+        table = cls()
+        sets: dict[str, Any] = getattr(keyring, "sets", None) or {}
+        for division, key_set in sets.items():
+            for k in key_set.keys:
+                table.add(PublishedKey(
+                    division, k.public_raw, _ms(k.not_before), _ms(k.not_after),
+                    _ms(k.revoked_at),
+                ))
+        for division, raw in keyring.keys.items():
+            if division not in sets:
+                table.add(PublishedKey(division, raw))
+        return table
 
     def add(self, key: PublishedKey) -> None:
         self.keys[(key.division, key.key_id)] = key
@@ -78,6 +93,10 @@ class KeyTable:
 
     def publishes(self, division: str) -> bool:
         return any(d == division for d, _ in self.keys)
+
+
+def _ms(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1000)
 
 
 class Timeless:
