@@ -10,6 +10,11 @@ genuine opinion (不予支持) on the case. Asserted:
    earlier records of the case, and the forged record was never applied at either node (its
    event id is in no timeline, the state is the genuine one) — the receivers' part
    (decisions 021–023: signatures, strict chains, inbound authorisation).
+Part 1 holds on the auditor's own (decision 024); part 2 needs the signing receivers (021, 022)
+and, for the illegal act, the inbound authorisation (023) — and that refusing an unauthorised
+act leaves the source's chain where it was, so that the genuine record behind it still fits.
+The nodes are shared by the module: a forged record that poisoned a chain breaks the tests after
+it too, as it would break the genuine traffic.
 """
 
 from __future__ import annotations
