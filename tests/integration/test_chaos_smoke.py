@@ -23,7 +23,7 @@ def test_small_fault_injection_run_loses_and_duplicates_nothing(tmp_path: Path) 
     )
     print(result.line(), result.fault_kinds)
     assert result.faults > 0
-    for kind in ("sigkill", "sigstop", "duplicate_records", "malformed_records"):
+    for kind in ("sigkill", "sigstop", "duplicate_records", "malformed_records", "forged_records"):
         assert result.fault_kinds.get(kind, 0) > 0, result.fault_kinds
     assert result.never_injected == [], result.fault_kinds
     assert result.lost == 0
@@ -32,4 +32,5 @@ def test_small_fault_injection_run_loses_and_duplicates_nothing(tmp_path: Path) 
     assert result.mismatched_states == []
     assert result.dead_lettered == result.dead_letters_injected
     assert result.unexpected_dead_letters == 0
+    assert result.forged > 0 and result.forged_applied == 0  # issue 12: forged records refused
     assert result.ok

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from xinfang.audit.records import LogRecord
 from xinfang.chain.keys import Keyring, NodeKey
-from xinfang.codec.wire import EventCodec
+from xinfang.chain.record_signing import sign_record
+from xinfang.codec.wire import DecodeError, EventCodec, cloudevents_headers
 from xinfang.domain.commands import AcceptCase, IssueOpinion, TransferCase
 from xinfang.domain.deciders import decide_accept, decide_opinion, decide_transfer
 from xinfang.domain.events import Event
@@ -59,12 +60,28 @@ class World:
     def records(
         self, division: str, kind: str = "log", values: list[bytes] | None = None
     ) -> list[LogRecord]:
+        """The records as the broker holds them: each signed by its author (decision 021), as
+        every node signs what it publishes."""
         topics = self.bus.topics
         topic = topics.log(division) if kind == "log" else topics.inbox(division)
         values = self.values(division, kind) if values is None else values
         return [
-            LogRecord(topic, 0, i, 1_767_000_000_000 + i, b"k", v) for i, v in enumerate(values)
+            LogRecord(topic, 0, i, 1_767_000_000_000 + i, b"k", v, self.signed_headers(v))
+            for i, v in enumerate(values)
         ]
+
+    def signed_headers(self, value: bytes) -> tuple[tuple[str, bytes], ...]:
+        """The CloudEvents headers of `value`, signed by its source's key (none if undecodable
+        or the source has no key here)."""
+        try:
+            event = CODEC.decode(value).event
+        except DecodeError:
+            return ()
+        key = self.keys.get(event.header.source)
+        if key is None:
+            return ()
+        fingerprint = CODEC.catalogue.get(event.type).fingerprint_hex
+        return tuple(sign_record(key, value, cloudevents_headers(event, fingerprint)))
 
 
 def decode(value: bytes) -> Event:

@@ -266,19 +266,22 @@ def test_every_log_is_numbered_from_one(world: World) -> None:
 def test_exported_files_verify_like_the_topics(world: World, tmp_path: Path) -> None:
     import fastavro
 
-    from xinfang.audit.export import TopicFile, wrapper_schema_path
+    from xinfang.audit.export import TopicFile, wrapper_schema_path, write_manifest
     from xinfang.audit.replay import export_files, read_export
     from xinfang.audit.run import Source, run_audit
     from xinfang.audit.verify import RecordDecoder
 
     decoder = RecordDecoder()
+    files = []
     for d in (COUNTY, CITY, PROVINCE):
         for kind in ("log", "inbox"):
             records = world.records(d, kind)
             out = TopicFile(tmp_path, d, kind, records[0].topic, decoder)
             for rec in records:
                 out.write(rec)
-            assert out.close()["records"] == len(records)
+            files.append(out.close())
+            assert files[-1]["records"] == len(records)
+    write_manifest(tmp_path, files)
     listed = export_files(tmp_path)
     assert [(f.division, f.kind) for f in listed] == [
         (d, kind) for kind in ("log", "inbox") for d in sorted((COUNTY, CITY, PROVINCE))

@@ -245,7 +245,7 @@ def test_audit_verify_warns_of_a_resent_record_but_still_refuses_one_merely_out_
     records = world.records(COUNTY)
     assert len(records) >= 3
     moved = [records[0], *records[2:], records[1]]  # seq 2 re-sent after the rest
-    marked = [*moved[:-1], replace(moved[-1], headers=((RESENT_HEADER, b"1"),))]
+    marked = [*moved[:-1], replace(moved[-1], headers=(*moved[-1].headers, (RESENT_HEADER, b"1")))]
 
     def verify(log: list[Any]) -> AuditResult:
         auditor = Auditor(world.topology, world.keyring)

@@ -175,6 +175,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         inboxes=not args.no_inboxes,
         progress=progress,
         catalogue=_catalogue(args),
+        deadletters=args.dead_letters,
     )
     print(_say(f"已导出，清单：{manifest}", f"exported; manifest: {manifest}"))
     return 0
@@ -276,6 +277,10 @@ def add_audit_commands(sub: Any) -> None:
     )
     _source_options(export, files=False)
     export.add_argument("--out", required=True, help="输出目录 / output folder")
+    export.add_argument(
+        "--dead-letters", action="store_true",
+        help="也导出死信主题 / also export the dead-letter topics (<division>.deadletter.avro)",
+    )
     export.set_defaults(func=cmd_export)
 
     checkpoint = actions.add_parser(

@@ -21,11 +21,13 @@ class LogRecord:
     headers: Headers = ()
 
 
-_TOPIC = re.compile(r"^(?P<prefix>.*)xinfang\.(?P<division>\d{6})\.(?P<kind>log|inbox)$")
+_TOPIC = re.compile(
+    r"^(?P<prefix>.*)xinfang\.(?P<division>\d{6})\.(?P<kind>log|inbox|deadletter)$"
+)
 
 
 def parse_topic(topic: str) -> tuple[str, str, str] | None:
-    """(prefix, division, "log" | "inbox") of a node topic name, or None."""
+    """(prefix, division, "log" | "inbox" | "deadletter") of a node topic name, or None."""
     match = _TOPIC.match(topic)
     if match is None:
         return None

@@ -83,8 +83,10 @@ class Progress:
 
 
 def node_topics(prefix: str, divisions: list[str], kind: str) -> dict[str, str]:
+    """division -> its topic of `kind` ("log", "inbox" or "deadletter")."""
     names = TopicNames(prefix)
-    return {d: (names.log(d) if kind == "log" else names.inbox(d)) for d in divisions}
+    topic = {"log": names.log, "inbox": names.inbox, "deadletter": names.deadletter}[kind]
+    return {d: topic(d) for d in divisions}
 
 
 class KafkaSource:
@@ -165,7 +167,7 @@ class KafkaSource:
 @dataclass(frozen=True)
 class ExportFile:
     division: str
-    kind: str  # "log" | "inbox"
+    kind: str  # "log" | "inbox" | "deadletter"
     path: Path
     topic: str
 
@@ -181,8 +183,9 @@ def export_files(folder: Path) -> list[ExportFile]:
                 first = next(iter(reader), None)
                 topic = str(first["topic"]) if isinstance(first, dict) else ""
         parsed = parse_topic(topic)
-        if parsed is None:
-            # never skip silently: an unattributable file would hide a rewritten log
+        if parsed is None or path.name != f"{parsed[1]}.{parsed[2]}.avro":
+            # never skip silently: an unattributable file would hide a rewritten log; the
+            # topic a file claims must be the one its (manifest-hashed) name says
             raise ValueError(f"导出文件无法识别所属主题 / unknown topic: {path.name}")
         found.append(ExportFile(parsed[1], parsed[2], path, topic))
     found.sort(key=lambda f: (f.kind != "log", f.division))
@@ -190,14 +193,22 @@ def export_files(folder: Path) -> list[ExportFile]:
 
 
 def read_export(
-    path: Path, window: TimeRange = TimeRange(), progress: Progress | None = None
+    path: Path,
+    window: TimeRange = TimeRange(),
+    progress: Progress | None = None,
+    topic: str | None = None,
 ) -> Iterator[LogRecord]:
+    """The records of one export file in file order. Where a record is located comes from what
+    the auditor read, not from the wrapper's unverified fields: `topic` (the file's, see
+    `export_files`; default: the wrapper's), partition 0 (one partition per node topic,
+    decision 001) and offset = the record's position in the file (its Kafka offset in a
+    complete export). The wrapper's timestamp only selects the time window."""
     with path.open("rb") as fh:
         reader = fastavro.reader(fh)
         if progress is not None:
             progress.start(path.name, None)
-        for raw in reader:
-            rec = _record(raw)
+        for position, raw in enumerate(reader):
+            rec = _record(raw, position, topic)
             if progress is not None:
                 progress.advance()
             if window.contains(rec.timestamp_ms):
@@ -206,11 +217,11 @@ def read_export(
             progress.done()
 
 
-def _record(raw: Any) -> LogRecord:
+def _record(raw: Any, position: int, topic: str | None) -> LogRecord:
     return LogRecord(
-        str(raw["topic"]),
-        int(raw["partition"]),
-        int(raw["offset"]),
+        topic if topic is not None else str(raw["topic"]),
+        0,
+        position,
         int(raw["timestamp_ms"]),
         raw["key"],
         bytes(raw["value"]),

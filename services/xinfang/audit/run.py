@@ -17,7 +17,14 @@ from ..codec.schemas import SchemaCatalogue
 from ..domain.events import Event
 from ..domain.topology import Topology
 from .compliance import ComplianceAuditor, ComplianceReport, Located, RuleBook
-from .export import SCHEMAS_FOLDER, TopicFile, learn_exported_schemas, write_manifest, write_schemas
+from .export import (
+    SCHEMAS_FOLDER,
+    TopicFile,
+    check_manifest,
+    learn_exported_schemas,
+    write_manifest,
+    write_schemas,
+)
 from .records import LogRecord
 from .replay import (
     ALL_TIME,
@@ -28,6 +35,7 @@ from .replay import (
     node_topics,
     read_export,
 )
+from .signatures import RecordKeys
 from .trail_check import TrailChain, read_trails
 from .verify import Auditor, AuditResult, RecordDecoder
 
@@ -71,7 +79,10 @@ def run_audit(
     progress: Progress | None = None,
     catalogue: SchemaCatalogue | None = None,
     rules_dir: Path | None = None,
+    record_keys: RecordKeys | None = None,
 ) -> AuditOutcome:
+    """Verify the logs at `source`. `keyring`: the published keys (checkpoints, and record
+    signatures unless `record_keys` gives keys with validity periods, decision 024)."""
     progress = progress or Progress(quiet=True)
     explicit = nodes is not None
     wanted = nodes if nodes is not None else [d.code for d in topology.divisions]
@@ -88,6 +99,7 @@ def run_audit(
         catalogue,
         anchored=window.bounded_below,
         sink=sink if checker is not None else None,
+        record_keys=record_keys,
     )
     trails: list[TrailChain] = []  # operator trails this client may read (decision 027)
     if source.folder is not None:
@@ -142,6 +154,13 @@ async def _from_kafka(
 ) -> None:
     async with KafkaSource(bootstrap, prefix) as kafka:
         await _learn_schemas(kafka, auditor.decoder.resolver, progress)
+        if inboxes:  # copies first: a copy read after its source's log may be beyond its head
+            for kind in COPY_KINDS:
+                for division, topic in node_topics(prefix, nodes, kind).items():
+                    if kafka.has(topic):
+                        await kafka.read(
+                            topic, _inbox_feeder(auditor, division, kind), window, progress
+                        )
         absent = []
         for division, topic in node_topics(prefix, nodes, "log").items():
             if not kafka.has(topic):
@@ -156,10 +175,6 @@ async def _from_kafka(
                 f"{len(absent)} 个行政区划没有日志主题（未运行节点）：{', '.join(absent)}",
                 f"{len(absent)} divisions have no log topic (no node ran): {', '.join(absent)}",
             )
-        if inboxes:
-            for division, topic in node_topics(prefix, nodes, "inbox").items():
-                if kafka.has(topic):
-                    await kafka.read(topic, _inbox_feeder(auditor, division), window, progress)
         trails += await read_trails(kafka, nodes, auditor.keys, window, progress)
 
 
@@ -188,9 +203,13 @@ async def _learn_schemas(
         )
 
 
-def _inbox_feeder(auditor: Auditor, division: str) -> Callable[[LogRecord], None]:
+COPY_KINDS = ("inbox", "deadletter")
+"""The topics holding copies of other nodes' records: what a node received and what it refused."""
+
+
+def _inbox_feeder(auditor: Auditor, division: str, kind: str) -> Callable[[LogRecord], None]:
     def feed(rec: LogRecord) -> None:
-        auditor.feed_inbox(division, [rec])
+        auditor.feed_inbox(division, [rec], kind)
 
     return feed
 
@@ -204,6 +223,7 @@ def _from_files(
     explicit: bool,
     progress: Progress,
 ) -> None:
+    auditor.extra += check_manifest(folder)
     learn_exported_schemas(folder, auditor.decoder.resolver)
     files = [f for f in export_files(folder) if f.division in nodes]
     logs = {f.division for f in files if f.kind == "log"}
@@ -211,12 +231,14 @@ def _from_files(
         for division in sorted(set(nodes) - logs):
             auditor.no_log(division, f"{folder}/{division}.log.avro")
     for f in files:
+        auditor.files[f.topic] = f.path.name
+        records = read_export(f.path, window, progress, f.topic)
         if f.kind == "log":
             chain = auditor.chain(f.division, f.topic)
-            for rec in read_export(f.path, window, progress):
+            for rec in records:
                 chain.feed(rec)
         elif inboxes:
-            auditor.feed_inbox(f.division, read_export(f.path, window, progress))
+            auditor.feed_inbox(f.division, records, f.kind)
 
 
 def run_export(
@@ -230,15 +252,18 @@ def run_export(
     inboxes: bool = True,
     progress: Progress | None = None,
     catalogue: SchemaCatalogue | None = None,
+    deadletters: bool = False,
 ) -> Path:
-    """Write every node log (and inbox) topic to `out`; returns the manifest's path."""
+    """Write every node log (and inbox, and with `deadletters` dead-letter) topic to `out`;
+    returns the manifest's path."""
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.avro"):
         old.unlink()
     wanted = nodes if nodes is not None else [d.code for d in topology.divisions]
     progress = progress or Progress(quiet=True)
     decoder = RecordDecoder(catalogue)
-    files = asyncio.run(_export(bootstrap, prefix, out, wanted, window, inboxes, progress, decoder))
+    kinds = ("inbox", "deadletter")[: 2 if deadletters else 1] if inboxes else ()
+    files = asyncio.run(_export(bootstrap, prefix, out, wanted, window, kinds, progress, decoder))
     schemas = write_schemas(out, decoder.resolver)
     return write_manifest(
         out,
@@ -259,12 +284,12 @@ async def _export(
     out: Path,
     nodes: list[str],
     window: TimeRange,
-    inboxes: bool,
+    copies: tuple[str, ...],
     progress: Progress,
     decoder: RecordDecoder,
 ) -> list[dict[str, Any]]:
     written: list[dict[str, Any]] = []
-    kinds = ("log", "inbox") if inboxes else ("log",)
+    kinds = (*copies, "log")  # copies first, as verify reads: none is newer than its log
     async with KafkaSource(bootstrap, prefix) as kafka:
         await _learn_schemas(kafka, decoder.resolver, progress)
         for kind in kinds:

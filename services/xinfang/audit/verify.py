@@ -8,6 +8,10 @@ Per node log (`xinfang.<division>.log`, read in offset order):
   before is a harmless re-publication (relay crash), a *different* record with a known sequence
   number or event id is a violation (forged, rewritten or replayed);
 - `prev_hash` of every record is the SHA-256 of its predecessor's bytes ("" for seq 1);
+- every record is signed (`xinfang_sig`, decision 021) by a key the node published, valid when
+  the record was written (audit/signatures.py, decision 024); a record that is not is reported
+  where it was found and left out of the chain (it is not the node's); records written before
+  the node's first signed record (logs older than record signatures) are reported once;
 - checkpoints and countersignatures are signed (Ed25519) by the node's published key — or, when
   none is published, by the key of its first signed record (trust on first use, reported);
 - when a hash link is broken, a later valid checkpoint reachable through an intact chain proves
@@ -16,13 +20,17 @@ Per node log (`xinfang.<division>.log`, read in offset order):
 Across logs: every countersignature in a parent's log must match, byte for byte (by hash), the
 child's checkpoint at that position — a node that rewrote its log and re-signed it is caught by
 its parent's countersignature. Copies of records in inboxes (upward reporting, addressed events)
-must be byte-identical to the record at that position of the source's log.
+must be byte-identical to the record at that position of the source's log, and signed as it
+is — a copy beyond the source's head, or one a record of the log does not match, is forged (or
+the log was cut). Dead-lettered copies are checked the same way. Every location is where the
+auditor read the record (topic, partition, offset from the broker; file and position in the
+file from an export), never a field the record or an export's wrapper claims.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..chain.keys import KeyBook, Keyring, key_id
@@ -35,6 +43,7 @@ from ..codec.wire import DecodeError, event_decoder
 from ..domain.events import ChainCheckpointed, CheckpointCountersigned, Event
 from ..domain.topology import Topology
 from .records import LogRecord
+from .signatures import KeyTable, RecordKeys, SignatureChecks, is_signed
 
 VIOLATION = "violation"
 WARNING = "warning"
@@ -62,6 +71,22 @@ CODES: dict[str, tuple[str, str]] = {
     "countersign-invalid": ("会签对象无效", "countersignature of a non-child"),
     "copy-mismatch": ("收件箱副本与来源日志不符", "inbox copy differs from source log"),
     "copy-not-in-log": ("收件箱副本不在来源日志中", "inbox copy missing from source log"),
+    "copy-beyond-head": (
+        "副本序号超出来源日志末尾（伪造）", "copy beyond the end of the source's log (forged)"
+    ),
+    "copy-bad-signature": ("副本签名无效", "copy not signed by its source"),
+    "copy-replayed": ("旧记录再次投递（重放或重发）", "old record delivered again (replay)"),
+    "record-unsigned": ("记录未签名（伪造）", "unsigned record (forged)"),
+    "record-bad-signature": ("记录签名无效（伪造）", "record not signed by its node (forged)"),
+    "record-header-mismatch": ("记录头与内容不符", "record headers disagree with its value"),
+    "records-unsigned": (
+        "记录签名启用前的未签名记录", "records written before record signatures"
+    ),
+    "manifest-missing": ("导出清单缺失", "export manifest missing"),
+    "manifest-invalid": ("导出清单无法读取", "export manifest unreadable"),
+    "export-file-altered": ("导出文件与清单哈希不符", "export file differs from its manifest"),
+    "export-file-missing": ("清单中的导出文件缺失", "exported file missing"),
+    "export-file-unlisted": ("导出文件不在清单中", "export file not in the manifest"),
     "unsigned-tail": ("尚未被检查点覆盖的记录", "records not yet covered by a checkpoint"),
     "not-countersigned": ("检查点尚未会签", "checkpoint not countersigned"),
     "key-not-published": ("公钥未发布（首次使用即信任）", "key not published (trust on first use)"),
@@ -69,6 +94,13 @@ CODES: dict[str, tuple[str, str]] = {
     "log-missing": ("日志缺失（已被删除）", "log missing (deleted)"),
     "log-partitions": ("日志主题不止一个分区", "log topic has more than one partition"),
 }
+
+
+FORGED_CODES = frozenset({
+    "record-unsigned", "record-bad-signature", "record-header-mismatch", "copy-beyond-head",
+    "copy-bad-signature", "copy-mismatch", "copy-not-in-log",
+})
+"""Findings about one record the source did not write as found: forged, or altered."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +118,7 @@ class Finding:
     en: str
     related_seq: int | None = None
     evidence: dict[str, Any] = field(default_factory=dict, compare=False)
+    file: str | None = None  # the export file it was read from (offset: position in the file)
 
     @property
     def title_zh(self) -> str:
@@ -95,13 +128,26 @@ class Finding:
     def title_en(self) -> str:
         return CODES.get(self.code, (self.code, self.code))[1]
 
+    @property
+    def location(self) -> str | None:
+        """Where the auditor read the record: `topic:partition:offset` from the broker,
+        `file#position` from an export; None for a finding about a whole log or range."""
+        if self.file is not None:
+            return f"{self.file}#{self.offset}" if self.offset is not None else self.file
+        if self.partition is None or self.offset is None:
+            return None
+        return f"{self.topic}:{self.partition}:{self.offset}"
+
     def where(self) -> str:
         seq = f" seq {self.seq}" if self.seq is not None else ""
         place = self.topic
-        if self.partition is not None:
-            place += f"[{self.partition}]"
-        if self.offset is not None:
-            place += f"@{self.offset}"
+        if self.file is not None:
+            place = f"{self.file}#{self.offset}" if self.offset is not None else self.file
+        else:
+            if self.partition is not None:
+                place += f"[{self.partition}]"
+            if self.offset is not None:
+                place += f"@{self.offset}"
         return f"节点 {self.node}{seq}（{place}）"
 
     def line(self) -> str:
@@ -119,6 +165,8 @@ class Finding:
             "topic": self.topic,
             "partition": self.partition,
             "offset": self.offset,
+            "file": self.file,
+            "location": self.location,
             "message_zh": self.zh,
             "message_en": self.en,
             "evidence": self.evidence,
@@ -153,7 +201,10 @@ EventSink = Callable[[str, Entry, Event], None]
 
 class NodeChain(LogChain):
     """The streaming verifier of one node's log: the chain package's `LogChain` (sequence and
-    hash links) plus decoding, signatures and located findings."""
+    hash links) plus decoding, signatures and located findings.
+
+    `record_keys`: the published keys record signatures are checked with (default: the
+    `keys.published` keyring, valid at all times)."""
 
     def __init__(
         self,
@@ -164,13 +215,21 @@ class NodeChain(LogChain):
         *,
         anchored: bool = False,
         sink: EventSink | None = None,
+        record_keys: RecordKeys | None = None,
+        checks: SignatureChecks | None = None,
     ) -> None:
         super().__init__(anchored=anchored)  # anchored: read from a time, not the beginning
         self.node = node
         self.topic = topic
         self.decoder = decoder
         self.keys = keys
+        self.record_keys = record_keys or KeyTable.from_keyring(keys.published)
+        self.checks = checks or SignatureChecks(self.record_keys)
         self.sink = sink
+        self.signing = False  # a record signed by the node was read: from now on all must be
+        self.legacy: list[int] = []  # seqs read unsigned before the node's first signed record
+        self.signed_seqs: set[tuple[int, str]] = set()  # (seq, digest) of validly signed records
+        self.forged: list[Entry] = []  # records left out of the chain: not signed by the node
         self.findings: list[Finding] = []
         self.signed: list[Signed] = []
         self.undecodable: list[tuple[LogRecord, str, int]] = []
@@ -203,6 +262,8 @@ class NodeChain(LogChain):
                 f"the record's source is {h['source']}, not this node",
             )
             return
+        if not self._authored(rec, entry, h, name):
+            return  # not the node's record: reported, and kept off the chain
         self._last_seq_read = seq
         added = self.add(entry)
         if added.placed is Placed.REPUBLISHED:
@@ -240,6 +301,33 @@ class NodeChain(LogChain):
             self._signed(entry, event_from_datum(name, datum))
         if self.sink is not None and first is None:
             self.sink(self.node, entry, event_from_datum(name, datum))
+
+    def _authored(self, rec: LogRecord, entry: Entry, h: dict[str, Any], name: str) -> bool:
+        """True if the record is the node's: signed with its published key (or read before
+        the node signed anything, or the node published no key at all, both reported once)."""
+        if not self.record_keys.publishes(self.node):
+            return True  # nothing to check with: `key-not-published` says so
+        if not is_signed(rec.headers) and not self.signing:
+            self.legacy.append(entry.seq)
+            return True
+        problem = self.checks.problem(rec.value, entry.digest, rec.headers, h, name)
+        if problem is None:
+            self.signing = True
+            self.signed_seqs.add((entry.seq, entry.digest))
+            return True
+        code = {"unsigned": "record-unsigned", "header-mismatch": "record-header-mismatch"}.get(
+            problem.code, "record-bad-signature"
+        )
+        self.forged.append(entry)
+        self._violation(
+            code,
+            entry,
+            f"{problem.zh}：不是 {self.node} 写入的记录（伪造），不计入其日志",
+            f"{problem.en}: not a record of {self.node} (forged); left out of its log",
+            evidence={"event_id": entry.event_id, "type": entry.type,
+                      "reason": problem.code},
+        )
+        return False
 
     def _signed(self, entry: Entry, event: Event) -> None:
         if not isinstance(event, ChainCheckpointed | CheckpointCountersigned):
@@ -291,6 +379,7 @@ class NodeChain(LogChain):
         self._finish_conflicts(valid)
         self._finish_gaps()
         self._finish_coverage(valid)
+        self._finish_legacy()
         if len(self.partitions) > 1:
             self.findings.append(
                 Finding(
@@ -377,7 +466,8 @@ class NodeChain(LogChain):
 
     def _finish_gaps(self) -> None:
         missing = self.missing()
-        explained: set[int] = set()
+        # a seq whose only record is one the node did not sign: reported as that record
+        explained: set[int] = {e.seq for e in self.forged}
         for rec, reason, inferred in self.undecodable:
             seq = inferred if inferred in missing else None
             if seq is not None:
@@ -428,6 +518,25 @@ class NodeChain(LogChain):
                 )
             )
 
+    def _finish_legacy(self) -> None:
+        if not self.legacy:
+            return
+        first, last = min(self.legacy), max(self.legacy)
+        self.findings.append(
+            Finding(
+                WARNING, "records-unsigned", self.node, first, self.topic, None, None,
+                f"{len(self.legacy)} 条记录（seq {first}–{last}）写于本节点启用记录签名之前，"
+                "只能靠哈希链与检查点核验",
+                f"{len(self.legacy)} records (seq {first}–{last}) were written before the node "
+                "signed its records; only the hash chain and checkpoints vouch for them",
+                last, {"count": len(self.legacy), "signing": self.signing},
+            )
+        )
+
+    def is_signed_record(self, seq: int, digest: str) -> bool:
+        """True if the log record with this seq and digest carries the node's valid signature."""
+        return (seq, digest) in self.signed_seqs
+
     # -- summary ---------------------------------------------------------------------------
     def checkpoints(self) -> list[Signed]:
         return [s for s in self.signed if s.entry.type == ChainCheckpointed.TYPE]
@@ -448,6 +557,10 @@ class InboxCopy:
     topic: str
     partition: int
     offset: int
+    kind: str = "inbox"  # "inbox" | "deadletter": which topic of `node` holds the copy
+    signature: str | None = None  # why its signature does not hold (a Problem code), or None
+    signed: bool = False  # it carries a signature header at all
+    file: str | None = None  # the export file it was read from
 
 
 @dataclass
@@ -470,6 +583,12 @@ class AuditResult:
     def ok(self) -> bool:
         return not self.violations
 
+    @property
+    def forged(self) -> list[Finding]:
+        """The records found that their claimed source did not write (or not so), each with
+        where it was read."""
+        return [f for f in self.violations if f.code in FORGED_CODES]
+
 
 class Auditor:
     """Feeds node logs (and optionally inboxes) through the verifiers, then checks across logs."""
@@ -482,14 +601,22 @@ class Auditor:
         *,
         anchored: bool = False,
         sink: EventSink | None = None,
+        record_keys: RecordKeys | None = None,
     ) -> None:
         self.topology = topology
         self.keys = KeyBook(keyring or Keyring.empty())
+        self.record_keys = record_keys or KeyTable.from_keyring(self.keys.published)
+        self.checks = SignatureChecks(self.record_keys)  # shared: a copy is verified once
         self.decoder = RecordDecoder(catalogue)
         self.anchored = anchored
         self.sink = sink
         self.chains: dict[str, NodeChain] = {}
         self.copies: list[InboxCopy] = []
+        self.files: dict[str, str] = {}  # topic -> the export file it was read from
+        self.extra: list[Finding] = []  # findings about the input itself (export manifest)
+        self._seen: dict[tuple[str, str, str], InboxCopy] = {}  # (node, kind, digest) -> first
+        self._highest: dict[tuple[str, str, str], int] = {}  # (node, kind, source) -> max seq
+        self.replays: list[tuple[InboxCopy, InboxCopy, int]] = []  # (copy, first, max seq)
         self.inbox_records: dict[str, int] = {}
         self.inbox_undecodable: dict[str, int] = {}
         self.missing_logs: list[tuple[str, str]] = []
@@ -498,7 +625,8 @@ class Auditor:
     def chain(self, node: str, topic: str) -> NodeChain:
         if node not in self.chains:
             self.chains[node] = NodeChain(
-                node, topic, self.decoder, self.keys, anchored=self.anchored, sink=self.sink
+                node, topic, self.decoder, self.keys, anchored=self.anchored, sink=self.sink,
+                record_keys=self.record_keys, checks=self.checks,
             )
         return self.chains[node]
 
@@ -509,21 +637,42 @@ class Auditor:
     def no_log(self, node: str, topic: str) -> None:
         self.missing_logs.append((node, topic))
 
-    def feed_inbox(self, node: str, records: Iterable[LogRecord]) -> None:
+    def feed_inbox(
+        self, node: str, records: Iterable[LogRecord], kind: str = "inbox"
+    ) -> None:
+        """Copies of other nodes' records held by `node`: its inbox, or (`kind="deadletter"`)
+        the records it refused."""
         for rec in records:
-            self.inbox_records[node] = self.inbox_records.get(node, 0) + 1
+            if kind == "inbox":
+                self.inbox_records[node] = self.inbox_records.get(node, 0) + 1
             try:
                 name, datum = self.decoder.decode(rec.value)
             except DecodeError:  # garbage a neighbour sent; the node dead-letters it
-                self.inbox_undecodable[node] = self.inbox_undecodable.get(node, 0) + 1
+                if kind == "inbox":
+                    self.inbox_undecodable[node] = self.inbox_undecodable.get(node, 0) + 1
                 continue
             h = datum["header"]
-            self.copies.append(
-                InboxCopy(
-                    node, h["source"], h["seq"], record_hash(rec.value),
-                    h["event_id"], h["case_id"], name, rec.topic, rec.partition, rec.offset,
-                )
+            digest = record_hash(rec.value)
+            problem = self.checks.problem(rec.value, digest, rec.headers, h, name)
+            copy = InboxCopy(
+                node, h["source"], h["seq"], digest,
+                h["event_id"], h["case_id"], name, rec.topic, rec.partition, rec.offset,
+                kind, problem.code if problem else None, is_signed(rec.headers),
+                self.files.get(rec.topic),
             )
+            self.copies.append(copy)
+            if kind == "inbox":
+                self._replayed(copy)
+
+    def _replayed(self, copy: InboxCopy) -> None:
+        """Note an exact copy delivered again after newer records of its source: a replay (or a
+        relay's re-publication after a crash); the node must not apply it twice."""
+        first = self._seen.setdefault((copy.node, copy.kind, copy.digest), copy)
+        lane = (copy.node, copy.kind, copy.source)
+        highest = self._highest.get(lane, 0)
+        if first is not copy and copy.seq < highest:
+            self.replays.append((copy, first, highest))
+        self._highest[lane] = max(highest, copy.seq)
 
     def finish(self) -> AuditResult:
         findings: list[Finding] = []
@@ -538,7 +687,9 @@ class Auditor:
             findings += chain.finish()
         findings += self._countersignatures()
         findings += self._copies()
+        findings += self._replay_findings()
         findings += self._keys()
+        findings = [self._filed(f) for f in findings] + self.extra
         order = {VIOLATION: 0, WARNING: 1}
         findings.sort(key=lambda f: (order[f.level], f.node, f.seq or 0, f.offset or 0))
         return AuditResult(
@@ -666,40 +817,86 @@ class Auditor:
                 )
             if chain is None or (chain.anchored and copy.seq < (chain.floor or 0)):
                 continue
-            if copy.seq > chain.max_seq:
-                continue  # the log was read before this copy was written
+            finding = self._copy_finding(copy, chain)
+            if finding is not None:
+                found.append(finding)
+        return found
+
+    def _copy_finding(self, copy: InboxCopy, chain: NodeChain) -> Finding | None:
+        """What is wrong with one copy: nothing if it is, byte for byte, the record at its seq
+        of the source's log and signed as that record is."""
+        on_chain = chain.canonical(copy.seq)
+        held = "收件箱" if copy.kind == "inbox" else "死信"
+        held_en = "inbox" if copy.kind == "inbox" else "dead letters"
+        evidence: dict[str, Any] = {
+            "inbox_of": copy.node, "held_in": copy.kind, "event_id": copy.event_id,
+            "type": copy.type, "signature": copy.signature or "ok",
+        }
+        if on_chain is not None and on_chain.digest == copy.digest:
+            # a dead letter is signed by the node that refused it (decision 021), not the source
+            if copy.signature is None or copy.kind != "inbox" or not chain.is_signed_record(
+                copy.seq, copy.digest
+            ):
+                return None
+            code = "copy-bad-signature"
+            zh = (f"{copy.node} {held}中 {copy.source} seq {copy.seq} 的副本内容与日志相同，"
+                  f"但签名不成立（{copy.signature}）：记录头被改动或去掉了签名")
+            en = (f"the copy of {copy.source} seq {copy.seq} in {copy.node}'s {held_en} has the "
+                  f"log record's bytes but no valid signature ({copy.signature}): its headers "
+                  "were altered or its signature stripped")
+        elif copy.seq > chain.max_seq:
+            code = "copy-beyond-head"
+            zh = (f"{copy.node} {held}中 {copy.source} seq {copy.seq} 的副本（{copy.type}）超出"
+                  f"其日志末尾 seq {chain.max_seq}：来源从未写入此记录（伪造）")
+            en = (f"the copy of {copy.source} seq {copy.seq} ({copy.type}) in {copy.node}'s "
+                  f"{held_en} is beyond the end of its log (seq {chain.max_seq}): the source "
+                  "never wrote it (forged)")
+            evidence["log_head"] = chain.max_seq
+        else:
             records = chain.candidates(copy.seq)
-            on_chain = chain.canonical(copy.seq)
-            if on_chain is not None and on_chain.digest == copy.digest:
-                continue
             if not records and not any(u[2] == copy.seq for u in chain.undecodable):
                 code = "copy-not-in-log"
             else:  # differs from the record on the chain (or equals one that is not on it)
                 code = "copy-mismatch"
             log_offset = on_chain.offset if on_chain else None
-            found.append(
-                Finding(
-                    VIOLATION, code, copy.source, copy.seq, copy.topic, copy.partition,
-                    copy.offset,
-                    f"{copy.node} 收件箱中 {copy.source} seq {copy.seq} 的副本（{copy.type}）"
-                    f"与 {copy.source} 日志中的记录"
-                    + (
-                        "不符：日志记录被改动，或副本被伪造"
-                        if records
-                        else "不存在：日志记录被删除，或副本被伪造"
-                    ),
-                    f"the copy of {copy.source} seq {copy.seq} ({copy.type}) in {copy.node}'s "
-                    + (
-                        f"inbox differs from the log record (offset {log_offset}): the log "
-                        "record was altered, or the copy was forged"
-                        if records
-                        else "inbox is not in the source's log: deleted from the log, or forged"
-                    ),
-                    None,
-                    {"log_offset": log_offset, "inbox_of": copy.node, "event_id": copy.event_id},
-                )
+            evidence["log_offset"] = log_offset
+            zh = (f"{copy.node} {held}中 {copy.source} seq {copy.seq} 的副本（{copy.type}）"
+                  f"与 {copy.source} 日志中的记录"
+                  + ("不符：日志记录被改动，或副本被伪造" if records
+                     else "不存在：日志记录被删除，或副本被伪造"))
+            en = (f"the copy of {copy.source} seq {copy.seq} ({copy.type}) in {copy.node}'s "
+                  + (f"{held_en} differs from the log record (offset {log_offset}): the log "
+                     "record was altered, or the copy was forged" if records
+                     else f"{held_en} is not in the source's log: deleted from the log, or "
+                     "forged"))
+        return Finding(
+            VIOLATION, code, copy.source, copy.seq, copy.topic, copy.partition, copy.offset,
+            zh, en, None, evidence, copy.file,
+        )
+
+    def _replay_findings(self) -> list[Finding]:
+        return [
+            Finding(
+                WARNING, "copy-replayed", copy.source, copy.seq, copy.topic, copy.partition,
+                copy.offset,
+                f"{copy.node} 收件箱中 {copy.source} seq {copy.seq} 的同一记录在 offset "
+                f"{first.offset} 已投递过，又在 seq {highest} 之后再次出现（重放或代理重发）",
+                f"{copy.source} seq {copy.seq} was delivered to {copy.node}'s inbox at offset "
+                f"{first.offset} and again after seq {highest} (a replay, or a relay's "
+                "re-publication)",
+                None, {"first_offset": first.offset, "after_seq": highest,
+                       "event_id": copy.event_id},
+                copy.file,
             )
-        return found
+            for copy, first, highest in self.replays
+        ]
+
+    def _filed(self, finding: Finding) -> Finding:
+        """The finding located in its export file, when the record was read from one."""
+        file = self.files.get(finding.topic)
+        if file is None or finding.file is not None:
+            return finding
+        return replace(finding, file=file)
 
     def _keys(self) -> list[Finding]:
         found: list[Finding] = []
@@ -741,6 +938,9 @@ class Auditor:
                 "key_id": key_id(key) if key else None,
                 "key_published": node in self.keys.published,
                 "unsigned_tail": [tails[0].seq, tails[0].related_seq] if tails else None,
+                "signed_records": len(chain.signed_seqs),
+                "unsigned_before_signing": len(chain.legacy),
+                "forged": len([f for f in findings if f.node == node and f.code in FORGED_CODES]),
                 "violations": len([f for f in findings if f.node == node and f.level == VIOLATION]),
             }
         return out

@@ -37,7 +37,15 @@ from ..store.unit_of_work import NodeStore
 from ..topics import TopicNames
 from ..topology_file import load_topology
 from .broker import Broker, find_or_start_broker
-from .chaos_check import NodeSnapshot, check_log_chain, compare, snapshot
+from .chaos_check import (
+    NodeSnapshot,
+    applied_digests,
+    check_log_chain,
+    compare,
+    forged_applied,
+    forwarded_digests,
+    snapshot,
+)
 from .chaos_faults import INJECTION_COVERAGE_TIMEOUT_S, FaultInjector, FaultLog
 from .chaos_scenario import (
     ABORT,
@@ -94,11 +102,15 @@ class ChaosResult:
     seconds: float
     #: fault kinds the run owed but never managed to inject (a run with gaps proves less)
     never_injected: list[str] = field(default_factory=list)
+    forged: int = 0  # forged records produced into inboxes (devtools/forge.py)
+    forged_applied: int = 0  # of those, found applied in a node store or carried further
+    forged_refused: int = 0  # dead letters holding a forged record (refused, as they must be)
 
     @property
     def ok(self) -> bool:
         return (
-            self.lost == 0
+            self.forged_applied == 0
+            and self.lost == 0
             and self.duplicated == 0
             and self.chain_violations == 0
             and self.unexpected_dead_letters == 0
@@ -110,7 +122,8 @@ class ChaosResult:
     def line(self) -> str:
         return (
             f"cases={self.cases} faults={self.faults} lost={self.lost} "
-            f"duplicated={self.duplicated} dead_lettered={self.dead_lettered}"
+            f"duplicated={self.duplicated} dead_lettered={self.dead_lettered} "
+            f"forged={self.forged} forged_applied={self.forged_applied}"
         )
 
 
@@ -162,8 +175,10 @@ def run_chaos(
     broker_restarts: int = 1,
     broker: Broker | None = None,
     injector_class: type[FaultInjector] = FaultInjector,
+    forged: bool = True,
 ) -> ChaosResult:
-    """`injector_class`: the fault injector (the cluster run kills brokers one at a time)."""
+    """`injector_class`: the fault injector (the cluster run kills brokers one at a time);
+    `forged`: inject forged records too (issue 12; none may be applied: `forged_applied=0`)."""
     began = time.monotonic()
     rng = random.Random(seed)
     print(
@@ -202,6 +217,8 @@ def run_chaos(
         if faults
         else None
     )
+    if injector is not None:
+        injector.forged_records = forged
     supervisor = ProcessSupervisor(nodes, injector)
     try:
         for node in nodes.values():
@@ -263,7 +280,11 @@ def run_chaos(
         for node in nodes.values():
             node.stop()
         codec = EventCodec()
-        actual = {d: snapshot(NodeStore(nodes[d].database_url), codec) for d in DIVISIONS}
+        stores = {d: NodeStore(nodes[d].database_url) for d in DIVISIONS}
+        actual = {d: snapshot(stores[d], codec) for d in DIVISIONS}
+        applied = set().union(*(applied_digests(store) for store in stores.values()))
+        for store in stores.values():
+            store.close()
         print("等待参照运行 / waiting for the reference run …", flush=True)
         reference = reference_future.result()
         comparison = compare(reference, actual)
@@ -276,10 +297,20 @@ def run_chaos(
                 violations + v,
             )
         letters = []
+        from ..chain.links import record_hash
         from ..ops.deadletters import list_sync
 
         for d in DIVISIONS:
             letters += list_sync(broker.bootstrap_servers, topics, d)
+        # forged records refused are dead letters as they must be; the rest is judged as before
+        forgeries = log.forged_digests(replays=True)
+        refused = [x for x in letters if record_hash(x.value) in forgeries]
+        letters = [x for x in letters if record_hash(x.value) not in forgeries]
+        seen = forwarded_digests(
+            broker.bootstrap_servers,
+            [t for d in DIVISIONS for t in (topics.inbox(d), topics.log(d))],
+        )
+        sent_to = Counter(log.forged_digests(replays=False))
         unexpected = [x for x in letters if x.reason not in INJECTED_REASONS]
         for failure in failures[:5]:
             print(f"  未完成 / incomplete: {failure}", flush=True)
@@ -298,6 +329,9 @@ def run_chaos(
             mismatched_states=comparison.mismatched_states[:20],
             seconds=time.monotonic() - began,
             never_injected=injector.required_kinds() if injector is not None else [],
+            forged=len(log.forged),
+            forged_applied=forged_applied(log.forged, applied, seen, sent_to),
+            forged_refused=len(refused),
         )
     finally:
         supervisor.stop_event.set()
@@ -334,6 +368,8 @@ The same scenario run in-process without faults is the reference.
 | node-log records read back | {result.chain_records} ({result.republished} re-published) |
 | chain violations | {result.chain_violations} |
 | state mismatches | {len(result.mismatched_states)} |
+| forged records produced | {result.forged} (dead-lettered: {result.forged_refused}) |
+| forged records applied or forwarded | {result.forged_applied} |
 
 | fault kind | count |
 |---|---|
@@ -342,7 +378,10 @@ The same scenario run in-process without faults is the reference.
 Fault kinds: `sigkill` (a node process killed at a random moment), `crash_point_kill` (a node
 killed itself at a crash point between commit and publish or between publish and mark-sent),
 `sigstop` (a node paused, then resumed), `broker_restart`, `duplicate_records` (records copied
-back into an inbox), `malformed_records` (undecodable records written to an inbox).
+back into an inbox), `malformed_records` (undecodable records written to an inbox),
+`forged_records` (records claiming a child, made with public material only — devtools/forge.py:
+valid-link impersonation, seq gap, altered payload, replay, revoked key, illegal act with the
+child's real key — produced into its parent's inbox; none may be applied or forwarded).
 
 Last line of the run: `{result.line()}`
 """,
@@ -372,6 +411,8 @@ def main(argv: list[str] | None = None) -> int:
         f"故障 / faults: {result.fault_kinds}; 日志记录 / log records {result.chain_records}, "
         f"重发 / re-published {result.republished}, "
         f"链错误 / chain violations {result.chain_violations}; "
+        f"伪造 / forged {result.forged}（拒收 / refused {result.forged_refused}，"
+        f"被应用 / applied {result.forged_applied}）; "
         f"{result.seconds:.0f} s"
     )
     if args.report:

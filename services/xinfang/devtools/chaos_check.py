@@ -1,7 +1,8 @@
 """What the chaos run checks when everything has settled: every node's store holds exactly
 the reference's case events (`snapshot`, `compare`), and every node's log on the broker is an
 unbroken chain (`check_log_chain`, the chain package's verifier: an exact re-publication is
-harmless, two different records at one position are not).
+harmless, two different records at one position are not), and no forged record was applied
+or forwarded anywhere (`forged_applied`).
 """
 
 from __future__ import annotations
@@ -83,3 +84,37 @@ def check_log_chain(bootstrap: str, topic: str, codec: EventCodec) -> tuple[int,
         violations += 1
     violations += len(chain.broken_links())
     return len(records), chain.redeliveries, violations
+
+
+# -- forged records ----------------------------------------------------------------------------
+def applied_digests(store: Store) -> set[str]:
+    """`record_hash` of every case event a node's store holds (the bytes it applied)."""
+    return {
+        record_hash(stored.payload)
+        for row in store.cases.list_cases()
+        for stored in store.cases.history(str(row["case_id"]))
+    }
+
+
+def forwarded_digests(bootstrap: str, topics: list[str]) -> Counter[str]:
+    """How often each record's bytes occur in `topics` (inboxes and logs)."""
+    seen: Counter[str] = Counter()
+    for topic in topics:
+        for record in asyncio.run(read_topic(bootstrap, topic)):
+            seen[record_hash(bytes(record.value or b""))] += 1
+    return seen
+
+
+def forged_applied(
+    forged: dict[str, tuple[str, str]], applied: set[str], seen: Counter[str], sent_to: Counter[str]
+) -> int:
+    """Forged records (digest -> (kind, the inbox it was produced into)) found applied in a
+    node's store or carried further than the inbox they were produced into. Replayed genuine
+    records are the genuine bytes: they are judged by `compare` (applied twice = duplicated)."""
+    count = 0
+    for digest, (kind, _) in forged.items():
+        if kind == "replay":
+            continue
+        if digest in applied or seen[digest] > sent_to[digest]:
+            count += 1
+    return count

@@ -36,6 +36,8 @@ def confidentiality(
                     item,
                 ))  # fmt: skip
     for copy in copies:
+        if copy.kind != "inbox":
+            continue  # a dead letter: the node refused it (its inbox copy is counted)
         division = accused.get(copy.case_id)
         if division is not None and topology.has_division(copy.node) and (
             topology.is_within(copy.node, division)

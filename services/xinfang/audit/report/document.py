@@ -77,6 +77,11 @@ def outcome_json(outcome: AuditOutcome, with_cases: bool = True) -> dict[str, An
         "integrity": {
             "ok": result.ok,
             "violations": [f.as_dict() for f in result.violations],
+            "forged": [
+                {"location": f.location, "code": f.code, "node": f.node, "seq": f.seq,
+                 "event_id": f.evidence.get("event_id"), "held_in": f.evidence.get("held_in")}
+                for f in result.forged
+            ],
             "warnings": [f.as_dict() for f in result.warnings],
             "nodes": result.nodes,
             "inboxes": {

@@ -156,6 +156,19 @@ def integrity_html(outcome: AuditOutcome) -> str:
             "<th>分区</th><th>offset</th><th>类别</th><th>说明 <span class='en'>what is wrong"
             "</span></th></tr>" + finding_rows(result.findings) + "</table></div>"
         )
+    if result.forged:
+        findings = (
+            "<h3>伪造或被改动的记录 <span class='en'>Forged records, where they were found</span>"
+            "</h3><table><tr><th>位置 <span class='en'>topic:partition:offset</span></th>"
+            "<th>来源 <span class='en'>claimed source</span></th><th>seq</th><th>类别</th></tr>"
+            + "".join(
+                f"<tr><td><code>{e(f.location or f.topic)}</code></td><td>{e(f.node)}</td>"
+                f"<td class='num'>{e(f.seq if f.seq is not None else '')}</td>"
+                f"<td>{e(f.title_zh)}<br><span class='en'>{e(f.code)}</span></td></tr>"
+                for f in result.forged
+            )
+            + "</table>" + findings
+        )
     inbox = ""
     if result.inbox_records:
         inbox = "<p>收件箱副本已与来源日志逐条核对 / inbox copies checked against source logs: " + \

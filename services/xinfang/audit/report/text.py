@@ -28,6 +28,12 @@ def text_summary(outcome: AuditOutcome) -> str:
             f"  收件箱 / inbox {node}: {n} 条，已与来源日志核对 / checked against source logs"
             + (f"（{bad} 条无法解码，已忽略 / undecodable, ignored）" if bad else "")
         )
+    if result.forged:
+        lines.append(f"\n伪造或被改动的记录 {len(result.forged)} 条 / forged records:")
+        lines += [
+            f"  ✗ {f.location or f.topic}  {f.node} seq {f.seq}  {f.code}  {f.title_zh}"
+            for f in result.forged
+        ]
     if result.violations:
         lines.append(f"\n违规 {len(result.violations)} 项 / {len(result.violations)} violations:")
         lines += [f"  ✗ {f.line()}" for f in result.violations]
