@@ -158,7 +158,7 @@ def test_refusals_before_any_route_and_sign_in_attempts_are_recorded(node: Node)
     too_big = b'{"title": "' + b"x" * 2_000_000 + b'"}'
     status, answer = node.api.serve_path("POST", "/api/cases", too_big)
     assert (status, answer["code"]) == (413, "XF-BODY-TOO-LARGE")
-    assert node.call("GET", "/no/such/route", None)[0] == 404
+    assert node.call("GET", "/api/no/such/route", None)[0] == 404
     assert node.call("POST", "/test/sign-in", {"person": "zhao.liu"})[0] == 401
     assert node.call("GET", "/test/whoami", None) == (200, {"person": "li.si"})
     status, health = node.call("GET", "/health", None)  # a liveness probe: not an act
@@ -172,7 +172,7 @@ def test_refusals_before_any_route_and_sign_in_attempts_are_recorded(node: Node)
         ("li.si", ("registrar",), "150400.xfj", "account", "whoami", "", 200, "", ""),
         ("", (), "", "", "health", "", 405, "XF-METHOD-NOT-ALLOWED", ""),
     ]
-    assert node.entries()[1].http == "GET /no/such/route"
+    assert node.entries()[1].http == "GET /api/no/such/route"
 
 
 def test_only_audit_administrators_read_the_trail_with_filters(node: Node) -> None:
