@@ -13,8 +13,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -24,6 +27,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from ..domain.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from .keysets import KeySet
 
 _DIVISION_FILE = re.compile(r"^(\d{6})\.pub$")
 
@@ -150,31 +156,68 @@ def published_keys_dir(topology_path: Path | None) -> Path:
     return Path(topology_path).resolve().parent / "keys"
 
 
+_SET_FILE = re.compile(r"^(\d{6})\.keys\.json$")
+
+
 @dataclass(frozen=True)
 class Keyring:
-    """The published public keys (division -> raw 32 bytes): the auditors' trust anchors."""
+    """The published public keys: the trust anchors of receivers and auditors.
+
+    `keys`: division -> its current raw 32-byte key (what checkpoint checks compare with);
+    `sets`: division -> its published key set (chain/keysets.py), which record signatures are
+    checked against with `lookup`. A division given only in `keys` has that one key, unbounded.
+    """
 
     keys: dict[str, bytes]
     folder: Path | None = None
+    sets: dict[str, KeySet] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> Keyring:
         return cls({})
 
     @classmethod
+    def of(cls, sets: Iterable[KeySet], folder: Path | None = None) -> Keyring:
+        by_division = {s.division: s for s in sets}
+        current = {d: k.public_raw for d, s in by_division.items() if (k := s.current())}
+        return cls(current, folder, by_division)
+
+    @classmethod
     def from_dir(cls, folder: Path | None) -> Keyring:
-        """Every `<division>.pub` in `folder`; empty if the folder does not exist."""
+        """Every `<division>.keys.json` (a key set) and `<division>.pub` (one key, for a
+        division without a set) in `folder`; empty if the folder does not exist."""
+        from .keysets import read_key_set, single_key_set
+
         if folder is None or not folder.is_dir():
             return cls({}, folder)
-        keys: dict[str, bytes] = {}
+        sets: dict[str, KeySet] = {}
+        for path in sorted(folder.iterdir()):
+            match = _SET_FILE.match(path.name)
+            if match:
+                sets[match.group(1)] = read_key_set(path)
         for path in sorted(folder.iterdir()):
             match = _DIVISION_FILE.match(path.name)
-            if match:
-                keys[match.group(1)] = read_public_key(path)
-        return cls(keys, folder)
+            if match and match.group(1) not in sets:
+                sets[match.group(1)] = replace(
+                    single_key_set(match.group(1), read_public_key(path)), version=0
+                )
+        return cls.of(sets.values(), folder)
 
     def get(self, division: str) -> bytes | None:
         return self.keys.get(division)
+
+    def key_set(self, division: str) -> KeySet | None:
+        found = self.sets.get(division)
+        if found is None and division in self.keys:
+            from .keysets import single_key_set
+
+            found = replace(single_key_set(division, self.keys[division]), version=0)
+        return found
+
+    def lookup(self, division: str, kid: str, moment: datetime) -> bytes | None:
+        """The raw key `kid` of `division` if published and valid at `moment`, else None."""
+        found = self.key_set(division)
+        return found.valid(kid, moment) if found is not None else None
 
     def __contains__(self, division: object) -> bool:
         return division in self.keys

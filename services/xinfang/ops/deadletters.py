@@ -17,6 +17,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
+from ..chain.record_signing import DLQ_ORIGINAL_SIG, SIG_HEADER
 from ..domain.errors import WireError
 from ..kafka_io import read_topic
 from ..kafka_security import aiokafka_security
@@ -45,7 +46,13 @@ class DeadLetter:
 
     @property
     def original_headers(self) -> list[tuple[str, bytes]]:
-        return [(k, v) for k, v in self.headers if k not in DLQ_HEADERS]
+        """The refused record's own headers: without the dead-letter headers and the refusing
+        node's signature, with the author's signature restored (decision 021)."""
+        return [
+            (SIG_HEADER if k == DLQ_ORIGINAL_SIG else k, v)
+            for k, v in self.headers
+            if k not in DLQ_HEADERS and k != SIG_HEADER
+        ]
 
     @property
     def identity(self) -> tuple[str, str] | None:

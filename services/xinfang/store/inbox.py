@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
-from .records import ChainSource, Headers
-from .sql import headers_from_json, headers_to_json, now, upsert
-from .tables import chain_sources, inbox, parked
+from .records import ChainSource, Headers, ParkedRecord
+from .sql import headers_from_json, headers_to_json, now, upsert, utc
+from .tables import chain_parked, chain_sources, inbox, parked
 
 _INSERT_PARKED = insert(parked)
 _INBOX_ENTRY = select(inbox.c.content_hash, inbox.c.status).where(
@@ -135,6 +135,51 @@ class SqlInbox:
     def save_chain_source(self, state: ChainSource) -> None:
         self._chains[state.source] = state
         self._chains_changed.add(state.source)
+
+    # -- records waiting on a chain gap (decision 022) ------------------------------------
+    def park_chain(self, record: ParkedRecord) -> None:
+        self.conn.execute(
+            upsert(self.conn.dialect.name, chain_parked),  # a redelivery parks it once
+            {
+                "source": record.source,
+                "seq": record.seq,
+                "prev_seq": record.prev_seq,
+                "payload": record.payload,
+                "headers": headers_to_json(record.headers),
+                "origin": record.origin,
+                "parked_at": now(),
+            },
+        )
+
+    def chain_parked_after(self, source: str, prev_seq: int) -> ParkedRecord | None:
+        row = self.conn.execute(
+            select(chain_parked)
+            .where(chain_parked.c.source == source, chain_parked.c.prev_seq == prev_seq)
+            .order_by(chain_parked.c.seq)
+            .limit(1)
+        ).first()
+        return _parked(row) if row is not None else None
+
+    def unpark_chain(self, source: str, seq: int) -> None:
+        self.conn.execute(
+            delete(chain_parked).where(chain_parked.c.source == source, chain_parked.c.seq == seq)
+        )
+
+    def chain_parked_count(self, source: str) -> int:
+        stmt = select(func.count()).select_from(chain_parked)
+        return int(self.conn.execute(stmt.where(chain_parked.c.source == source)).scalar_one())
+
+
+def _parked(row: Any) -> ParkedRecord:
+    return ParkedRecord(
+        str(row.source),
+        int(row.seq),
+        int(row.prev_seq),
+        bytes(row.payload),
+        headers_from_json(row.headers),
+        str(row.origin),
+        utc(row.parked_at),
+    )
 
 
 def _chain_row(state: ChainSource | None) -> dict[str, Any]:
