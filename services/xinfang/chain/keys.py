@@ -221,6 +221,8 @@ class Keyring:
 
     def __contains__(self, division: object) -> bool:
         return division in self.keys
+
+
 class KeyBook:
     """Which key each node's signed records must carry: its published key, else (trust on first
     use) the key of its first signed record."""

@@ -110,7 +110,7 @@ class KeySet:
     def current(self, moment: datetime | None = None) -> PublishedKey | None:
         """The newest key valid at `moment` (None: the newest key not revoked)."""
         for k in reversed(self.keys):
-            if (k.valid_at(moment) if moment is not None else k.revoked_at is None):
+            if k.valid_at(moment) if moment is not None else k.revoked_at is None:
                 return k
         return None
 
@@ -150,9 +150,7 @@ class KeySet:
         return False
 
 
-def accepts_update(
-    held: KeySet, new: KeySet, parent: KeySet | None, moment: datetime
-) -> bool:
+def accepts_update(held: KeySet, new: KeySet, parent: KeySet | None, moment: datetime) -> bool:
     """Whether a running node replaces `held` by `new`: a later version of the same division,
     endorsed by a key of `held` or of the parent's set valid at `moment`."""
     if new.division != held.division or new.version <= held.version:

@@ -373,4 +373,3 @@ async def checkpoint_periodically(service: NodeService, interval_s: float) -> No
             service.chain.checkpoint(service)
         except Exception:  # keep going; the next round retries
             log.exception("checkpoint failed")
-

@@ -147,7 +147,7 @@ class SqlInbox:
                 "payload": record.payload,
                 "headers": headers_to_json(record.headers),
                 "origin": record.origin,
-                "parked_at": now(),
+                "parked_at": utc(record.parked_at) if record.parked_at is not None else now(),
             },
         )
 
