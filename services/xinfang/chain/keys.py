@@ -10,6 +10,7 @@ SHA-256 of the raw 32-byte public key.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -46,12 +47,18 @@ def key_id(public_raw: bytes) -> str:
     return hashlib.sha256(public_raw).hexdigest()[:16]
 
 
+@functools.lru_cache(maxsize=4096)
+def _public_key(public_raw: bytes) -> Ed25519PublicKey:
+    # loading a key costs about as much as a verification: receivers check every record
+    return Ed25519PublicKey.from_public_bytes(public_raw)
+
+
 def verify_signature(public_raw: bytes, signature: bytes, message: bytes) -> bool:
     """True if `signature` is a valid Ed25519 signature of `message` by `public_raw`."""
     if len(public_raw) != 32 or len(signature) != 64:
         return False
     try:
-        Ed25519PublicKey.from_public_bytes(public_raw).verify(signature, message)
+        _public_key(public_raw).verify(signature, message)
     except (InvalidSignature, ValueError):
         return False
     return True
@@ -131,6 +138,17 @@ def load_or_create_private_key(path: Path) -> tuple[NodeKey, bool]:
     key = NodeKey.generate()
     write_private_key(key, path)
     return key, True
+
+
+def ensure_published(division: str, private_path: Path, keys_dir: Path) -> NodeKey:
+    """As an operator with `xinfang keys generate` would, for development and test runs: the
+    node's private key (created if missing) and, unless `keys_dir` already publishes a key set
+    of `division`, its public key as `<division>.pub` there. Returns the private key."""
+    key, _ = load_or_create_private_key(private_path)
+    published = [keys_dir / f"{division}{ext}" for ext in (".pub", ".keys.json")]
+    if not any(p.exists() for p in published):
+        write_public_key(key.public_raw, published[0])
+    return key
 
 
 def write_public_key(public_raw: bytes, path: Path) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ..chain.keys import load_or_create_private_key, write_public_key
+from ..chain.keys import ensure_published
 from ..client import ApiError, NodeClient
 from . import secured
 from .broker import free_port
@@ -58,12 +58,7 @@ class NodeProcess:
     def publish_key(self) -> None:
         """As an operator with `xinfang keys generate` would: the node's private key in its data
         folder and its public key in `keys_dir`, where the other nodes and auditors read it."""
-        private = self.data_dir / f"node-{self.division}.key"
-        published = [self.keys_dir / f"{self.division}{ext}" for ext in (".pub", ".keys.json")]
-        if any(p.exists() for p in published):
-            return
-        key, _ = load_or_create_private_key(private)
-        write_public_key(key.public_raw, published[0])
+        ensure_published(self.division, self.data_dir / f"node-{self.division}.key", self.keys_dir)
 
     @property
     def log_path(self) -> Path:
