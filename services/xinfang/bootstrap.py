@@ -138,6 +138,12 @@ def keeper_for(settings: NodeSettings, topology: Topology) -> ChainKeeper:
         )
     if created:
         log.info("generated node key %s in %s", key.key_id, settings.key_path)
+    if own is None:
+        log.warning(
+            "节点 %s 的公钥未发布在 %s，其他节点将拒收它的全部记录（xinfang keys generate）/ "
+            "the key of node %s is not published in %s: its neighbours refuse all its records",
+            settings.division, folder, settings.division, folder,
+        )  # fmt: skip
     live = PublishedKeys(folder, topology)  # re-read when keys/ changes (rotation)
     return ChainKeeper(settings.division, topology, signer=key, keyring=keyring, published=live)
 

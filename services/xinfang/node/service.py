@@ -355,7 +355,8 @@ class NodeService:
             tx.inbox.mark_received(h.event_id, digest, h.source, receipt.value)
         if receipt is DeliveryOutcome.APPLIED:
             self._drain_parked(tx, event.case_id)
-            self._drain_chain(tx, event.header.source)
+        if receipt in (DeliveryOutcome.APPLIED, DeliveryOutcome.PARKED):
+            self._drain_chain(tx, event.header.source)  # its chain may have moved
         return receipt
 
     def _place(
