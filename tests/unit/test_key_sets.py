@@ -154,3 +154,26 @@ def test_a_revocation_not_endorsed_by_the_parent_or_a_valid_key_is_ignored(
     assert county.chain.ring().key_set(CITY) == held
     value, headers = _transfer_to_county(bus)
     assert county.receive(value, headers).value == "applied"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"format": "other/1"},
+        {"keys": [{"key_id": "0" * 16, "suite": "ed25519", "public_key": "AAAA"}]},
+        {"keys": [{"key_id": "wrong", "suite": "ed25519", "public_key": "A" * 43 + "="}]},
+        {"version": "two"},
+    ],
+)
+def test_a_malformed_key_set_is_refused_naming_the_file(
+    tmp_path: Path, change: dict[str, object]
+) -> None:
+    import json
+
+    from xinfang.chain.keys import KeyFileError
+
+    good = KeySet(CITY, 1, (PublishedKey(NodeKey.generate().public_raw),)).to_json()
+    path = tmp_path / f"{CITY}.keys.json"
+    path.write_text(json.dumps({**good, **change}), encoding="utf-8")
+    with pytest.raises(KeyFileError, match=str(path)):
+        read_key_set(path)

@@ -313,3 +313,35 @@ def test_redrive_says_why_a_record_would_be_refused_again(bus: FakeBus) -> None:
     assert not judge(replayed, COUNTY, head=None).redrive  # the chain is not known
     assert judge(replayed, COUNTY, head=0).redrive  # e.g. a node restored from a backup
     assert judge(replace(replayed, reason="source-not-related"), COUNTY, head=None).redrive
+
+
+def test_a_source_whose_pointers_restart_is_followed_and_replays_stay_refused(
+    bus: FakeBus,
+) -> None:
+    """After migration 0008 (or a restored database) a sender's pointers start at 0 again: its
+    next signed record names 0 as previous. It is applied (else every later record of the
+    source would park for ever); an older record is still refused."""
+    from xinfang.store.tables import chain_pointers
+
+    case_id, _ = _transferred(bus)
+    bus.settle()
+    county, city = bus.nodes[COUNTY], bus.nodes[CITY]
+    county.execute(case_id, decide_accept, AcceptCase("150404.zj"))
+    bus.settle()
+    with county.store.engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(chain_pointers.delete())
+    county.execute(case_id, decide_opinion, OPINION)
+    [row, *_] = _rows(bus, COUNTY, bus.topics.inbox(CITY))
+    assert dict(row.headers)[PREV_TO_HEADER] == f"{CITY}:0".encode()
+    assert city.receive(row.value, row.headers).value == "applied"
+    assert city.case(case_id).status.value == "OPINION_ISSUED"
+    [(accepted, earlier)] = [
+        (v, h)
+        for v, h in bus.delivered[bus.topics.inbox(CITY)]
+        if dict(h)["ce_type"].endswith(b".CaseAccepted")
+    ]
+    event = CODEC.decode(accepted).event
+    old = CODEC.encode(replace(event, header=replace(event.header, event_id="old-again")))
+    headers = [(k, b"old-again" if k == "ce_id" else v) for k, v in earlier]
+    assert city.receive(old, _resigned(bus.keys[COUNTY], old, headers)).value == "dead_lettered"
+    assert _reasons(bus, CITY) == ["chain-seq-regressed"]

@@ -262,6 +262,13 @@ class ChainKeeper:
         state = tx.inbox.chain_source(source)
         head = _head(state) or GENESIS
         h = event.header
+        if prev == 0 < head.seq < h.seq:
+            # signed by the source, later than anything applied, and naming nothing before: its
+            # pointers restarted (an upgrade to migration 0008_sign, or a restored database).
+            # Refusing it would park every later record of the source for ever.
+            log.warning("%s restarted its pointers at seq %d (last applied %d)", source, h.seq,
+                        head.seq)  # fmt: skip
+            prev = head.seq
         if h.seq <= head.seq or prev < head.seq:
             return self._refuse(host, tx, event, data, headers, _regressed(h, head, prev))
         if prev > head.seq:
