@@ -42,6 +42,7 @@ class SqlInbox:
         self._parked_cases: set[str] | None = None
         self._chains: dict[str, ChainSource | None] = {}
         self._chains_changed: set[str] = set()
+        self._chain_parked_sources: set[str] | None = None
 
     def flush(self) -> None:
         dialect = self.conn.dialect.name
@@ -138,6 +139,8 @@ class SqlInbox:
 
     # -- records waiting on a chain gap (decision 022) ------------------------------------
     def park_chain(self, record: ParkedRecord) -> None:
+        if self._chain_parked_sources is not None:
+            self._chain_parked_sources.add(record.source)
         self.conn.execute(
             upsert(self.conn.dialect.name, chain_parked),  # a redelivery parks it once
             {
@@ -152,6 +155,11 @@ class SqlInbox:
         )
 
     def chain_parked_after(self, source: str, prev_seq: int) -> ParkedRecord | None:
+        if self._chain_parked_sources is None:  # one query per unit, not one per record
+            rows = self.conn.execute(select(chain_parked.c.source).distinct())
+            self._chain_parked_sources = {str(r.source) for r in rows}
+        if source not in self._chain_parked_sources:
+            return None
         row = self.conn.execute(
             select(chain_parked)
             .where(chain_parked.c.source == source, chain_parked.c.prev_seq == prev_seq)

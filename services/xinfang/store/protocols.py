@@ -144,7 +144,8 @@ class Inbox(Protocol):
         ...
 
     def chain_parked_after(self, source: str, prev_seq: int) -> ParkedRecord | None:
-        """The parked record of `source` that names `prev_seq` as previous (lowest seq)."""
+        """The parked record of `source` that names `prev_seq` as previous (lowest seq); cheap
+        when nothing of `source` is parked (the usual case: asked after every applied record)."""
         ...
 
     def unpark_chain(self, source: str, seq: int) -> None: ...
