@@ -345,3 +345,21 @@ def test_a_source_whose_pointers_restart_is_followed_and_replays_stay_refused(
     headers = [(k, b"old-again" if k == "ce_id" else v) for k, v in earlier]
     assert city.receive(old, _resigned(bus.keys[COUNTY], old, headers)).value == "dead_lettered"
     assert _reasons(bus, CITY) == ["chain-seq-regressed"]
+
+
+def test_a_chain_refusal_names_where_the_record_was_read(bus: FakeBus) -> None:
+    """So a refusal repeated after a redelivery is listed once (ops/deadletters.py `distinct`)."""
+    _, [transfer, *_] = _transferred(bus)
+    county = bus.nodes[COUNTY]
+    assert county.receive(transfer.value, transfer.headers).value == "applied"
+    event = CODEC.decode(transfer.value).event
+    again = CODEC.encode(replace(event, header=replace(event.header, event_id="again")))
+    renamed = [(k, b"again" if k == "ce_id" else v) for k, v in transfer.headers]
+    replay = _resigned(bus.keys[CITY], again, renamed)
+    assert county.receive_batch([(again, replay)], ["t.inbox:0:41"])[0].value == "dead_lettered"
+    [row] = _rows(bus, COUNTY, bus.topics.deadletter(COUNTY))
+    headers = dict(row.headers)
+    assert (headers["xinfang_dlq_reason"], headers["xinfang_dlq_origin"]) == (
+        b"chain-seq-regressed",
+        b"t.inbox:0:41",
+    )

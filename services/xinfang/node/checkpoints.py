@@ -79,7 +79,13 @@ class ChainHost(Protocol):
     def clock(self) -> Clock: ...
 
     def dead_letter(
-        self, tx: UnitOfWork, data: bytes, headers: Headers, reason: str, detail: str
+        self,
+        tx: UnitOfWork,
+        data: bytes,
+        headers: Headers,
+        reason: str,
+        detail: str,
+        origin: str = "",
     ) -> None: ...
 
 
@@ -255,7 +261,7 @@ class ChainKeeper:
         source = event.header.source
         if not self.is_direct(source):
             if is_chain_event(event):
-                return self._refuse(host, tx, event, data, headers, _misrouted(event))
+                return self._refuse(host, tx, event, data, headers, _misrouted(event), origin)
             return None
         prev = previous_sent_to(headers, self.division)
         assert prev is not None  # record_problem refused it otherwise
@@ -270,10 +276,11 @@ class ChainKeeper:
                         head.seq)  # fmt: skip
             prev = head.seq
         if h.seq <= head.seq or prev < head.seq:
-            return self._refuse(host, tx, event, data, headers, _regressed(h, head, prev))
+            return self._refuse(host, tx, event, data, headers, _regressed(h, head, prev), origin)
         if prev > head.seq:
             if tx.inbox.chain_parked_count(source) >= self.park_limit:
-                return self._refuse(host, tx, event, data, headers, _overflow(h, self.park_limit))
+                overflow = _overflow(h, self.park_limit)
+                return self._refuse(host, tx, event, data, headers, overflow, origin)
             tx.inbox.park_chain(
                 ParkedRecord(source, h.seq, prev, data, list(headers), origin, host.clock())
             )
@@ -282,7 +289,7 @@ class ChainKeeper:
         if problem is None and is_chain_event(event):
             problem = self._chain_event_problem(event, host.clock())
         if problem is not None:
-            return self._refuse(host, tx, event, data, headers, problem)
+            return self._refuse(host, tx, event, data, headers, problem, origin)
         digest = record_hash(data)
         tx.inbox.save_chain_source(
             ChainSource(
@@ -333,10 +340,11 @@ class ChainKeeper:
         data: bytes,
         headers: Headers,
         problem: Problem,
+        origin: str = "",
     ) -> str:
         h = event.header
         detail = f"{h.source} seq {h.seq} ({event.type} {h.event_id}): {problem.zh} / {problem.en}"
-        host.dead_letter(tx, data, headers, problem.code, detail)
+        host.dead_letter(tx, data, headers, problem.code, detail, origin)
         return "dead_lettered"
 
 

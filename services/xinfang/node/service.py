@@ -630,7 +630,14 @@ class NodeService:
         self._notify()
 
     def dead_letter(
-        self, tx: UnitOfWork, data: bytes, headers: Headers, reason: str, detail: str
+        self,
+        tx: UnitOfWork,
+        data: bytes,
+        headers: Headers,
+        reason: str,
+        detail: str,
+        origin: str = "",
     ) -> None:
-        """Send an inbound record to the dead-letter topic within `tx`."""
-        self._dead_letter_in(tx, data, headers, reason, detail)
+        """Send an inbound record (read at `origin`, "topic:partition:offset") to the
+        dead-letter topic within `tx`."""
+        self._dead_letter_in(tx, data, headers, reason, detail, origin)
