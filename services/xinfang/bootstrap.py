@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from .chain.keys import KeyFileError, Keyring, load_or_create_private_key, published_keys_dir
+from .chain.keys import (
+    KeyFileError,
+    Keyring,
+    load_or_create_private_key,
+    published_keys_dir,
+    write_public_key,
+)
 from .codec.schemas import SchemaCatalogue
 from .codec.wire import EventCodec
 from .contract.catalogue import SchemaLearner
@@ -129,6 +135,11 @@ def keeper_for(settings: NodeSettings, topology: Topology) -> ChainKeeper:
     except KeyFileError as err:
         raise SettingsError(str(err)) from err
     own = keyring.key_set(settings.division)
+    if own is None and settings.publish_key:  # development / compose: publish it ourselves
+        write_public_key(key.public_raw, folder / f"{settings.division}.pub")
+        keyring = Keyring.from_dir(folder)
+        own = keyring.key_set(settings.division)
+        log.info("published node key %s in %s (XINFANG_PUBLISH_KEY)", key.key_id, folder)
     if own is not None and own.key(key.key_id) is None:
         raise SettingsError(
             f"节点 {settings.division} 的私钥（{key.key_id}，{settings.key_path}）与已发布的公钥"

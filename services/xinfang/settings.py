@@ -72,6 +72,9 @@ class NodeSettings:
     # Default: create on a PLAINTEXT broker (development), check on a secured one, where only
     # admin may create (`xinfang kafka provision`, decision 018).
     create_topics: bool | None = None
+    # XINFANG_PUBLISH_KEY=1 (development and compose only): a node whose division has no key
+    # published writes its own public key into the keys folder at start (decision 021)
+    publish_key: bool = False
 
     @property
     def creates_topics(self) -> bool:
@@ -159,6 +162,7 @@ class NodeSettings:
         )
         crash_mark = probability("fault_crash_before_mark", "XINFANG_FAULT_CRASH_BEFORE_MARK")
         create_text = (get("create_topics", "XINFANG_KAFKA_CREATE_TOPICS") or "").lower()
+        publish_key = (get("publish_key", "XINFANG_PUBLISH_KEY") or "").lower() in ("1", "true")
         if create_text not in ("", "0", "1", "true", "false"):
             raise SettingsError(
                 f"XINFANG_KAFKA_CREATE_TOPICS 须为 0 或 1 / must be 0 or 1: {create_text!r}"
@@ -189,4 +193,5 @@ class NodeSettings:
             fault_crash_before_publish=crash_publish,
             fault_crash_before_mark=crash_mark,
             create_topics=None if not create_text else create_text in ("1", "true"),
+            publish_key=publish_key,
         )

@@ -177,3 +177,29 @@ def test_a_malformed_key_set_is_refused_naming_the_file(
     path.write_text(json.dumps({**good, **change}), encoding="utf-8")
     with pytest.raises(KeyFileError, match=str(path)):
         read_key_set(path)
+
+
+def test_a_node_publishes_its_own_key_only_when_asked_and_none_is_published(
+    topology: Topology, tmp_path: Path
+) -> None:
+    """XINFANG_PUBLISH_KEY=1 (docker-compose, development): the node's public key lands in the
+    shared keys folder at first start; without it nothing is written (an operator publishes)."""
+    from xinfang.bootstrap import keeper_for
+    from xinfang.settings import NodeSettings, SettingsError
+
+    keys = tmp_path / "keys"
+    plain = NodeSettings.from_env({}, division=COUNTY, data_dir=tmp_path / "a",
+                                  public_keys_dir=keys)  # fmt: skip
+    assert keeper_for(plain, topology).ring().key_set(COUNTY) is None
+    assert not keys.exists()
+    asked = NodeSettings.from_env(
+        {"XINFANG_PUBLISH_KEY": "1"}, division=COUNTY, data_dir=tmp_path / "b",
+        public_keys_dir=keys,
+    )  # fmt: skip
+    keeper = keeper_for(asked, topology)
+    assert keeper.signer is not None
+    assert Keyring.from_dir(keys).get(COUNTY) == keeper.signer.public_raw
+    # published now: a node without that private key does not start, nor publishes over it
+    with pytest.raises(SettingsError, match="key file not found"):
+        keeper_for(replace(asked, data_dir=tmp_path / "c"), topology)
+    assert Keyring.from_dir(keys).get(COUNTY) == keeper.signer.public_raw
