@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from xinfang.api.handlers import NodeApi
 from xinfang.bootstrap import service_for
+from xinfang.chain.keys import write_public_key
 from xinfang.codec.wire import EventCodec
 from xinfang.domain.topology import Topology
 from xinfang.store.unit_of_work import NodeStore
@@ -67,13 +69,18 @@ class LogWriter:
     division: str
     topology: Topology
     codec: EventCodec = field(default_factory=EventCodec)
+    keys_dir: Path | None = None  # publish the writer's key there, for the nodes it feeds
 
     def __post_init__(self) -> None:
         self.topics = TopicNames("")
         self.store = NodeStore("sqlite://")  # in memory: the records, not this store, matter
         self.service = service_for(
             self.division, self.topology, self.store, codec=self.codec, topics=self.topics
-        )
+        )  # it signs its records (decision 021) with a key of its own
+        if self.keys_dir is not None and self.service.chain.signer is not None:
+            write_public_key(
+                self.service.chain.signer.public_raw, self.keys_dir / f"{self.division}.pub"
+            )
         self.api = NodeApi(self.service)
         self.office = self.topology.division(self.division).petition_office().id
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
+from xinfang.chain.keys import ensure_published
 from xinfang.kafka_security import aiokafka_security
 from xinfang.node.admin import ensure_topics
 from xinfang.node.app import Node, build_node
@@ -60,6 +61,10 @@ async def wait_for_leaders(bootstrap: str, topics: list[str], timeout: float = 1
 
 async def serve(args: argparse.Namespace) -> None:
     nodes: list[Node] = []
+    keys_dir = args.data_dir / "keys"  # every node's key published where the others read it
+    for spec in args.nodes:
+        division, _, port = spec.partition(":")
+        ensure_published(division, args.data_dir / division / f"node-{division}.key", keys_dir)
     for spec in args.nodes:
         division, _, port = spec.partition(":")
         nodes.append(
@@ -71,6 +76,7 @@ async def serve(args: argparse.Namespace) -> None:
                     topic_prefix=args.prefix,
                     data_dir=args.data_dir / division,
                     http_port=int(port),
+                    public_keys_dir=keys_dir,
                 )
             )
         )

@@ -30,7 +30,7 @@ async def profile(bootstrap: str, cases: int, workdir: Path, out: Path) -> None:
 
     prefix = f"prof{uuid.uuid4().hex[:6]}."
     events = 2 * cases
-    await preload(bootstrap, prefix, cases)
+    await preload(bootstrap, prefix, cases, workdir / "keys")  # the county's key published
     node = build_node(
         NodeSettings(
             division=CITY,
@@ -38,6 +38,7 @@ async def profile(bootstrap: str, cases: int, workdir: Path, out: Path) -> None:
             topic_prefix=prefix,
             data_dir=workdir / CITY,
             http_port=free_port(),
+            public_keys_dir=workdir / "keys",
         )
     )
     await node.provision()

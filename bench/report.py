@@ -52,6 +52,7 @@ def render(results: dict[str, Any]) -> str:
     lines += _throughput(results.get("throughput"))
     lines += _audit(results.get("audit"))
     lines += _audit_module(results.get("audit_module"))
+    lines += _signing(results.get("signing"))
     lines += _scale(results.get("scale"), results.get("hop"))
     lines += _tls_cost(results)
     lines.append(END)
@@ -165,6 +166,28 @@ def _audit_module(a: dict[str, Any] | None) -> list[str]:
         f"| **{_pct(a['ratio_replay'])}** | {_pct(a['overhead_replay'])} |",
         f"| in memory (CPU only) | {_n(a['verify_cpu_rps'], 0)} | {_n(a['raw_cpu_rps'], 0)} "
         f"| {_pct(a['ratio_cpu'])} | {_pct(a['overhead_cpu'])} |",
+        "",
+    ]
+
+
+def _signing(g: dict[str, Any] | None) -> list[str]:
+    lines = ["### 3c. Record signatures: cost per record (Ed25519, decision 021)", ""]
+    failed = _failed("signing", g)
+    if failed or g is None:
+        return lines + (failed or [])
+    return [
+        *lines,
+        f"{g['records']:,} log and inbox records of the slice (mean value "
+        f"{g['mean_value_bytes']:.0f} B), in memory, CPU time, best of five "
+        "(`bench/signing.py`). Every record a node authors is signed once; every record it "
+        "receives is verified before anything of it is stored. Hop latency and node "
+        "throughput above are measured with signatures on.",
+        "",
+        "| per record | µs | per second (one core) |",
+        "| --- | ---: | ---: |",
+        f"| sign (sender) | {_n(g['sign_us'])} | {_n(g['sign_per_s'], 0)} |",
+        f"| verify (receiver) | {_n(g['verify_us'])} | {_n(g['verify_per_s'], 0)} |",
+        f"| SHA-256 of the value alone | {_n(g['sha256_us'], 2)} | – |",
         "",
     ]
 

@@ -29,7 +29,7 @@ from xinfang.devtools.secured import use_broker
 from .common import REPO, load_average, machine, say, working_directory
 from .report import render, rewrite
 
-STEPS = ("hop", "throughput", "audit", "audit_module", "tls_cost", "scale")
+STEPS = ("hop", "throughput", "audit", "audit_module", "signing", "tls_cost", "scale")
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ def run_all(
     from .audit import run_audit
     from .hop import run_hop
     from .scale import run_scale
+    from .signing import run_signing
     from .throughput import run_throughput
     from .tls_cost import BrokerNotSecured, run_tls_cost
 
@@ -93,6 +94,11 @@ def run_all(
             "测量审计模块 xinfang.audit 的回放校验速率",
             "measuring xinfang.audit's replay-and-verify",
             lambda: _audit_module()(bootstrap, f"{prefix}auditmod.", sizes.audit_records),
+        ),
+        "signing": (
+            "测量记录签名与验签的开销",
+            "measuring record signing and verification cost",
+            lambda: run_signing(min(sizes.audit_records, 2000)),
         ),
         "tls_cost": (
             "测量 TLS/SASL 开销：原始基线在明文与加密 Kafka 上",

@@ -71,12 +71,12 @@ class ThroughputResult:
         return {**asdict(self), "ratio": self.ratio}
 
 
-async def preload(bootstrap: str, prefix: str, cases: int) -> int:
+async def preload(bootstrap: str, prefix: str, cases: int, keys_dir: Path | None = None) -> int:
     """Publish what 松山区's node publishes for `cases` × (登记 + 转送): its log records to its
     log topic, its upward reports to 赤峰市's inbox. Returns the number of inbox records."""
     topics = TopicNames(prefix)
     await create_topics(bootstrap, {topics.inbox(CITY): {}, topics.log(COUNTY): LOG_CONFIG})
-    writer = LogWriter(COUNTY, load_topology())
+    writer = LogWriter(COUNTY, load_topology(), keys_dir=keys_dir)  # signed, key published
     records = [r for _ in range(cases) for r in writer.register_and_transfer()]
     wanted = {writer.log_topic(), writer.inbox_topic(CITY)}
     producer = AIOKafkaProducer(
@@ -149,7 +149,8 @@ def run_throughput(bootstrap: str, prefix: str, workdir: Path, cases: int) -> Th
         f"生成并预载 {cases} 件的上报事件",
         f"generating and pre-loading the reports of {cases} cases",
     )
-    events = asyncio.run(preload(bootstrap, prefix, cases))
+    node = NodeProcess(CITY, bootstrap, workdir / "nodes" / CITY, topic_prefix=prefix)
+    events = asyncio.run(preload(bootstrap, prefix, cases, node.keys_dir))
 
     say("测量原始 aiokafka 消费→生产直通", "measuring the raw consume→produce pass-through")
     raw_s = asyncio.run(
@@ -158,7 +159,6 @@ def run_throughput(bootstrap: str, prefix: str, workdir: Path, cases: int) -> Th
 
     say(f"启动节点 {CITY} 并等待其处理完全部事件", f"starting node {CITY}; waiting for all events")
     provision(bootstrap, prefix, workdir / "provision", [CITY], None)
-    node = NodeProcess(CITY, bootstrap, workdir / "nodes" / CITY, topic_prefix=prefix)
     db = node_db(node.data_dir, CITY)
     try:
         node.start()

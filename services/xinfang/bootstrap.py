@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from .chain.keys import KeyFileError, Keyring, load_or_create_private_key, published_keys_dir
+from .chain.keys import (
+    KeyFileError,
+    Keyring,
+    load_or_create_private_key,
+    published_keys_dir,
+    write_public_key,
+)
 from .codec.schemas import SchemaCatalogue
 from .codec.wire import EventCodec
 from .contract.catalogue import SchemaLearner
@@ -34,6 +40,7 @@ from .node.checkpoints import ChainKeeper
 from .node.clock_file import FileClock
 from .node.faults import CrashPoints
 from .node.inbox import InboxConsumer
+from .node.published_keys import PublishedKeys
 from .node.relay import OutboxRelay
 from .node.service import NodeService
 from .rules_file import HolidayFolder, load_review_hierarchy, load_ruleset
@@ -87,7 +94,8 @@ def service_for(
 ) -> NodeService:
     """A NodeService for `division` with defaults for what is not given: the installed
     schemas, topic names without prefix, the rules of `rules_dir` (a `calendar` given is fixed:
-    the node then never re-reads holiday files), an unsigned chain keeper."""
+    the node then never re-reads holiday files), a chain keeper with a new key only it
+    publishes."""
     codec = codec or EventCodec()
     data = rule_data(division, topology, rules_dir)
     fixed = calendar is not None
@@ -100,7 +108,7 @@ def service_for(
         rules=rules or data.rules,
         calendar=calendar or data.calendar,
         hierarchy=hierarchy or data.hierarchy,
-        chain=chain or ChainKeeper(division, topology),
+        chain=chain or ChainKeeper.ephemeral(division, topology),
         public=PublicStatusFeed(topology, codec.catalogue.schema_dir),
         clock=clock,
         calendar_source=None if fixed else data.calendar_source,
@@ -128,7 +136,13 @@ def keeper_for(settings: NodeSettings, topology: Topology) -> ChainKeeper:
         key, created = load_or_create_private_key(settings.key_path)
     except KeyFileError as err:
         raise SettingsError(str(err)) from err
-    if published is not None and published != key.public_raw:
+    own = keyring.key_set(settings.division)
+    if own is None and settings.publish_key:  # development / compose: publish it ourselves
+        write_public_key(key.public_raw, folder / f"{settings.division}.pub")
+        keyring = Keyring.from_dir(folder)
+        own = keyring.key_set(settings.division)
+        log.info("published node key %s in %s (XINFANG_PUBLISH_KEY)", key.key_id, folder)
+    if own is not None and own.key(key.key_id) is None:
         raise SettingsError(
             f"节点 {settings.division} 的私钥（{key.key_id}，{settings.key_path}）与已发布的公钥"
             f"（{folder}/{settings.division}.pub）不符，拒绝启动 / the private key of node "
@@ -137,7 +151,14 @@ def keeper_for(settings: NodeSettings, topology: Topology) -> ChainKeeper:
         )
     if created:
         log.info("generated node key %s in %s", key.key_id, settings.key_path)
-    return ChainKeeper(settings.division, topology, signer=key, keyring=keyring)
+    if own is None:
+        log.warning(
+            "节点 %s 的公钥未发布在 %s，其他节点将拒收它的全部记录（xinfang keys generate）/ "
+            "the key of node %s is not published in %s: its neighbours refuse all its records",
+            settings.division, folder, settings.division, folder,
+        )  # fmt: skip
+    live = PublishedKeys(folder, topology)  # re-read when keys/ changes (rotation)
+    return ChainKeeper(settings.division, topology, signer=key, keyring=keyring, published=live)
 
 
 def authenticators(
@@ -189,6 +210,7 @@ def node_parts(settings: NodeSettings) -> NodeParts:
         calendar_source=data.calendar_source, calendar_signature=data.calendar_signature,
         future_tolerance=timedelta(seconds=settings.future_tolerance_s),
         backdate_tolerance=timedelta(seconds=settings.backdate_tolerance_s),
+        gap_alarm_s=settings.chain_gap_alarm_s,
     )  # fmt: skip
     if service.trail is not None:  # whose X-Forwarded-For the operator trail believes
         service.trail.trusted_proxies = settings.trusted_proxies

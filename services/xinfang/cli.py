@@ -153,23 +153,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.output))
 
 
+def _node_db(args: argparse.Namespace) -> str:
+    return f"sqlite:///{Path(args.data_dir) / f'node-{args.node}.sqlite3'}"
+
+
 def cmd_dead_letters(args: argparse.Namespace) -> int:
-    from .ops.deadletters import list_sync, redrive_sync
+    from .ops.deadletters import chain_heads, list_sync, redrive_sync
     from .topics import TopicNames
 
     bootstrap = args.bootstrap_servers or os.environ.get(
         "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"
     )
     topics = TopicNames(args.topic_prefix or os.environ.get("XINFANG_TOPIC_PREFIX", ""))
-    if args.redrive is not None:
-        letter = redrive_sync(bootstrap, topics, args.node, args.redrive)
-        print(
-            _say(
-                f"已重新投递偏移量 {letter.offset}（{letter.reason}）到 {topics.inbox(args.node)}",
-                f"re-driven offset {letter.offset} ({letter.reason}) to {topics.inbox(args.node)}",
-            )
-        )
-        return 0
+    if args.redrive:
+        # with the node's database, a chain refusal is re-driven if it fits the chain now
+        database = args.db_url or (_node_db(args) if args.data_dir else None)
+        heads = [chain_heads(database)] if database else []
+        verdicts = redrive_sync(bootstrap, topics, args.node, args.redrive, *heads)
+        for v in verdicts:
+            x = v.letter
+            inbox = topics.inbox(args.node)
+            print(
+                _say(f"偏移量 {x.offset}（{x.reason}）已重新投递到 {inbox}",
+                     f"offset {x.offset} ({x.reason}) re-driven to {inbox}")
+                if v.redrive
+                else _say(f"偏移量 {x.offset} 未重新投递：{v.zh}",
+                          f"offset {x.offset} not re-driven: {v.en}")
+            )  # fmt: skip
+        return 0 if all(v.redrive for v in verdicts) else 1  # 1: some would be refused again
     letters = list_sync(bootstrap, topics, args.node)
     if args.json:
         _print_json(
@@ -274,8 +285,11 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.add_argument("--bootstrap-servers", help="Kafka 地址 / KAFKA_BOOTSTRAP_SERVERS")
     dlq.add_argument("--topic-prefix", help="主题前缀 / XINFANG_TOPIC_PREFIX")
     dlq.add_argument(
-        "--redrive", type=int, metavar="OFFSET", help="重新投递该偏移量 / re-drive one"
-    )
+        "--redrive", type=int, action="append", metavar="OFFSET",
+        help="重新投递该偏移量，可重复 / re-drive one (repeatable)",
+    )  # fmt: skip
+    dlq.add_argument("--data-dir", help="节点数据目录，用于链检查 / node data (chain check)")
+    dlq.add_argument("--db-url", help="节点数据库 / node database (XINFANG_DB_URL)")
     dlq.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
     dlq.set_defaults(func=cmd_dead_letters)
 
@@ -291,7 +305,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .audit.cli import add_audit_commands
 
-    add_audit_commands(sub)  # `xinfang audit …` and `xinfang keys …` (decision 006)
+    add_audit_commands(sub)  # `xinfang audit …` (decision 006)
+    from .ops.keys import add_keys_commands
+
+    add_keys_commands(sub)  # `xinfang keys generate|rotate|revoke|show` (decision 021)
 
     cal = sub.add_parser("calendar", help="节假日日历 / holiday calendar")
     cal.add_argument("--json", action="store_true", help="输出 JSON / print JSON")

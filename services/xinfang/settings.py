@@ -76,6 +76,8 @@ class NodeSettings:
     backdate_tolerance_s: float = 3600.0
     # /health reports the relay stuck when its oldest unsent record is older than this
     relay_stuck_after_s: float = 300.0
+    # /health alarms when a direct source's chain gap stays open longer than this (decision 022)
+    chain_gap_alarm_s: float = 300.0
     # a topic still unknown after this long is one that stays unknown: its records are set aside
     relay_unknown_topic_s: float = 120.0
     # the producer's largest record (bytes); larger ones are set aside as record-too-large
@@ -94,6 +96,9 @@ class NodeSettings:
     oidc_client_id: str = "xinfang"  # the public client `xinfang login` uses
     # XINFANG_TRUSTED_PROXIES: proxies whose X-Forwarded-For the operator trail believes
     trusted_proxies: tuple[Network, ...] = ()
+    # XINFANG_PUBLISH_KEY=1 (development and compose only): a node whose division has no key
+    # published writes its own public key into the keys folder at start (decision 021)
+    publish_key: bool = False
 
     @property
     def creates_topics(self) -> bool:
@@ -158,6 +163,7 @@ class NodeSettings:
         future_tolerance = seconds("future_tolerance_s", "XINFANG_FUTURE_TOLERANCE", "300")
         backdate_tolerance = seconds("backdate_tolerance_s", "XINFANG_BACKDATE_TOLERANCE", "3600")
         stuck_after = seconds("relay_stuck_after_s", "XINFANG_RELAY_STUCK_AFTER", "300")
+        gap_alarm = seconds("chain_gap_alarm_s", "XINFANG_CHAIN_GAP_ALARM_S", "300")
         unknown_topic = seconds("relay_unknown_topic_s", "XINFANG_RELAY_UNKNOWN_TOPIC_AFTER", "120")
         max_record_text = get("relay_max_record_bytes", "XINFANG_MAX_RECORD_BYTES") or "1048576"
         if not max_record_text.isdigit() or int(max_record_text) == 0:
@@ -180,6 +186,7 @@ class NodeSettings:
         )
         crash_mark = probability("fault_crash_before_mark", "XINFANG_FAULT_CRASH_BEFORE_MARK")
         create_text = (get("create_topics", "XINFANG_KAFKA_CREATE_TOPICS") or "").lower()
+        publish_key = (get("publish_key", "XINFANG_PUBLISH_KEY") or "").lower() in ("1", "true")
         if create_text not in ("", "0", "1", "true", "false"):
             raise SettingsError(
                 f"XINFANG_KAFKA_CREATE_TOPICS 须为 0 或 1 / must be 0 or 1: {create_text!r}"
@@ -210,6 +217,7 @@ class NodeSettings:
             future_tolerance_s=future_tolerance,
             backdate_tolerance_s=backdate_tolerance,
             relay_stuck_after_s=stuck_after,
+            chain_gap_alarm_s=gap_alarm,
             relay_unknown_topic_s=unknown_topic,
             relay_max_record_bytes=int(max_record_text),
             fault_crash_before_publish=crash_publish,
@@ -219,6 +227,7 @@ class NodeSettings:
             oidc_audience=get("oidc_audience", "XINFANG_OIDC_AUDIENCE") or "xinfang-api",
             oidc_client_id=get("oidc_client_id", "XINFANG_OIDC_CLIENT_ID") or "xinfang",
             trusted_proxies=parse_proxies(get("trusted_proxies", "XINFANG_TRUSTED_PROXIES") or ""),
+            publish_key=publish_key,
         )
 
 

@@ -1,6 +1,6 @@
 """The operator trail's table (decision 027) on SQLite and PostgreSQL: entries append after the
 head with their outbox row, reads filter, and the database refuses UPDATE and DELETE (triggers
-of migration 0008_trail) — the store itself has no such path."""
+of migration 0009) — the store itself has no such path."""
 
 from __future__ import annotations
 

@@ -123,3 +123,63 @@ def test_malformed_unknown_and_forged_records_are_dead_lettered_and_one_is_redri
     assert redriven.returncode == 0, redriven.stderr
     wait_for(lambda: case_status(fixed.client, case_id) == "TRANSFERRED", "重新投递后收到转送", 60)
     assert len(reasons()) == 4  # nothing new was refused
+
+
+def test_a_forged_record_is_refused_the_genuine_one_applies_and_redrive_says_why_not(
+    kafka: Broker, start_node: NodeFactory, topic_prefix: str
+) -> None:
+    """Issue 12 items 1 and 2 over the broker: a record altered by someone without the city's
+    key (headers, id and seq copied from the genuine one) is dead-lettered as bad-signature and
+    changes nothing, and re-driving it is refused with the reason (exit 1) instead of
+    "succeeding" and doing nothing. (A forgery arriving before the genuine record:
+    tests/unit/test_record_chains.py.)"""
+    from dataclasses import replace
+
+    from xinfang.kafka_io import read_topic
+
+    topics = TopicNames(topic_prefix)
+    city, county = start_node("150400"), start_node("150404")
+    city.wait_ready()
+    county.wait_ready()
+    case_id = city.client.post("/api/cases", {"actor": "150400.xfj", **PETITION})["case_id"]
+    city.client.post(
+        f"/api/cases/{case_id}/transfer", {"actor": "150400.xfj", "to_body": "150404.zj"}
+    )
+
+    def transfer() -> object:
+        records = asyncio.run(read_topic(kafka.bootstrap_servers, topics.log("150400")))
+        return next((r for r in records if b"CaseTransferred" in dict(r.headers)["ce_type"]), None)
+
+    genuine = wait_for(transfer, "转送记录 / the transfer on the city's log", timeout=60)
+    codec = EventCodec()
+    forged = codec.encode(replace(codec.decode(genuine.value).event, to_body="150404.rs"))
+    headers = [(k, bytes(v)) for k, v in genuine.headers]
+    asyncio.run(
+        _produce_with_headers(
+            kafka.bootstrap_servers, topics.inbox("150404"), genuine.key, forged, headers
+        )
+    )
+    wait_for(lambda: case_status(county.client, case_id) == "TRANSFERRED", "真实转送已应用", 60)
+    letters = wait_for(
+        lambda: list_sync(kafka.bootstrap_servers, topics, "150404"), "伪造记录进入死信", 60
+    )
+    assert county.client.get(f"/api/cases/{case_id}")["holder"] == "150404.zj"
+    [letter] = letters
+    assert (letter.reason, letter.value) == ("bad-signature", forged)
+    redriven = xinfang(
+        "dead-letters", "--node", "150404", "--bootstrap-servers", kafka.bootstrap_servers,
+        "--topic-prefix", topic_prefix, "--redrive", str(letter.offset),
+    )  # fmt: skip
+    assert redriven.returncode == 1, redriven.stderr
+    assert "not re-driven" in redriven.stdout and "refused again" in redriven.stdout
+
+
+async def _produce_with_headers(
+    bootstrap: str, topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]
+) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **aiokafka_security())
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value=value, key=key, headers=headers)
+    finally:
+        await producer.stop()

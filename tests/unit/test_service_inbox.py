@@ -48,7 +48,8 @@ def test_known_event_id_with_different_content_is_dead_lettered(
     forged = row.value.replace(b"150404.zj", b"150404.rs")
     assert forged != row.value
     assert county.receive(forged, row.headers).value == "dead_lettered"
-    assert [reason for reason, _ in dead_letters(bus, "150404")] == ["conflicting-duplicate"]
+    # not signed by the city's key: refused before the event id is even looked at (decision 021)
+    assert [reason for reason, _ in dead_letters(bus, "150404")] == ["bad-signature"]
     assert county.case(reg.case_id).holder == "150404.zj"
 
 

@@ -1,4 +1,4 @@
-"""`xinfang audit …` (verify, report, export, checkpoint) and `xinfang keys generate`."""
+"""`xinfang audit …` (verify, report, export, checkpoint); `xinfang keys …` is ops/keys.py."""
 
 from __future__ import annotations
 
@@ -11,15 +11,11 @@ from typing import Any
 
 from ..chain.keys import (
     Keyring,
-    NodeKey,
     published_keys_dir,
-    write_private_key,
-    write_public_key,
 )
 from ..chain.signing import millis
 from ..domain.client_time import parse_client_time
 from ..domain.topology import Topology
-from ..resources import checkout_root
 from .replay import Progress, TimeRange
 
 
@@ -193,44 +189,6 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_keys_generate(args: argparse.Namespace) -> int:
-    topology, topology_path = _topology(args)
-    divisions = _nodes(args, topology) or [d.code for d in topology.divisions]
-    if not args.public_dir and topology_path is None and checkout_root() is None:
-        # keys/ beside the default topology would be inside the installed package
-        raise SystemExit(
-            _say(
-                "已安装的包中不能发布公钥：请用 --public-dir 或 --topology 指定目录",
-                "cannot publish keys inside the installed package: pass --public-dir or "
-                "--topology (or set XINFANG_TOPOLOGY)",
-            )
-        )
-    public_dir = Path(args.public_dir) if args.public_dir else published_keys_dir(topology_path)
-    private_dir = Path(args.private_dir)
-    for division in divisions:
-        private = private_dir / f"node-{division}.key"
-        public = public_dir / f"{division}.pub"
-        if (private.exists() or public.exists()) and not args.force:
-            print(
-                _say(f"{division}：已有密钥，跳过（--force 覆盖）", f"{division}: exists, skipped"),
-                file=sys.stderr,
-            )
-            continue
-        key = NodeKey.generate()
-        write_private_key(key, private)
-        write_public_key(key.public_raw, public)
-        print(f"{division} {topology.division(division).name}: {key.key_id}  {public}  {private}")
-    print(
-        _say(
-            f"公钥已发布到 {public_dir}；私钥在 {private_dir}（仅限各节点自己持有，用 --key-file 或"
-            " XINFANG_KEY_FILE 指定）",
-            f"public keys in {public_dir}; private keys in {private_dir} (each node keeps its own; "
-            "pass it with --key-file or XINFANG_KEY_FILE)",
-        )
-    )
-    return 0
-
-
 def _source_options(p: argparse.ArgumentParser, files: bool = True) -> None:
     p.add_argument("--bootstrap-servers", help="Kafka 地址 / KAFKA_BOOTSTRAP_SERVERS")
     p.add_argument("--topic-prefix", help="主题前缀 / XINFANG_TOPIC_PREFIX")
@@ -289,20 +247,7 @@ def add_audit_commands(sub: Any) -> None:
     checkpoint.add_argument("--api", help="节点 API 地址 / node URL (XINFANG_API)")
     checkpoint.set_defaults(func=cmd_checkpoint)
 
+
     from .trail_cli import add_trail_command
 
     add_trail_command(actions, parse_time)  # `audit trail` (decision 027)
-
-    keys = sub.add_parser("keys", help="节点签名密钥 / node signing keys")
-    key_actions = keys.add_subparsers(dest="keys_cmd", required=True)
-    generate = key_actions.add_parser(
-        "generate", help="生成密钥并发布公钥 / generate keys, publish the public keys"
-    )
-    generate.add_argument("--topology", help="拓扑文件 / topology file (XINFANG_TOPOLOGY)")
-    generate.add_argument("--nodes", help="只为这些节点生成 / only these divisions (a,b,c)")
-    generate.add_argument("--public-dir", help="公钥目录 / default: keys/ beside the topology")
-    generate.add_argument(
-        "--private-dir", default="var/keys", help="私钥目录 / private keys (default var/keys)"
-    )
-    generate.add_argument("--force", action="store_true", help="覆盖已有密钥 / overwrite")
-    generate.set_defaults(func=cmd_keys_generate)

@@ -10,11 +10,15 @@ SHA-256 of the raw 32-byte public key.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -24,6 +28,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from ..domain.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from .keysets import KeySet
 
 _DIVISION_FILE = re.compile(r"^(\d{6})\.pub$")
 
@@ -40,12 +47,18 @@ def key_id(public_raw: bytes) -> str:
     return hashlib.sha256(public_raw).hexdigest()[:16]
 
 
+@functools.lru_cache(maxsize=4096)
+def _public_key(public_raw: bytes) -> Ed25519PublicKey:
+    # loading a key costs about as much as a verification: receivers check every record
+    return Ed25519PublicKey.from_public_bytes(public_raw)
+
+
 def verify_signature(public_raw: bytes, signature: bytes, message: bytes) -> bool:
     """True if `signature` is a valid Ed25519 signature of `message` by `public_raw`."""
     if len(public_raw) != 32 or len(signature) != 64:
         return False
     try:
-        Ed25519PublicKey.from_public_bytes(public_raw).verify(signature, message)
+        _public_key(public_raw).verify(signature, message)
     except (InvalidSignature, ValueError):
         return False
     return True
@@ -127,6 +140,17 @@ def load_or_create_private_key(path: Path) -> tuple[NodeKey, bool]:
     return key, True
 
 
+def ensure_published(division: str, private_path: Path, keys_dir: Path) -> NodeKey:
+    """As an operator with `xinfang keys generate` would, for development and test runs: the
+    node's private key (created if missing) and, unless `keys_dir` already publishes a key set
+    of `division`, its public key as `<division>.pub` there. Returns the private key."""
+    key, _ = load_or_create_private_key(private_path)
+    published = [keys_dir / f"{division}{ext}" for ext in (".pub", ".keys.json")]
+    if not any(p.exists() for p in published):
+        write_public_key(key.public_raw, published[0])
+    return key
+
+
 def write_public_key(public_raw: bytes, path: Path) -> None:
     _write_atomically(path, public_pem(public_raw), 0o644)
 
@@ -150,34 +174,73 @@ def published_keys_dir(topology_path: Path | None) -> Path:
     return Path(topology_path).resolve().parent / "keys"
 
 
+_SET_FILE = re.compile(r"^(\d{6})\.keys\.json$")
+
+
 @dataclass(frozen=True)
 class Keyring:
-    """The published public keys (division -> raw 32 bytes): the auditors' trust anchors."""
+    """The published public keys: the trust anchors of receivers and auditors.
+
+    `keys`: division -> its current raw 32-byte key (what checkpoint checks compare with);
+    `sets`: division -> its published key set (chain/keysets.py), which record signatures are
+    checked against with `lookup`. A division given only in `keys` has that one key, unbounded.
+    """
 
     keys: dict[str, bytes]
     folder: Path | None = None
+    sets: dict[str, KeySet] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> Keyring:
         return cls({})
 
     @classmethod
+    def of(cls, sets: Iterable[KeySet], folder: Path | None = None) -> Keyring:
+        by_division = {s.division: s for s in sets}
+        current = {d: k.public_raw for d, s in by_division.items() if (k := s.current())}
+        return cls(current, folder, by_division)
+
+    @classmethod
     def from_dir(cls, folder: Path | None) -> Keyring:
-        """Every `<division>.pub` in `folder`; empty if the folder does not exist."""
+        """Every `<division>.keys.json` (a key set) and `<division>.pub` (one key, for a
+        division without a set) in `folder`; empty if the folder does not exist."""
+        from .keysets import read_key_set, single_key_set
+
         if folder is None or not folder.is_dir():
             return cls({}, folder)
-        keys: dict[str, bytes] = {}
+        sets: dict[str, KeySet] = {}
+        for path in sorted(folder.iterdir()):
+            match = _SET_FILE.match(path.name)
+            if match:
+                sets[match.group(1)] = read_key_set(path)
         for path in sorted(folder.iterdir()):
             match = _DIVISION_FILE.match(path.name)
-            if match:
-                keys[match.group(1)] = read_public_key(path)
-        return cls(keys, folder)
+            if match and match.group(1) not in sets:
+                sets[match.group(1)] = replace(
+                    single_key_set(match.group(1), read_public_key(path)), version=0
+                )
+        return cls.of(sets.values(), folder)
 
     def get(self, division: str) -> bytes | None:
         return self.keys.get(division)
 
+    def key_set(self, division: str) -> KeySet | None:
+        found = self.sets.get(division)
+        if found is None and division in self.keys:
+            from .keysets import single_key_set
+
+            found = replace(single_key_set(division, self.keys[division]), version=0)
+        return found
+
+    def lookup(self, division: str, kid: str, moment: datetime) -> bytes | None:
+        """The raw key `kid` of `division` if published and valid at `moment`, else None."""
+        found = self.key_set(division)
+        return found.valid(kid, moment) if found is not None else None
+
     def __contains__(self, division: object) -> bool:
         return division in self.keys
+
+
 class KeyBook:
     """Which key each node's signed records must carry: its published key, else (trust on first
     use) the key of its first signed record."""

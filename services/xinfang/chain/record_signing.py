@@ -45,7 +45,55 @@ CASE_EVENT_COVERED: tuple[str, ...] = ("ce_id", "ce_source", "ce_type", "ce_subj
 """What a receiver acts on besides the value: the CloudEvents identity of the record. Signers
 add their own routing headers (e.g. `xinfang_to`) after these."""
 
+TO_HEADER = "xinfang_to"
+"""The divisions whose inboxes a record was sent to: sorted, comma-separated ("" for none)."""
+
+PREV_TO_HEADER = "xinfang_prev_to"
+"""For each division in `xinfang_to`, the `seq` of the previous record of the same source sent
+to that division: `150400:17,150000:12` (0: none before), decision 022."""
+
+RECORD_COVERED: tuple[str, ...] = (*CASE_EVENT_COVERED, TO_HEADER, PREV_TO_HEADER)
+"""What a node signs on every record it authors (log topic and inbox copies alike)."""
+
 Headers = Sequence[tuple[str, bytes]]
+
+DLQ_ORIGINAL_SIG = "xinfang_dlq_original_sig"
+"""On a dead letter: the refused record's own `xinfang_sig`, kept aside so the letter carries
+the refusing node's signature and a re-drive can restore the original."""
+
+DLQ_COVERED: tuple[str, ...] = ("xinfang_dlq_reason", "xinfang_dlq_node", "xinfang_dlq_origin")
+
+
+def dead_letter_covered(headers: Headers) -> tuple[str, ...]:
+    """What a node signs on a dead letter it writes: its reason, node and origin, and the
+    original identity headers the refused record carried exactly once."""
+    names = [k for k, _ in headers]
+    return tuple(n for n in (*DLQ_COVERED, *CASE_EVENT_COVERED) if names.count(n) == 1)
+
+
+def addressing(pointers: Sequence[tuple[str, int]]) -> list[tuple[str, bytes]]:
+    """The `xinfang_to` and `xinfang_prev_to` headers for (destination, previous seq) pairs."""
+    ordered = sorted(pointers)
+    return [
+        (TO_HEADER, ",".join(d for d, _ in ordered).encode()),
+        (PREV_TO_HEADER, ",".join(f"{d}:{p}" for d, p in ordered).encode()),
+    ]
+
+
+def previous_sent_to(headers: Headers, division: str) -> int | None:
+    """The `seq` the record names as the previous one its source sent to `division`; None if
+    the record was not addressed to `division` (or its addressing headers are malformed)."""
+    to, prev = _one(headers, TO_HEADER), _one(headers, PREV_TO_HEADER)
+    if to is None or prev is None:
+        return None
+    try:
+        pairs = dict(item.split(":") for item in prev.decode("ascii").split(",") if item)
+        if sorted(pairs) != [d for d in to.decode("ascii").split(",") if d]:
+            return None
+        found = pairs.get(division)
+        return int(found) if found is not None and int(found) >= 0 else None
+    except ValueError:
+        return None
 
 KeyLookup = Callable[[str, str], bytes | None]
 """(claimed source division, key id) -> the raw 32-byte public key, if that source published

@@ -11,9 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..bootstrap import service_for
+from ..chain.keys import Keyring, NodeKey
 from ..codec.wire import EventCodec
 from ..domain.clock import ManualClock
 from ..domain.topology import Topology
+from ..node.checkpoints import ChainKeeper
+from ..store.records import Headers
 from ..store.unit_of_work import NodeStore
 from ..topics import TopicNames
 
@@ -31,6 +34,9 @@ class InProcessBus:
         self.clock = ManualClock()
         codec = EventCodec()
         url = database_url or (lambda d: f"sqlite:///{tmp / f'{d}.db'}")
+        # every node signs; each publishes its key to the others (decision 021)
+        self.keys = {d: NodeKey.generate() for d in divisions}
+        self.keyring = Keyring({d: k.public_raw for d, k in self.keys.items()})
         self.nodes = {
             d: service_for(
                 d,
@@ -40,10 +46,12 @@ class InProcessBus:
                 topics=self.topics,
                 clock=self.clock,
                 rules_dir=rules_dir,
+                chain=ChainKeeper(d, topology, signer=self.keys[d], keyring=self.keyring),
             )
             for d in divisions
         }
         self.published: dict[str, list[bytes]] = {}
+        self.delivered: dict[str, list[tuple[bytes, Headers]]] = {}  # values with headers
 
     def settle(self, max_rounds: int = 50) -> None:
         """Deliver outbox rows until every outbox is empty."""
@@ -53,6 +61,7 @@ class InProcessBus:
                 rows = node.store.outbox.pending()
                 for row in rows:
                     self.published.setdefault(row.topic, []).append(row.value)
+                    self.delivered.setdefault(row.topic, []).append((row.value, row.headers))
                     for division, target in self.nodes.items():
                         if row.topic == self.topics.inbox(division):
                             target.receive(row.value, row.headers)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ..chain.keys import ensure_published
 from ..client import ApiError, NodeClient
 from . import secured
 from .broker import free_port
@@ -48,6 +49,18 @@ class NodeProcess:
         return NodeClient(self.url)
 
     @property
+    def keys_dir(self) -> Path:
+        """Where the nodes of one run publish their keys (decision 021): XINFANG_PUBLIC_KEYS if
+        given, else `keys/` beside the nodes' data folders (never the shared topology folder)."""
+        given = self.extra_env.get("XINFANG_PUBLIC_KEYS")
+        return Path(given) if given else self.data_dir.parent / "keys"
+
+    def publish_key(self) -> None:
+        """As an operator with `xinfang keys generate` would: the node's private key in its data
+        folder and its public key in `keys_dir`, where the other nodes and auditors read it."""
+        ensure_published(self.division, self.data_dir / f"node-{self.division}.key", self.keys_dir)
+
+    @property
     def log_path(self) -> Path:
         return self.data_dir / f"node-{self.division}.log"
 
@@ -73,6 +86,7 @@ class NodeProcess:
         # secured broker: principals, topics and ACLs first (as admin; once per prefix), and
         # the node connects with its own credentials file (decision 018)
         secured.prepare(self.bootstrap_servers, self.topology, self.topic_prefix)
+        self.publish_key()
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             cmd,
@@ -81,6 +95,7 @@ class NodeProcess:
             env={
                 **os.environ,
                 **secured.node_env(self.division),
+                "XINFANG_PUBLIC_KEYS": str(self.keys_dir),
                 **self.extra_env,
                 "PYTHONUNBUFFERED": "1",
             },

@@ -95,7 +95,7 @@ def build_node(settings: NodeSettings) -> Node:
     def node_status() -> dict[str, Any]:
         # "degraded" (overriding the handler's "ok") while the relay has set records aside or
         # is stuck, or the inbox consumer keeps failing (decision 012)
-        parts = [relay.health(), inbox.health(settings.relay_stuck_after_s)]
+        parts = [relay.health(), inbox.health(settings.relay_stuck_after_s), service.chain_health()]
         degraded = any(part["status"] != "ok" for part in parts)
         return {
             "relay_published": relay.published,

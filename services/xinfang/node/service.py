@@ -19,6 +19,12 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from ..chain.links import Head, record_hash
+from ..chain.record_signing import (
+    CASE_EVENT_COVERED,
+    DLQ_ORIGINAL_SIG,
+    SIG_HEADER,
+    dead_letter_covered,
+)
 from ..codec.wire import DecodeError, EventCodec, cloudevents_headers
 from ..contract.public_status import PublicStatusFeed
 from ..domain.acts import DEFAULT_BACKDATE_TOLERANCE, DEFAULT_FUTURE_TOLERANCE
@@ -48,6 +54,7 @@ from .checkpoints import ChainKeeper
 log = logging.getLogger(__name__)
 C = TypeVar("C")
 
+GAP_ALARM_S = 300.0  # default of XINFANG_CHAIN_GAP_ALARM_S: a chain gap open longer is an alarm
 _QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
 
 
@@ -137,6 +144,7 @@ class NodeService:
         auto_supervise: bool = True,
         future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
         backdate_tolerance: timedelta = DEFAULT_BACKDATE_TOLERANCE,
+        gap_alarm_s: float = GAP_ALARM_S,
     ) -> None:
         topology.division(division)  # fail fast on a division that is not in the topology
         self._calendar_source = calendar_source
@@ -157,6 +165,8 @@ class NodeService:
         self.on_commit: list[Callable[[], None]] = []
         self.chain = chain  # audit chain (decision 006)
         self._trail: OperatorTrail | None = None
+        self.chain = chain  # audit chain (decision 006), record signatures (021, 022)
+        self.gap_alarm_s = gap_alarm_s
         self.folds = FoldCache()
         # Group-commit figures for /health: inbox transactions and the records they applied.
         self.inbox_transactions = 0
@@ -247,9 +257,10 @@ class NodeService:
             tx.log.append(event, data, head.hash)
             before, case = case, evolve(case, event)
             tx.cases.append(event, data)
-            headers = self._headers(event)
+            to = recipients(event, case, self.division, self.topology)
+            headers = self.chain.authored(tx, seq, data, self._headers(event), to)
             tx.log.enqueue(self.topics.log(self.division), event.case_id, data, headers)
-            for division in recipients(event, case, self.division, self.topology):
+            for division in to:
                 tx.log.enqueue(self.topics.inbox(division), event.case_id, data, headers)
             self._publish_status(tx, before, case, event)
         if case is not None:
@@ -270,7 +281,8 @@ class NodeService:
         """The public status feed (no personal data): the holder's node publishes each change."""
         record = self.public.change(before, after, event, self.division)
         if record is not None:
-            tx.log.enqueue(self.topics.public_status(), record.key, record.value, record.headers)
+            headers = self.chain.sign(record.headers, record.value, CASE_EVENT_COVERED)
+            tx.log.enqueue(self.topics.public_status(), record.key, record.value, headers)
 
     # -- inbound events -----------------------------------------------------------------
     def receive(self, data: bytes, headers: Headers) -> DeliveryOutcome:
@@ -326,19 +338,48 @@ class NodeService:
             return DeliveryOutcome.DEAD_LETTERED
         digest = record_hash(data)
         seen = tx.inbox.entry(event.header.event_id)
+        if seen is not None and seen[0] == digest:
+            return DeliveryOutcome.DUPLICATE  # the very bytes applied before: changes nothing
+        # Before anything is stored (decision 021): a record its source did not sign leaves
+        # no trace but its dead letter, so it cannot block the genuine record with its id.
+        problem = self.chain.record_problem(event, data, headers, self.clock())
+        if problem is not None:
+            h = event.header
+            detail = f"{h.source} seq {h.seq} ({event.type} {h.event_id}): {problem}"
+            self._dead_letter_in(tx, data, headers, problem.code, detail, origin)
+            return DeliveryOutcome.DEAD_LETTERED
         if seen is not None:
-            if seen[0] == digest:
-                return DeliveryOutcome.DUPLICATE
             self._dead_letter_in(
                 tx, data, headers, "conflicting-duplicate", event.header.event_id, origin
             )
             return DeliveryOutcome.DEAD_LETTERED
-        verdict = self.chain.receive(self, tx, event, data, headers)
-        receipt = DeliveryOutcome(verdict) if verdict else self._apply(tx, event, data, headers)
-        tx.inbox.mark_received(event.header.event_id, digest, event.header.source, receipt.value)
+        receipt = self._place(tx, event, data, headers, origin)
+        if receipt is not DeliveryOutcome.DEAD_LETTERED:  # a refusal leaves no inbox entry
+            h = event.header
+            tx.inbox.mark_received(h.event_id, digest, h.source, receipt.value)
         if receipt is DeliveryOutcome.APPLIED:
             self._drain_parked(tx, event.case_id)
+        if receipt in (DeliveryOutcome.APPLIED, DeliveryOutcome.PARKED):
+            self._drain_chain(tx, event.header.source)  # its chain may have moved
         return receipt
+
+    def _place(
+        self, tx: UnitOfWork, event: Event, data: bytes, headers: Headers, origin: str
+    ) -> DeliveryOutcome:
+        """Its source's chain first (checkpoints.py), then the case."""
+        verdict = self.chain.receive(self, tx, event, data, headers, origin)
+        return DeliveryOutcome(verdict) if verdict else self._apply(tx, event, data, headers)
+
+    def _drain_chain(self, tx: UnitOfWork, source: str) -> None:
+        """Apply, in order, the records of `source` that waited for the gap just filled."""
+        while (record := self.chain.next_parked(tx, source)) is not None:
+            event = self.codec.decode(record.payload).event
+            receipt = self._place(tx, event, record.payload, record.headers, record.origin)
+            digest = record_hash(record.payload)
+            if receipt is not DeliveryOutcome.DEAD_LETTERED:
+                tx.inbox.mark_received(event.header.event_id, digest, source, receipt.value)
+            if receipt is DeliveryOutcome.APPLIED:
+                self._drain_parked(tx, event.case_id)
 
     def _apply(
         self, tx: UnitOfWork, event: Event, data: bytes, headers: Headers
@@ -398,7 +439,10 @@ class NodeService:
         ]
         if origin:
             extra.append(("xinfang_dlq_origin", origin.encode()))
-        tx.log.enqueue(self.topics.deadletter(self.division), reason, data, list(headers) + extra)
+        # The node signs its dead letter; the author's signature is kept aside for a re-drive.
+        kept = [(DLQ_ORIGINAL_SIG if k == SIG_HEADER else k, v) for k, v in headers]
+        letter = self.chain.sign([*kept, *extra], data, dead_letter_covered([*kept, *extra]))
+        tx.log.enqueue(self.topics.deadletter(self.division), reason, data, letter)
 
     # -- the holiday calendar ----------------------------------------------------------------
     def calendar_status(self) -> dict[str, Any]:
@@ -528,6 +572,29 @@ class NodeService:
         """Row counts of the node database for /health (store.protocols.Store.stats)."""
         return self.store.stats()
 
+    def chain_health(self) -> dict[str, Any]:
+        """The chains' part of /health (decision 022): `status` "degraded" while a direct
+        source's gap has stayed open longer than `gap_alarm_s` seconds (XINFANG_CHAIN_GAP_ALARM_S),
+        with an alarm naming the source, the `seq` waited for and the age (中英)."""
+        now = self.clock()
+        gaps, alarms = [], []
+        for gap in self.store.chain_gaps():
+            age = (now - gap.since).total_seconds()
+            gaps.append(
+                {"source": gap.source, "waiting_for_seq": gap.waiting_for,
+                 "parked": gap.parked, "age_s": round(age, 1)}
+            )  # fmt: skip
+            if age > self.gap_alarm_s:
+                alarms.append(
+                    f"来自 {gap.source} 的记录缺少序号 {gap.waiting_for}，已等待 {age:.0f} 秒，"
+                    f"{gap.parked} 条后续记录暂存 / {gap.source}'s record seq {gap.waiting_for} "
+                    f"is missing for {age:.0f} s; {gap.parked} later records wait"
+                )
+        return {
+            "status": "degraded" if alarms else "ok",
+            "chain": {"gaps": gaps, "alarms": alarms},
+        }
+
     def list_cases(self) -> list[CaseRow]:
         """Every case summary this node holds, in case id order (times aware UTC)."""
         return self.store.cases.list_cases()
@@ -584,7 +651,14 @@ class NodeService:
         self._notify()
 
     def dead_letter(
-        self, tx: UnitOfWork, data: bytes, headers: Headers, reason: str, detail: str
+        self,
+        tx: UnitOfWork,
+        data: bytes,
+        headers: Headers,
+        reason: str,
+        detail: str,
+        origin: str = "",
     ) -> None:
-        """Send an inbound record to the dead-letter topic within `tx`."""
-        self._dead_letter_in(tx, data, headers, reason, detail)
+        """Send an inbound record (read at `origin`, "topic:partition:offset") to the
+        dead-letter topic within `tx`."""
+        self._dead_letter_in(tx, data, headers, reason, detail, origin)

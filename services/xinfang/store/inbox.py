@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
-from .records import ChainSource, Headers
-from .sql import headers_from_json, headers_to_json, now, upsert
-from .tables import chain_sources, inbox, parked
+from .records import ChainSource, Headers, ParkedRecord
+from .sql import headers_from_json, headers_to_json, now, upsert, utc
+from .tables import chain_parked, chain_sources, inbox, parked
 
 _INSERT_PARKED = insert(parked)
 _INBOX_ENTRY = select(inbox.c.content_hash, inbox.c.status).where(
@@ -42,6 +42,7 @@ class SqlInbox:
         self._parked_cases: set[str] | None = None
         self._chains: dict[str, ChainSource | None] = {}
         self._chains_changed: set[str] = set()
+        self._chain_parked_sources: set[str] | None = None
 
     def flush(self) -> None:
         dialect = self.conn.dialect.name
@@ -135,6 +136,58 @@ class SqlInbox:
     def save_chain_source(self, state: ChainSource) -> None:
         self._chains[state.source] = state
         self._chains_changed.add(state.source)
+
+    # -- records waiting on a chain gap (decision 022) ------------------------------------
+    def park_chain(self, record: ParkedRecord) -> None:
+        if self._chain_parked_sources is not None:
+            self._chain_parked_sources.add(record.source)
+        self.conn.execute(
+            upsert(self.conn.dialect.name, chain_parked),  # a redelivery parks it once
+            {
+                "source": record.source,
+                "seq": record.seq,
+                "prev_seq": record.prev_seq,
+                "payload": record.payload,
+                "headers": headers_to_json(record.headers),
+                "origin": record.origin,
+                "parked_at": utc(record.parked_at) if record.parked_at is not None else now(),
+            },
+        )
+
+    def chain_parked_after(self, source: str, prev_seq: int) -> ParkedRecord | None:
+        if self._chain_parked_sources is None:  # one query per unit, not one per record
+            rows = self.conn.execute(select(chain_parked.c.source).distinct())
+            self._chain_parked_sources = {str(r.source) for r in rows}
+        if source not in self._chain_parked_sources:
+            return None
+        row = self.conn.execute(
+            select(chain_parked)
+            .where(chain_parked.c.source == source, chain_parked.c.prev_seq == prev_seq)
+            .order_by(chain_parked.c.seq)
+            .limit(1)
+        ).first()
+        return _parked(row) if row is not None else None
+
+    def unpark_chain(self, source: str, seq: int) -> None:
+        self.conn.execute(
+            delete(chain_parked).where(chain_parked.c.source == source, chain_parked.c.seq == seq)
+        )
+
+    def chain_parked_count(self, source: str) -> int:
+        stmt = select(func.count()).select_from(chain_parked)
+        return int(self.conn.execute(stmt.where(chain_parked.c.source == source)).scalar_one())
+
+
+def _parked(row: Any) -> ParkedRecord:
+    return ParkedRecord(
+        str(row.source),
+        int(row.seq),
+        int(row.prev_seq),
+        bytes(row.payload),
+        headers_from_json(row.headers),
+        str(row.origin),
+        utc(row.parked_at),
+    )
 
 
 def _chain_row(state: ChainSource | None) -> dict[str, Any]:

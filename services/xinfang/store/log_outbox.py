@@ -11,8 +11,8 @@ from sqlalchemy import Connection, Engine, bindparam, func, insert, select, upda
 from ..domain.events import Event
 from ..topics import RESENT_HEADER
 from .records import Headers, OutboxRow, RelayBacklog, Resent, SetAsideRow
-from .sql import headers_from_json, headers_to_json, now, utc
-from .tables import log_events, outbox
+from .sql import headers_from_json, headers_to_json, now, upsert, utc
+from .tables import chain_pointers, log_events, outbox
 
 _LOG_HEAD = select(log_events.c.seq, log_events.c.hash).order_by(log_events.c.seq.desc()).limit(1)
 _INSERT_LOG = insert(log_events)
@@ -24,6 +24,9 @@ _PENDING_OUTBOX = (
     .limit(bindparam("b_limit"))
 )
 _MARK_SENT = update(outbox).where(outbox.c.id == bindparam("b_id"))
+_POINTER = select(chain_pointers.c.last_seq).where(
+    chain_pointers.c.destination == bindparam("b_destination")
+)
 
 
 class SqlNodeLog:
@@ -33,11 +36,30 @@ class SqlNodeLog:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._outbox: list[dict[str, Any]] = []
+        self._pointers: dict[str, int] = {}
+        self._pointers_changed: set[str] = set()
 
     def flush(self) -> None:
         if self._outbox:
             self.conn.execute(_INSERT_OUTBOX, self._outbox)
             self._outbox = []
+        if self._pointers_changed:
+            rows = [
+                {"destination": d, "last_seq": self._pointers[d]}
+                for d in sorted(self._pointers_changed)
+            ]
+            self.conn.execute(upsert(self.conn.dialect.name, chain_pointers), rows)
+            self._pointers_changed.clear()
+
+    def last_sent_to(self, destination: str) -> int:
+        if destination not in self._pointers:
+            row = self.conn.execute(_POINTER, {"b_destination": destination}).first()
+            self._pointers[destination] = int(row.last_seq) if row else 0
+        return self._pointers[destination]
+
+    def sent_to(self, destination: str, seq: int) -> None:
+        self._pointers[destination] = seq
+        self._pointers_changed.add(destination)
 
     def head(self) -> tuple[int, str]:
         row = self.conn.execute(_LOG_HEAD).first()

@@ -26,10 +26,12 @@ from ..domain.case import Case
 from ..domain.events import Event
 from .records import (
     CaseRow,
+    ChainGap,
     ChainSource,
     Headers,
     KeyRecord,
     OutboxRow,
+    ParkedRecord,
     RelayBacklog,
     Resent,
     SetAsideRow,
@@ -97,6 +99,14 @@ class NodeLog(Protocol):
         """Queue a record for the relay (published in enqueue order after commit)."""
         ...
 
+    def last_sent_to(self, destination: str) -> int:
+        """`seq` of the last own record addressed to `destination`'s inbox (0: none yet)."""
+        ...
+
+    def sent_to(self, destination: str, seq: int) -> None:
+        """Remember that the own record `seq` was addressed to `destination` (decision 022)."""
+        ...
+
 
 @runtime_checkable
 class Inbox(Protocol):
@@ -129,6 +139,19 @@ class Inbox(Protocol):
         ...
 
     def save_chain_source(self, state: ChainSource) -> None: ...
+
+    def park_chain(self, record: ParkedRecord) -> None:
+        """Keep a direct source's record until the one it names as previous is applied."""
+        ...
+
+    def chain_parked_after(self, source: str, prev_seq: int) -> ParkedRecord | None:
+        """The parked record of `source` that names `prev_seq` as previous (lowest seq); cheap
+        when nothing of `source` is parked (the usual case: asked after every applied record)."""
+        ...
+
+    def unpark_chain(self, source: str, seq: int) -> None: ...
+
+    def chain_parked_count(self, source: str) -> int: ...
 
 
 @runtime_checkable
@@ -234,7 +257,11 @@ class Store(Protocol):
     def stats(self) -> dict[str, int]:
         """Row counts for /health: cases, log_events, case_events, outbox_pending (the node's
         records waiting for the relay), trail_pending (operator trail entries waiting),
-        outbox_set_aside, inbox, parked."""
+        outbox_set_aside, inbox, parked, chain_parked."""
+        ...
+
+    def chain_gaps(self) -> list[ChainGap]:
+        """Direct sources with records parked on a chain gap (decision 022), by source."""
         ...
 
     def close(self) -> None: ...

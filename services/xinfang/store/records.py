@@ -61,6 +61,31 @@ class ChainSource:
 
 
 @dataclass(frozen=True)
+class ParkedRecord:
+    """A direct source's record waiting for the one it names as previously sent to this node
+    (`prev_seq`, decision 022); `origin` is where it was read ("topic:partition:offset")."""
+
+    source: str
+    seq: int
+    prev_seq: int
+    payload: bytes
+    headers: Headers
+    origin: str = ""
+    parked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ChainGap:
+    """A gap in a direct source's chain for /health: the `seq` this node waits for (the one the
+    earliest parked record names as previous), how many records wait and since when."""
+
+    source: str
+    waiting_for: int
+    parked: int
+    since: datetime
+
+
+@dataclass(frozen=True)
 class StoredEvent:
     event_id: str
     case_id: str

@@ -125,6 +125,29 @@ chain_sources = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# Per-destination pointers of this node's own records (decision 022): the `seq` of the last
+# record sent to each division's inbox, carried by the next one as `xinfang_prev_to`.
+chain_pointers = Table(
+    "chain_pointers",
+    metadata,
+    Column("destination", String(16), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+)
+
+# Records of a direct source that arrived before the record they name as the previous one sent
+# to this node (decision 022): applied, in order, once the gap fills.
+chain_parked = Table(
+    "chain_parked",
+    metadata,
+    Column("source", String(16), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("prev_seq", BigInteger, nullable=False, index=True),  # the pointer it waits for
+    Column("payload", LargeBinary, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("origin", Text, nullable=False),
+    Column("parked_at", DateTime(timezone=True), nullable=False),
+)
+
 # Idempotency-Key of POST requests (README, "Idempotency-Key"): the first answer to a key,
 # returned again for the same request; status NULL while the request is being handled.
 idempotency_keys = Table(

@@ -17,7 +17,9 @@ from .database import make_engine
 from .idempotency import SqlIdempotencyKeys
 from .inbox import SqlInbox
 from .log_outbox import SqlNodeLog, SqlOutbox
-from .tables import case_events, cases, inbox, log_events, outbox, parked
+from .records import ChainGap
+from .sql import utc
+from .tables import case_events, cases, chain_parked, inbox, log_events, outbox, parked
 from .trail import SqlOperatorTrail
 
 
@@ -94,4 +96,19 @@ class NodeStore:
                 ),
                 "inbox": count(select(func.count()).select_from(inbox)),
                 "parked": count(select(func.count()).select_from(parked)),
+                "chain_parked": count(select(func.count()).select_from(chain_parked)),
             }
+
+    def chain_gaps(self) -> list[ChainGap]:
+        """Per direct source with records parked on a chain gap: what is waited for, since when."""
+        stmt = select(
+            chain_parked.c.source,
+            func.min(chain_parked.c.prev_seq).label("waiting_for"),
+            func.count().label("parked"),
+            func.min(chain_parked.c.parked_at).label("since"),
+        ).group_by(chain_parked.c.source)
+        with self.engine.connect() as conn:
+            return [
+                ChainGap(str(r.source), int(r.waiting_for), int(r.parked), utc(r.since))
+                for r in conn.execute(stmt.order_by(chain_parked.c.source))
+            ]

@@ -1,7 +1,7 @@
 """The operator audit trail: table operator_trail, append-only (decision 027).
 
-Revision ID: 0008_trail
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-29
 
 Triggers refuse UPDATE and DELETE on the table on both engines, so not even a slip in SQL run by
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_trail"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | None = None
 depends_on: str | None = None
 
