@@ -112,7 +112,7 @@ def describe(
     if isinstance(attempt, tuple) and len(attempt) == 2:
         claimed, ok = attempt
         sign_in = "ok" if ok else "failed"
-        person = person or str(claimed)[:200]
+        person = person or _text(str(claimed), 200)
     case_id = str(scope.get("path_params", {}).get("case_id", ""))
     if not case_id and isinstance(answer, dict) and isinstance(answer.get("case_id"), str):
         case_id = answer["case_id"]  # registration: the case the request created
@@ -125,14 +125,21 @@ def describe(
         body=body,
         method=method,
         action=_action(scope),
-        http=f"{scope.get('method', '')} {path}"[:HTTP_CHARS],
-        case_id=case_id[:ID_CHARS],
+        http=_text(f"{scope.get('method', '')} {path}", HTTP_CHARS),
+        case_id=_text(case_id, ID_CHARS),
         status=status,
         code=str(code)[:ID_CHARS] if isinstance(code, str) else "",
         sign_in=sign_in,
         source=source_address(scope, proxies),
-        agent=_header(scope, b"user-agent")[:AGENT_CHARS],
+        agent=_text(_header(scope, b"user-agent"), AGENT_CHARS),
     )
+
+
+def _text(value: str, limit: int) -> str:
+    """What a client sent, storable and signable anywhere: lone surrogates and NUL (a path or
+    a claimed name can carry them; UTF-8 and PostgreSQL refuse both) escaped, then cut."""
+    clean = value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return clean.replace("\x00", "\\0")[:limit]
 
 
 class TrailRecorder:
