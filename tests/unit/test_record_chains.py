@@ -363,3 +363,43 @@ def test_a_chain_refusal_names_where_the_record_was_read(bus: FakeBus) -> None:
         b"chain-seq-regressed",
         b"t.inbox:0:41",
     )
+
+
+def test_a_stolen_keys_illegal_act_does_not_block_the_genuine_record_at_its_seq(
+    bus: FakeBus,
+) -> None:
+    """Issue 12 item 5 (f) at the receiver: the county's genuine key signs a 终结 of a case the
+    city holds, placed exactly where the county's next genuine record goes (same seq, same
+    pointer, valid link). The rules refuse it (`unauthorised-act`); the genuine record at that
+    seq then takes its place, and the county's chain goes on from it."""
+    from xinfang.domain.events import CaseClosed
+    from xinfang.domain.vocabulary import CloseReason
+
+    case_id, _ = _transferred(bus)
+    city, county = bus.nodes[CITY], bus.nodes[COUNTY]
+    other = replace(sample_file(bus, place="150400"), request="请求公开征地批复文件")
+    held = city.register("150400.xfj", other).case_id  # never leaves the city
+    bus.settle()
+    county.execute(case_id, decide_accept, AcceptCase("150404.zj"))
+    county.execute(case_id, decide_opinion, OPINION)
+    genuine = _rows(bus, COUNTY, bus.topics.inbox(CITY))
+    accepted = CODEC.decode(genuine[0].value).event
+    closing = CaseClosed(
+        header=replace(accepted.header, event_id="forged-1", case_id=held, causation_id=""),
+        reason=CloseReason.PETITIONER_DECEASED,
+    )
+    value = CODEC.encode(closing)
+    names = {"ce_id": b"forged-1", "ce_subject": held.encode(),
+             "ce_type": f"xinfang.events.{CaseClosed.TYPE}".encode()}  # fmt: skip
+    headers = [(k, names.get(k, v)) for k, v in genuine[0].headers if k != SIG_HEADER]
+    signer = county.chain.signer
+    assert signer is not None
+    forged = _resigned(signer, value, headers)
+    outcome = city.receive(value, forged).value
+    assert (outcome, _reasons(bus, CITY)) == ("refused", ["unauthorised-act"])
+    assert _reasons(bus, CITY) == ["unauthorised-act"]
+    for row in genuine:  # the county's own records, at the forged one's seq and after
+        assert city.receive(row.value, row.headers).value == "applied"
+    assert city.case(case_id).status.value == "OPINION_ISSUED"
+    assert city.case(held).status.value == "REGISTERED"
+    assert _reasons(bus, CITY) == ["unauthorised-act"]

@@ -268,6 +268,11 @@ class ChainKeeper:
         state = tx.inbox.chain_source(source)
         head = _head(state) or GENESIS
         h = event.header
+        refused = state.refused_before if state is not None else None
+        if refused is not None and h.seq == head.seq and prev == refused[0]:
+            # The record at head.seq was refused by the rules (a stolen key's act, or a
+            # concurrent one): this record of the source, at the same place, takes its place.
+            head = Head(*refused)
         if prev == 0 < head.seq < h.seq:
             # signed by the source, later than anything applied, and naming nothing before: its
             # pointers restarted (an upgrade to migration 0008, or a restored database).
@@ -307,6 +312,20 @@ class ChainKeeper:
         if isinstance(event, ChainCheckpointed):
             self._countersign(host, tx, event, digest)
         return "applied"
+
+    def refused_by_rules(
+        self, tx: UnitOfWork, event: Event, before: ChainSource | None
+    ) -> None:
+        """`event`, just placed in its source's chain, was refused by the rules
+        (`unauthorised-act`): keep the chain at it (the source's next record may follow it)
+        but remember the head `before` it, so that the source's genuine record at the same
+        seq is not refused as a replay — what a stolen key signed must not block it."""
+        source = event.header.source
+        state = tx.inbox.chain_source(source)
+        if not self.is_direct(source) or state is None or state.last_seq != event.header.seq:
+            return
+        head = _head(before) or GENESIS
+        tx.inbox.save_chain_source(replace(state, refused_before=(head.seq, head.hash)))
 
     def next_parked(self, tx: UnitOfWork, source: str) -> ParkedRecord | None:
         """The parked record of `source` that now fits its chain, taken out of `chain_parked`."""

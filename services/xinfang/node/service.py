@@ -367,8 +367,14 @@ class NodeService:
         self, tx: UnitOfWork, event: Event, data: bytes, headers: Headers, origin: str
     ) -> DeliveryOutcome:
         """Its source's chain first (checkpoints.py), then the case."""
+        before = tx.inbox.chain_source(event.header.source)
         verdict = self.chain.receive(self, tx, event, data, headers, origin)
-        return DeliveryOutcome(verdict) if verdict else self._apply(tx, event, data, headers)
+        if verdict:
+            return DeliveryOutcome(verdict)
+        receipt = self._apply(tx, event, data, headers)
+        if receipt is DeliveryOutcome.REFUSED:
+            self.chain.refused_by_rules(tx, event, before)
+        return receipt
 
     def _drain_chain(self, tx: UnitOfWork, source: str) -> None:
         """Apply, in order, the records of `source` that waited for the gap just filled."""

@@ -126,6 +126,9 @@ class SqlInbox:
                 str(row.last_hash),
                 str(row.public_key) if row.public_key is not None else None,
                 int(row.checkpoint_seq) if row.checkpoint_seq is not None else None,
+                (int(row.refused_before_seq), str(row.refused_before_hash))
+                if row.refused_before_seq is not None
+                else None,
             )
             if row is not None
             else None
@@ -198,5 +201,7 @@ def _chain_row(state: ChainSource | None) -> dict[str, Any]:
         "last_hash": state.last_hash,
         "public_key": state.public_key,
         "checkpoint_seq": state.checkpoint_seq,
+        "refused_before_seq": state.refused_before[0] if state.refused_before else None,
+        "refused_before_hash": state.refused_before[1] if state.refused_before else None,
         "updated_at": now(),
     }

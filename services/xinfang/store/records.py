@@ -58,6 +58,10 @@ class ChainSource:
     last_hash: str
     public_key: str | None = None  # hex of the key its signed records must carry
     checkpoint_seq: int | None = None
+    # (seq, hash) of the head before the last record, when the rules refused that record
+    # (`unauthorised-act`): a record of the source at the same seq linking to this head may
+    # take its place — a stolen key's act must not block the source's genuine record (022).
+    refused_before: tuple[int, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,9 @@ chain_sources = Table(
     Column("last_hash", String(64), nullable=False),
     Column("public_key", String(64), nullable=True),  # hex; published or first seen
     Column("checkpoint_seq", BigInteger, nullable=True),  # log position of its last checkpoint
+    # the head before the last record when the rules refused that record (decision 022)
+    Column("refused_before_seq", BigInteger, nullable=True),
+    Column("refused_before_hash", String(64), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 

@@ -40,9 +40,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("source", "seq"),
     )
     op.create_index("ix_chain_parked_prev_seq", "chain_parked", ["prev_seq"])
+    # the head before a record the rules refused, which the source's genuine record may replace
+    op.add_column("chain_sources", sa.Column("refused_before_seq", sa.BigInteger(), nullable=True))
+    op.add_column(
+        "chain_sources", sa.Column("refused_before_hash", sa.String(length=64), nullable=True)
+    )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("chain_sources") as batch:
+        batch.drop_column("refused_before_hash")
+        batch.drop_column("refused_before_seq")
     op.drop_index("ix_chain_parked_prev_seq", table_name="chain_parked")
     op.drop_table("chain_parked")
     op.drop_table("chain_pointers")
