@@ -13,7 +13,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -182,9 +182,9 @@ class NodeService:
         )
 
     def register(
-        self, actor: str, file: CaseFile, backdate_reason: str | None = None
+        self, actor: str, file: CaseFile, backdate_reason: str | None = None, person: str = ""
     ) -> Registered:
-        ctx = self.context()
+        ctx = replace(self.context(), person=person)  # the signed-in person, on the events
         with self._unit() as tx:
             serial = tx.cases.next_serial(f"case:{ctx.now.year}")
             case_id = f"{self.division}-{ctx.now.year}-{serial:06d}"
@@ -196,9 +196,13 @@ class NodeService:
         return Registered(case_id, query_code, events)
 
     def execute(
-        self, case_id: str, decide: Callable[[Context, Case, C], list[Event]], command: C
+        self,
+        case_id: str,
+        decide: Callable[[Context, Case, C], list[Event]],
+        command: C,
+        person: str = "",
     ) -> list[Event]:
-        ctx = self.context()
+        ctx = replace(self.context(), person=person)  # the signed-in person, on the events
         with self._unit() as tx:
             case = self._load(tx, case_id)
             if case is None:

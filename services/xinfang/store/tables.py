@@ -136,3 +136,5 @@ idempotency_keys = Table(
     Column("response", JSON, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
 )
+
+from . import account_tables as _account_tables  # noqa: E402, F401  (same metadata; decision 025)
