@@ -338,6 +338,4 @@ def accounts_for(service: NodeService) -> AccountBook:
     """The built-in accounts of `service`'s node, on its database and clock."""
     from .auth import AuthSettings
 
-    engine = service.store.engine  # type: ignore[attr-defined]  # NodeStore's
-    policy = AuthSettings.from_env().policy
-    return AccountBook(engine, service.division, service.topology, service.clock, policy)
+    return service.account_book(AuthSettings.from_env().policy)

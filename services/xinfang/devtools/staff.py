@@ -13,6 +13,7 @@ Two ways to reach a node: in-process (`NodeApi.dispatch`, `InProcessStaff`) or o
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,6 +34,15 @@ BODY_ORDER = (Role.HANDLER, Role.APPROVER)
 
 Json = Any
 SignIn = Callable[[dict[str, str]], tuple[int, Json]]  # POST /api/session body → answer
+
+
+def _peek(raw: bytes) -> Json:
+    """The JSON of a raw body if it is an object (to find its `actor`), else None."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def person_id(body: str, role: Role) -> str:
@@ -165,7 +175,7 @@ class InProcessStaff:
         def send(headers: dict[str, str]) -> tuple[int, Json]:
             return self.api.serve_path(method, path, raw, idempotency_key, headers)
 
-        return self.staff.act_as(send, method, path, None, as_body)
+        return self.staff.act_as(send, method, path, _peek(raw), as_body)
 
 
 class StaffClient(NodeClient):
@@ -221,3 +231,10 @@ def process_staff(
             return err.status, err.payload
 
     return Staff(book, sign_in)
+
+
+def signed_in(service: Any) -> InProcessStaff:
+    """A node service's API (`NodeApi`) used by signed-in staff, in-process."""
+    from ..api.handlers import NodeApi
+
+    return InProcessStaff(NodeApi(service))

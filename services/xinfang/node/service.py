@@ -38,6 +38,7 @@ from ..domain.routing import complete_stream_expected, forward_upward, recipient
 from ..domain.rule_errors import RulesInvalid
 from ..domain.rules import RuleSet
 from ..domain.topology import Topology
+from ..identity.accounts import AccountBook, AccountPolicy
 from ..store.protocols import Store, UnitOfWork
 from ..store.records import CaseRow, Headers, KeyRecord, StoredEvent
 from ..topics import TopicNames
@@ -528,6 +529,11 @@ class NodeService:
     def list_cases(self) -> list[CaseRow]:
         """Every case summary this node holds, in case id order (times aware UTC)."""
         return self.store.cases.list_cases()
+
+    def account_book(self, policy: AccountPolicy | None = None) -> AccountBook:
+        """The node's built-in accounts, on its database and clock (decision 025)."""
+        engine = self.store.engine  # type: ignore[attr-defined]  # NodeStore's SQL engine
+        return AccountBook(engine, self.division, self.topology, self.clock, policy)
 
     # -- the HTTP API's idempotency keys and on-demand checkpoints ------------------------
     def reserve_key(self, key: str, fingerprint: str) -> KeyRecord | None:
