@@ -102,13 +102,16 @@ def may_read(principal: Principal, case: Case, bodies: set[str], office: str) ->
     """Need-to-know for one case at the node whose petition office is `office`.
 
     - administrators: never (no case content);
-    - an accusation: the petition office that routed it (or registered it, until routed)
-      and the bodies that hold or handle it — not the rest of the division (R17);
+    - an accusation: the staff of the petition office that routed it (or registered it,
+      until routed) and of the bodies that hold or handle it — not the rest of the division
+      (R17), not auditors;
     - the petition office's staff and auditors: every other case of the division;
     - everyone else: the cases their body holds or held (`bodies`, `case_bodies`)."""
     if principal.has(*ADMIN_ROLES) or not principal.has(*READERS):
         return False
     if case.file.category is Category.ACCUSATION:
+        if not principal.has(R, H, A, S):  # auditors: logs and reports, not accusations
+            return False
         router = case.routed_by or (office if case.origin == principal.division else None)
         handling = {case.holder, case.handling_body} - {None}
         return principal.body == router or principal.body in handling
