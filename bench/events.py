@@ -16,6 +16,7 @@ from typing import Any
 from xinfang.api.handlers import NodeApi
 from xinfang.bootstrap import service_for
 from xinfang.codec.wire import EventCodec
+from xinfang.devtools.staff import InProcessStaff
 from xinfang.domain.topology import Topology
 from xinfang.store.unit_of_work import NodeStore
 from xinfang.topics import TopicNames
@@ -74,7 +75,7 @@ class LogWriter:
         self.service = service_for(
             self.division, self.topology, self.store, codec=self.codec, topics=self.topics
         )
-        self.api = NodeApi(self.service)
+        self.api = InProcessStaff(NodeApi(self.service))  # signed-in staff
         self.office = self.topology.division(self.division).petition_office().id
 
     def _call(self, path: str, body: dict[str, Any]) -> Any:

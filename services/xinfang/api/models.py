@@ -473,7 +473,7 @@ class TimelineEntry(Answer):
     occurred_at: str = Field(json_schema_extra={"format": "date-time"})
     division: str
     actor: str
-    person: str = Field("", description="作出决定的登录人员（空：节点自身）/ the person who decided")
+    person: str = Field("", description="作出决定的登录人员（空：节点自身）/ who decided")
     seq: int
     summary_zh: str
 
