@@ -90,14 +90,14 @@ def cmd_accounts(args: argparse.Namespace) -> int:
 def _run(book: AccountBook, args: argparse.Namespace) -> int:
     action, person = args.action, str(getattr(args, "person", ""))
     if action == "list":
-        rows = [a.to_dict() for a in book.list()]
+        listed = book.list()
         if args.json:
-            print(json.dumps(rows, ensure_ascii=False, indent=2))
-        for row in [] if args.json else rows:
-            state = "锁定 locked" if row["disabled"] or row["locked_until"] else "正常 ok"
-            totp = "TOTP" if row["totp"] else _say("未绑定TOTP", "no TOTP")
-            print(f"{row['person']}\t{row['name']}\t{row['body']}\t"
-                  f"{','.join(row['roles'])}\t{totp}\t{state}")  # fmt: skip
+            print(json.dumps([a.to_dict() for a in listed], ensure_ascii=False, indent=2))
+            return 0
+        for a in listed:
+            state = "锁定 locked" if a.disabled or a.locked_until else "正常 ok"
+            totp = "TOTP" if a.enrolled else _say("未绑定TOTP", "no TOTP")
+            print(f"{a.person}\t{a.name}\t{a.body}\t{','.join(a.roles)}\t{totp}\t{state}")
         return 0
     if action == "create":
         account = book.create(
