@@ -91,7 +91,9 @@ def add_session_routes(
         description=m.SignInRequest.__doc__ or "",
         responses={
             200: {"model": m.SignedIn, "description": "已登录 / signed in"},
+            400: write_errors[400],
             401: unauthenticated,
+            413: write_errors[413],
             422: write_errors[422],
             429: {"model": m.Error, "description": "尝试过频 / too many attempts"},
         },
