@@ -26,6 +26,8 @@ from .domain.clock import Clock, system_clock
 from .domain.hierarchy import ReviewHierarchy
 from .domain.rules import RuleSet
 from .domain.topology import Topology
+from .identity.principal import Authenticator
+from .identity.sessions import SessionBook
 from .kafka_acls import inbox_group
 from .node.calendar_source import CalendarSource
 from .node.checkpoints import ChainKeeper
@@ -107,6 +109,14 @@ def service_for(
         future_tolerance=future_tolerance,
         backdate_tolerance=backdate_tolerance,
     )
+
+
+def authenticators_for(sessions: SessionBook) -> list[Authenticator]:
+    """The node's authenticator chain (api/auth.py, decision 025): its built-in sessions
+    first; others are appended here (an OIDC provider's when XINFANG_OIDC_ISSUER is set,
+    decision 026)."""
+    chain: list[Authenticator] = [sessions]
+    return chain
 
 
 def keeper_for(settings: NodeSettings, topology: Topology) -> ChainKeeper:

@@ -30,7 +30,6 @@ from ..commands.limits import (
 from ..domain.case import Case
 from ..domain.errors import CaseNotFound, InvalidInput, XinfangError
 from ..domain.events import CaseFile
-from ..identity.accounts import AccountBook
 from ..identity.errors import NotPermitted
 from ..identity.policy import case_bodies, may_read
 from ..identity.principal import Principal, Role
@@ -93,7 +92,12 @@ class NodeApi:
         """Sign-in and the authenticator chain (bootstrap's; default: the node's own accounts
         on its database and clock, settings from the environment)."""
         if self._auth is None:
-            self._auth = Auth(accounts_for(self.service), AuthSettings.from_env())
+            from ..bootstrap import authenticators_for  # the one wiring place (decision 020)
+
+            settings = AuthSettings.from_env()
+            auth = Auth(self.service.account_book(settings.policy), settings)
+            auth.authenticators = authenticators_for(auth.sessions)
+            self._auth = auth
         return self._auth
 
     @property
@@ -332,10 +336,3 @@ class NodeApi:
 
 def _person(who: Who) -> str:
     return who.person if who is not None else ""
-
-
-def accounts_for(service: NodeService) -> AccountBook:
-    """The built-in accounts of `service`'s node, on its database and clock."""
-    from .auth import AuthSettings
-
-    return service.account_book(AuthSettings.from_env().policy)
