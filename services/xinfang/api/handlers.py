@@ -31,7 +31,7 @@ from ..domain.case import Case
 from ..domain.errors import CaseNotFound, InvalidInput, XinfangError
 from ..domain.events import CaseFile
 from ..identity.errors import NotPermitted
-from ..identity.policy import case_bodies, may_read
+from ..identity.policy import allowed, case_bodies, may_read
 from ..identity.principal import Principal, Role
 from ..node.service import NodeService
 from ..presentation import case_view, timeline_entry
@@ -200,7 +200,7 @@ class NodeApi:
             **self._status(),
             "calendar": self.service.calendar_status(),  # DOMAIN.md §11: warned from 1 October
         }
-        if who is None or not who.has(Role.SYSTEM_ADMIN):
+        if who is None or not allowed(who, "health_details"):
             answer = {k: v for k, v in answer.items() if k in BASIC_HEALTH}
         return 200, answer
 
