@@ -112,7 +112,8 @@ class NodeProcess:
         return self
 
     def wait_ready(self, timeout: float = 60.0) -> dict[str, Any]:
-        """Wait until the node's HTTP API answers (its agent and relay run by then)."""
+        """Wait until the node's HTTP API answers (its agent and relay run by then); its
+        /health with the figures, as its system administrator."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
@@ -121,7 +122,12 @@ class NodeProcess:
                     f"log:\n{self.tail_log()}"
                 )
             try:
-                health: dict[str, Any] = self.anonymous.get("/health")
+                self.anonymous.get("/health")
+            except (OSError, ApiError):
+                time.sleep(0.2)
+                continue
+            try:
+                health: dict[str, Any] = self.client.get("/health")
                 return health
             except (OSError, ApiError):
                 time.sleep(0.2)

@@ -14,6 +14,7 @@ Two ways to reach a node: in-process (`NodeApi.dispatch`, `InProcessStaff`) or o
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -77,6 +78,7 @@ class Staff:
     tokens: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     steps: dict[str, int] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
     def topology(self) -> Topology:
@@ -100,12 +102,14 @@ class Staff:
         self.secrets[person], _ = self.accounts.enrol_totp(person)
         return person
 
-    def headers(self, body: str, role: Role, fresh: bool = False) -> dict[str, str]:
-        """`Authorization: Bearer …` of `role` at `body` (signing in if not yet, or `fresh`)."""
-        person = self.provision(body, role)
-        if fresh or person not in self.tokens:
-            self.tokens[person] = self._sign_in(person)
-        return {"Authorization": f"Bearer {self.tokens[person]}"}
+    def headers(self, body: str, role: Role, stale: str | None = None) -> dict[str, str]:
+        """`Authorization: Bearer …` of `role` at `body`, signing in if not yet or if the
+        token is still `stale` (one that met a 401): threads share one sign-in."""
+        with self.lock:
+            person = self.provision(body, role)
+            if self.tokens.get(person) in (None, stale):
+                self.tokens[person] = self._sign_in(person)
+            return {"Authorization": f"Bearer {self.tokens[person]}"}
 
     def _sign_in(self, person: str) -> str:
         now = self.accounts.clock()
@@ -118,7 +122,7 @@ class Staff:
             if status == 200:
                 self.steps[person] = step
                 return str(answer["token"])
-        raise RuntimeError(f"登录失败 / sign-in of {person} failed: {status} {answer}")
+        raise ApiError(status, answer)  # e.g. 429, or both codes taken: the caller retries
 
     def who(
         self, method: str, path: str, body: Json, as_body: str | None = None
@@ -145,9 +149,11 @@ class Staff:
         """Send a request (`send(headers)`) as `who` would make it; a session that ended
         (idle timeout on a clock moved by hand) is signed in again once."""
         actor, role = self.who(method, path, body, as_body)
-        status, answer = send(self.headers(actor, role))
+        signed = self.headers(actor, role)
+        status, answer = send(signed)
         if status == 401:
-            status, answer = send(self.headers(actor, role, fresh=True))
+            stale = signed["Authorization"].removeprefix("Bearer ")
+            status, answer = send(self.headers(actor, role, stale=stale))
         return status, answer
 
 
