@@ -86,3 +86,23 @@ def test_a_node_process_signs_in_and_authorises_every_request(start_node: NodeFa
     assert (status, refused["code"]) == (403, "XF-FORBIDDEN")
     status, listed, _ = _raw(city.url + "/api/cases", "GET", None, auditor)
     assert status == 200 and [c["case_id"] for c in listed["cases"]] == [case_id]
+
+
+def test_the_cli_acts_with_a_token(
+    start_node: NodeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`xinfang case` sends $XINFANG_TOKEN as the bearer token; without it the node refuses."""
+    from xinfang.cli import main
+
+    city = start_node(CITY)
+    city.wait_ready()
+    monkeypatch.delenv("XINFANG_TOKEN", raising=False)
+    assert main(["case", "--api", city.url, "list"]) == 1
+    assert "XF-AUTH-REQUIRED" in capsys.readouterr().err
+    token = city.staff.headers(OFFICE, Role.REGISTRAR)["Authorization"].removeprefix("Bearer ")
+    monkeypatch.setenv("XINFANG_TOKEN", token)
+    capsys.readouterr()
+    assert main(["case", "--api", city.url, "list"]) == 0
+    assert json.loads(capsys.readouterr().out)["cases"] == []
