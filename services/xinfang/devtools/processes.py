@@ -56,9 +56,7 @@ class NodeProcess:
 
             clock = FileClock(self.clock_file) if self.clock_file else system_clock
             topology = load_topology(self.topology)
-            self._staff = process_staff(
-                self.url, self.database_url, self.division, topology, clock
-            )
+            self._staff = process_staff(self.url, self.database_url, self.division, topology, clock)
         return self._staff
 
     @property
