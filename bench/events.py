@@ -18,6 +18,7 @@ from xinfang.api.handlers import NodeApi
 from xinfang.bootstrap import service_for
 from xinfang.chain.keys import write_public_key
 from xinfang.codec.wire import EventCodec
+from xinfang.devtools.staff import InProcessStaff
 from xinfang.domain.topology import Topology
 from xinfang.store.unit_of_work import NodeStore
 from xinfang.topics import TopicNames
@@ -81,7 +82,7 @@ class LogWriter:
             write_public_key(
                 self.service.chain.signer.public_raw, self.keys_dir / f"{self.division}.pub"
             )
-        self.api = NodeApi(self.service)
+        self.api = InProcessStaff(NodeApi(self.service))  # signed-in staff
         self.office = self.topology.division(self.division).petition_office().id
 
     def _call(self, path: str, body: dict[str, Any]) -> Any:

@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from xinfang.client import ApiError, NodeClient
+from xinfang.devtools.staff import StaffClient, process_staff
+from xinfang.domain.clock import system_clock
 from xinfang.domain.topology import Level, Topology
 from xinfang.topology_file import load_topology
 
@@ -173,12 +175,22 @@ def run_scale(
             f"burst: {len(cities)} cities transfer {per_county} case(s) to each county, {total}",
         )
         errors: list[BaseException] = []
+        staffed = {  # the cities' registrars, signed in (devtools/staff.py)
+            c: StaffClient(
+                clients[c].base_url,
+                process_staff(
+                    clients[c].base_url, f"sqlite:///{dbs[c]}", c, topology, system_clock
+                ),
+                timeout=60,
+            )
+            for c in cities
+        }
 
         def drive(city: str) -> None:
             office = f"{city}.xfj"
             try:
                 for county in plan[city]:
-                    client = clients[city]
+                    client = staffed[city]
                     case_id = client.post("/api/cases", {"actor": office, **petition(county)})[
                         "case_id"
                     ]

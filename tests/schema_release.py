@@ -56,9 +56,10 @@ def release_v2(target: Path) -> Path:
     raw = json.loads(path.read_text(encoding="utf-8"))
     raw["fields"].append(NEW_FIELD_SCHEMA)
     path.write_text(json.dumps(raw, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    following = len(list((target / "history" / "CaseAccepted").glob("v*.avsc"))) + 1
     written = snapshot(target)
     assert [p.relative_to(target).as_posix() for p in written] == [
-        "history/CaseAccepted/v2.avsc"
+        f"history/CaseAccepted/v{following}.avsc"  # the release after the repository's
     ], written
     return target
 

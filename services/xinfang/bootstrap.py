@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from .api.auth import Auth, AuthSettings
 from .chain.keys import (
     KeyFileError,
     Keyring,
@@ -34,6 +35,7 @@ from .domain.rules import RuleSet
 from .domain.topology import Topology
 from .identity.oidc import oidc_authenticator
 from .identity.principal import Authenticator
+from .identity.sessions import SessionBook
 from .kafka_acls import inbox_group
 from .node.calendar_source import CalendarSource
 from .node.checkpoints import ChainKeeper
@@ -117,6 +119,26 @@ def service_for(
         future_tolerance=future_tolerance,
         backdate_tolerance=backdate_tolerance,
     )
+
+
+def authenticators_for(
+    sessions: SessionBook, settings: NodeSettings | None = None, topology: Topology | None = None
+) -> list[Authenticator]:
+    """The node's authenticator chain (api/auth.py, decision 025): its built-in sessions
+    first, then an OIDC provider's when `settings` name one (XINFANG_OIDC_ISSUER, decision
+    026)."""
+    if settings is None or topology is None:
+        return [sessions]
+    return authenticators(settings, topology, [sessions])
+
+
+def node_auth(service: NodeService, settings: NodeSettings, topology: Topology) -> Auth:
+    """A running node's sign-in: its own accounts on its database (XINFANG_* sign-in settings
+    from the environment), and the OIDC provider its settings name."""
+    auth_settings = AuthSettings.from_env()
+    auth = Auth(service.account_book(auth_settings.policy), auth_settings)
+    auth.authenticators = authenticators_for(auth.sessions, settings, topology)
+    return auth
 
 
 def keeper_for(settings: NodeSettings, topology: Topology) -> ChainKeeper:

@@ -329,6 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .ops.outbox import add_outbox_commands
 
     add_outbox_commands(sub)  # `xinfang outbox set-aside|resend` (decision 012)
+    from .identity.accounts_cli import add_account_commands
+
+    add_account_commands(sub)  # `xinfang accounts …` on the node's database (decision 025)
     from .kafka_cli import add_kafka_commands
 
     add_kafka_commands(sub)  # `xinfang kafka provision|acls` as admin (decision 018)

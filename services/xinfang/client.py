@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.request
 from typing import Any
@@ -33,21 +34,23 @@ class ApiError(WireError):
 
 
 class NodeClient:
-    """`token`: an access token sent as `Authorization: Bearer …` (RFC 6750), e.g. the one
-    `xinfang login` keeps (identity/login.py)."""
+    """Requests to one node; `token` (a session or OIDC access token; default
+    $XINFANG_TOKEN) is sent as `Authorization: Bearer` (decision 025)."""
 
     def __init__(self, base_url: str, timeout: float = 15.0, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self.token = token
+        self.token = token if token is not None else os.environ.get("XINFANG_TOKEN") or None
 
-    def request(self, method: str, path: str, body: Any = None) -> Any:
+    def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> Any:
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json; charset=utf-8"}
+        sent = {"Content-Type": "application/json; charset=utf-8"}
         if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+            sent["Authorization"] = f"Bearer {self.token}"
         req = urllib.request.Request(
-            self.base_url + path, data=data, method=method, headers=headers
+            self.base_url + path, data=data, method=method, headers={**sent, **(headers or {})}
         )
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:

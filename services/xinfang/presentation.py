@@ -225,6 +225,7 @@ def timeline_entry(
         "division_name": _name(topology, h.source),
         "actor": h.actor,
         "actor_name": _name(topology, h.actor),
+        "person": h.person,  # the signed-in person who decided ("" the node itself; 025)
         "seq": h.seq,
         "summary_zh": summary,
         "provisional": provisional,

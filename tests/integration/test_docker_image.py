@@ -27,6 +27,8 @@ from xinfang.client import ApiError, NodeClient
 from xinfang.devtools import secured
 from xinfang.devtools.broker import Broker, free_port
 from xinfang.devtools.scenario import CITY, CITY_OFFICE, PETITION, wait_for
+from xinfang.devtools.staff import StaffClient, process_staff
+from xinfang.domain.clock import system_clock
 from xinfang.resources import SHIPPED
 from xinfang.topology_file import load_topology
 
@@ -235,7 +237,13 @@ def node(image: Image, node_env: dict[str, str], tmp_path: Path) -> Iterator[Nod
 
         try:
             wait_for(ready, "the installed node answers /health", timeout=45)
-            yield client
+            # its staff, signed in (devtools/staff.py): accounts in the node's database
+            database = node_env.get("XINFANG_DB_URL") or (
+                f"sqlite:///{Path(node_env['XINFANG_DATA_DIR']) / f'node-{CITY}.sqlite3'}"
+            )
+            topology = load_topology(Path(node_env["XINFANG_TOPOLOGY"]))
+            staff = process_staff(client.base_url, database, CITY, topology, system_clock)
+            yield StaffClient(client.base_url, staff)
         finally:
             proc.terminate()
             try:

@@ -51,6 +51,7 @@ from xinfang.devtools.scenario import (
 )
 from xinfang.kafka_io import read_to_end
 from xinfang.node.clock_file import write_offset
+from xinfang.store.unit_of_work import NodeStore
 from xinfang.topics import TopicNames
 from xinfang.topology_file import load_topology
 
@@ -173,10 +174,17 @@ def demo(kafka: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[De
         cases["supervision"] = run_supervision_chain(
             city, county, province, lambda days: write_offset(clock, timedelta(days=days))
         )
-        wait_for(
-            lambda: province.get(f"/api/cases/{accusation}")["status"] == "DIVERTED",
-            "自治区看到移交",
-        )
+
+        # No one at the province may read an accusation over HTTP (R17 for reads, decision
+        # 025): the test looks into the province's own database instead.
+        def province_status() -> str | None:
+            store = NodeStore(nodes[PROVINCE].database_url)
+            try:
+                return {r["case_id"]: r["status"] for r in store.cases.list_cases()}.get(accusation)
+            finally:
+                store.close()
+
+        wait_for(lambda: province_status() == "DIVERTED", "自治区看到移交")
         topics = TopicNames(prefix)
         demo = Demo(kafka.bootstrap_servers, topics, cases)
         wanted = [*demo.node_topics("log", "inbox"), topics.public_status()]

@@ -15,6 +15,8 @@ from aiokafka import AIOKafkaConsumer
 
 from xinfang.commands.limits import FIELD_CHARS, MAX_BODY_BYTES, RECORD_BUDGET_BYTES
 from xinfang.devtools.broker import Broker
+from xinfang.devtools.processes import NodeProcess
+from xinfang.identity.principal import Role
 from xinfang.kafka_security import aiokafka_security
 
 from .conftest import NodeFactory
@@ -32,8 +34,17 @@ PETITION: dict[str, Any] = {
 pytestmark = pytest.mark.integration
 
 
+SIGNED: dict[str, str] = {}  # Authorization of the city's registrar (set by `registrar`)
+
+
+def registrar(node: NodeProcess) -> None:
+    """Requests of this module are made by the city petition office's registrar."""
+    SIGNED.clear()
+    SIGNED.update(node.staff.headers("150400.xfj", Role.REGISTRAR))
+
+
 def send(url: str, raw: bytes, key: str | None = None) -> tuple[int, Any]:
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", **SIGNED}
     if key is not None:
         headers["Idempotency-Key"] = key
     req = urllib.request.Request(url, data=raw, method="POST", headers=headers)
@@ -53,6 +64,7 @@ def test_bad_input_is_4xx_and_the_largest_accepted_petition_is_published(
 ) -> None:
     node = start_node(CITY)
     node.wait_ready()
+    registrar(node)
     cases = f"{node.url}/api/cases"
 
     # Item 2: each of these answered 500, 503 or 201 before.
@@ -136,6 +148,7 @@ def test_ten_concurrent_posts_with_one_key_create_one_case(start_node: NodeFacto
     """Item 13: ten identical anonymous registrations at once with one Idempotency-Key."""
     node = start_node(CITY)
     node.wait_ready()
+    registrar(node)
     raw = body(petitioner={"anonymous": True})
     with ThreadPoolExecutor(10) as pool:
         answers = list(pool.map(lambda _: send(f"{node.url}/api/cases", raw, "dup-1"), range(10)))

@@ -206,7 +206,13 @@ def test_d_accusation_goes_to_city_discipline_commission_never_to_songshan_R17(
             "guidance": "已移交赤峰市纪委监委",
         },
     )
-    levels.until(PROVINCE, case_id, lambda c: c["holder"] == "150400.jw", "省级看到移交")
+    # R17 for reads (decision 025): only the routing office and the handling body read an
+    # accusation — the province's staff may not, so the diversion is watched at the city, as
+    # the discipline commission that now handles it
+    handling = levels.nodes[CITY].client.acting("150400.jw")
+    case = handling.get(f"/api/cases/{case_id}")
+    assert case["holder"] == "150400.jw"
+    refused("XF-CASE-NOT-FOUND", lambda: levels.case(PROVINCE, case_id))
     # A control: a genuine transfer to 松山区, decided after the accusation's events, so 赤峰市's
     # relay publishes it after them; once 松山区 has it, reading its inbox to the end covers
     # every record 赤峰市 could have sent it about the accusation.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from xinfang.api.handlers import NodeApi
+from xinfang.devtools.staff import InProcessStaff
 
 from .fakes import FakeBus
 
@@ -13,7 +14,8 @@ from .fakes import FakeBus
 class Http:
     def __init__(self, bus: FakeBus) -> None:
         self.bus = bus
-        self.apis = {d: NodeApi(node) for d, node in bus.nodes.items()}
+        # signed-in staff: each request made by the body of its `actor` (devtools/staff.py)
+        self.apis = {d: InProcessStaff(NodeApi(node)) for d, node in bus.nodes.items()}
 
     def post(self, division: str, path: str, body: Any) -> tuple[int, Any]:
         status, answer = self.apis[division].dispatch("POST", path, body)

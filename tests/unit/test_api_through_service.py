@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from xinfang.api.handlers import NodeApi
+from xinfang.devtools.staff import signed_in
 from xinfang.node.service import NodeService
 from xinfang.topology_file import load_topology
 
@@ -29,7 +29,7 @@ class ServiceOnly:
 
 def test_health_cases_idempotency_and_checkpoints_go_through_the_service(tmp_path: Path) -> None:
     world = World(load_topology(), tmp_path)
-    api = NodeApi(ServiceOnly(world.bus.nodes[CITY]))  # type: ignore[arg-type]
+    api = signed_in(ServiceOnly(world.bus.nodes[CITY]))  # type: ignore[arg-type]
     body = json.dumps({**PETITION, "petitioner": {"anonymous": True}}).encode()
     first = api.serve_path("POST", "/api/cases", body, idempotency_key="k-1")
     assert first[0] == 201
@@ -62,7 +62,7 @@ def test_an_in_memory_store_serves_the_web_layers_worker_threads() -> None:
     service = service_for(CITY, load_topology(), store)
 
     async def register() -> tuple[int, Any]:  # as the bench does, inside its event loop
-        return NodeApi(service).dispatch(
+        return signed_in(service).dispatch(
             "POST", "/api/cases", {**PETITION, "actor": "150400.xfj"}
         )
 

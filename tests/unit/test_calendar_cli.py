@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from xinfang import cli
-from xinfang.api.handlers import NodeApi
 from xinfang.client import ApiError
+from xinfang.devtools.staff import signed_in
 from xinfang.domain.calendar import BEIJING
 from xinfang.domain.topology import Topology
 from xinfang.rules_file import default_rules_dir
@@ -36,7 +36,7 @@ def node(
     topology: Topology, tmp_path: Path, rules: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[FakeBus]:
     bus = FakeBus(topology, ["150400"], tmp_path, rules_dir=rules)
-    api = NodeApi(bus.nodes["150400"])
+    api = signed_in(bus.nodes["150400"])
 
     def request(_self: object, method: str, path: str, body: Any = None) -> Any:
         status, answer = api.dispatch(method, path, body)

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from xinfang.api.handlers import NodeApi
 from xinfang.audit.compliance import ComplianceAuditor, Located, RuleBook
 from xinfang.codec.wire import EventCodec
+from xinfang.devtools.staff import signed_in
 from xinfang.domain.calendar import BEIJING
 from xinfang.domain.topology import Topology
 from xinfang.rules_file import default_rules_dir
@@ -72,7 +72,7 @@ def at(bus: FakeBus, y: int, m: int, d: int, hh: int = 10) -> None:
 
 
 def call(bus: FakeBus, division: str, method: str, path: str, body: Any = None) -> Any:
-    status, answer = NodeApi(bus.nodes[division]).dispatch(method, path, body)
+    status, answer = signed_in(bus.nodes[division]).dispatch(method, path, body)
     assert status < 300, (status, answer)
     bus.settle()
     return answer
@@ -119,7 +119,7 @@ def test_accept_at_2027_11_05_without_a_2028_file_gives_a_provisional_deadline(
 
 def test_register_at_2027_12_20_without_a_2028_file_is_201(bus: FakeBus) -> None:
     at(bus, 2027, 12, 20)
-    status, answer = NodeApi(bus.nodes["150400"]).dispatch("POST", "/api/cases", dict(PETITION))
+    status, answer = signed_in(bus.nodes["150400"]).dispatch("POST", "/api/cases", dict(PETITION))
     assert status == 201, answer  # was 503 XF-CALENDAR-MISSING
     case = call(bus, "150400", "GET", f"/api/cases/{answer['case_id']}")
     assert case["provisional_deadlines"] == ["route_due"]
@@ -190,7 +190,7 @@ def test_five_working_days_from_2027_09_29_end_2027_10_11(bus: FakeBus) -> None:
          {"actor": "150400.xfj", "to_body": "150404.zj"})  # fmt: skip
     at(bus, 2027, 10, 12, 9)
     objection = {"actor": "150404.zj", "reasons": "不属于本单位职权"}
-    status, answer = NodeApi(bus.nodes["150404"]).dispatch(
+    status, answer = signed_in(bus.nodes["150404"]).dispatch(
         "POST", f"/api/cases/{case_id}/object", objection
     )
     assert (status, answer["code"]) == (409, "XF-R4-OBJECTION-LATE"), answer

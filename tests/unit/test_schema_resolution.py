@@ -57,7 +57,7 @@ def v2(v2_dir: Path) -> EventCodec:
 def v2_writer_json(v2_dir: Path) -> tuple[str, str]:
     """(fingerprint hex, .avsc text) of CaseAccepted v2, as the catalogue topic carries it."""
     version = released(v2_dir)["CaseAccepted"][-1]
-    assert version.number == 2
+    assert version.number >= 2  # the release after the repository's last (tests/schema_release.py)
     return version.fingerprint.hex(), json.dumps(version.expanded, ensure_ascii=False)
 
 

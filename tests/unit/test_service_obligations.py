@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from xinfang.api.handlers import NodeApi
 from xinfang.audit.compliance import ComplianceAuditor, Located
 from xinfang.audit.report import obligation_json
 from xinfang.codec.wire import EventCodec
+from xinfang.devtools.staff import signed_in
 from xinfang.domain.deadlines import Obligation
 from xinfang.domain.events import DeadlineMissed, EventHeader
 from xinfang.domain.obligations import Reporting, reporting
@@ -39,7 +39,7 @@ class Http:
 
     def __init__(self, bus: FakeBus) -> None:
         self.bus = bus
-        self.apis = {division: NodeApi(node) for division, node in bus.nodes.items()}
+        self.apis = {division: signed_in(node) for division, node in bus.nodes.items()}
 
     def call(self, division: str, method: str, path: str, body: Any = None) -> Any:
         status, answer = self.apis[division].dispatch(method, path, body)

@@ -11,14 +11,26 @@ from urllib.parse import quote
 
 
 def call_asgi(
-    app: Any, method: str, path: str, raw: bytes, idempotency_key: str | None = None
+    app: Any,
+    method: str,
+    path: str,
+    raw: bytes,
+    idempotency_key: str | None = None,
+    extra: dict[str, str] | None = None,
 ) -> tuple[int, Any]:
-    """(status, JSON answer) of `method path` with body `raw` (sent as application/json)."""
+    """(status, JSON answer) of `method path` with body `raw` (sent as application/json);
+    `extra` headers (e.g. Authorization) replace the defaults of the same name."""
     path, _, query = path.partition("?")  # a query string is passed on as a server would
-    headers = [(b"host", b"testserver"), (b"content-type", b"application/json")]
+    given = {k.lower(): v for k, v in (extra or {}).items()}
+    headers = [
+        (k, v)
+        for k, v in ((b"host", b"testserver"), (b"content-type", b"application/json"))
+        if k.decode() not in given
+    ]
     headers.append((b"content-length", str(len(raw)).encode()))
     if idempotency_key is not None:
         headers.append((b"idempotency-key", idempotency_key.encode("latin-1", "replace")))
+    headers.extend((k.encode("latin-1"), v.encode("latin-1", "replace")) for k, v in given.items())
     scope = {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},

@@ -28,7 +28,13 @@ from ..domain.rule_errors import (
     NoHigherLevel,
     RulesInvalid,
 )
-from ..identity.errors import AuthenticationFailed, NotPermitted
+from ..identity.errors import (
+    AccountInvalid,
+    AuthenticationFailed,
+    HostNotAllowed,
+    NotPermitted,
+    SignInThrottled,
+)
 from ..identity.oidc import OidcProviderUnavailable
 
 STATUS: dict[type[XinfangError], int] = {
@@ -41,6 +47,9 @@ STATUS: dict[type[XinfangError], int] = {
     # 401: who is asking? / 403: this person or body may not do this
     AuthenticationFailed: 401,
     NotPermitted: 403,
+    HostNotAllowed: 400,
+    AccountInvalid: 422,
+    SignInThrottled: 429,
     NotHolder: 403,
     NotThisNode: 403,
     NotPetitionOffice: 403,

@@ -27,6 +27,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+SIGN_IN_PATH = "/api/session"  # its answer holds a session token: not kept for a key
 BODY_KEY = "xinfang.body"  # the parsed JSON body of a POST, in the ASGI scope
 DRAIN_BYTES = 16 * MAX_BODY_BYTES
 INTERNAL = {"code": "XF-INTERNAL", "message_zh": "内部错误", "message_en": "Internal error"}
@@ -124,7 +125,7 @@ class Gate:
             if k.lower() not in (b"content-type", b"content-length")
         ] + [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(raw))]
         key = _header(scope, b"idempotency-key")
-        if key is None:
+        if key is None or scope["path"] == SIGN_IN_PATH:  # never keep a session token
             await self.app(scope, _replay(raw), send)
             return
 

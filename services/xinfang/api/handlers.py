@@ -27,11 +27,16 @@ from ..commands.limits import (
     MAX_IDEMPOTENCY_KEY_CHARS,
     TimeBounds,
 )
+from ..domain.case import Case
 from ..domain.errors import CaseNotFound, InvalidInput, XinfangError
 from ..domain.events import CaseFile
+from ..identity.errors import NotPermitted
+from ..identity.policy import allowed, case_bodies, may_read
+from ..identity.principal import Principal, Role
 from ..node.service import NodeService
 from ..presentation import case_view, timeline_entry
 from .asgi_call import call_asgi
+from .auth import Auth, AuthSettings
 from .errors import http_status
 from .gate import INTERNAL
 from .openapi import for_node, openapi_document
@@ -39,7 +44,9 @@ from .openapi import for_node, openapi_document
 log = logging.getLogger(__name__)
 
 Json = Any
-Handler = Callable[[dict[str, str], Json], tuple[int, Json]]
+Who = Principal | None  # the signed-in person (api/auth.py), None on public routes
+Handler = Callable[[dict[str, str], Json, Who], tuple[int, Json]]
+BASIC_HEALTH = ("status", "division", "name", "level", "calendar")  # /health without sign-in
 
 
 def status_of(err: XinfangError) -> int:
@@ -69,10 +76,29 @@ def _fingerprint(method: str, path: str, body: Json) -> str:
 class NodeApi:
     """One node's HTTP API: its handlers and the ASGI app (`app`) that serves them."""
 
-    def __init__(self, service: NodeService, status: Callable[[], dict[str, Any]] | None = None):
+    def __init__(
+        self,
+        service: NodeService,
+        status: Callable[[], dict[str, Any]] | None = None,
+        auth: Auth | None = None,
+    ):
         self.service = service
         self._status = status or (lambda: {})
         self._app: Any = None
+        self._auth = auth
+
+    @property
+    def auth(self) -> Auth:
+        """Sign-in and the authenticator chain (bootstrap's; default: the node's own accounts
+        on its database and clock, settings from the environment)."""
+        if self._auth is None:
+            from ..bootstrap import authenticators_for  # the one wiring place (decision 020)
+
+            settings = AuthSettings.from_env()
+            auth = Auth(self.service.account_book(settings.policy), settings)
+            auth.authenticators = authenticators_for(auth.sessions)
+            self._auth = auth
+        return self._auth
 
     @property
     def app(self) -> Any:
@@ -83,23 +109,33 @@ class NodeApi:
             self._app = build_app(self)
         return self._app
 
-    def dispatch(self, method: str, path: str, body: Json) -> tuple[int, Json]:
-        """A request with a parsed JSON body (None: no body), through the ASGI app."""
+    def dispatch(
+        self, method: str, path: str, body: Json, headers: dict[str, str] | None = None
+    ) -> tuple[int, Json]:
+        """A request with a parsed JSON body (None: no body), through the ASGI app; `headers`
+        e.g. {"Authorization": "Bearer …"} (devtools/staff.py signs in)."""
         raw = b"" if body is None else json.dumps(body).encode()
-        return self.serve_path(method, path, raw)
+        return self.serve_path(method, path, raw, headers=headers)
 
     def serve_path(
-        self, method: str, path: str, raw: bytes, idempotency_key: str | None = None
+        self,
+        method: str,
+        path: str,
+        raw: bytes,
+        idempotency_key: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, Json]:
-        """One request as a client sends it (raw body bytes, the Idempotency-Key of a POST),
-        answered in-process by the ASGI app: for tests and the bench, no socket."""
-        return call_asgi(self.app, method, path, raw, idempotency_key)
+        """One request as a client sends it (raw body bytes, the Idempotency-Key of a POST,
+        other headers), answered in-process by the ASGI app: for tests and the bench."""
+        return call_asgi(self.app, method, path, raw, idempotency_key, headers)
 
-    def call(self, handler: Handler, params: dict[str, str], body: Json) -> tuple[int, Json]:
+    def call(
+        self, handler: Handler, params: dict[str, str], body: Json, who: Who = None
+    ) -> tuple[int, Json]:
         """Run a handler: a refusal is its status and error; a bug a logged 500 XF-INTERNAL."""
         try:
             _require_case_id(params)
-            return handler(params, body)
+            return handler(params, body, who)
         except XinfangError as err:
             status = status_of(err)
             if status == 500:  # the node's data or setup, not the client: worth a log line
@@ -109,11 +145,14 @@ class NodeApi:
             log.exception("unhandled error in %s", getattr(handler, "__name__", handler))
             return 500, INTERNAL
 
-    def refusal(self, name: str, params: dict[str, str], body: Json) -> XinfangError | None:
+    def refusal(
+        self, name: str, params: dict[str, str], body: Json, who: Who = None
+    ) -> XinfangError | None:
         """The refusal today's parser gives `body` for the route `name` (None if it takes it):
         the API's wording of each refusal, kept when the model refuses the body first."""
         try:
             _require_case_id(params)
+            body = self._as(who, body)
             if name == "register":
                 self._parse_registration(body)
             elif name in BY_NAME:
@@ -149,9 +188,10 @@ class NodeApi:
         return TimeBounds.for_node(self.service.context().now, self.service.calendar)
 
     # -- handlers ---------------------------------------------------------------------
-    def health(self, _p: dict[str, str], _b: Json) -> tuple[int, Json]:
+    def health(self, _p: dict[str, str], _b: Json, who: Who) -> tuple[int, Json]:
+        """Status for anyone; the node's figures only for its system administrators."""
         division = self.service.topology.division(self.service.division)
-        return 200, {
+        answer = {
             "status": "ok",
             "division": division.code,
             "name": division.name,
@@ -160,44 +200,89 @@ class NodeApi:
             **self._status(),
             "calendar": self.service.calendar_status(),  # DOMAIN.md §11: warned from 1 October
         }
+        if who is None or not allowed(who, "health_details"):
+            answer = {k: v for k, v in answer.items() if k in BASIC_HEALTH}
+        return 200, answer
 
-    def list_cases(self, _p: dict[str, str], _b: Json) -> tuple[int, Json]:
-        rows = self.service.list_cases()
+    def list_cases(self, _p: dict[str, str], _b: Json, who: Who) -> tuple[int, Json]:
+        """The cases `who` may read (need-to-know, identity/policy.py)."""
+        rows = [row for row in self.service.list_cases() if self._lists(who, row)]
         for row in rows:
             row["updated_at"] = row["updated_at"].isoformat()
             due = row["next_check_at"]
             row["next_check_at"] = due.isoformat() if due is not None else None
         return 200, {"cases": rows}
 
+    @property
+    def office(self) -> str:
+        """This node's petition office (body id)."""
+        return self.service.topology.division(self.service.division).petition_office().id
+
+    def _lists(self, who: Who, row: dict[str, Any]) -> bool:
+        if who is None:
+            return False
+        if (who.body == self.office or who.has(Role.AUDITOR)) and row["category"] != "ACCUSATION":
+            return not who.has(Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
+        try:
+            self._readable(who, row["case_id"])
+        except CaseNotFound:
+            return False
+        return True
+
+    def _readable(self, who: Who, case_id: str) -> Case:
+        """The case if `who` may read it; else CaseNotFound (404), as for an unknown case:
+        a case out of a person's need-to-know is not revealed (decision 025)."""
+        case = self.service.case(case_id)
+        actors = (event.header.actor for _, event in self.service.history(case_id))
+        if who is None or not may_read(who, case, case_bodies(case, actors), self.office):
+            raise CaseNotFound(case_id, case=case_id)
+        return case
+
+    @staticmethod
+    def _as(who: Who, body: Json) -> Json:
+        """The body with the signed-in person's body as the acting body: the actor of a
+        command is never a request field; one naming another body is refused (403)."""
+        if who is None or not isinstance(body, dict):
+            return body
+        claimed = body.get("actor")
+        if claimed is not None and claimed != who.body:
+            raise NotPermitted(
+                f"actor {str(claimed)[:64]} ≠ {who.body}：以登录人员所属机关办理 / acts are "
+                "taken as the signed-in person's body",
+                body=who.body,
+            )
+        return {**body, "actor": who.body}
+
     def _parse_registration(self, body: Json) -> tuple[str, CaseFile, str | None]:
         if not isinstance(body, dict):
             raise InvalidInput("请求体须为 JSON 对象 / body must be a JSON object")
-        office = self.service.topology.division(self.service.division).petition_office().id
-        actor = inputs.actor({"actor": body.get("actor") or office})
+        actor = inputs.actor({"actor": body.get("actor") or self.office})
         file = inputs.case_file(body, self.service.context().now, self.bounds())
         return actor, file, inputs.backdate_reason(body)
 
-    def register(self, _p: dict[str, str], body: Json) -> tuple[int, Json]:
-        done = self.service.register(*self._parse_registration(body))
+    def register(self, _p: dict[str, str], body: Json, who: Who) -> tuple[int, Json]:
+        actor, file, reason = self._parse_registration(self._as(who, body))
+        done = self.service.register(actor, file, reason, person=_person(who))
         return 201, {"case_id": done.case_id, "query_code": done.query_code}
 
-    def get_case(self, p: dict[str, str], _b: Json) -> tuple[int, Json]:
+    def get_case(self, p: dict[str, str], _b: Json, who: Who) -> tuple[int, Json]:
         service = self.service
-        return 200, case_view(service.case(p["case_id"]), service.topology, service.calendar)
+        case = self._readable(who, p["case_id"])
+        return 200, case_view(case, service.topology, service.calendar)
 
-    def timeline(self, p: dict[str, str], _b: Json) -> tuple[int, Json]:
+    def timeline(self, p: dict[str, str], _b: Json, who: Who) -> tuple[int, Json]:
         topology = self.service.topology
+        self._readable(who, p["case_id"])
         entries = [
             timeline_entry(event, topology, self.service.calendar)
             for _, event in self.service.history(p["case_id"])
         ]
         return 200, {"case_id": p["case_id"], "node": self.service.division, "timeline": entries}
 
-    def command(self, p: dict[str, str], body: Json) -> tuple[int, Json]:
+    def command(self, p: dict[str, str], body: Json, who: Who) -> tuple[int, Json]:
         command = BY_NAME[p["command"]]  # one route per command (api/web.py)
-        events = self.service.execute(
-            p["case_id"], command.decide, command.parse(body, self.bounds())
-        )
+        parsed = command.parse(self._as(who, body), self.bounds())
+        events = self.service.execute(p["case_id"], command.decide, parsed, person=_person(who))
         return 200, {
             "case": case_view(
                 self.service.case(p["case_id"]), self.service.topology, self.service.calendar
@@ -205,11 +290,26 @@ class NodeApi:
             "events": [{"event_id": e.header.event_id, "type": e.type} for e in events],
         }
 
-    def sweep(self, _p: dict[str, str], _b: Json) -> tuple[int, Json]:
+    def me(self, _p: dict[str, str], _b: Json, who: Who) -> tuple[int, Json]:
+        """The signed-in person: person, name, division, body, roles, how they signed in."""
+        if who is None:  # the Guard answers 401 first; kept for a direct call
+            return 401, {"code": "XF-AUTH-REQUIRED"}
+        return 200, {
+            "person": who.person,
+            "name": who.name,
+            "division": who.division,
+            "body": who.body,
+            "body_name": self.service.topology.body(who.body).name,
+            "roles": sorted(r.value for r in who.roles),
+            "roles_zh": [r.zh for r in sorted(who.roles)],
+            "method": who.method.value,
+        }
+
+    def sweep(self, _p: dict[str, str], _b: Json, _w: Who) -> tuple[int, Json]:
         """Run the deadline watcher now (it also runs on its own schedule)."""
         return 200, {"recorded": self.service.sweep_deadlines()}
 
-    def checkpoint(self, _p: dict[str, str], body: Json) -> tuple[int, Json]:
+    def checkpoint(self, _p: dict[str, str], body: Json, _w: Who) -> tuple[int, Json]:
         """Sign a checkpoint of the log head now (it also runs on its own schedule); unless
         `{"force": true}`, not when the head already is a checkpoint."""
         force = isinstance(body, dict) and body.get("force") is True
@@ -225,10 +325,14 @@ class NodeApi:
             "head_hash": event.head_hash,
         }
 
-    def openapi(self, _p: dict[str, str], _b: Json) -> tuple[int, Json]:
+    def openapi(self, _p: dict[str, str], _b: Json, _w: Who) -> tuple[int, Json]:
         """The document (docs/openapi.json) with this node's bodies and places as the values
         of body and place fields."""
         topology, own = self.service.topology, self.service.division
         places = (own, *topology.children(own))  # where petitions registered here arise
         bodies = [body.id for code in places for body in topology.division(code).bodies]
         return 200, for_node(openapi_document(), own, bodies, places)
+
+
+def _person(who: Who) -> str:
+    return who.person if who is not None else ""

@@ -105,7 +105,16 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-ACTOR_DOC = "作出决定的机关编号 / acting body id"
+class SignInRequest(Body):
+    """登录：人员标识、口令与动态口令 / sign in with person id, password and TOTP code
+    (built-in accounts; decision 025). Answers with a session: an HttpOnly cookie and the same
+    token as a bearer token for the CLI and scripts."""
+
+    person: str = Field(min_length=1, max_length=64, description="人员标识 / person id")
+    password: str = Field(min_length=1, max_length=256, description="口令 / password")
+    totp: str = Field(
+        min_length=6, max_length=6, description="动态口令（6 位）/ TOTP code", examples=["123456"]
+    )
 
 
 class Notice(Body):
@@ -155,7 +164,6 @@ class RegisterRequest(Body):
         }
     )
 
-    actor: Text | None = text("actor", "登记机关（默认本级信访部门）/ registering body")
     title: Text = text("title", "事项标题 / title", required=True, example="征地补偿款未足额发放")
     channel: Channel = Field(description="信访渠道 / channel")
     category: Category = Field(description="事项类别 / category")
@@ -180,9 +188,8 @@ class RegisterRequest(Body):
 
 
 class Act(Body):
-    """Every case command names the acting body."""
-
-    actor: Text = text("actor", ACTOR_DOC, required=True, example="150404.zj")
+    """A case command; the acting body is the signed-in person's (decision 025), never a
+    request field: an `actor` naming another body is refused (403 XF-FORBIDDEN)."""
 
 
 class TransferRequest(Act):
@@ -399,6 +406,30 @@ class Health(Answer):
     calendar: dict[str, Any]
 
 
+class Me(Answer):
+    """登录人员 / the signed-in person."""
+
+    person: str
+    name: str
+    division: str
+    body: str = Field(description="所属机关 / body id", examples=["150404.zj"])
+    roles: list[str] = Field(description="角色 / roles (DOMAIN.md §10)")
+    method: Literal["account", "oidc"]
+
+
+class SignedIn(Me):
+    """已登录 / signed in: `token` for `Authorization: Bearer`, `csrf_token` for the
+    X-CSRF-Token header of cookie-borne writes."""
+
+    token: str
+    csrf_token: str
+    expires_at: str = Field(json_schema_extra={"format": "date-time"})
+
+
+class SignedOut(Answer):
+    signed_out: bool
+
+
 class Registered(Answer):
     case_id: str = Field(examples=["150400-2026-000001"])
     query_code: str = Field(description="查询码 / the petitioner's lookup code")
@@ -442,6 +473,7 @@ class TimelineEntry(Answer):
     occurred_at: str = Field(json_schema_extra={"format": "date-time"})
     division: str
     actor: str
+    person: str = Field("", description="作出决定的登录人员（空：节点自身）/ who decided")
     seq: int
     summary_zh: str
 

@@ -20,11 +20,14 @@ from starlette.exceptions import HTTPException
 
 from ..commands import COMMANDS
 from ..commands.limits import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_CHARS
+from ..identity.principal import Principal
 from ..store.idempotency import RETENTION
 from . import models as m
+from .auth import Guard
 from .console import mount_console
 from .errors import http_status
 from .gate import BODY_KEY, Gate
+from .session_routes import add_session_routes
 from .trail import TrailRecorder
 from .trail_routes import add_trail_route
 from .validation import refusal
@@ -47,12 +50,18 @@ def _error(doc: str) -> dict[str, Any]:
 
 
 READ_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: _error("没有该事项 / no such case"),
+    401: _error("未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED)"),
+    403: _error("角色不允许 / not permitted for this person's roles (XF-FORBIDDEN)"),
+    404: _error("没有该事项，或不在本人知悉范围 / no such case, or not this person's to see"),
     500: _error("内部错误 / internal error (XF-INTERNAL)"),
 }
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     400: _error("不是合法的 JSON 或嵌套过深 / invalid JSON, nested too deeply"),
-    403: _error("无权执行 / not allowed for this body"),
+    401: _error("未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED)"),
+    403: _error(
+        "角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body "
+        "(XF-FORBIDDEN), or a cross-site request (XF-CSRF)"
+    ),
     404: _error("没有该事项 / no such case"),
     409: _error("违反规则，或同一幂等键的请求曾中断 / refused by a rule; interrupted key"),
     413: _error(f"请求体超过 {MAX_BODY_BYTES} 字节 / body over {MAX_BODY_BYTES} bytes"),
@@ -87,9 +96,15 @@ def _api(request: Request) -> NodeApi:
     return api
 
 
+def _who(request: Request) -> Principal | None:
+    """The signed-in person the Guard (api/auth.py) left in the request state."""
+    who: Principal | None = request.scope.get("state", {}).get("principal")
+    return who
+
+
 def _answer(request: Request, handler: Handler, params: dict[str, str]) -> JSONResponse:
     api = _api(request)
-    status, payload = api.call(handler, params, request.scope.get(BODY_KEY))
+    status, payload = api.call(handler, params, request.scope.get(BODY_KEY), _who(request))
     return JSONResponse(payload, status_code=status)
 
 
@@ -236,11 +251,14 @@ def build_app(api: NodeApi | None = None) -> FastAPI:
     async def openapi(request: Request) -> JSONResponse:
         return _answer(request, _api(request).openapi, {})
 
+    add_session_routes(app, READ_ERRORS[401], WRITE_ERRORS)
     mount_console(app)  # the staff console at / (decision 029): after every API route
     app.add_exception_handler(RequestValidationError, _invalid_body)
     app.add_exception_handler(HTTPException, _no_route)
     if api is not None:
         app.add_middleware(Gate, once=api.once)
+        # around the Gate: nobody unauthenticated reaches the replay of a keyed answer
+        app.add_middleware(Guard, get_auth=lambda: api.auth, router=app)
         # outermost: every answer, the Gate's and authentication's included (decision 027)
         app.add_middleware(TrailRecorder, trail=lambda: api.service.trail)
     return app
@@ -254,7 +272,8 @@ async def _invalid_body(request: Request, exc: Exception) -> JSONResponse:
     name = getattr(route, "name", "")
     params = {k: str(v) for k, v in request.path_params.items()}
     api = _api(request)
-    err = api.refusal(name, params, request.scope.get(BODY_KEY)) or refusal(exc.errors())
+    body = request.scope.get(BODY_KEY)
+    err = api.refusal(name, params, body, _who(request)) or refusal(exc.errors())
     return JSONResponse(err.to_dict(), status_code=http_status(err))
 
 

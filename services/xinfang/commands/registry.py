@@ -29,7 +29,9 @@ Decider = Callable[[Context, Case, C], list[Event]]
 # (type, description) per request field; "!" before the type marks a required field.
 Fields = dict[str, tuple[str, str]]
 
-ACTOR: Fields = {"actor": ("!string", "作出决定的机关编号 / acting body id, e.g. 150404.zj")}
+# The acting body is the signed-in person's (api/auth.py, decision 025), never a request
+# field; the parsers still read `actor`, which the API fills in from the principal.
+ACTOR: Fields = {}
 NOTICE: Fields = {
     "notice": (
         "object",

@@ -19,6 +19,7 @@ from ..domain.errors import DomainError
 from ..presentation import case_view
 from .inprocess import InProcessBus
 from .processes import NodeProcess
+from .staff import StaffClient
 
 PROVINCE, CITY = "150000", "150400"
 COUNTIES = ("150404", "150402")
@@ -179,7 +180,8 @@ class HttpExecutor:
         self.nodes = nodes
 
     def client(self, division: str) -> NodeClient:
-        return NodeClient(self.nodes[division].url, timeout=10)
+        node = self.nodes[division]
+        return StaffClient(node.url, node.staff, timeout=10)  # signed in (devtools/staff.py)
 
     def register(self, body: dict[str, Any]) -> str:
         deadline = time.monotonic() + 300

@@ -5,17 +5,39 @@ from __future__ import annotations
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 from ..audit.demo import audit_demo, generate_keys
 from ..client import NodeClient
+from ..identity.principal import Role
 from ..node.clock_file import write_offset
 from .broker import find_or_start_broker
 from .processes import NodeProcess
 from .scenario import CITY, COUNTY, PROVINCE, run_review_chain, run_slice, run_supervision_chain
 
 NAMES = {PROVINCE: "内蒙古自治区", CITY: "赤峰市", COUNTY: "松山区"}
+# Printers of the operator trail (issue 14 item 3), run at the end while the nodes still run.
+TRAIL_PRINTERS: list[Callable[[dict[str, NodeProcess]], None]] = []
+
+
+def sign_in_staff(nodes: dict[str, NodeProcess]) -> None:
+    """Create the demo's built-in accounts (password + TOTP) and sign in as a registrar at
+    赤峰市 and a handler at 松山区; every later request is made by such signed-in staff."""
+    print("\n—— 登录 / sign-in (内置账户：口令 + 动态口令) ——", flush=True)
+    for division, body, role in ((CITY, "150400.xfj", Role.REGISTRAR),
+                                 (COUNTY, "150404.zj", Role.HANDLER)):  # fmt: skip
+        node = nodes[division]
+        headers = node.staff.headers(body, role)
+        me = node.anonymous.request("GET", "/api/me", None, headers)
+        print(f"  {NAMES[division]}：{me['person']}（{role.zh} / {role.value}，{me['body']}）"
+              " 已登录 / signed in", flush=True)  # fmt: skip
+    status = node.anonymous
+    try:
+        status.get("/api/cases")
+    except Exception as refused:
+        print(f"  未登录访问 /api/cases / without signing in: {refused}", flush=True)
 
 
 def print_timeline(client: NodeClient, case_id: str, title: str) -> None:
@@ -24,10 +46,11 @@ def print_timeline(client: NodeClient, case_id: str, title: str) -> None:
         f"\n== {title}（节点 {data['node']} 本地库）/ timeline as stored at node {data['node']} =="
     )
     for entry in data["timeline"]:
+        by = f"  ({entry['person']})" if entry.get("person") else ""
         print(
             f"  {entry['occurred_at_local']}  "
             f"[{entry['division']} {entry['division_name']}]  "
-            f"{entry['label_zh']}（{entry['label_en']}）  {entry['summary_zh']}"
+            f"{entry['label_zh']}（{entry['label_en']}）  {entry['summary_zh']}{by}"
         )
 
 
@@ -69,6 +92,7 @@ def run_demo(output: Path) -> int:
         for node in nodes.values():
             node.wait_ready()
         print("三个节点已就绪 / all three nodes ready", flush=True)
+        sign_in_staff(nodes)
         case_id = run_slice(nodes[CITY].client, nodes[COUNTY].client, nodes[PROVINCE].client)
         print(f"\n信访事项 / case {case_id}")
         print_timeline(nodes[COUNTY].client, case_id, "县级 松山区")
@@ -98,6 +122,8 @@ def run_demo(output: Path) -> int:
             output,
             keys_dir,
         )
+        for printer in TRAIL_PRINTERS:  # the operator trail, while the nodes still run
+            printer(nodes)
     finally:
         for node in nodes.values():
             node.stop()

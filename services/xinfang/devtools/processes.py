@@ -16,6 +16,7 @@ from ..chain.keys import ensure_published
 from ..client import ApiError, NodeClient
 from . import secured
 from .broker import free_port
+from .staff import Staff, StaffClient, process_staff
 
 
 @dataclass
@@ -35,6 +36,7 @@ class NodeProcess:
     # supervisor): without this lock a restart between a kill and its clean-up lost track of
     # the new process, which then ran on untracked beside its successor.
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    _staff: Staff | None = field(default=None, repr=False, compare=False)
 
     @property
     def url(self) -> str:
@@ -42,11 +44,31 @@ class NodeProcess:
 
     @property
     def database_url(self) -> str:
-        return f"sqlite:///{self.data_dir / f'node-{self.division}.sqlite3'}"
+        given = self.extra_env.get("XINFANG_DB_URL")
+        return given or f"sqlite:///{self.data_dir / f'node-{self.division}.sqlite3'}"
 
     @property
-    def client(self) -> NodeClient:
-        return NodeClient(self.url)
+    def staff(self) -> Staff:
+        """Accounts of this node for the bodies and roles a scenario acts as (signed in)."""
+        if self._staff is None:
+            from ..domain.clock import system_clock
+            from ..node.clock_file import FileClock
+            from ..topology_file import load_topology
+
+            clock = FileClock(self.clock_file) if self.clock_file else system_clock
+            topology = load_topology(self.topology)
+            self._staff = process_staff(self.url, self.database_url, self.division, topology, clock)
+        return self._staff
+
+    @property
+    def client(self) -> StaffClient:
+        """A client whose requests are made by signed-in staff (devtools/staff.py)."""
+        return StaffClient(self.url, self.staff)
+
+    @property
+    def anonymous(self) -> NodeClient:
+        """A client that is not signed in."""
+        return NodeClient(self.url, token="")
 
     @property
     def keys_dir(self) -> Path:
@@ -103,7 +125,8 @@ class NodeProcess:
         return self
 
     def wait_ready(self, timeout: float = 60.0) -> dict[str, Any]:
-        """Wait until the node's HTTP API answers (its agent and relay run by then)."""
+        """Wait until the node's HTTP API answers (its agent and relay run by then); its
+        /health with the figures, as its system administrator."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
@@ -111,6 +134,11 @@ class NodeProcess:
                     f"节点 {self.division} 已退出 / node exited with {self.proc.returncode}; "
                     f"log:\n{self.tail_log()}"
                 )
+            try:
+                self.anonymous.get("/health")
+            except (OSError, ApiError):
+                time.sleep(0.2)
+                continue
             try:
                 health: dict[str, Any] = self.client.get("/health")
                 return health

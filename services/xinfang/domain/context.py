@@ -30,6 +30,7 @@ class Context:
     hierarchy: ReviewHierarchy | None = None
     future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE  # client clocks run a little ahead
     backdate_tolerance: timedelta = DEFAULT_BACKDATE_TOLERANCE  # earlier than this: say why
+    person: str = ""  # the signed-in person deciding (recorded on the events); "" the node
 
     def in_place_of(self, division: str) -> Context:
         """The same map, rules, calendar and time in `division`'s place: how a receiver judges a
@@ -47,6 +48,7 @@ class Context:
             source=self.division,
             actor=actor,
             occurred_at=self.now,
+            person=self.person,
         )
 
     def working_calendar(self) -> HolidayCalendar:

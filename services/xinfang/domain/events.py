@@ -38,6 +38,7 @@ class EventHeader:
     seq: int = 0  # position in the source node's log; 0 until committed
     prev_hash: str = ""  # SHA-256 (hex) of the previous event of the same log
     causation_id: str = ""  # the case event this one follows ("" for a case's first event)
+    person: str = ""  # the signed-in person who decided ("" for the node's own reactions)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import faust
 
 from ..api.handlers import NodeApi
 from ..api.server import serve_http
-from ..bootstrap import node_parts
+from ..bootstrap import node_auth, node_parts
 from ..contract.catalogue import SchemaLearner, publish_schemas
 from ..kafka_security import client_security
 from ..node.admin import check_topics, ensure_topics
@@ -108,7 +108,7 @@ def build_node(settings: NodeSettings) -> Node:
             "status": "degraded" if degraded else "ok",
         }
 
-    api = NodeApi(service, status=node_status)
+    api = NodeApi(service, status=node_status, auth=node_auth(service, settings, wired.topology))
     node = Node(settings, app, service, relay, api, schemas)
 
     @app.task  # type: ignore[untyped-decorator]

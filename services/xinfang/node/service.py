@@ -13,7 +13,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -44,6 +44,7 @@ from ..domain.routing import complete_stream_expected, forward_upward, recipient
 from ..domain.rule_errors import RulesInvalid
 from ..domain.rules import RuleSet
 from ..domain.topology import Topology
+from ..identity.accounts import AccountBook, AccountPolicy
 from ..identity.trail import OperatorTrail
 from ..store.protocols import Store, UnitOfWork
 from ..store.records import CaseRow, Headers, KeyRecord, StoredEvent
@@ -195,9 +196,9 @@ class NodeService:
         )
 
     def register(
-        self, actor: str, file: CaseFile, backdate_reason: str | None = None
+        self, actor: str, file: CaseFile, backdate_reason: str | None = None, person: str = ""
     ) -> Registered:
-        ctx = self.context()
+        ctx = replace(self.context(), person=person)  # the signed-in person, on the events
         with self._unit() as tx:
             serial = tx.cases.next_serial(f"case:{ctx.now.year}")
             case_id = f"{self.division}-{ctx.now.year}-{serial:06d}"
@@ -209,9 +210,13 @@ class NodeService:
         return Registered(case_id, query_code, events)
 
     def execute(
-        self, case_id: str, decide: Callable[[Context, Case, C], list[Event]], command: C
+        self,
+        case_id: str,
+        decide: Callable[[Context, Case, C], list[Event]],
+        command: C,
+        person: str = "",
     ) -> list[Event]:
-        ctx = self.context()
+        ctx = replace(self.context(), person=person)  # the signed-in person, on the events
         with self._unit() as tx:
             case = self._load(tx, case_id)
             if case is None:
@@ -604,6 +609,11 @@ class NodeService:
     def list_cases(self) -> list[CaseRow]:
         """Every case summary this node holds, in case id order (times aware UTC)."""
         return self.store.cases.list_cases()
+
+    def account_book(self, policy: AccountPolicy | None = None) -> AccountBook:
+        """The node's built-in accounts, on its database and clock (decision 025)."""
+        engine = self.store.engine  # type: ignore[attr-defined]  # NodeStore's SQL engine
+        return AccountBook(engine, self.division, self.topology, self.clock, policy)
 
     # -- the HTTP API's idempotency keys and on-demand checkpoints ------------------------
     def reserve_key(self, key: str, fingerprint: str) -> KeyRecord | None:

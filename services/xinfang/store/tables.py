@@ -178,3 +178,4 @@ operator_trail = Table(
     Column("record", LargeBinary, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+from . import account_tables as _account_tables  # noqa: E402, F401  (same metadata; decision 025)
