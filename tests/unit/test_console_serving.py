@@ -84,8 +84,8 @@ def test_the_built_console_is_served_at_root_and_for_every_client_route(
 def test_the_console_never_shadows_the_api(api: NodeApi, built: Path) -> None:
     status, _, body = raw_call(api.app, "GET", "/health")
     assert status == 200 and json.loads(body)["division"] == CITY
-    status, _, body = raw_call(api.app, "GET", "/api/cases")
-    assert status == 200 and json.loads(body) == {"cases": []}
+    status, _, body = raw_call(api.app, "GET", "/api/cases")  # the API's own refusal
+    assert (status, json.loads(body)["code"]) == (401, "XF-AUTH-REQUIRED")
     # unknown API paths, wrong methods and missing assets keep their JSON refusals
     for method, path, code, expected in [
         ("GET", "/api/nothing-here", 404, "XF-NO-ROUTE"),
@@ -110,5 +110,5 @@ def test_without_a_build_root_says_make_web(
     page = body.decode()
     assert status == 200 and headers["content-type"].startswith("text/html")
     assert "make web" in page and "尚未构建" in page and "not built" in page
-    status, _, body = raw_call(api.app, "GET", "/api/cases")
-    assert status == 200 and json.loads(body) == {"cases": []}
+    status, _, body = raw_call(api.app, "GET", "/api/cases")  # the API's own refusal
+    assert (status, json.loads(body)["code"]) == (401, "XF-AUTH-REQUIRED")

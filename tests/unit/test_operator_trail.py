@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import Request
-from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -44,6 +42,9 @@ from .lifecycle import PETITION
 REGISTRAR = Principal(
     "li.si", "李四", CITY, "150400.xfj", frozenset({Role.REGISTRAR}), AuthMethod.ACCOUNT
 )
+SYSTEM_ADMINISTRATOR = Principal(
+    "zhou.qi", "周七", CITY, "150400.xfj", frozenset({Role.SYSTEM_ADMIN}), AuthMethod.ACCOUNT
+)
 AUDIT_ADMINISTRATOR = Principal(
     "wang.wu", "王五", CITY, "150400.xfj", frozenset({Role.AUDIT_ADMIN}), AuthMethod.OIDC
 )
@@ -59,31 +60,15 @@ class Node:
         self.person: Principal | None = None
         app = self.api.app
 
-        @app.get("/test/whoami")  # a route that signs the person in itself, as auth will
-        async def whoami(request: Request) -> JSONResponse:
-            request.state.principal = REGISTRAR
-            return JSONResponse({"person": REGISTRAR.person})
-
-        @app.post("/test/sign-in")  # a refused sign-in attempt, as api/auth.py reports it
-        async def sign_in(request: Request) -> JSONResponse:
-            request.state.sign_in = ("zhao.liu", False)
-            return JSONResponse({"code": "XF-AUTH-REQUIRED"}, status_code=401)
-
-        # ahead of the console's catch-all page route, which answers every other path
-        ours = [r for r in app.router.routes if getattr(r, "path", "").startswith("/test/")]
-        app.router.routes[:] = ours + [r for r in app.router.routes if r not in ours]
         node = self
 
-        class SignedIn:  # outermost test authenticator: sets the principal before the trail
-            def __init__(self, inner: Any) -> None:
-                self.inner = inner
+        class AsPerson:  # signs `node.person` in ahead of the node's own authenticators
+            def authenticate(
+                self, headers: dict[str, str], cookies: dict[str, str]
+            ) -> Principal | None:
+                return node.person
 
-            async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-                if node.person is not None:
-                    scope.setdefault("state", {})["principal"] = node.person
-                await self.inner(scope, receive, send)
-
-        app.add_middleware(SignedIn)
+        self.api.auth.authenticators.insert(0, AsPerson())
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         return self.api.dispatch(method, path, body)
@@ -128,7 +113,7 @@ def test_every_act_is_one_signed_chained_entry_with_its_person_action_case_and_o
     assert node.call("POST", f"/api/cases/{case_id}/transfer", transfer)[0] == 200
     assert node.call("GET", f"/api/cases/{case_id}", None)[0] == 200
     assert node.call("GET", "/api/cases/150400-2026-999999", None)[0] == 404
-    assert node.call("POST", f"/api/cases/{case_id}/accept", {"actor": 7})[0] == 422
+    assert node.call("POST", f"/api/cases/{case_id}/transfer", {"to_body": 7})[0] == 422
     assert node.call("GET", "/api/audit/trail", None)[0] == 403  # a registrar
     node.person = None
     assert node.call("GET", "/api/audit/trail", None)[0] == 401  # nobody signed in
@@ -141,7 +126,7 @@ def test_every_act_is_one_signed_chained_entry_with_its_person_action_case_and_o
         (*who, "caseTransfer", case_id, 200, "", ""),
         (*who, "getCase", case_id, 200, "", ""),
         (*who, "getCase", "150400-2026-999999", 404, "XF-CASE-NOT-FOUND", ""),
-        (*who, "caseAccept", case_id, 422, "XF-INVALID-INPUT", ""),
+        (*who, "caseTransfer", case_id, 422, "XF-INVALID-INPUT", ""),
         (*who, "readOperatorTrail", "", 403, "XF-FORBIDDEN", ""),
         ("", (), "", "", "readOperatorTrail", "", 401, "XF-AUTH-REQUIRED", ""),
     ]
@@ -158,21 +143,26 @@ def test_every_act_is_one_signed_chained_entry_with_its_person_action_case_and_o
 
 
 def test_refusals_before_any_route_and_sign_in_attempts_are_recorded(node: Node) -> None:
+    node.person = REGISTRAR
     too_big = b'{"title": "' + b"x" * 2_000_000 + b'"}'
     status, answer = node.api.serve_path("POST", "/api/cases", too_big)
     assert (status, answer["code"]) == (413, "XF-BODY-TOO-LARGE")
     assert node.call("GET", "/api/no/such/route", None)[0] == 404
-    assert node.call("POST", "/test/sign-in", {"person": "zhao.liu"})[0] == 401
-    assert node.call("GET", "/test/whoami", None) == (200, {"person": "li.si"})
+    assert node.call("GET", "/api/me", None)[0] == 200
+    node.person = None
+    wrong = {"person": "zhao.liu", "password": "not-the-password", "totp": "000000"}
+    assert node.call("POST", "/api/session", wrong)[0] == 401  # a failed sign-in attempt
+    node.person = SYSTEM_ADMINISTRATOR  # /health details are the system administrator's
     status, health = node.call("GET", "/health", None)  # a liveness probe: not an act
     assert status == 200 and (health["trail_pending"], health["outbox_pending"]) == (4, 0)
+    node.person = None
     assert node.call("POST", "/health", None)[0] == 405  # refused: recorded
+    who = ("li.si", ("registrar",), "150400.xfj", "account")
     assert _acts(node.entries()) == [
-        ("", (), "", "", "", "", 413, "XF-BODY-TOO-LARGE", ""),
-        ("", (), "", "", "", "", 404, "XF-NO-ROUTE", ""),
-        ("zhao.liu", (), "", "", "sign_in", "", 401, "XF-AUTH-REQUIRED", "failed"),
-        # set by the route, after the trail's middleware handed the request on
-        ("li.si", ("registrar",), "150400.xfj", "account", "whoami", "", 200, "", ""),
+        (*who, "registerCase", "", 413, "XF-BODY-TOO-LARGE", ""),  # the Guard matched it
+        (*who, "", "", 404, "XF-NO-ROUTE", ""),
+        (*who, "me", "", 200, "", ""),
+        ("zhao.liu", (), "", "", "signIn", "", 401, "XF-AUTH-REQUIRED", "failed"),
         ("", (), "", "", "health", "", 405, "XF-METHOD-NOT-ALLOWED", ""),
     ]
     assert node.entries()[1].http == "GET /api/no/such/route"
@@ -219,6 +209,7 @@ def test_an_act_that_cannot_be_recorded_is_not_answered_as_done(
         raise DBAPIError("INSERT", {}, Exception("disk full"))
 
     trail.store.append = broken  # type: ignore[method-assign]
+    node.person = REGISTRAR
     with caplog.at_level(logging.ERROR):
         status, answer = node.call("GET", "/api/cases", None)
     assert (status, answer["code"]) == (500, "XF-TRAIL-UNRECORDED")
@@ -228,6 +219,7 @@ def test_an_act_that_cannot_be_recorded_is_not_answered_as_done(
 
 
 def test_the_database_refuses_to_change_or_remove_an_entry(node: Node) -> None:
+    node.person = REGISTRAR
     assert node.call("GET", "/api/cases", None)[0] == 200
     engine = node.service.store.engine  # type: ignore[attr-defined]
     for statement in (
@@ -236,7 +228,7 @@ def test_the_database_refuses_to_change_or_remove_an_entry(node: Node) -> None:
     ):
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
             conn.execute(text(statement))
-    assert [e.person for e in node.entries()] == [""] and len(node.entries()) == 1
+    assert [e.person for e in node.entries()] == ["li.si"]
 
 
 def _altered(record: LogRecord, **change: Any) -> LogRecord:

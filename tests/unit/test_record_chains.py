@@ -26,6 +26,7 @@ from xinfang.chain.record_signing import (
     sign_record,
 )
 from xinfang.codec.wire import EventCodec
+from xinfang.devtools.staff import InProcessStaff
 from xinfang.domain.commands import AcceptCase, IssueOpinion, TransferCase
 from xinfang.domain.deciders import decide_accept, decide_opinion, decide_transfer
 from xinfang.domain.topology import Topology
@@ -236,7 +237,7 @@ def test_a_gap_open_too_long_is_an_alarm_on_health(bus: FakeBus) -> None:
     county.execute(case_id, decide_accept, AcceptCase("150404.zj"))
     county.execute(case_id, decide_opinion, OPINION)
     first, second = _rows(bus, COUNTY, bus.topics.inbox(CITY))[:2]
-    api = NodeApi(city, status=city.chain_health)
+    api = InProcessStaff(NodeApi(city, status=city.chain_health))  # details: system-admin
     assert city.receive(second.value, second.headers).value == "parked"
     status, health = api.dispatch("GET", "/health", None)
     assert (status, health["status"], health["chain"]["alarms"]) == (200, "ok", [])

@@ -43,7 +43,7 @@ def routes(api: InProcessStaff) -> list[tuple[str, str, str]]:
     """(method, path template, name) of every route the node serves."""
     found = []
     for route in api.api.app.routes:
-        if isinstance(route, APIRoute):
+        if isinstance(route, APIRoute) and not route.name.startswith("console"):
             found.extend((method, route.path, route.name) for method in sorted(route.methods))
         elif getattr(route, "name", "") == "openapi":
             found.append(("GET", "/openapi.json", "openapi"))

@@ -235,12 +235,12 @@ def request_cookies(headers: dict[str, str]) -> dict[str, str]:
     return {k: m.value for k, m in jar.items()}
 
 
-def route_name(app: Any, scope: Scope) -> str | None:
-    """The name of the route `scope` fully matches (path and method), or None."""
+def matched_route(app: Any, scope: Scope) -> Any | None:
+    """The route `scope` fully matches (path and method), or None."""
     for route in app.router.routes:
         match, _ = route.matches(scope)
         if match is Match.FULL:
-            return str(route.name)
+            return route
     return None
 
 
@@ -268,7 +268,10 @@ class Guard:
         auth = self.get_auth()
         headers = request_headers(scope)
         auth.check_host(headers)
-        route = route_name(self.router, scope)
+        found = matched_route(self.router, scope)
+        route = str(found.name) if found is not None else None
+        if found is not None:
+            scope["route"] = found  # the operator trail names a refused act too (decision 027)
         cookies = request_cookies(headers)
         try:
             principal = auth.authenticate(headers, cookies)

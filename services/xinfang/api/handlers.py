@@ -92,11 +92,10 @@ class NodeApi:
         """Sign-in and the authenticator chain (bootstrap's; default: the node's own accounts
         on its database and clock, settings from the environment)."""
         if self._auth is None:
-            from ..bootstrap import authenticators_for  # the one wiring place (decision 020)
-
+            # a running node gets its chain (OIDC too) from bootstrap.node_auth (decision 020)
             settings = AuthSettings.from_env()
             auth = Auth(self.service.account_book(settings.policy), settings)
-            auth.authenticators = authenticators_for(auth.sessions)
+            auth.authenticators = [auth.sessions]
             self._auth = auth
         return self._auth
 

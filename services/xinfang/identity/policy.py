@@ -27,7 +27,8 @@ SYS, SEC, AUD = Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN
 READERS = frozenset({R, H, A, S, AU})  # business roles read cases (need-to-know applies)
 EVERYONE = frozenset(Role)
 
-PUBLIC = frozenset({"health", "openapi", "sign_in", "console", "console_asset"})  # console: the app shell, no data
+# console, console_asset: the staff console's app shell and assets (decision 029), no data
+PUBLIC = frozenset({"health", "openapi", "sign_in", "console", "console_asset"})
 """Answered without sign-in: /health (status only; details need system-admin), the OpenAPI
 document, and POST /api/session."""
 
