@@ -58,7 +58,7 @@ class Node:
         self.service = self.world.bus.nodes[CITY]
         self.api = NodeApi(self.service)
         self.person: Principal | None = None
-        app = self.api.app
+        assert self.api.app is not None  # built now: the authenticators below are its own
 
         node = self
 
