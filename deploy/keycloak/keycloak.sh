@@ -321,7 +321,9 @@ cmd_start() {
   fi
   deadline=$((SECONDS + START_TIMEOUT))
   until server_ready; do
-    if ! is_ours "$pid" && ! pid="$(running_pid)"; then
+    # The first start builds (augments) in a JVM of its own, then kc.sh starts the server's:
+    # between the two no JVM runs, but kc.sh does. Only both gone is an exit.
+    if ! is_ours "$pid" && ! pid="$(running_pid)" && ! jobs -r | grep -q .; then
       err "错误 / error: Keycloak 进程已退出 / the Keycloak process exited during startup; see $LOG_FILE"
       print_log_tail
       exit 1

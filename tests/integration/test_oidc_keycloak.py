@@ -424,3 +424,44 @@ def test_keycloak_script_names_the_log_when_keycloak_cannot_start(
     assert failed.returncode == 1
     assert str(state / "logs" / "keycloak.out") in failed.stderr
     assert "error" in failed.stderr
+
+
+# -- a real node process with the provider configured ------------------------------------------
+
+
+def test_a_node_process_accepts_a_keycloak_token_on_its_own_routes(
+    keycloak: Keycloak, start_node: Any
+) -> None:
+    """Issue 14 item 1a end to end: XINFANG_OIDC_ISSUER on a node process; its real routes
+    take a Keycloak access token (authorised by the role table like a built-in session), and
+    refuse a tampered token (401) and a person of another division (403)."""
+    import urllib.error
+    import urllib.request
+
+    county = start_node("150404", extra_env={"XINFANG_OIDC_ISSUER": keycloak.issuer})
+    county.wait_ready()
+
+    def call(path: str, token: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
+        req = urllib.request.Request(county.url + path, data=data, method=method, headers={
+            "Content-Type": "application/json", **bearer(token)})  # fmt: skip
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read() or b"null")
+
+    token = access(keycloak, username_for("150404", Role.HANDLER))
+    status, me = call("/api/me", token)
+    assert status == 200, me
+    assert (me["body"], me["roles"]) == ("150404.zj", ["handler"])
+    assert call("/api/cases", token) == (200, {"cases": []})
+    status, refused = call("/admin/sweep", token, "POST", {})  # a handler is no administrator
+    assert (status, refused["code"]) == (403, "XF-FORBIDDEN")
+    head, claims, sig = segments(token)
+    claims["xinfang_body"] = ["150404.xfj"]
+    status, refused = call("/api/cases", f"{b64(head)}.{b64(claims)}.{sig}")
+    assert (status, refused["code"]) == (401, "XF-AUTH-REQUIRED")
+    other = access(keycloak, username_for("150400", Role.REGISTRAR))
+    status, refused = call("/api/cases", other)
+    assert (status, refused["code"]) == (403, "XF-OIDC-BODY")
