@@ -148,9 +148,12 @@ def _local_calendar_status(rules_dir: str | Path | None, day: str | None) -> dic
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .devtools.demo import run_demo
+    from .devtools.demo import run_demo, totp_code
 
-    return run_demo(Path(args.output))
+    if args.totp:
+        print(totp_code(Path(args.output), args.totp))
+        return 0
+    return run_demo(Path(args.output), keep_running=args.keep_running)
 
 
 def _node_db(args: argparse.Namespace) -> str:
@@ -341,6 +344,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="演示：三级节点流转一个事项 / run the three-level demo")
     demo.add_argument("--output", default="demo-output", help="输出目录 / output folder")
+    demo.add_argument(
+        "--keep-running", action="store_true",
+        help="演示后节点继续运行，供登录工作台 / keep the nodes running for the console",
+    )  # fmt: skip
+    demo.add_argument(
+        "--totp", metavar="PERSON",
+        help="打印演示账户当前动态口令 / print a demo account's current TOTP code",
+    )  # fmt: skip
     demo.set_defaults(func=cmd_demo)
     return parser
 

@@ -7,22 +7,24 @@ overdue obligation by body), 运维 (health),
 the English switch; screenshots into docs/console/; no browser console errors; the first load
 of the workbench measured (Navigation Timing), printed, not asserted.
 
-Sign-in (issue 14) is not merged yet: `fake_session` answers `/api/session` and `/api/me` in
-the browser (Playwright routes) with a registrar of 赤峰市信访局; every other request reaches
-the node. After issue 14 is merged, replace it with a real account (see decision 029)."""
+Signed in for real (issue 14, decision 025): built-in accounts on the node's account book,
+password and TOTP typed into the sign-in page. Need-to-know (issue 16 item 5): a handler of
+another body of the division sees none of the petition office's cases, and a case's URL
+answers not-found."""
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Page, expect
 
 from xinfang.devtools.processes import NodeProcess
+from xinfang.devtools.staff import PASSWORD
+from xinfang.identity import totp
+from xinfang.identity.principal import Role
 
 from .browser import VIEWPORT, ConsoleErrors, screenshot
 from .browser import browser as browser  # the fixture
@@ -33,14 +35,10 @@ pytestmark = pytest.mark.integration
 CITY, COUNTY = "150400", "150404"
 OFFICE = f"{CITY}.xfj"
 WAIT_MS = 30_000  # bounded waits on conditions, generous for a loaded 2-core machine
-REGISTRAR = {
-    "person": "reg-chifeng", "name": "登记员甲", "division": CITY, "body": OFFICE,
-    "body_name": "赤峰市信访局", "roles": ["registrar"], "roles_zh": ["登记员"],
-    "method": "account",
-}  # fmt: skip
 
 
-def register(url: str, title: str, name: str, received_days_ago: int = 0) -> str:
+def register(node: NodeProcess, title: str, name: str, received_days_ago: int = 0) -> str:
+    """A petition registered by the petition office's registrar (devtools staff, signed in)."""
     body: dict[str, Any] = {
         "title": title, "channel": "ONLINE", "category": "APPEAL",
         "petitioner": {"name": name, "contact": "13700000000"},
@@ -50,45 +48,23 @@ def register(url: str, title: str, name: str, received_days_ago: int = 0) -> str
         received = datetime.now(UTC) - timedelta(days=received_days_ago)
         body["received_at"] = received.isoformat()
         body["backdate_reason"] = "补录纸质来信 / entering a paper letter late"
-    request = urllib.request.Request(
-        f"{url}/api/cases", data=json.dumps(body, ensure_ascii=False).encode(), method="POST",
-        headers={"Content-Type": "application/json"},
-    )  # fmt: skip
-    with urllib.request.urlopen(request, timeout=60) as response:
-        assert response.status == 201
-        return str(json.loads(response.read())["case_id"])
+    return str(node.client.post("/api/cases", body)["case_id"])
 
 
-def fake_session(page: Page, signed_in: bool = False) -> None:
-    """TEST-ONLY stand-in for issue 14's sign-in as the accounts branch has it
-    (`POST /api/session` signs in and sets the `xf_csrf` cookie, `GET /api/me` says who):
-    the lead replaces it with a provisioned account once sign-in is merged."""
+def account(node: NodeProcess, person: str, name: str, body: str, role: Role) -> str:
+    """A built-in account at `body` with `role`, enrolled for TOTP: its secret."""
+    accounts = node.staff.accounts
+    accounts.create(person, name, body, frozenset({role}), PASSWORD)
+    secret, _ = accounts.enrol_totp(person)
+    return secret
 
-    def sign_in(route: Route) -> None:
-        nonlocal signed_in
-        if route.request.method != "POST":
-            route.fulfill(status=200, content_type="application/json", body="{}")
-            return
-        sent = json.loads(route.request.post_data or "{}")
-        assert set(sent) == {"person", "password", "totp"}  # the contract of issue 14
-        signed_in = True
-        answer = {
-            key: REGISTRAR[key] for key in ("person", "name", "division", "body", "roles", "method")
-        }
-        answer |= {"token": "test-token", "csrf_token": "test-csrf"}
-        route.fulfill(
-            status=200, content_type="application/json",
-            headers={"Set-Cookie": "xf_csrf=test-csrf; Path=/; SameSite=Strict"},
-            body=json.dumps(answer, ensure_ascii=False),
-        )  # fmt: skip
 
-    def me(route: Route) -> None:
-        assert signed_in, "GET /api/me before signing in"  # the console asks only with a session
-        body = json.dumps(REGISTRAR, ensure_ascii=False)
-        route.fulfill(status=200, content_type="application/json", body=body)
-
-    page.route("**/api/session", sign_in)
-    page.route("**/api/me", me)
+def sign_in(page: Page, node: NodeProcess, person: str, secret: str) -> None:
+    """Fill and send the sign-in page (the visitor is on it) with password and TOTP code."""
+    page.get_by_test_id("person").fill(person)
+    page.get_by_test_id("password").fill(PASSWORD)
+    page.get_by_test_id("totp").fill(totp.code_at(secret, node.staff.accounts.clock()))
+    page.get_by_test_id("submit").click()
 
 
 @pytest.fixture
@@ -96,8 +72,8 @@ def city(start_node: NodeFactory) -> tuple[NodeProcess, str, str]:
     """The 赤峰市 node with two petitions registered: (node, fresh case, overdue case)."""
     node = start_node(CITY)
     node.wait_ready()
-    fresh = register(node.url, "征地补偿款未足额发放", "李四")
-    overdue = register(node.url, "拖欠农民工工资", "王五", received_days_ago=60)
+    fresh = register(node, "征地补偿款未足额发放", "李四")
+    overdue = register(node, "拖欠农民工工资", "王五", received_days_ago=60)
     return node, fresh, overdue
 
 
@@ -110,17 +86,14 @@ def test_console_signs_in_lists_the_cases_and_opens_one(
     page = context.new_page()
     errors = ConsoleErrors()
     errors.watch(page)
-    fake_session(page)
+    secret = account(node, "reg-chifeng", "登记员甲", OFFICE, Role.REGISTRAR)
 
     # 登录: an unsigned visitor of / lands on the sign-in page
     page.goto(f"{node.url}/")
     expect(page.get_by_test_id("login-title")).to_have_text("信访工作台登录", timeout=WAIT_MS)
     assert page.url.startswith(f"{node.url}/login")
     screenshot(page, "login")
-    page.get_by_test_id("person").fill("reg-chifeng")
-    page.get_by_test_id("password").fill("correct horse battery")
-    page.get_by_test_id("totp").fill("123456")
-    page.get_by_test_id("submit").click()
+    sign_in(page, node, "reg-chifeng", secret)
 
     # 工作台: both cases await the petition office (R1), the overdue one first and in colour
     expect(page.get_by_test_id("who")).to_contain_text("赤峰市信访局", timeout=WAIT_MS)
@@ -231,7 +204,7 @@ def test_console_signs_in_lists_the_cases_and_opens_one(
     # the first load of the workbench in a new tab (signed in): measured, printed
     tab = context.new_page()
     errors.watch(tab)
-    fake_session(tab, signed_in=True)  # the same browser context: the session's cookies
+    # the same browser context: the session's cookies
     tab.goto(f"{node.url}/workbench")
     tab.wait_for_function(
         "document.querySelectorAll('[data-test=cases] .el-table__body tr').length >= 3",
@@ -248,4 +221,36 @@ def test_console_signs_in_lists_the_cases_and_opens_one(
         f"cases listed {ready_ms:.0f} ms (Navigation Timing, Chromium, local node)"
     )
     context.close()
+
+    # need-to-know: a handler of another body of the division (住建局) signs in; none of the
+    # petition office's cases is listed, even among all it may see, and a case's URL is unknown
+    other = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = other.new_page()
+    errors.watch(page)
+    secret = account(node, "handler-zj", "经办人乙", f"{CITY}.zj", Role.HANDLER)
+    page.goto(f"{node.url}/workbench")
+    expect(page.get_by_test_id("login-title")).to_be_visible(timeout=WAIT_MS)
+    with page.expect_response(f"{node.url}/api/cases", timeout=WAIT_MS) as listing:
+        sign_in(page, node, "handler-zj", secret)
+    assert listing.value.status == 200
+    assert listing.value.json()["cases"] == []
+    expect(page.get_by_test_id("who")).to_contain_text("赤峰市住房和城乡建设局", timeout=WAIT_MS)
+    page.get_by_test_id("scope").get_by_text("本节点可见的全部事项").click()
+    cases = page.locator("[data-test=cases]")
+    expect(cases.locator(".el-loading-mask")).to_have_count(0, timeout=WAIT_MS)
+    expect(cases.locator(".el-table__empty-text")).to_be_visible()
+    expect(cases.locator(".el-table__body tr")).to_have_count(0)
+    for urgency in ("overdue", "ok"):
+        expect(page.get_by_test_id(f"count-{urgency}").locator(".n")).to_have_text("0")
+    screenshot(page, "other-body")
+    case_api = f"{node.url}/api/cases/{overdue}"
+    errors.expected |= {case_api, f"{case_api}/timeline"}
+    with page.expect_response(case_api, timeout=WAIT_MS) as opened:
+        page.goto(f"{node.url}/cases/{overdue}")
+    assert opened.value.status == 404
+    assert opened.value.json()["code"] == "XF-CASE-NOT-FOUND"
+    expect(page.get_by_test_id("refusal")).to_contain_text("XF-CASE-NOT-FOUND", timeout=WAIT_MS)
+    expect(page.get_by_test_id("case-title")).to_have_count(0)
+    screenshot(page, "not-found")
+    other.close()
     assert errors.errors == []

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import signal
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -11,11 +14,13 @@ from pathlib import Path
 
 from ..audit.demo import audit_demo, generate_keys
 from ..client import NodeClient
+from ..identity import totp
 from ..identity.principal import Role
-from ..node.clock_file import write_offset
+from ..node.clock_file import FileClock, write_offset
 from .broker import find_or_start_broker
 from .processes import NodeProcess
 from .scenario import CITY, COUNTY, PROVINCE, run_review_chain, run_slice, run_supervision_chain
+from .staff import PASSWORD
 
 NAMES = {PROVINCE: "内蒙古自治区", CITY: "赤峰市", COUNTY: "松山区"}
 # Printers of the operator trail (issue 14 item 3), run at the end while the nodes still run.
@@ -40,6 +45,49 @@ def sign_in_staff(nodes: dict[str, NodeProcess]) -> None:
         print(f"  未登录访问 /api/cases / without signing in: {refused}", flush=True)
 
 
+def print_console(nodes: dict[str, NodeProcess], output: Path) -> None:
+    """Each node's console URL and the demo's accounts (person ids, otpauth secrets, also in
+    `output/accounts.json`), for signing in with a browser while the nodes run."""
+    accounts: dict[str, dict[str, str]] = {}
+    print("\n—— 信访工作台 / staff console ——", flush=True)
+    for division, node in nodes.items():
+        print(f"  {NAMES[division]}：{node.url}/", flush=True)
+        book = node.staff.accounts
+        for person, secret in sorted(node.staff.secrets.items()):
+            account = book.get(person)
+            roles = ",".join(r.value for r in account.roles)
+            uri = totp.provisioning_uri(secret, person, division)
+            accounts[person] = {"node": node.url, "body": account.body, "roles": roles,
+                                "secret": secret, "otpauth": uri}  # fmt: skip
+            print(f"    {person}（{account.body}，{roles}）动态口令密钥 / TOTP secret {secret}")
+    (output / "accounts.json").write_text(json.dumps(accounts, indent=1), encoding="utf-8")
+    print(
+        f"  口令 / password: {PASSWORD}；动态口令 / TOTP code: "
+        f"xinfang demo --output {output} --totp <person>（按演示时钟 / on the demo's clock；"
+        "每个只能用一次 / each code works once）",
+        flush=True,
+    )
+
+
+def wait_for_stop() -> None:
+    """Until Ctrl-C or SIGTERM (a background job ignores SIGINT): then the nodes stop."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+
+
+def totp_code(output: Path, person: str) -> str:
+    """The current TOTP code of a demo account on the demo's clock (`--totp`)."""
+    accounts = json.loads((output / "accounts.json").read_text(encoding="utf-8"))
+    if person not in accounts:
+        raise SystemExit(f"没有该演示账户 / no such demo account: {person}")
+    return totp.code_at(accounts[person]["secret"], FileClock(output / "clock.json")())
+
+
 def print_timeline(client: NodeClient, case_id: str, title: str) -> None:
     data = client.get(f"/api/cases/{case_id}/timeline")
     print(
@@ -54,7 +102,7 @@ def print_timeline(client: NodeClient, case_id: str, title: str) -> None:
         )
 
 
-def run_demo(output: Path) -> int:
+def run_demo(output: Path, keep_running: bool = False) -> int:
     began = time.monotonic()
     output.mkdir(parents=True, exist_ok=True)
     nodes_dir = output / "nodes"
@@ -124,6 +172,10 @@ def run_demo(output: Path) -> int:
         )
         for printer in TRAIL_PRINTERS:  # the operator trail, while the nodes still run
             printer(nodes)
+        print_console(nodes, output)
+        if keep_running:
+            print("节点运行中，按 Ctrl-C 结束 / nodes running, Ctrl-C to stop", flush=True)
+            wait_for_stop()
     finally:
         for node in nodes.values():
             node.stop()

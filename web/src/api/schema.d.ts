@@ -490,6 +490,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 登录 / sign in (password + TOTP)
+         * @description 登录：人员标识、口令与动态口令 / sign in with person id, password and TOTP code
+         *         (built-in accounts; decision 025). Answers with a session: an HttpOnly cookie and the same
+         *         token as a bearer token for the CLI and scripts.
+         */
+        post: operations["signIn"];
+        /** 退出登录 / sign out */
+        delete: operations["signOut"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 当前登录人员 / the signed-in person */
+        get: operations["me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -499,12 +539,6 @@ export interface components {
          * @description 受理 / accept (R3, R5, R18).
          */
         AcceptRequest: {
-            /**
-             * Actor
-             * @description 作出决定的机关编号 / acting body id
-             * @example 150404.zj
-             */
-            actor: string;
             /**
              * Notice
              * @description 送达（省略即现在以电子方式送达并签收）；false 表示暂不送达 / service of the notice (omitted: served now, electronically, signed); false: not served yet
@@ -522,12 +556,6 @@ export interface components {
          * @description 督办反馈 / answer a supervision (R16).
          */
         AnswerRequest: {
-            /**
-             * Actor
-             * @description 作出决定的机关编号 / acting body id
-             * @example 150404.zj
-             */
-            actor: string;
             /**
              * Supervision Id
              * @description 督办编号 / supervision id
@@ -550,12 +578,6 @@ export interface components {
          * @description 交办 / assign with a report deadline (R1, R6, R17).
          */
         AssignRequest: {
-            /**
-             * Actor
-             * @description 作出决定的机关编号 / acting body id
-             * @example 150404.zj
-             */
-            actor: string;
             /**
              * To Body
              * @description 接收机关 / receiving body
@@ -689,12 +711,6 @@ export interface components {
          * @description 终结 / close (Arts. 33–36).
          */
         CloseRequest: {
-            /**
-             * Actor
-             * @description 作出决定的机关编号 / acting body id
-             * @example 150404.zj
-             */
-            actor: string;
             /** @description 终结理由 / reason */
             reason: components["schemas"]["CloseReason"];
             /**
@@ -708,12 +724,6 @@ export interface components {
          * @description 办结报告 / completion report (R6).
          */
         CompletionRequest: {
-            /**
-             * Actor
-             * @description 作出决定的机关编号 / acting body id
-             * @example 150404.zj
-             */
-            actor: string;
             /**
              * Summary
              * @description 办理结果 / result
@@ -731,12 +741,6 @@ export interface components {
          * @description 诉访分离 / divert to another procedure (Art. 22, R17).
          */
         DivertRequest: {
-            /**
-             * Actor
-             * @description 作出决定的机关编号 / acting body id
-             * @example 150404.zj
-             */
-            actor: string;
             /** @description 途径 / route */
             route: components["schemas"]["DiversionRoute"];
             /**
@@ -789,12 +793,6 @@ export interface components {
          * @description 满意度评价 / record the evaluation (Art. 21).
          */
         EvaluateRequest: {
-            /**
-             * Actor
-             * @description 作出决定的机关编号 / acting body id
-             * @example 150404.zj
-             */
-            actor: string;
             /** @description 对办理机关 / of the handling body */
             handling_rating: components["schemas"]["Rating"];
             /** @description 对信访部门 / of the petition office */
@@ -819,12 +817,6 @@ export interface components {
          * @description 延长办理期限 / extend handling (R5).
          */
         ExtendRequest: {
-            /**
-             * Actor
-             * @description 作出决定的机关编号 / acting body id
-             * @example 150404.zj
-             */
-            actor: string;
             /**
              * Days
              * @description 延长天数（合计不超过 30）/ days (30 in all at most)
@@ -870,6 +862,36 @@ export interface components {
             [key: string]: unknown;
         };
         /**
+         * Me
+         * @description 登录人员 / the signed-in person.
+         */
+        Me: {
+            /** Person */
+            person: string;
+            /** Name */
+            name: string;
+            /** Division */
+            division: string;
+            /**
+             * Body
+             * @description 所属机关 / body id
+             * @example 150404.zj
+             */
+            body: string;
+            /**
+             * Roles
+             * @description 角色 / roles (DOMAIN.md §10)
+             */
+            roles: string[];
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "account" | "oidc";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * Notice
          * @description 送达：方式、回执、时间 / service of the notice (R7, R9).
          */
@@ -902,12 +924,6 @@ export interface components {
          */
         ObjectRequest: {
             /**
-             * Actor
-             * @description 作出决定的机关编号 / acting body id
-             * @example 150404.zj
-             */
-            actor: string;
-            /**
              * Reasons
              * @description 理由 / reasons
              */
@@ -930,12 +946,6 @@ export interface components {
          * @description 出具处理意见 / issue the handling opinion (R5).
          */
         OpinionRequest: {
-            /**
-             * Actor
-             * @description 作出决定的机关编号 / acting body id
-             * @example 150404.zj
-             */
-            actor: string;
             /** @description 处理结果 / outcome */
             outcome: components["schemas"]["Outcome"];
             /**
@@ -1000,12 +1010,6 @@ export interface components {
          * @description 出具复核意见（终结）/ decide the re-review, final (R10, R11).
          */
         ReReviewDecision: {
-            /**
-             * Actor
-             * @description 作出决定的机关编号 / acting body id
-             * @example 150404.zj
-             */
-            actor: string;
             /** @description 复核结论 / result */
             result: components["schemas"]["ReviewResult"];
             /**
@@ -1051,11 +1055,6 @@ export interface components {
          *     }
          */
         RegisterRequest: {
-            /**
-             * Actor
-             * @description 登记机关（默认本级信访部门）/ registering body
-             */
-            actor?: string | null;
             /**
              * Title
              * @description 事项标题 / title
@@ -1160,12 +1159,6 @@ export interface components {
          */
         RejectRequest: {
             /**
-             * Actor
-             * @description 作出决定的机关编号 / acting body id
-             * @example 150404.zj
-             */
-            actor: string;
-            /**
              * Reasons
              * @description 理由 / reasons
              */
@@ -1182,12 +1175,6 @@ export interface components {
          */
         ReturnRequest: {
             /**
-             * Actor
-             * @description 作出决定的机关编号 / acting body id
-             * @example 150404.zj
-             */
-            actor: string;
-            /**
              * Note
              * @description 说明 / note
              */
@@ -1198,12 +1185,6 @@ export interface components {
          * @description 出具复查意见 / decide the review (R8).
          */
         ReviewDecision: {
-            /**
-             * Actor
-             * @description 作出决定的机关编号 / acting body id
-             * @example 150404.zj
-             */
-            actor: string;
             /** @description 复核结论 / result */
             result: components["schemas"]["ReviewResult"];
             /**
@@ -1228,12 +1209,6 @@ export interface components {
          * @description 受理复查或复核请求 / receive a review or re-review request (R7, R9, R11).
          */
         ReviewRequest: {
-            /**
-             * Actor
-             * @description 作出决定的机关编号 / acting body id
-             * @example 150404.zj
-             */
-            actor: string;
             /**
              * Reasons
              * @description 请求理由 / reasons
@@ -1262,12 +1237,6 @@ export interface components {
          * @description 记录送达（仅出具文书的机关）/ record service of a document (R7, R9).
          */
         ServeRequest: {
-            /**
-             * Actor
-             * @description 作出决定的机关编号 / acting body id
-             * @example 150404.zj
-             */
-            actor: string;
             /** @description 文书种类 / kind of document */
             kind: components["schemas"]["NoticeKind"];
             /**
@@ -1282,16 +1251,81 @@ export interface components {
          */
         ServiceMethod: "IN_PERSON" | "POST" | "ELECTRONIC";
         /**
+         * SignInRequest
+         * @description 登录：人员标识、口令与动态口令 / sign in with person id, password and TOTP code
+         *     (built-in accounts; decision 025). Answers with a session: an HttpOnly cookie and the same
+         *     token as a bearer token for the CLI and scripts.
+         */
+        SignInRequest: {
+            /**
+             * Person
+             * @description 人员标识 / person id
+             */
+            person: string;
+            /**
+             * Password
+             * @description 口令 / password
+             */
+            password: string;
+            /**
+             * Totp
+             * @description 动态口令（6 位）/ TOTP code
+             * @example 123456
+             */
+            totp: string;
+        };
+        /**
+         * SignedIn
+         * @description 已登录 / signed in: `token` for `Authorization: Bearer`, `csrf_token` for the
+         *     X-CSRF-Token header of cookie-borne writes.
+         */
+        SignedIn: {
+            /** Person */
+            person: string;
+            /** Name */
+            name: string;
+            /** Division */
+            division: string;
+            /**
+             * Body
+             * @description 所属机关 / body id
+             * @example 150404.zj
+             */
+            body: string;
+            /**
+             * Roles
+             * @description 角色 / roles (DOMAIN.md §10)
+             */
+            roles: string[];
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "account" | "oidc";
+            /** Token */
+            token: string;
+            /** Csrf Token */
+            csrf_token: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** SignedOut */
+        SignedOut: {
+            /** Signed Out */
+            signed_out: boolean;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * SuperviseRequest
          * @description 督办 / supervise (R16).
          */
         SuperviseRequest: {
-            /**
-             * Actor
-             * @description 作出决定的机关编号 / acting body id
-             * @example 150404.zj
-             */
-            actor: string;
             /**
              * To Body
              * @description 被督办单位 / supervised body
@@ -1353,6 +1387,12 @@ export interface components {
             division: string;
             /** Actor */
             actor: string;
+            /**
+             * Person
+             * @description 作出决定的登录人员（空：节点自身）/ who decided
+             * @default
+             */
+            person: string;
             /** Seq */
             seq: number;
             /** Summary Zh */
@@ -1365,12 +1405,6 @@ export interface components {
          * @description 转送 / transfer (R1, R17).
          */
         TransferRequest: {
-            /**
-             * Actor
-             * @description 作出决定的机关编号 / acting body id
-             * @example 150404.zj
-             */
-            actor: string;
             /**
              * To Body
              * @description 接收机关 / receiving body
@@ -1483,7 +1517,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1569,7 +1612,25 @@ export interface operations {
                     "application/json": components["schemas"]["CaseView"];
                 };
             };
-            /** @description 没有该事项 / no such case */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色不允许 / not permitted for this person's roles (XF-FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 没有该事项，或不在本人知悉范围 / no such case, or not this person's to see */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1610,7 +1671,25 @@ export interface operations {
                     "application/json": components["schemas"]["Timeline"];
                 };
             };
-            /** @description 没有该事项 / no such case */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色不允许 / not permitted for this person's roles (XF-FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 没有该事项，或不在本人知悉范围 / no such case, or not this person's to see */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1667,7 +1746,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1769,7 +1857,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1871,7 +1968,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1973,7 +2079,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2075,7 +2190,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2177,7 +2301,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2279,7 +2412,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2381,7 +2523,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2483,7 +2634,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2585,7 +2745,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2687,7 +2856,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2789,7 +2967,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2891,7 +3078,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2993,7 +3189,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3095,7 +3300,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3197,7 +3411,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3299,7 +3522,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3401,7 +3633,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3503,7 +3744,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3598,7 +3848,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3697,7 +3956,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权执行 / not allowed for this body */
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3753,6 +4021,133 @@ export interface operations {
             };
             /** @description 缺少该年节假日安排 / the year's holiday schedule is missing */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    signIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignInRequest"];
+            };
+        };
+        responses: {
+            /** @description 已登录 / signed in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedIn"];
+                };
+            };
+            /** @description 不是合法的 JSON 或嵌套过深 / invalid JSON, nested too deeply */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 请求体超过 1048576 字节 / body over 1048576 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 输入错误、字段过长、超出范围 / bad input, too long, out of range */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 尝试过频 / too many attempts */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    signOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ok */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedOut"];
+                };
+            };
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ok */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
