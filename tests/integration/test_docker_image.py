@@ -153,13 +153,14 @@ def test_keys_are_never_published_into_the_installed_package(image: Image, tmp_p
         env=_base_env(), cwd=tmp_path, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert refused.returncode != 0 and "--public-dir" in refused.stderr
-    assert not list((image.site / "xinfang").rglob("*.pub"))
+    site = image.site / "xinfang"
+    assert not list(site.rglob("*.pub")) and not list(site.rglob("*.keys.json"))
     done = subprocess.run(
         [xinfang, "keys", "generate", "--nodes", CITY, "--public-dir", "pub"],
         env=_base_env(), cwd=tmp_path, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "pub" / f"{CITY}.pub").is_file()
+    assert (tmp_path / "pub" / f"{CITY}.keys.json").is_file()  # a key set (decision 021)
 
 
 def test_explicit_rules_dir_overrides_the_shipped_rules(image: Image, tmp_path: Path) -> None:
