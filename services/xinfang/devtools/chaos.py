@@ -141,8 +141,18 @@ def reference_run(cases: int, workdir: Path) -> dict[str, NodeSnapshot]:
         bus.close()
 
 
-def _settle(nodes: dict[str, NodeProcess], quiet_s: float = 5.0, timeout: float = 300.0) -> None:
-    """Wait until every outbox is empty, nothing is parked and no store changes for a while."""
+def _settle(
+    nodes: dict[str, NodeProcess],
+    quiet_s: float = 5.0,
+    timeout: float = 300.0,
+    parked_quiet_s: float = 30.0,
+) -> None:
+    """Wait until every outbox is empty and no store changes for a while (`quiet_s`; with
+    records parked, `parked_quiet_s`). A record can stay parked for good: a forged act signed
+    with a stolen key that names a predecessor nobody wrote (the chaos run's forged faults)
+    waits like a genuine one whose predecessor is late — the comparison with the reference
+    run then shows whether any genuine record is missing (lost), and forged_applied whether
+    any forged one was applied."""
     deadline = time.monotonic() + timeout
     last: tuple[Any, ...] | None = None
     stable_since = time.monotonic()
@@ -155,10 +165,11 @@ def _settle(nodes: dict[str, NodeProcess], quiet_s: float = 5.0, timeout: float 
         except (ApiError, OSError):
             time.sleep(0.5)
             continue
-        busy = any(s[0] or s[1] for s in stats)
+        busy = any(s[0] for s in stats)
+        quiet = parked_quiet_s if any(s[1] for s in stats) else quiet_s
         if stats != last or busy:
             last, stable_since = stats, time.monotonic()
-        elif time.monotonic() - stable_since >= quiet_s:
+        elif time.monotonic() - stable_since >= quiet:
             return
         time.sleep(0.5)
     raise TimeoutError("系统未在时限内稳定 / the nodes did not settle")
