@@ -23,6 +23,7 @@ from .scenario import CITY, COUNTY, PROVINCE, run_review_chain, run_slice, run_s
 from .staff import PASSWORD
 
 NAMES = {PROVINCE: "内蒙古自治区", CITY: "赤峰市", COUNTY: "松山区"}
+TRAIL_SHOWN = 12  # the last entries of the city's trail printed at the end
 # Printers of the operator trail (issue 14 item 3), run at the end while the nodes still run.
 TRAIL_PRINTERS: list[Callable[[dict[str, NodeProcess]], None]] = []
 
@@ -170,7 +171,8 @@ def run_demo(output: Path, keep_running: bool = False) -> int:
             output,
             keys_dir,
         )
-        for printer in TRAIL_PRINTERS:  # the operator trail, while the nodes still run
+        print_trail(nodes[CITY].client, keys_dir)  # 赤峰市's operator trail (decision 027)
+        for printer in TRAIL_PRINTERS:  # more of it, while the nodes still run
             printer(nodes)
         print_console(nodes, output)
         if keep_running:
@@ -182,3 +184,32 @@ def run_demo(output: Path, keep_running: bool = False) -> int:
         broker.stop()
     print(f"\n演示完成 / demo finished in {time.monotonic() - began:.1f}s")
     return audited
+
+
+def print_trail(client: NodeClient, keys_dir: Path) -> None:
+    """The city's operator trail as its audit administrator reads it (`GET /api/audit/trail`,
+    what `xinfang audit trail --api` does), each entry's signature checked against the
+    published key: who did what, on which case, with what outcome (等保 安全审计)."""
+    from ..audit.trail_cli import check, table
+    from ..chain.keys import KeyBook, Keyring
+    from ..identity.trail_record import decode
+
+    entries = []
+    after = 0
+    while True:  # every page: the trail of a demo is a few hundred entries
+        page = client.get(f"/api/audit/trail?limit=500&after={after}")
+        entries += [decode(json.dumps(e).encode()) for e in page["entries"]]
+        if page.get("next_after") is None:
+            break
+        after = int(page["next_after"])
+    key = KeyBook(Keyring.from_dir(keys_dir)).expected(CITY)
+    problems = check(entries, key)
+    bad = [seq for seq, problem in problems.items() if problem]
+    people = sorted({e.person for e in entries if e.person})
+    print(
+        f"\n== 赤峰市操作审计记录 / 150400's operator trail: {len(entries)} 条 / entries, "
+        f"{len(people)} 人 / people, 签名与链接 / signatures and links: "
+        f"{'全部正确 / all valid' if not bad else f'有问题 / problems at {bad}'}; "
+        f"最后 {TRAIL_SHOWN} 条 / the last {TRAIL_SHOWN}:"
+    )
+    print(table(entries[-TRAIL_SHOWN:], problems))

@@ -66,6 +66,8 @@ def route_of(method: str, path: str) -> str:
         return "timeline" if parts[3] == "timeline" and method == "GET" else parts[3]
     if parts == ["api", "me"]:
         return "me"
+    if parts == ["api", "audit", "trail"]:
+        return "trail"
     return "/".join(parts)
 
 
