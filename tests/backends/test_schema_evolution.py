@@ -176,4 +176,8 @@ def test_an_incompatible_edit_of_a_current_schema_fails_the_check(tmp_path: Path
     report = check_repository(schemas)
     assert not report.ok
     assert report.failed_records() == {"CaseAccepted"}
-    assert {(r, w) for _, r, w, _ in report.incompatible} == {("current.avsc", "v1.avsc")}
+    # read against every released version (v2 added the event header's `person`, issue 14)
+    assert {(r, w) for _, r, w, _ in report.incompatible} == {
+        ("current.avsc", "v1.avsc"),
+        ("current.avsc", "v2.avsc"),
+    }

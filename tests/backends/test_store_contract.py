@@ -205,6 +205,8 @@ def test_a_duplicate_event_id_rolls_back_the_whole_transaction(store: NodeStore)
         "outbox_set_aside": 0,
         "inbox": 0,
         "parked": 0,
+        "chain_parked": 0,
+        "trail_pending": 0,
     }
     with store.transaction() as tx:
         assert tx.cases.next_serial("case:2026") == 1
@@ -220,7 +222,7 @@ def test_a_duplicate_event_id_rolls_back_the_whole_transaction(store: NodeStore)
 
 def test_stats_counts_every_table(store: NodeStore) -> None:
     tables = ("cases", "log_events", "case_events", "outbox_pending", "outbox_set_aside")
-    tables += ("inbox", "parked")
+    tables += ("inbox", "parked", "chain_parked", "trail_pending")
     assert store.stats() == dict.fromkeys(tables, 0)
     with store.transaction() as tx:
         ev = event(seq=1)
@@ -239,6 +241,8 @@ def test_stats_counts_every_table(store: NodeStore) -> None:
         "outbox_set_aside": 0,
         "inbox": 1,
         "parked": 1,
+        "chain_parked": 0,
+        "trail_pending": 0,
     }
 
 
