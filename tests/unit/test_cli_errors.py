@@ -56,7 +56,7 @@ def test_malformed_topology_is_a_configuration_error_in_english_only(
 def test_a_domain_refusal_escaping_a_command_is_printed_in_both_languages(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def refuse(output: Path) -> int:
+    def refuse(output: Path, keep_running: bool = False) -> int:
         raise NotHolder(case="150400-2026-000001")
 
     monkeypatch.setattr("xinfang.devtools.demo.run_demo", refuse)
