@@ -191,6 +191,7 @@ def node_env(image: Image, kafka: Broker, tmp_path: Path) -> dict[str, str]:
         XINFANG_HTTP_HOST="127.0.0.1",
         XINFANG_HTTP_PORT=str(free_port()),
         XINFANG_DATA_DIR=str(tmp_path / "data"),
+        XINFANG_PUBLIC_KEYS=str(tmp_path / "keys"),  # compose's shared /keys volume
         XINFANG_TOPIC_PREFIX=f"t{uuid.uuid4().hex[:10]}.",
     )
     # The compose service's Kafka credentials live at container paths (/run/xinfang-kafka):
