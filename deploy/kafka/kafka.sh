@@ -265,6 +265,14 @@ is_our_broker() {
   printf '%s\n' "$cmdline" | grep -qxF "$PROPS" || return 1
 }
 
+# Process $1 exists and is not a zombie (it may not have exec'd the JVM yet).
+process_alive() {
+  local state
+  is_uint "$1" && [ -r "/proc/$1/status" ] || return 1
+  state="$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null || true)"
+  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
 # Print the pid of this state folder's broker and return 0, or return 1 if none runs.
 running_pid() {
   local pid p
@@ -545,6 +553,11 @@ wait_until_ready() {
   local pid="$1" t0="$2" deadline=$((SECONDS + START_TIMEOUT))
   while :; do
     if ! is_our_broker "$pid"; then
+      # Under load the forked launcher may not have exec'd the JVM yet: still starting.
+      if process_alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; then
+        sleep 0.2
+        continue
+      fi
       err "错误 / error: Kafka 进程已退出 / the Kafka process (broker $B) exited during startup"
       print_log_tail
       rm -f "$PID_FILE"
@@ -602,7 +615,18 @@ launch_broker() {
     </dev/null >>"$LOG_DIR/kafka.out" 2>&1 8>&- 9>&- &
   pid=$!
   printf '%s\n' "$pid" >"$PID_FILE"
-  sleep 0.2
+  # Wait (bounded) for the launcher to exec the JVM: a loaded machine may take over a second.
+  local found
+  for _ in $(seq 1 100); do
+    is_our_broker "$pid" && break
+    if ! process_alive "$pid"; then # setsid forked and exited: the JVM is its child
+      if found="$(running_pid)"; then
+        pid="$found"
+        break
+      fi
+    fi
+    sleep 0.1
+  done
   if ! is_our_broker "$pid"; then # e.g. a setsid that forked: find the JVM by its command line
     pid="$(running_pid)" || pid=$!
   fi
