@@ -24,6 +24,7 @@ LAYERS: dict[str, set[str]] = {
         "store", "codec", "chain", "contract", "topics", "settings", "resources", "rules_file",
         "topology_file", "presentation", "client", "kafka_security", "kafka_acls", "kafka_io",
         "provisioning", "privacy",
+        "documents",  # the statutory documents (decision 033): domain in, HTML/PDF out
         "xinfang",  # xinfang: the root __init__
     },
     "domain": {"domain"},

@@ -17,6 +17,7 @@ const zh = {
     keys: "↑↓ 选择，Enter 打开，/ 搜索", loading: "正在加载…", refresh: "刷新",
   },
   due: { route: "转送、交办", acceptance: "受理告知", handling: "办结", supervision: "督办反馈" },
+  doc: { menu: "文书", open: "打开", pdf: "下载 PDF", none: "暂无可出具的文书" },
   detail: {
     record: "事项信息", timeline: "跨层级时间线", deadlines: "期限", acts: "可办理的操作",
     noActs: "当前没有可办理的操作", received: "收到时间", place: "问题属地", version: "版本",
@@ -73,6 +74,7 @@ const en: typeof zh = {
     keys: "↑↓ select, Enter open, / search", loading: "Loading…", refresh: "Refresh",
   },
   due: { route: "transfer or assign", acceptance: "acceptance notice", handling: "handling", supervision: "supervision answer" },
+  doc: { menu: "Documents", open: "Open", pdf: "Download PDF", none: "No documents yet" },
   detail: {
     record: "Record", timeline: "Timeline across levels", deadlines: "Deadlines", acts: "Acts you may do",
     noActs: "No act applies now", received: "Received", place: "Place", version: "Version",

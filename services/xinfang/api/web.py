@@ -25,6 +25,7 @@ from ..store.idempotency import RETENTION
 from . import models as m
 from .auth import Guard
 from .console import mount_console
+from .document_routes import add_document_routes
 from .errors import http_status
 from .gate import BODY_KEY, Gate
 from .session_routes import add_session_routes
@@ -245,6 +246,7 @@ def build_app(api: NodeApi | None = None) -> FastAPI:
         openapi_extra=KEYED,
     )
 
+    add_document_routes(app, READ_ERRORS)  # the statutory documents (decision 033)
     add_trail_route(app)  # GET /api/audit/trail, audit administrators only (decision 027)
 
     @app.get("/openapi.json", include_in_schema=False)

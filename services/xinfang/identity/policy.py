@@ -40,6 +40,8 @@ ROUTES: dict[str, frozenset[Role]] = {
     "list_cases": READERS,
     "get_case": READERS,
     "timeline": READERS,
+    "documents": frozenset({R, H, A, S}),  # the statutory documents (decision 033)
+    "document": frozenset({R, H, A, S}),
     # petition office: register, route, divert, take a transfer back (Arts. 17–23)
     "register": frozenset({R}),
     "transfer": frozenset({R}),
