@@ -14,6 +14,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from .models import Error
 
 COUNTS = ("log_events", "case_events", "inbox", "parked", "chain_parked", "outbox_set_aside")
 NOT_RECORDED = {
@@ -22,6 +25,47 @@ NOT_RECORDED = {
     "message_en": "the node neither runs nor records audit verify; run xinfang audit verify "
     "on the auditor's machine",
 }
+
+
+class Checkpoint(BaseModel):
+    seq: int
+    head_seq: int
+    at: str
+
+
+class LogHead(BaseModel):
+    head_seq: int
+    head_hash: str
+    checkpoint: Checkpoint | None
+    since_checkpoint: int
+
+
+class ChainSource(BaseModel):
+    """A direct source's chain as this node holds it (decision 022)."""
+
+    source: str
+    last_seq: int
+    last_hash: str
+    checkpoint_seq: int | None
+    refused: bool
+    parked: int
+    updated_at: str
+
+
+class AuditStatus(BaseModel):
+    """This node's chains (module doc); `verify.recorded` is false: see `verify.message_*`."""
+
+    node: str
+    name: str
+    key_id: str | None
+    status: str
+    log: LogHead
+    sources: list[ChainSource]
+    parked_events: int
+    chain: dict[str, Any]
+    counts: dict[str, int]
+    trail: dict[str, int]
+    verify: dict[str, Any]
 
 
 def audit_status(service: Any) -> dict[str, Any]:
@@ -54,8 +98,9 @@ def add_audit_status_route(app: FastAPI) -> None:
         tags=["audit"],
         summary="本节点链与检查点状态 / this node's chains and checkpoints",
         responses={
-            401: {"description": "未登录 / not signed in (XF-AUTH-REQUIRED)"},
-            403: {"description": "非审计人员 / not an auditor (XF-FORBIDDEN)"},
+            200: {"model": AuditStatus, "description": "状态 / status"},
+            401: {"model": Error, "description": "未登录 / not signed in (XF-AUTH-REQUIRED)"},
+            403: {"model": Error, "description": "非审计人员 / not an auditor (XF-FORBIDDEN)"},
         },
     )
     async def status(request: Request) -> JSONResponse:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from ..domain.errors import XinfangError
 from .errors import http_status
+from .models import Error
 from .stats import BEIJING, assessment, period
 from .stats_xlsx import MEDIA_TYPE, workbook
 
@@ -80,9 +81,9 @@ def _figures(request: Request, start: str | None, end: str | None) -> dict[str, 
 def add_stats_routes(app: FastAPI) -> None:
     """Add the two routes (names `stats`, `stats_xlsx`) to the node's app."""
     errors: dict[int | str, dict[str, Any]] = {
-        401: {"description": "未登录 / not signed in (XF-AUTH-REQUIRED)"},
-        403: {"description": "角色不允许 / not permitted (XF-FORBIDDEN)"},
-        422: {"description": "日期错误 / bad period (XF-INVALID-INPUT)"},
+        401: {"model": Error, "description": "未登录 / not signed in (XF-AUTH-REQUIRED)"},
+        403: {"model": Error, "description": "角色不允许 / not permitted (XF-FORBIDDEN)"},
+        422: {"model": Error, "description": "日期错误 / bad period (XF-INVALID-INPUT)"},
     }
 
     @app.get(
@@ -102,6 +103,7 @@ def add_stats_routes(app: FastAPI) -> None:
     @app.get(
         "/api/stats.xlsx",
         name="stats_xlsx",
+        include_in_schema=False,  # a binary download: its JSON twin above is documented
         operation_id="getStatsWorkbook",
         tags=["stats"],
         summary="考核统计 Excel / the figures as .xlsx",
