@@ -20,7 +20,7 @@ from xinfang.domain.deciders import decide_accept, decide_transfer
 from xinfang.domain.topology import Topology
 from xinfang.identity.principal import Role
 
-from .audit_world import CITY, COUNTY, World
+from .audit_world import CITY, COUNTY, PROVINCE, World
 from .test_slice_in_memory import sample_file
 
 PERIOD = "from=2026-01-01&to=2027-01-01"
@@ -117,6 +117,18 @@ def test_the_city_supervisor_reads_the_figures_of_its_division_and_children(
     assert [r["zh"] for r in stats["rates"]][:5] == [
         "及时受理率", "按期办结率", "满意率", "参评率", "重复信访率",
     ]  # fmt: skip
+
+
+def test_the_province_reads_each_city_with_the_divisions_below_it(world: World) -> None:
+    province = signed_in(world.bus.nodes[PROVINCE])
+    status, stats = get(province, f"/api/stats?{PERIOD}", "150000.xfj", Role.SUPERVISOR)
+    assert status == 200, stats
+    rows = {row["division"]: row for row in stats["divisions"]}
+    assert COUNTY not in rows  # rolled up into 赤峰市
+    city = rows[CITY]
+    assert rate(city, "timely_acceptance") == (1, 3) and rate(city, "on_time_completion") == (1, 1)
+    assert city["registered"] == 3 and city["received"] == 3 and city["overdue_open"] == 1
+    assert rows[PROVINCE]["registered"] == 0
 
 
 def test_a_period_before_the_cases_counts_nothing_and_bad_periods_are_422(

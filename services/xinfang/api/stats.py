@@ -1,7 +1,8 @@
 """统计 (assessment, issue 16): the §7 metrics of DOMAIN.md for this node's division and its
-children over a period, computed from the case events the node holds with the compliance
-auditor's own code (audit/compliance: rebuild each case, then `division_metrics`), so the
-console's figures and `xinfang audit compliance`'s are the same computation.
+children (each child with the divisions below it) over a period, computed from the case
+events the node holds with the compliance auditor's own code (audit/compliance: rebuild each
+case, then `division_metrics`), so the console's figures and `xinfang audit compliance`'s are
+the same computation.
 
 The period: the petitions registered (a case's first event here) in [from, to), as they stood
 at `to` (events after it are left out; an obligation still open at `to` and due before it is
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from ..audit.compliance import ComplianceAuditor, DivisionMetrics, Located
 from ..domain.errors import InvalidInput
+from ..domain.topology import Topology
 from ..node.service import NodeService
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -67,9 +69,37 @@ def period(start: str | None, end: str | None, today: date) -> Period:
     return Period(first, last)
 
 
+def _subtree(topology: Topology, code: str) -> tuple[str, ...]:
+    """`code` and every division below it."""
+    out = [code]
+    for child in topology.children(code):
+        out.extend(_subtree(topology, child))
+    return tuple(out)
+
+
+def _rolled_up(
+    metrics: dict[str, DivisionMetrics], topology: Topology, code: str, codes: tuple[str, ...]
+) -> DivisionMetrics:
+    """The figures of `codes` summed under `code`'s name: a child division's row covers its
+    whole area (a city with its counties), as an assessment of that division does."""
+    division = topology.division(code)
+    total = DivisionMetrics(code, division.name, division.level.value)
+    for part in (metrics[c] for c in codes if c in metrics):
+        for key in ("registered", "received", "supervisions_issued", "overdue_open", "late"):
+            setattr(total, key, getattr(total, key) + getattr(part, key))
+        for key, _, _ in RATES:
+            ratio, add = getattr(total, key), getattr(part, key)
+            ratio.numerator += add.numerator
+            ratio.denominator += add.denominator
+        for level, n in part.supervised.items():
+            total.supervised[level] = total.supervised.get(level, 0) + n
+    return total
+
+
 def assessment(service: NodeService, span: Period) -> dict[str, Any]:
-    """The figures of `span` at this node: `divisions` lists its own division first, then
-    its children (every one, with zeros where nothing counted); each row is
+    """The figures of `span` at this node: `divisions` lists its own division first (its own
+    bodies), then each child division with everything below it (every child, with zeros
+    where nothing counted); each row is
     DivisionMetrics.as_dict() (rates as {numerator, denominator, rate}); `cases` is the number
     of cases of the period; `as_of` the moment the figures stand at (ISO 8601)."""
     now = service.context().now
@@ -87,13 +117,9 @@ def assessment(service: NodeService, span: Period) -> dict[str, Any]:
                 auditor.add(Located(event, event.header.source, event.header.seq, "", 0, 0))
     report = auditor.run(now=as_of)
     topology, own = service.topology, service.division
-    rows = []
-    for code in (own, *topology.children(own)):
-        division = topology.division(code)
-        metrics = report.metrics.get(code) or DivisionMetrics(
-            code, division.name, division.level.value
-        )
-        rows.append(metrics.as_dict())
+    rows = [_rolled_up(report.metrics, topology, own, (own,)).as_dict()]
+    for code in topology.children(own):
+        rows.append(_rolled_up(report.metrics, topology, code, _subtree(topology, code)).as_dict())
     return {
         "division": own,
         "name": topology.division(own).name,
