@@ -324,6 +324,7 @@ def levels(start_node: NodeFactory) -> Levels:
     accusation = str(
         county.client.post("/api/cases", {"actor": f"{COUNTY}.xfj", **ACCUSATION})["case_id"]
     )
+    city.client.post("/admin/checkpoint", {"force": True})  # by its system administrator
     return province, city, county, case_id, accusation
 
 
@@ -409,7 +410,8 @@ def test_console_across_levels_statistics_audit_and_r17(
     expect(page.get_by_test_id("audit-state")).to_have_text("正常", timeout=WAIT_MS)
     expect(page.get_by_test_id("audit-sources")).to_contain_text(COUNTY)
     expect(page.get_by_test_id("audit-verify")).to_contain_text("xinfang audit verify")
-    assert int(page.get_by_test_id("audit-head").inner_text()) >= 2  # registered, transferred
+    assert int(page.get_by_test_id("audit-head").inner_text()) >= 3  # + the checkpoint
+    expect(page.get_by_test_id("audit-checkpoint")).to_contain_text(re.compile(r"seq \d+（覆盖至"))
     expect(page.get_by_test_id("trail")).to_contain_text("sup-chifeng", timeout=WAIT_MS)
     screenshot(page, "audit")
     page.context.close()
