@@ -14,14 +14,19 @@ answers not-found."""
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from openpyxl import load_workbook
+from playwright.sync_api import Browser, Page, Response, Route, expect
 
 from xinfang.devtools.processes import NodeProcess
+from xinfang.devtools.scenario import PETITION, PROVINCE, run_slice
 from xinfang.devtools.staff import PASSWORD
 from xinfang.identity import totp
 from xinfang.identity.principal import Role
@@ -34,6 +39,14 @@ pytestmark = pytest.mark.integration
 
 CITY, COUNTY = "150400", "150404"
 OFFICE = f"{CITY}.xfj"
+ACCUSATION: dict[str, Any] = {  # about a unit of 松山区, registered at 松山区 (R17)
+    **PETITION,
+    "category": "ACCUSATION",
+    "title": "反映松山区自然资源局某科长索要好处费",
+    "request": "请求查处某科长索要好处费问题",
+    "accused": "松山区自然资源局某科长",
+    "accused_body": f"{COUNTY}.zrzy",
+}
 WAIT_MS = 30_000  # bounded waits on conditions, generous for a loaded 2-core machine
 
 
@@ -57,6 +70,11 @@ def account(node: NodeProcess, person: str, name: str, body: str, role: Role) ->
     accounts.create(person, name, body, frozenset({role}), PASSWORD)
     secret, _ = accounts.enrol_totp(person)
     return secret
+
+
+def listed(node: NodeProcess) -> Callable[[Response], bool]:
+    """A response of the workbench's list request (GET /api/cases?…, one page)."""
+    return lambda r: r.url.startswith(f"{node.url}/api/cases?") and r.request.method == "GET"
 
 
 def sign_in(page: Page, node: NodeProcess, person: str, secret: str) -> None:
@@ -193,11 +211,11 @@ def test_console_signs_in_lists_the_cases_and_opens_one(
     expect(page.get_by_test_id("ops-health")).to_contain_text(CITY)
     screenshot(page, "ops")
 
-    # English switch, and a page still to come
+    # English switch: 统计 in English (its figures: test_console_across_levels)
     page.get_by_test_id("lang").click()
     expect(page.get_by_test_id("menu-workbench")).to_have_text("Workbench")
     page.get_by_test_id("menu-stats").click()
-    expect(page.get_by_test_id("placeholder-stats")).to_contain_text("Statistics")
+    expect(page.get_by_test_id("stats-meta")).to_contain_text("3 cases", timeout=WAIT_MS)
     page.get_by_test_id("lang").click()
     expect(page.get_by_test_id("menu-workbench")).to_have_text("工作台")
 
@@ -230,10 +248,10 @@ def test_console_signs_in_lists_the_cases_and_opens_one(
     secret = account(node, "handler-zj", "经办人乙", f"{CITY}.zj", Role.HANDLER)
     page.goto(f"{node.url}/workbench")
     expect(page.get_by_test_id("login-title")).to_be_visible(timeout=WAIT_MS)
-    with page.expect_response(f"{node.url}/api/cases", timeout=WAIT_MS) as listing:
+    with page.expect_response(listed(node), timeout=WAIT_MS) as listing:
         sign_in(page, node, "handler-zj", secret)
     assert listing.value.status == 200
-    assert listing.value.json()["cases"] == []
+    assert listing.value.json()["cases"] == [] and listing.value.json()["total"] == 0
     expect(page.get_by_test_id("who")).to_contain_text("赤峰市住房和城乡建设局", timeout=WAIT_MS)
     page.get_by_test_id("scope").get_by_text("本节点可见的全部事项").click()
     cases = page.locator("[data-test=cases]")
@@ -253,4 +271,195 @@ def test_console_signs_in_lists_the_cases_and_opens_one(
     expect(page.get_by_test_id("case-title")).to_have_count(0)
     screenshot(page, "not-found")
     other.close()
+    assert errors.errors == []
+
+
+CONTRAST = """(classes) => {
+  // WCAG 2.1 contrast of each deadline colour on the table's rows: plain, hovered, selected
+  const lum = (rgb) => {
+    const [r, g, b] = rgb.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number).map((v) => {
+      const c = v / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const bg = getComputedStyle(e).backgroundColor;
+      if (bg && !bg.startsWith("rgba(0, 0, 0, 0)") && bg !== "transparent") return bg;
+    }
+    return "rgb(255, 255, 255)";
+  };
+  const cell = document.querySelector("[data-test=cases] .el-table__body td .cell");
+  const out = {};
+  for (const name of classes) {
+    const span = document.createElement("span");
+    span.className = name;
+    span.textContent = "x";
+    cell.appendChild(span);
+    const ratios = [];
+    for (const bg of [background(span), "rgb(245, 247, 250)"]) {  // hover: --el-fill-color-light
+      const [a, b] = [lum(getComputedStyle(span).color), lum(bg)];
+      ratios.push((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05));
+    }
+    out[name] = Math.min(...ratios);
+    span.remove();
+  }
+  return out;
+}"""
+
+
+Levels = tuple[NodeProcess, NodeProcess, NodeProcess, str, str]
+
+
+@pytest.fixture
+def levels(start_node: NodeFactory) -> Levels:
+    """Province, city and county node processes; a case crossed 赤峰市 → 松山区 to its opinion
+    (run_slice), and an accusation about 松山区自然资源局 registered at 松山区:
+    (province, city, county, case id, accusation id). Before `browser` (asyncio.run)."""
+    province, city, county = (start_node(d) for d in (PROVINCE, CITY, COUNTY))
+    for node in (province, city, county):
+        node.wait_ready()
+    case_id = run_slice(city.client, county.client, province.client)
+    accusation = str(
+        county.client.post("/api/cases", {"actor": f"{COUNTY}.xfj", **ACCUSATION})["case_id"]
+    )
+    city.client.post("/admin/checkpoint", {"force": True})  # by its system administrator
+    return province, city, county, case_id, accusation
+
+
+def test_console_across_levels_statistics_audit_and_r17(
+    levels: Levels, browser: Browser, tmp_path: Path
+) -> None:
+    """The province's supervisor sees the outcome of the case handled at 松山区 and the
+    statistics; the city's supervisor reads 松山区's rates and downloads them as .xlsx
+    (opened with openpyxl); the city's audit administrator reads the chains and the operator
+    trail; the accusation never appears in the accused unit's workbench; deadline colours keep
+    4.5:1; the masked petitioner is shown with a reason (the pdview contract, answered by a
+    route stub here)."""
+    province, city, county, case_id, accusation = levels
+    errors = ConsoleErrors()
+
+    def signed_in_page(node: NodeProcess, person: str, body: str, role: Role, path: str) -> Page:
+        secret = account(node, person, f"{role.zh}（{body}）", body, role)
+        context = browser.new_context(
+            viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai", accept_downloads=True
+        )
+        page = context.new_page()
+        errors.watch(page)
+        page.goto(f"{node.url}{path}")
+        expect(page.get_by_test_id("login-title")).to_be_visible(timeout=WAIT_MS)
+        sign_in(page, node, person, secret)
+        expect(page.get_by_test_id("who")).to_be_visible(timeout=WAIT_MS)
+        return page
+
+    # the province's supervisor: the outcome of the case handled at 松山区, and 统计
+    page = signed_in_page(province, "sup-nmg", f"{PROVINCE}.xfj", Role.SUPERVISOR, "/workbench")
+    page.get_by_test_id("scope").get_by_text("本节点可见的全部事项").click()
+    expect(page.get_by_test_id(f"case-{case_id}")).to_be_visible(timeout=WAIT_MS)
+    page.get_by_test_id(f"case-{case_id}").click()
+    expect(page.get_by_test_id("record")).to_contain_text("已出具处理意见", timeout=WAIT_MS)
+    expect(page.get_by_test_id("record")).to_contain_text("支持")
+    expect(page.get_by_test_id("timeline")).to_contain_text(f"层级 {COUNTY}")
+    screenshot(page, "province-outcome")
+    page.get_by_test_id("menu-stats").click()
+    expect(page.get_by_test_id(f"stats-{CITY}")).to_have_text("赤峰市", timeout=WAIT_MS)
+    expect(page.get_by_test_id("stats-table")).to_contain_text("内蒙古自治区")
+    # 赤峰市's row covers 松山区 below it: its acceptance in time, its opinion in time
+    expect(page.get_by_test_id(f"rate-{CITY}-timely_acceptance")).to_contain_text("100.0%")
+    expect(page.get_by_test_id(f"rate-{CITY}-on_time_completion")).to_contain_text("1/1")
+    screenshot(page, "province-stats")
+    page.context.close()
+
+    # the city's supervisor: 松山区's rates over the period, the charts, the .xlsx
+    page = signed_in_page(city, "sup-chifeng", f"{CITY}.xfj", Role.SUPERVISOR, "/stats")
+    # two cases: the one handled and the accusation (counted in aggregates, never shown)
+    expect(page.get_by_test_id("stats-meta")).to_contain_text("事项 2 件", timeout=WAIT_MS)
+    rate = page.get_by_test_id(f"rate-{COUNTY}-timely_acceptance")
+    expect(rate).to_contain_text("100.0%")
+    expect(rate).to_contain_text("1/1")
+    expect(page.get_by_test_id(f"rate-{COUNTY}-on_time_completion")).to_contain_text("100.0%")
+    expect(page.get_by_test_id(f"rate-{COUNTY}-participation")).to_contain_text("0.0%")
+    expect(page.get_by_test_id(f"rate-{COUNTY}-satisfaction")).to_contain_text("—")
+    expect(page.get_by_test_id("rates-chart").locator("canvas")).to_have_count(1)
+    for _ in range(60):  # every action reachable by Tab: the export link among them
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement?.dataset?.test") == "stats-xlsx":
+            break
+    else:
+        raise AssertionError("Tab never reached 导出 Excel")
+    screenshot(page, "stats")
+    with page.expect_download(timeout=WAIT_MS) as download:
+        page.keyboard.press("Enter")
+    saved = tmp_path / "stats.xlsx"
+    download.value.save_as(saved)
+    sheet = load_workbook(saved).active
+    assert sheet is not None
+    titles = [c.value for c in sheet[3]]
+    rows = {
+        r[0]: dict(zip(titles, r, strict=True))
+        for r in sheet.iter_rows(min_row=4, values_only=True)
+    }
+    assert rows[COUNTY]["及时受理率 / timely acceptance"] == 1
+    assert rows[COUNTY]["参评率（分子/分母）"] == "0/1"
+    assert rows[CITY]["登记 / registered"] == 1 and rows[COUNTY]["登记 / registered"] == 1
+    page.context.close()
+
+    # the city's audit administrator: the node's chains, last checkpoint, the operator trail
+    page = signed_in_page(city, "audadm-chifeng", f"{CITY}.xfj", Role.AUDIT_ADMIN, "/audit")
+    expect(page.get_by_test_id("audit-state")).to_have_text("正常", timeout=WAIT_MS)
+    expect(page.get_by_test_id("audit-sources")).to_contain_text(COUNTY)
+    expect(page.get_by_test_id("audit-verify")).to_contain_text("xinfang audit verify")
+    assert int(page.get_by_test_id("audit-head").inner_text()) >= 3  # + the checkpoint
+    expect(page.get_by_test_id("audit-checkpoint")).to_contain_text(re.compile(r"seq \d+（覆盖至"))
+    expect(page.get_by_test_id("trail")).to_contain_text("sup-chifeng", timeout=WAIT_MS)
+    screenshot(page, "audit")
+    page.context.close()
+
+    # R17: the accused unit (松山区自然资源局) never sees the accusation, even among all cases
+    page = signed_in_page(county, "han-zrzy", f"{COUNTY}.zrzy", Role.HANDLER, "/login")
+    with page.expect_response(listed(county), timeout=WAIT_MS) as listing:
+        page.get_by_test_id("scope").get_by_text("本节点可见的全部事项").click()
+    assert listing.value.status == 200 and listing.value.json()["total"] == 0
+    expect(page.get_by_test_id(f"case-{accusation}")).to_have_count(0)
+    screenshot(page, "accused-unit")
+    page.context.close()
+
+    # the handling body's handler: deadline colours (AA), the masked petitioner and 显示
+    page = signed_in_page(county, "han-zj", f"{COUNTY}.zj", Role.HANDLER, "/login")
+    expect(page.get_by_test_id(f"case-{case_id}")).to_be_visible(timeout=WAIT_MS)
+    ratios = page.evaluate(CONTRAST, ["due-overdue", "due-soon", "due-ok"])
+    assert all(r >= 4.5 for r in ratios.values()), ratios
+    masked = {"name": "王*", "address": "赤峰市松山区****", "contact": "139****0000",
+              "id_number": None, "anonymous": False}  # fmt: skip
+    revealed = {**masked, "name": "王某某", "address": "赤峰市松山区某小区 3 号楼",
+                "contact": "13900000000"}  # fmt: skip
+    reasons: list[str] = []
+
+    def view(route: Route) -> None:  # the case view as the pdview contract has it
+        answer = route.fetch()
+        route.fulfill(response=answer, json={**answer.json(), "petitioner": masked,
+                                             "personal_masked": True})  # fmt: skip
+
+    def reveal(route: Route) -> None:
+        reasons.append(json.loads(route.request.post_data or "{}")["reason"])
+        at = "2026-11-29T10:00:00+08:00"
+        route.fulfill(json={"case_id": case_id, "petitioner": revealed,
+                            "reason": reasons[-1], "viewed_at": at})  # fmt: skip
+
+    page.route(f"{county.url}/api/cases/{case_id}", view)
+    page.route(f"{county.url}/api/cases/{case_id}/personal-data", reveal)
+    page.get_by_test_id(f"case-{case_id}").click()
+    expect(page.get_by_test_id("pd-name")).to_have_text("王*", timeout=WAIT_MS)
+    expect(page.get_by_test_id("pd-contact")).to_have_text("139****0000")
+    page.get_by_test_id("reveal").click()
+    page.get_by_test_id("reveal-reason").fill("核")
+    expect(page.get_by_test_id("reveal-submit")).to_be_disabled()  # 4–200 characters
+    page.get_by_test_id("reveal-reason").fill("电话回访核实办理结果")
+    page.get_by_test_id("reveal-submit").click()
+    expect(page.get_by_test_id("pd-name")).to_have_text("王某某", timeout=WAIT_MS)
+    expect(page.get_by_test_id("personal-shown")).to_be_visible()
+    assert reasons == ["电话回访核实办理结果"]
+    screenshot(page, "personal-data")
+    page.context.close()
     assert errors.errors == []

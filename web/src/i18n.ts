@@ -55,6 +55,27 @@ const zh = {
     obligation: "逾期义务", due: "期限", late: "逾期天数", level: "督办层级", answerDue: "反馈期限",
     answered: "已反馈", open: "未反馈", byBody: "各机关逾期件数", none: "无",
   },
+  st: {
+    title: "考核统计", andChildren: "及所辖区划", from: "开始日期", to: "结束日期", period: "统计期间",
+    query: "查询", xlsx: "导出 Excel", cases: "事项 {n} 件", division: "区划", registered: "登记",
+    received: "收到", rates: "考核比率", supervision: "督办情况", supervised: "被督办", issued: "发出督办",
+    overdueOpen: "逾期未办", late: "逾期办结",
+  },
+  au: {
+    title: "审计", notAuditor: "本页面供审计员与审计管理员使用。", log: "本节点日志", state: "状态",
+    ok: "正常", degraded: "异常", head: "日志头", checkpoint: "最近检查点", covers: "覆盖至", noCheckpoint: "尚无检查点",
+    since: "检查点后记录数", key: "签名密钥", trail: "操作审计记录头", pending: "待发送", checks: "节点自检",
+    count: { log_events: "日志记录", case_events: "事项事件", inbox: "已收记录", parked: "等待前序事件", chain_parked: "等待链缺口", outbox_set_aside: "搁置记录" },
+    verify: "链验证（audit verify）", sources: "各直接来源的链", source: "来源", lastSeq: "最新序号", lastHash: "最新哈希",
+    sourceCheckpoint: "检查点位置", parked: "暂存", refused: "曾拒收", yes: "是", no: "否", updated: "更新时间",
+    noSources: "尚未收到其他节点的记录", trailTitle: "操作审计记录", person: "人员", at: "时间", action: "操作",
+    status: "状态码", code: "错误码", more: "更多",
+  },
+  pd: {
+    title: "信访人", masked: "已脱敏", shown: "已显示（理由已记录）", name: "姓名", contact: "联系方式", address: "地址",
+    id_number: "身份证号", anonymous: "匿名", reveal: "显示（需填写理由）", reason: "查看理由（4–200 字）",
+    hint: "查看完整个人信息将连同理由记入操作审计记录。", submit: "显示",
+  },
   placeholder: { title: "建设中", text: "此页面将在后续版本中提供（议题 16）。" },
 };
 
@@ -111,6 +132,27 @@ const en: typeof zh = {
     title: "Supervision", overdue: "Overdue", records: "Supervisions", body: "Held by", division: "Division",
     obligation: "Obligation", due: "Due", late: "Days late", level: "Level", answerDue: "Answer due",
     answered: "Answered", open: "Open", byBody: "Overdue per body", none: "None",
+  },
+  st: {
+    title: "Assessment", andChildren: "and its divisions", from: "From", to: "To", period: "Period",
+    query: "Query", xlsx: "Export to Excel", cases: "{n} cases", division: "Division", registered: "Registered",
+    received: "Received", rates: "Rates", supervision: "Supervision", supervised: "Supervised", issued: "Issued",
+    overdueOpen: "Overdue", late: "Late",
+  },
+  au: {
+    title: "Audit", notAuditor: "This page is for auditors and audit administrators.", log: "This node's log", state: "State",
+    ok: "OK", degraded: "Degraded", head: "Log head", checkpoint: "Last checkpoint", covers: "covers", noCheckpoint: "No checkpoint yet",
+    since: "Records since", key: "Signing key", trail: "Operator trail head", pending: "pending", checks: "The node's own checks",
+    count: { log_events: "Log records", case_events: "Case events", inbox: "Records received", parked: "Waiting for causes", chain_parked: "Waiting on a chain gap", outbox_set_aside: "Set aside" },
+    verify: "Chain verification (audit verify)", sources: "Chains of the direct sources", source: "Source", lastSeq: "Last seq", lastHash: "Last hash",
+    sourceCheckpoint: "Checkpoint at", parked: "Parked", refused: "Refused one", yes: "yes", no: "no", updated: "Updated",
+    noSources: "No records from other nodes yet", trailTitle: "Operator trail", person: "Person", at: "Time", action: "Action",
+    status: "Status", code: "Code", more: "More",
+  },
+  pd: {
+    title: "Petitioner", masked: "masked", shown: "shown (reason recorded)", name: "Name", contact: "Contact", address: "Address",
+    id_number: "ID number", anonymous: "anonymous", reveal: "Show (give a reason)", reason: "Reason (4–200 characters)",
+    hint: "Viewing the full personal data is recorded in the operator trail with your reason.", submit: "Show",
   },
   placeholder: { title: "Coming", text: "This page comes in a later version (issue 16)." },
 };

@@ -12,12 +12,8 @@ export const router = createRouter({
     { path: "/intake", name: "intake", component: () => import("./pages/IntakePage.vue") },
     { path: "/ops", name: "ops", component: () => import("./pages/OpsPage.vue") },
     { path: "/supervision", name: "supervision", component: () => import("./pages/SupervisionPage.vue") },
-    ...(["stats", "audit"] as const).map((name) => ({
-      path: `/${name}`,
-      name,
-      component: () => import("./pages/PlaceholderPage.vue"),
-      props: { page: name },
-    })),
+    { path: "/stats", name: "stats", component: () => import("./pages/StatsPage.vue") },
+    { path: "/audit", name: "audit", component: () => import("./pages/AuditPage.vue") },
     { path: "/:rest(.*)*", redirect: "/workbench" },
   ],
 });

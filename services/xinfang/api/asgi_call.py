@@ -19,7 +19,8 @@ def call_asgi(
     extra: dict[str, str] | None = None,
 ) -> tuple[int, Any]:
     """(status, JSON answer) of `method path` with body `raw` (sent as application/json);
-    `extra` headers (e.g. Authorization) replace the defaults of the same name."""
+    `extra` headers (e.g. Authorization) replace the defaults of the same name. An answer
+    that is not JSON (the .xlsx of /api/stats.xlsx) comes back as its bytes."""
     path, _, query = path.partition("?")  # a query string is passed on as a server would
     given = {k.lower(): v for k, v in (extra or {}).items()}
     headers = [
@@ -45,7 +46,7 @@ def call_asgi(
         "client": ("127.0.0.1", 1),
         "server": ("testserver", 80),
     }
-    answer: dict[str, Any] = {"status": 500, "body": []}
+    answer: dict[str, Any] = {"status": 500, "body": [], "json": True}
     sent = False
 
     async def receive() -> dict[str, Any]:
@@ -58,11 +59,15 @@ def call_asgi(
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
             answer["status"] = message["status"]
+            types = [v for k, v in message.get("headers", []) if k.lower() == b"content-type"]
+            answer["json"] = not types or b"json" in types[0]
         elif message["type"] == "http.response.body":
             answer["body"].append(message.get("body", b""))
 
     _run(app(scope, receive, send))
     body = b"".join(answer["body"])
+    if not answer["json"]:
+        return answer["status"], body
     return answer["status"], json.loads(body) if body else None
 
 

@@ -37,6 +37,7 @@ from ..node.service import NodeService
 from ..presentation import case_view, timeline_entry
 from .asgi_call import call_asgi
 from .auth import Auth, AuthSettings
+from .case_list import MAX_LIMIT, ListQuery, next_deadline, page
 from .errors import http_status
 from .gate import INTERNAL
 from .openapi import for_node, openapi_document
@@ -203,14 +204,24 @@ class NodeApi:
             answer = {k: v for k, v in answer.items() if k in BASIC_HEALTH}
         return 200, answer
 
-    def list_cases(self, _p: dict[str, str], _b: Json, who: Who) -> tuple[int, Json]:
-        """The cases `who` may read (need-to-know, identity/policy.py)."""
-        rows = [row for row in self.service.list_cases() if self._lists(who, row)]
-        for row in rows:
-            row["updated_at"] = row["updated_at"].isoformat()
-            due = row["next_check_at"]
-            row["next_check_at"] = due.isoformat() if due is not None else None
-        return 200, {"cases": rows}
+    def list_cases(self, p: dict[str, str], _b: Json, who: Who) -> tuple[int, Json]:
+        """One page of the cases `who` may read (need-to-know, identity/policy.py), each with
+        the nearest deadline `who`'s body runs on it; `p`: the query (api/case_list.py)."""
+        query = ListQuery(
+            limit=int(p.get("limit", MAX_LIMIT)), offset=int(p.get("offset", 0)),
+            sort=p.get("sort", "case_id"), mine=p.get("mine") == "true",
+            category=p.get("category"), urgency=p.get("urgency"), q=p.get("q"),
+        )  # fmt: skip
+        body = who.body if who is not None else None
+        rows = []
+        for row in self.service.list_cases():
+            if not self._lists(who, row):
+                continue
+            row["due"], row["rule"], row["awaiting"] = next_deadline(
+                self.service.case(row["case_id"]), body
+            )
+            rows.append(row)
+        return 200, page(rows, query, self.service.context().now)
 
     @property
     def office(self) -> str:

@@ -22,13 +22,16 @@ from ..commands import COMMANDS
 from ..commands.limits import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_CHARS
 from ..identity.principal import Principal
 from ..store.idempotency import RETENTION
+from . import case_list as cl
 from . import models as m
+from .audit_status_routes import add_audit_status_route
 from .auth import Guard
 from .console import mount_console
 from .document_routes import add_document_routes
 from .errors import http_status
 from .gate import BODY_KEY, Gate
 from .session_routes import add_session_routes
+from .stats_routes import add_stats_routes
 from .trail import TrailRecorder
 from .trail_routes import add_trail_route
 from .validation import refusal
@@ -172,10 +175,24 @@ def build_app(api: NodeApi | None = None) -> FastAPI:
         operation_id="listCases",
         tags=["cases"],
         summary="本节点已知的事项 / cases known here",
-        responses={200: {"model": m.CaseList, "description": "列表 / list"}, 500: READ_ERRORS[500]},
+        responses={
+            200: {"model": cl.CasePage, "description": "列表 / one page"},
+            422: _error("分页或筛选参数越界 / a paging or filter parameter out of bounds"),
+            500: READ_ERRORS[500],
+        },
     )
-    async def list_cases(request: Request) -> JSONResponse:
-        return _answer(request, _api(request).list_cases, {})
+    async def list_cases(
+        request: Request, limit: cl.Limit = cl.MAX_LIMIT, offset: cl.Offset = 0,
+        sort: cl.Sort = "case_id", mine: cl.Mine = False, category: cl.CategoryParam = None,
+        urgency: cl.UrgencyParam = None, q: cl.Search = None,
+    ) -> JSONResponse:  # fmt: skip
+        params = {"limit": str(limit), "offset": str(offset), "sort": sort}
+        optional = {
+            "mine": "true" if mine else None, "category": category.value if category else None,
+            "urgency": urgency, "q": q,
+        }  # fmt: skip
+        params.update({k: v for k, v in optional.items() if v is not None})
+        return _answer(request, _api(request).list_cases, params)
 
     async def register(request: Request, body: Any) -> JSONResponse:
         return _answer(request, _api(request).register, {})
@@ -248,6 +265,8 @@ def build_app(api: NodeApi | None = None) -> FastAPI:
 
     add_document_routes(app, READ_ERRORS)  # the statutory documents (decision 033)
     add_trail_route(app)  # GET /api/audit/trail, audit administrators only (decision 027)
+    add_stats_routes(app)  # GET /api/stats, /api/stats.xlsx: 统计 (decision 034)
+    add_audit_status_route(app)  # GET /api/audit/status: 审计 (decision 034)
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi(request: Request) -> JSONResponse:

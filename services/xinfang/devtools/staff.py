@@ -68,6 +68,10 @@ def route_of(method: str, path: str) -> str:
         return "me"
     if parts == ["api", "audit", "trail"]:
         return "trail"
+    if parts == ["api", "audit", "status"]:
+        return "audit_status"
+    if parts[:2] in (["api", "stats"], ["api", "stats.xlsx"]):
+        return parts[1].replace(".", "_")
     return "/".join(parts)
 
 

@@ -73,6 +73,11 @@ ROUTES: dict[str, frozenset[Role]] = {
     "checkpoint": frozenset({SYS}),
     # the operator trail (helper C's routes): the audit administrator
     "trail": frozenset({AUD}),
+    # 统计 (decision 034): aggregates of the division and its children, no case content
+    "stats": frozenset({S, R, A, AU}),
+    "stats_xlsx": frozenset({S, R, A, AU}),
+    # 审计 (decision 034): the node's chains and checkpoints, no case content
+    "audit_status": frozenset({AU, AUD}),
 }
 """Route name → roles allowed. Security administrators grant roles with `xinfang accounts
 grant` on the node itself; they have no HTTP route beyond their own session."""

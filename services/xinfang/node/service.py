@@ -46,6 +46,7 @@ from ..domain.rules import RuleSet
 from ..domain.topology import Topology
 from ..identity.accounts import AccountBook, AccountPolicy
 from ..identity.trail import OperatorTrail
+from ..store.chain_status import chain_status
 from ..store.protocols import Store, UnitOfWork
 from ..store.records import CaseRow, Headers, KeyRecord, StoredEvent
 from ..topics import TopicNames
@@ -605,6 +606,11 @@ class NodeService:
             "status": "degraded" if alarms else "ok",
             "chain": {"gaps": gaps, "alarms": alarms},
         }
+
+    def audit_status(self) -> dict[str, Any]:
+        """The chains as this node's database holds them (store/chain_status.py), for the
+        console's 审计 page (decision 034)."""
+        return chain_status(self.store.engine)  # type: ignore[attr-defined]  # NodeStore's
 
     def list_cases(self) -> list[CaseRow]:
         """Every case summary this node holds, in case id order (times aware UTC)."""

@@ -1,14 +1,59 @@
 // The node's API, typed from docs/openapi.json (src/api/schema.d.ts, `npm run api`).
 // Requests go to the same origin with the session cookie; writes carry the CSRF header.
 import { ApiRefusal, readJson } from "./errors";
-import type { components, paths } from "./schema";
+import type { components, operations, paths } from "./schema";
 import { csrfHeaders } from "./session";
 
 type Schemas = components["schemas"];
-export type CaseRow = Schemas["CaseRow"];
+export type CaseRow = Schemas["ListedCase"];
 export type CaseView = Schemas["CaseView"];
 export type TimelineEntry = Schemas["TimelineEntry"];
 export type Health = Schemas["Health"];
+export type CasePage = Schemas["CasePage"];
+export type ListedCase = Schemas["ListedCase"];
+export type Stats = Schemas["Stats"];
+export type DivisionStats = Schemas["DivisionStats"];
+export type AuditStatus = Schemas["AuditStatus"];
+export type ListQuery = NonNullable<operations["listCases"]["parameters"]["query"]>;
+
+/** The petitioner as the case view carries it: masked (张*, 139****5678, …) unless revealed
+ *  (the pdview contract: GET /api/cases/{id} → petitioner, personal_masked). */
+export interface PersonalData {
+  name?: string | null;
+  address?: string | null;
+  contact?: string | null;
+  id_number?: string | null;
+  anonymous?: boolean;
+}
+/** POST /api/cases/{id}/personal-data {reason} → the full values; recorded in the trail. */
+export interface Revealed {
+  case_id: string;
+  petitioner: PersonalData;
+  reason: string;
+  viewed_at: string;
+}
+/** GET /api/audit/trail (audit administrators; decision 027): entries as signed. */
+export interface TrailEntry {
+  seq: number;
+  at_ms: number;
+  person: string;
+  roles: string[];
+  body: string;
+  method: string;
+  action: string;
+  http: string;
+  case_id: string;
+  status: number;
+  code: string;
+  source: string;
+}
+export interface TrailPage {
+  node: string;
+  head_seq: number;
+  key_id: string | null;
+  entries: TrailEntry[];
+  next_after: number | null;
+}
 
 /** Fields the node's case view has beyond those the OpenAPI document declares yet
  *  (presentation.case_view); optional, so an older node still type-checks. */
@@ -32,6 +77,8 @@ export type CaseDetail = CaseView & {
   handling_body?: string | null;
   provisional_deadlines?: string[];
   supervisions?: Supervision[];
+  petitioner?: PersonalData;
+  personal_masked?: boolean;
 };
 
 /** A registration as the console sends it: the model's fields, without `actor` (the acting
@@ -75,13 +122,29 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 
 const enc = encodeURIComponent;
 
+/** `?a=1&b=2` of the defined values (none: ""). */
+export function queryString(params: Record<string, string | number | boolean | null | undefined>): string {
+  const pairs = Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== "");
+  return pairs.length ? "?" + pairs.map(([k, v]) => `${enc(k)}=${enc(String(v))}`).join("&") : "";
+}
+
 export const api = {
   health: () => call<Health>("GET", "/health"),
   /** The node's OpenAPI document: its places and bodies are the enums of place and body
    *  fields (api/openapi.py `for_node`). */
   openapi: () => call<NodeDocument>("GET", "/openapi.json"),
   register: (body: RegisterRequest) => call<Schemas["Registered"]>("POST", "/api/cases", body),
-  listCases: () => call<Schemas["CaseList"]>("GET", "/api/cases"),
+  /** One page of the cases this person may see, filtered and sorted in the server. */
+  listCases: (query: ListQuery = {}) => call<CasePage>("GET", `/api/cases${queryString(query)}`),
+  stats: (from: string, to: string) => call<Stats>("GET", `/api/stats${queryString({ from, to })}`),
+  /** The .xlsx of the same figures: a plain link (GET with the session cookie). */
+  statsXlsxUrl: (from: string, to: string) => `/api/stats.xlsx${queryString({ from, to })}`,
+  auditStatus: () => call<AuditStatus>("GET", "/api/audit/status"),
+  trail: (query: { person?: string; action?: string; case?: string; after?: number; limit?: number }) =>
+    call<TrailPage>("GET", `/api/audit/trail${queryString(query)}`),
+  /** Show the petitioner's data, giving a reason (4–200 characters): an operator-trail entry. */
+  revealPersonal: (id: string, reason: string) =>
+    call<Revealed>("POST", `/api/cases/${enc(id)}/personal-data`, { reason }),
   getCase: (id: string) => call<CaseDetail>("GET", `/api/cases/${enc(id)}`),
   timeline: (id: string) => call<Schemas["Timeline"]>("GET", `/api/cases/${enc(id)}/timeline`),
   /** An act on a case. The acting body is the signed-in person's (issue 14): never sent. */

@@ -490,6 +490,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 考核统计 / assessment figures (DOMAIN.md §7) */
+        get: operations["getStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 本节点链与检查点状态 / this node's chains and checkpoints */
+        get: operations["getAuditStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/session": {
         parameters: {
             query?: never;
@@ -595,26 +629,55 @@ export interface components {
              */
             note?: string | null;
         };
-        /** CaseList */
-        CaseList: {
-            /** Cases */
-            cases: components["schemas"]["CaseRow"][];
-        } & {
-            [key: string]: unknown;
-        };
-        /** CaseRow */
-        CaseRow: {
-            /** Case Id */
-            case_id: string;
+        /**
+         * AuditStatus
+         * @description This node's chains (module doc); `verify.recorded` is false: see `verify.message_*`.
+         */
+        AuditStatus: {
+            /** Node */
+            node: string;
+            /** Name */
+            name: string;
+            /** Key Id */
+            key_id: string | null;
             /** Status */
             status: string;
-            /**
-             * Updated At
-             * Format: date-time
-             */
-            updated_at: string;
-            /** Next Check At */
-            next_check_at: string | null;
+            log: components["schemas"]["LogHead"];
+            /** Sources */
+            sources: components["schemas"]["ChainSource"][];
+            /** Parked Events */
+            parked_events: number;
+            /** Chain */
+            chain: {
+                [key: string]: unknown;
+            };
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+            /** Trail */
+            trail: {
+                [key: string]: number;
+            };
+            /** Verify */
+            verify: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * CasePage
+         * @description One page; `total` counts every row the filters keep.
+         */
+        CasePage: {
+            /** Cases */
+            cases: components["schemas"]["ListedCase"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            counts: components["schemas"]["ListCounts"];
         } & {
             [key: string]: unknown;
         };
@@ -663,11 +726,40 @@ export interface components {
          */
         Category: "PROPOSAL" | "ACCUSATION" | "APPEAL";
         /**
+         * ChainSource
+         * @description A direct source's chain as this node holds it (decision 022).
+         */
+        ChainSource: {
+            /** Source */
+            source: string;
+            /** Last Seq */
+            last_seq: number;
+            /** Last Hash */
+            last_hash: string;
+            /** Checkpoint Seq */
+            checkpoint_seq: number | null;
+            /** Refused */
+            refused: boolean;
+            /** Parked */
+            parked: number;
+            /** Updated At */
+            updated_at: string;
+        };
+        /**
          * Channel
          * @description 信访渠道 (Art. 17).
          * @enum {string}
          */
         Channel: "ONLINE" | "LETTER" | "PHONE" | "FAX" | "VISIT";
+        /** Checkpoint */
+        Checkpoint: {
+            /** Seq */
+            seq: number;
+            /** Head Seq */
+            head_seq: number;
+            /** At */
+            at: string;
+        };
         /**
          * CheckpointRequest
          * @description 签署检查点 / sign a checkpoint.
@@ -753,6 +845,41 @@ export interface components {
              * @description 接办机关 / organ
              */
             to_body?: string | null;
+        };
+        /**
+         * DivisionStats
+         * @description One division's figures (audit/compliance/metrics.py DivisionMetrics).
+         */
+        DivisionStats: {
+            /** Division */
+            division: string;
+            /** Name */
+            name: string;
+            /** Level */
+            level: string;
+            /** Registered */
+            registered: number;
+            /** Received */
+            received: number;
+            /**
+             * Supervised
+             * @description 被督办次数，按层级 / by ladder level
+             */
+            supervised: {
+                [key: string]: number;
+            };
+            /** Supervisions Issued */
+            supervisions_issued: number;
+            /** Overdue Open */
+            overdue_open: number;
+            /** Late */
+            late: number;
+            timely_acceptance: components["schemas"]["RateModel"];
+            on_time_completion: components["schemas"]["RateModel"];
+            satisfaction: components["schemas"]["RateModel"];
+            participation: components["schemas"]["RateModel"];
+            repeat: components["schemas"]["RateModel"];
+            supervision_answers: components["schemas"]["RateModel"];
         };
         /**
          * Error
@@ -860,6 +987,80 @@ export interface components {
             };
         } & {
             [key: string]: unknown;
+        };
+        /** ListCounts */
+        ListCounts: {
+            /**
+             * Urgency
+             * @description 按紧急程度 / per urgency (before that filter)
+             */
+            urgency: {
+                [key: string]: number;
+            };
+            /**
+             * Category
+             * @description 按类别 / per category
+             */
+            category: {
+                [key: string]: number;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ListedCase
+         * @description A row of the list: the case's columns and the deadline the person's body runs.
+         */
+        ListedCase: {
+            /** Case Id */
+            case_id: string;
+            /** Status */
+            status: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Next Check At */
+            next_check_at: string | null;
+            /** Title */
+            title: string;
+            /** Category */
+            category: string;
+            /** Holder */
+            holder: string;
+            /**
+             * Due
+             * @description 最近期限 / nearest deadline (ISO 8601)
+             */
+            due: string | null;
+            /**
+             * Rule
+             * @description 期限所依规则 / its rule: R1, R3, R5, R16
+             */
+            rule: string | null;
+            /**
+             * Awaiting
+             * @description 待本机关办理 / awaiting an act of my body
+             */
+            awaiting: boolean;
+            /**
+             * Urgency
+             * @description overdue | soon (两日内 / within 2 days) | ok | none
+             */
+            urgency: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** LogHead */
+        LogHead: {
+            /** Head Seq */
+            head_seq: number;
+            /** Head Hash */
+            head_hash: string;
+            checkpoint: components["schemas"]["Checkpoint"] | null;
+            /** Since Checkpoint */
+            since_checkpoint: number;
         };
         /**
          * Me
@@ -998,6 +1199,27 @@ export interface components {
              * @default false
              */
             anonymous: boolean;
+        };
+        /** RateModel */
+        RateModel: {
+            /** Numerator */
+            numerator: number;
+            /** Denominator */
+            denominator: number;
+            /**
+             * Rate
+             * @description 分子/分母；无应计事项为 null / null when none was due
+             */
+            rate: number | null;
+        };
+        /** RateName */
+        RateName: {
+            /** Key */
+            key: string;
+            /** Zh */
+            zh: string;
+            /** En */
+            en: string;
         };
         /**
          * Rating
@@ -1322,6 +1544,28 @@ export interface components {
             [key: string]: unknown;
         };
         /**
+         * Stats
+         * @description The node's division first, then each child division.
+         */
+        Stats: {
+            /** Division */
+            division: string;
+            /** Name */
+            name: string;
+            /** From */
+            from: string;
+            /** To */
+            to: string;
+            /** As Of */
+            as_of: string;
+            /** Cases */
+            cases: number;
+            /** Rates */
+            rates: components["schemas"]["RateName"][];
+            /** Divisions */
+            divisions: components["schemas"]["DivisionStats"][];
+        };
+        /**
          * SuperviseRequest
          * @description 督办 / supervise (R16).
          */
@@ -1456,20 +1700,44 @@ export interface operations {
     };
     listCases: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 每页条数 / page size */
+                limit?: number;
+                /** @description 跳过条数 / rows skipped */
+                offset?: number;
+                /** @description deadline：最近期限在前 / nearest first */
+                sort?: "case_id" | "deadline";
+                /** @description 仅待本机关办理 / awaiting my body only */
+                mine?: boolean;
+                /** @description 类别 / category */
+                category?: components["schemas"]["Category"] | null;
+                /** @description 紧急程度 / urgency */
+                urgency?: ("overdue" | "soon" | "ok" | "none") | null;
+                /** @description 编号或标题 / id or title */
+                q?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description 列表 / list */
+            /** @description 列表 / one page */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CaseList"];
+                    "application/json": components["schemas"]["CasePage"];
+                };
+            };
+            /** @description 分页或筛选参数越界 / a paging or filter parameter out of bounds */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description 内部错误 / internal error (XF-INTERNAL) */
@@ -4021,6 +4289,96 @@ export interface operations {
             };
             /** @description 缺少该年节假日安排 / the year's holiday schedule is missing */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getStats: {
+        parameters: {
+            query?: {
+                /** @description 起始日期 / first day, YYYY-MM-DD */
+                from?: string | null;
+                /** @description 截止日期（不含）/ day after the last, YYYY-MM-DD */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 统计 / figures */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Stats"];
+                };
+            };
+            /** @description 未登录 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色不允许 / not permitted (XF-FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 日期错误 / bad period (XF-INVALID-INPUT) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAuditStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 状态 / status */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditStatus"];
+                };
+            };
+            /** @description 未登录 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 非审计人员 / not an auditor (XF-FORBIDDEN) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

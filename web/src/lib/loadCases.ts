@@ -1,6 +1,5 @@
-// The cases this person may see, each with its case view (GET /api/cases lists ids and
-// statuses only; the views come in parallel, a few at a time). TODO(issue 16): one paginated
-// server-side list with holder, title and next deadline, once the list route carries them.
+// The cases this person may see (the first 1,000), each with its case view, a few at a time:
+// for the supervision board. The workbench pages the list in the server (decision 034).
 import { api, type CaseDetail } from "../api/client";
 
 const PARALLEL = 6;
