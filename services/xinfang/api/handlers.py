@@ -34,7 +34,7 @@ from ..identity.errors import NotPermitted
 from ..identity.policy import allowed, case_bodies, may_read
 from ..identity.principal import Principal, Role
 from ..node.service import NodeService
-from ..presentation import case_view, timeline_entry
+from ..presentation import case_view, petitioner_masked, timeline_entry
 from .asgi_call import call_asgi
 from .auth import Auth, AuthSettings
 from .errors import http_status
@@ -207,6 +207,8 @@ class NodeApi:
         """The cases `who` may read (need-to-know, identity/policy.py)."""
         rows = [row for row in self.service.list_cases() if self._lists(who, row)]
         for row in rows:
+            row.pop("matter_key", None)  # derived from the name and request: not for display
+            row.update(petitioner_masked(self.service.case(row["case_id"]).file.petitioner))
             row["updated_at"] = row["updated_at"].isoformat()
             due = row["next_check_at"]
             row["next_check_at"] = due.isoformat() if due is not None else None

@@ -27,6 +27,7 @@ from .auth import Guard
 from .console import mount_console
 from .errors import http_status
 from .gate import BODY_KEY, Gate
+from .personal_routes import add_personal_routes
 from .session_routes import add_session_routes
 from .trail import TrailRecorder
 from .trail_routes import add_trail_route
@@ -245,6 +246,7 @@ def build_app(api: NodeApi | None = None) -> FastAPI:
         openapi_extra=KEYED,
     )
 
+    add_personal_routes(app, WRITE_ERRORS)  # POST …/personal-data, with a reason (030)
     add_trail_route(app)  # GET /api/audit/trail, audit administrators only (decision 027)
 
     @app.get("/openapi.json", include_in_schema=False)

@@ -40,6 +40,9 @@ ROUTES: dict[str, frozenset[Role]] = {
     "list_cases": READERS,
     "get_case": READERS,
     "timeline": READERS,
+    # personal data in full, with a reason (decision 030): the handling body's handlers and
+    # the holding/routing petition office's registrars (api/personal_routes.py checks the body)
+    "reveal_personal": frozenset({H, R}),
     # petition office: register, route, divert, take a transfer back (Arts. 17–23)
     "register": frozenset({R}),
     "transfer": frozenset({R}),

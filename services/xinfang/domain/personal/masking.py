@@ -6,6 +6,9 @@ screen and never enough to identify a person."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 
 def mask_name(name: str) -> str:
     """张三 → 张*, 欧阳娜娜 → 欧***; a Latin name keeps its first letter."""
@@ -41,3 +44,39 @@ def mask_address(address: str, keep: int = 6) -> str:
     if not address:
         return ""
     return address[:keep] + "****"
+
+
+def mask_contact(contact: str) -> str:
+    """A phone number as `mask_phone`; an e-mail address keeps its first letter and domain
+    (z***@example.com); anything else its first character and a fixed mask."""
+    value = contact.strip()
+    if not value:
+        return ""
+    if any(ch.isdigit() for ch in value) and all(ch.isdigit() or ch == "-" for ch in value):
+        return mask_phone(value)  # stored normalised: digits, a landline's one hyphen
+    local, at, domain = value.partition("@")
+    if at and local:
+        return f"{local[0]}***@{domain}"
+    return value[0] + "****"
+
+
+def _masked(value: str | None, mask: Callable[[str], str]) -> str | None:
+    return None if value is None else mask(value)
+
+
+def mask_petitioner(
+    name: str | None,
+    address: str | None,
+    contact: str | None,
+    id_number: str | None,
+    anonymous: bool,
+) -> dict[str, Any]:
+    """The petitioner as lists and views show it: every personal field masked, None kept
+    (the shape of CaseView.petitioner, api/models.py)."""
+    return {
+        "name": _masked(name, mask_name),
+        "address": _masked(address, mask_address),
+        "contact": _masked(contact, mask_contact),
+        "id_number": _masked(id_number, mask_id_number),
+        "anonymous": anonymous,
+    }
