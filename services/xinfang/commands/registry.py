@@ -26,7 +26,8 @@ Json = Any  # a decoded JSON request body (validated by the parser)
 Parser = Callable[[Json, TimeBounds], C]
 Decider = Callable[[Context, Case, C], list[Event]]
 
-# (type, description) per request field; "!" before the type marks a required field.
+# (type, description) per request field; "!" before the type marks a required field; type
+# "body-id" is the acting body, filled in from the signed-in person.
 Fields = dict[str, tuple[str, str]]
 
 # The acting body is the signed-in person's (api/auth.py, decision 025); the parsers read
@@ -34,7 +35,7 @@ Fields = dict[str, tuple[str, str]]
 # the demo): documented as optional, since an unknown field is refused (issue 15), and refused
 # (403) when it names another body.
 ACTOR: Fields = {
-    "actor": ("string", "办理机关（可省略，须为登录人员所属机关）/ acting body: optional, own body")
+    "actor": ("body-id", "办理机关（可省略，须为登录人员所属机关）/ acting body (optional)")
 }
 NOTICE: Fields = {
     "notice": (
