@@ -6,6 +6,7 @@ screen and never enough to identify a person."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -37,13 +38,24 @@ def mask_id_number(id_number: str) -> str:
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
+# The last character of a division's name (GB/T 2260 names), not where it ends a common word
+# that names a place inside one (小区 社区 园区 校区 景区 片区 超市): those would show an estate.
+_DIVISION_END = re.compile(r"(?<![小社园校景片超])[省市区县旗盟州](?!场)")
+
+
 def mask_address(address: str, keep: int = 6) -> str:
-    """内蒙古自治区赤峰市松山区某街道1号 → 内蒙古自治区赤峰****: the first `keep` characters
-    (province, city) and a fixed mask, so the length says nothing."""
+    """内蒙古自治区赤峰市松山区某街道1号 → 内蒙古自治区****, 赤峰市松山区某街道 → 赤峰市松山区****:
+    at most the first `keep` characters, cut after the last division name ending among them
+    (省 市 区 县 旗 盟 州), then a fixed mask, so the length says nothing; an address without
+    one (a short or free-form one) is all mask, so no street or village is ever shown."""
     address = address.strip()
     if not address:
         return ""
-    return address[:keep] + "****"
+    ends = [m.end() for m in _DIVISION_END.finditer(address[:keep])]
+    cut = ends[-1] if ends else 0
+    if cut >= len(address):  # the whole address is a division name: keep nothing after all
+        cut = 0
+    return address[:cut] + "****"
 
 
 def mask_contact(contact: str) -> str:
