@@ -175,7 +175,7 @@ def test_a_bad_phone_number_or_an_identity_number_in_contact_is_refused(
     [
         ("/api/cases", {**PETITION, "titel": "拼错"}, "titel"),
         ("/api/cases", {**PETITION, "petitioner": {"身份证": "x"}}, "petitioner.身份证"),
-        ("{case}/transfer", {"to_body": HOUSING, "notes": "拼错"}, "notes"),
+        ("{case}/transfer", {"to_body": HOUSING, "Note": "拼错"}, "Note"),
         ("{case}/accept", {"notice": {"method": "POST", "when": "now"}}, "notice.when"),
     ],
 )

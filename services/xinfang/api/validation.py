@@ -35,11 +35,12 @@ def _field(loc: Sequence[Any]) -> str | None:
 
 def unknown_field(loc: Sequence[Any]) -> UnknownField:
     """The refusal of a field no model declares, at `loc` (e.g. ("body", "petitioner", "x"))."""
-    parts = [  # without union members' tags (Notice, literal[False]) pydantic puts in
+    *within, name = loc[1:] if loc[:1] == ("body",) else loc
+    parts = [  # without the union members' tags pydantic puts in (Notice, literal[False])
         str(p)
-        for p in (loc[1:] if loc[:1] == ("body",) else loc)
+        for p in within
         if not (isinstance(p, str) and (p[:1].isupper() or p.startswith(("literal[", "function-"))))
-    ]
+    ] + [str(name)]  # the key as the client sent it, whatever its case or script
     path = ".".join(parts)[:200] or "?"
     return UnknownField(
         f"{path}：本接口未定义该字段，请检查拼写或删除 / {path}: not a field of this request; "
