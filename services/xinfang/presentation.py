@@ -25,6 +25,7 @@ from .domain.events import (
     HandlingExtended,
     HandlingOpinionIssued,
     NoticeServed,
+    Petitioner,
     PetitionRegistered,
     ReReviewDecided,
     ReReviewRequested,
@@ -39,6 +40,7 @@ from .domain.events import (
     is_case_event,
     is_chain_event,
 )
+from .domain.personal.masking import mask_petitioner
 from .domain.topology import Topology
 from .domain.vocabulary import zh
 
@@ -243,6 +245,29 @@ def _obligation(event: Event) -> dict[str, str]:
     return {"obligation": o.value, "obligation_zh": o.zh, "obligation_en": o.en, "rule": o.rule_id}
 
 
+def petitioner_masked(petitioner: Petitioner) -> dict[str, Any]:
+    """What every list and view shows of the petitioner (DOMAIN.md §10, decision 030):
+    `{"petitioner": {name, address, contact, id_number, anonymous} masked,
+    "personal_masked": True}`. The full values only through the reveal route, with a reason."""
+    p = petitioner
+    return {
+        "petitioner": mask_petitioner(p.name, p.address, p.contact, p.id_number, p.anonymous),
+        "personal_masked": True,
+    }
+
+
+def petitioner_in_full(petitioner: Petitioner) -> dict[str, Any]:
+    """The petitioner unmasked: for the reveal route only (api/personal_routes.py)."""
+    p = petitioner
+    return {
+        "name": p.name,
+        "address": p.address,
+        "contact": p.contact,
+        "id_number": p.id_number,
+        "anonymous": p.anonymous,
+    }
+
+
 def case_view(
     case: Case, topology: Topology, calendar: HolidayCalendar | None = None
 ) -> dict[str, Any]:
@@ -305,4 +330,5 @@ def case_view(
             for ev in case.evaluations
         ],
         "participants": list(case.participants),
+        **petitioner_masked(case.file.petitioner),
     }

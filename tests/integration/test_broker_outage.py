@@ -32,7 +32,7 @@ def test_backlog_is_published_in_order_after_a_broker_outage(
         def register(i: int) -> str:
             body = {
                 **PETITION,
-                "petitioner": {"name": f"断网{i}", "address": "赤峰", "contact": str(i)},
+                "petitioner": {"name": f"断网{i}", "address": "赤峰", "contact": f"1390000000{i}"},
             }
             case_id = str(
                 city.client.post("/api/cases", {"actor": "150400.xfj", **body})["case_id"]

@@ -75,3 +75,17 @@ def test_masks_match_domain_section_10() -> None:
     assert mask_id_number("150404199001011234") == "150404********1234"
     assert mask_address("内蒙古自治区赤峰市松山区某街道1号") == "内蒙古自治区****"
     assert mask_name("") == "" and mask_address("") == ""
+
+
+@pytest.mark.parametrize(
+    ("address", "shown"),
+    [
+        ("赤峰市松山区某街道1号", "赤峰市松山区****"),  # the division part
+        ("松山区某村", "松山区****"),  # short: never the village
+        ("幸福小区3号楼", "****"),  # 小区 is no division: never the estate
+        ("新华市场5号", "****"),
+        ("赤峰市", "****"),  # all of it a division: nothing kept
+    ],
+)
+def test_address_masks_keep_only_the_division_part(address: str, shown: str) -> None:
+    assert mask_address(address) == shown

@@ -93,6 +93,11 @@ def test_role_by_route_matrix(bus: FakeBus) -> None:
     assert matrix["list_cases"]["audit-admin"] == 403
     assert matrix["supervise"]["registrar"] == 403
     assert matrix["opinion"]["registrar"] == 403
+    # personal data in full (decision 030): handlers and registrars only, and with a reason
+    assert matrix["reveal_personal"]["handler"] == 422  # XF-REASON-REQUIRED: the body was {}
+    assert matrix["reveal_personal"]["registrar"] == 422
+    assert matrix["reveal_personal"]["auditor"] == 403
+    assert matrix["reveal_personal"]["approver"] == 403
 
 
 def test_health_details_only_for_the_system_administrator(bus: FakeBus) -> None:

@@ -34,7 +34,7 @@ from ..identity.errors import NotPermitted
 from ..identity.policy import allowed, case_bodies, may_read
 from ..identity.principal import Principal, Role
 from ..node.service import NodeService
-from ..presentation import case_view, timeline_entry
+from ..presentation import case_view, petitioner_masked, timeline_entry
 from .asgi_call import call_asgi
 from .auth import Auth, AuthSettings
 from .case_list import MAX_LIMIT, ListQuery, next_deadline, page
@@ -217,9 +217,10 @@ class NodeApi:
         for row in self.service.list_cases():
             if not self._lists(who, row):
                 continue
-            row["due"], row["rule"], row["awaiting"] = next_deadline(
-                self.service.case(row["case_id"]), body
-            )
+            case = self.service.case(row["case_id"])
+            row.pop("matter_key", None)  # derived from the name and request: not for display
+            row.update(petitioner_masked(case.file.petitioner))  # decision 030
+            row["due"], row["rule"], row["awaiting"] = next_deadline(case, body)
             rows.append(row)
         return 200, page(rows, query, self.service.context().now)
 

@@ -23,7 +23,7 @@ from pydantic import (
 from pydantic.json_schema import WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from ..commands.limits import INT_BOUNDS, max_chars
+from ..commands.limits import INT_BOUNDS, MIN_REASON_CHARS, REASON_CHARS, max_chars
 from ..domain.client_time import parse_client_time
 from ..domain.deadlines import Obligation
 from ..domain.vocabulary import (
@@ -100,9 +100,16 @@ def time(doc: str, example: str = "2026-02-13T17:00:00+08:00") -> Any:
 
 
 class Body(BaseModel):
-    """A request body: a JSON object; fields it does not name are ignored."""
+    """A request body: a JSON object; a field it does not name is refused (422
+    XF-UNKNOWN-FIELD naming it), never dropped silently (issue 15)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
+
+
+ACTOR_DOC = (
+    "办理机关（可省略：即登录人员所属机关；写明其他机关则拒绝 403）/ acting body: optional, "
+    "the signed-in person's body; another body is refused (403)"
+)
 
 
 class SignInRequest(Body):
@@ -142,8 +149,21 @@ class Petitioner(Body):
 
     name: Text | None = text("name", "姓名（匿名时可空）/ name", example="李四")
     address: Text | None = text("address", "地址 / address")
-    contact: Text | None = text("contact", "联系方式 / contact", example="13700000000")
+    contact: Text | None = text(
+        "contact",
+        "联系方式：写成电话号码时须为有效的手机号或带区号的固定电话，按规范形式保存；不得填写"
+        "公民身份号码 / contact: written as a phone number it must be a valid mobile or "
+        "landline number, stored normalised; never an identity number",
+        example="13700000000",
+    )
     anonymous: StrictBool = Field(False, description="匿名 / anonymous")
+    id_number: Text | None = text(
+        "id_number",
+        "公民身份号码（GB 11643：18 位，校验码、行政区划代码与出生日期须有效；末位 x 按 X 保存）"
+        " / citizen identity number (GB 11643: 18 characters, valid check character, division "
+        "code and birth date; stored with an upper-case X)",
+        example="11010519491231002X",
+    )
 
 
 class RegisterRequest(Body):
@@ -164,6 +184,7 @@ class RegisterRequest(Body):
         }
     )
 
+    actor: Text | None = text("actor", ACTOR_DOC)
     title: Text = text("title", "事项标题 / title", required=True, example="征地补偿款未足额发放")
     channel: Channel = Field(description="信访渠道 / channel")
     category: Category = Field(description="事项类别 / category")
@@ -190,6 +211,8 @@ class RegisterRequest(Body):
 class Act(Body):
     """A case command; the acting body is the signed-in person's (decision 025), never a
     request field: an `actor` naming another body is refused (403 XF-FORBIDDEN)."""
+
+    actor: Text | None = text("actor", ACTOR_DOC)
 
 
 class TransferRequest(Act):
@@ -334,6 +357,24 @@ class EvaluateRequest(Act):
     comment: Text | None = text("comment", "评价意见 / comment")
 
 
+class RevealRequest(Body):
+    """查看完整个人信息，须说明理由；每次查看记入操作审计记录 / view the petitioner's personal
+    data in full, giving a reason; each view is recorded in the operator trail (decision 030).
+    A missing, blank or short reason is refused with 422 XF-REASON-REQUIRED."""
+
+    # Required with 4–200 characters, as documented; checked by the route (personal_routes.py)
+    # so that a missing or short reason is answered with its own code, XF-REASON-REQUIRED.
+    model_config = ConfigDict(json_schema_extra={"required": ["reason"]})
+
+    reason: str | None = Field(
+        None,
+        description=f"理由（{MIN_REASON_CHARS}–{REASON_CHARS} 字）/ why "
+        f"({MIN_REASON_CHARS}–{REASON_CHARS} characters)",
+        examples=["核实信访人身份以便电话回访"],
+        json_schema_extra={"minLength": MIN_REASON_CHARS, "maxLength": REASON_CHARS},
+    )
+
+
 class CheckpointRequest(Body):
     """签署检查点 / sign a checkpoint."""
 
@@ -435,8 +476,28 @@ class Registered(Answer):
     query_code: str = Field(description="查询码 / the petitioner's lookup code")
 
 
+class PetitionerShown(Answer):
+    """信访人：列表与详情中为掩码（张*、139****5678、150404********1234，地址保留行政区划部分），
+    未填写的为 null / the petitioner: masked in lists and views, null where not given."""
+
+    name: str | None = Field(examples=["张*"])
+    address: str | None = Field(examples=["赤峰市松山区****"])
+    contact: str | None = Field(examples=["139****5678"])
+    id_number: str | None = Field(examples=["150404********1234"])
+    anonymous: bool
+
+
+MASKED_DOC = (
+    "信访人信息已掩码；完整信息须经 POST /api/cases/{case_id}/personal-data 说明理由查看 / "
+    "personal data masked; in full only through POST /api/cases/{case_id}/personal-data"
+)
+
+
 class CaseView(Answer):
     """事项状态 / the case as this node knows it (times in UTC, ISO 8601)."""
+
+    petitioner: PetitionerShown
+    personal_masked: Literal[True] = Field(description=MASKED_DOC)
 
     case_id: str
     query_code: str
@@ -456,6 +517,8 @@ class CaseView(Answer):
 
 class CaseRow(Answer):
     case_id: str
+    petitioner: PetitionerShown
+    personal_masked: Literal[True] = Field(description=MASKED_DOC)
     status: str
     updated_at: str = Field(json_schema_extra={"format": "date-time"})
     next_check_at: str | None
@@ -463,6 +526,15 @@ class CaseRow(Answer):
 
 class CaseList(Answer):
     cases: list[CaseRow]
+
+
+class Revealed(Answer):
+    """完整个人信息（已记入操作审计记录）/ the petitioner in full (recorded in the trail)."""
+
+    case_id: str
+    petitioner: PetitionerShown = Field(description="完整信息 / in full, not masked")
+    reason: str
+    viewed_at: str = Field(json_schema_extra={"format": "date-time"})
 
 
 class TimelineEntry(Answer):

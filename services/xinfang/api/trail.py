@@ -42,6 +42,7 @@ PROBES = frozenset({"health"})
 AGENT_CHARS = 120
 HTTP_CHARS = 200
 ID_CHARS = 64
+REASON_CHARS = 200
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -132,6 +133,8 @@ def describe(
         sign_in=sign_in,
         source=source_address(scope, proxies),
         agent=_text(_header(scope, b"user-agent"), AGENT_CHARS),
+        # the reason stated for viewing personal data in full (api/personal_routes.py, 030)
+        reason=_text(str(state.get("reason") or ""), REASON_CHARS),
     )
 
 

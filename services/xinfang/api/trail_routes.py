@@ -48,6 +48,7 @@ class TrailEntryModel(BaseModel):
     agent: str
     key_id: str
     signature: str
+    reason: str | None = None  # only on entries with a stated reason (decision 030)
 
 
 class TrailPage(BaseModel):

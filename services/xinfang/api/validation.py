@@ -2,7 +2,8 @@
 
 The first error pydantic reports (fields in declaration order) decides: a text over its length
 is XF-FIELD-TOO-LONG (context: field, max_chars), an integer outside its range
-XF-VALUE-OUT-OF-RANGE (field, minimum, maximum), anything else XF-INVALID-INPUT (field).
+XF-VALUE-OUT-OF-RANGE (field, minimum, maximum), a field no model declares XF-UNKNOWN-FIELD
+(field: its path, e.g. petitioner.id_numbr), anything else XF-INVALID-INPUT (field).
 Never a 5xx: every pydantic error type maps to one of these.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..commands.input_errors import FieldTooLong, ValueOutOfRange
+from ..commands.input_errors import FieldTooLong, UnknownField, ValueOutOfRange
 from ..commands.limits import INT_BOUNDS
 from ..domain.errors import InvalidInput
 
@@ -32,10 +33,28 @@ def _field(loc: Sequence[Any]) -> str | None:
     return names[-1] if names else None
 
 
+def unknown_field(loc: Sequence[Any]) -> UnknownField:
+    """The refusal of a field no model declares, at `loc` (e.g. ("body", "petitioner", "x"))."""
+    *within, name = loc[1:] if loc[:1] == ("body",) else loc
+    parts = [  # without the union members' tags pydantic puts in (Notice, literal[False])
+        str(p)
+        for p in within
+        if not (isinstance(p, str) and (p[:1].isupper() or p.startswith(("literal[", "function-"))))
+    ] + [str(name)]  # the key as the client sent it, whatever its case or script
+    path = ".".join(parts)[:200] or "?"
+    return UnknownField(
+        f"{path}：本接口未定义该字段，请检查拼写或删除 / {path}: not a field of this request; "
+        "check its spelling or leave it out",
+        field=path,
+    )
+
+
 def refusal(errors: Sequence[Mapping[str, Any]]) -> InvalidInput:
     """The refusal for pydantic's `errors` of one request body (at least one)."""
     error = errors[0]
     kind, field, value = error["type"], _field(error["loc"]), error.get("input")
+    if kind == "extra_forbidden":  # any key a client sends, named as sent (e.g. 姓名)
+        return unknown_field(error["loc"])
     ctx = error.get("ctx") or {}
     if field is None:
         return InvalidInput(f"{BODY} 须为 JSON 对象 / must be a JSON object")

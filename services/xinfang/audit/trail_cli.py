@@ -30,8 +30,8 @@ from .replay import KafkaSource, Progress, TimeRange
 
 COLUMNS = (
     ("时间", "time"), ("人员", "person"), ("角色", "roles"), ("单位", "body"),
-    ("动作", "action"), ("事项", "case"), ("结果", "outcome"), ("来源地址", "source"),
-    ("校验", "check"),
+    ("动作", "action"), ("事项", "case"), ("结果", "outcome"), ("理由", "reason"),
+    ("来源地址", "source"), ("校验", "check"),
 )  # fmt: skip
 
 
@@ -102,7 +102,7 @@ def _row(entry: TrailEntry, problem: str | None) -> list[str]:
     return [
         at.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3], entry.person or "—",
         ",".join(entry.roles) or "—", entry.body or "—", entry.action or entry.http,
-        entry.case_id or "—", outcome, entry.source or "—", problem or "✓",
+        entry.case_id or "—", outcome, entry.reason or "—", entry.source or "—", problem or "✓",
     ]  # fmt: skip
 
 

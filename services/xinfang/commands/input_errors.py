@@ -29,6 +29,22 @@ class FieldTooLong(InvalidInput):
     en = "A field is too long"
 
 
+class UnknownField(InvalidInput):
+    """A request field the API does not define: refused, never dropped silently (issue 15)."""
+
+    code = "XF-UNKNOWN-FIELD"
+    zh = "请求中有本接口未定义的字段"
+    en = "The request has a field this API does not define"
+
+
+class ReasonRequired(InvalidInput):
+    """Personal data in full only with a stated reason (个人信息保护法 Art. 51; decision 030)."""
+
+    code = "XF-REASON-REQUIRED"
+    zh = "查看完整个人信息须说明理由"
+    en = "Viewing personal data in full needs a stated reason"
+
+
 class ValueOutOfRange(InvalidInput):
     code = "XF-VALUE-OUT-OF-RANGE"
     zh = "数值超出允许范围"

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from ..domain.calendar import BEIJING
 from ..domain.client_time import parse_client_time
 from ..domain.commands import (
     AcceptCase,
@@ -36,6 +37,7 @@ from ..domain.commands import (
 from ..domain.deadlines import Obligation
 from ..domain.errors import InvalidInput
 from ..domain.events import CaseFile, Petitioner
+from ..domain.personal.petitioner import checked_contact, checked_id_number
 from ..domain.vocabulary import (
     Category,
     Channel,
@@ -181,20 +183,31 @@ def _time(data: dict[str, Any], key: str, bounds: TimeBounds) -> datetime | None
     return moment.astimezone(UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
+def petitioner(raw: Any, now: datetime) -> Petitioner:
+    """The petitioner of a registration: `id_number` checked as GB 11643 (InvalidIdNumber
+    with its reason) and normalised; a `contact` written as a phone number a valid one
+    (InvalidPhone), stored normalised; an identity number in `contact` refused
+    (IdNumberInContact). Birth dates may not lie after `now`'s Beijing date."""
+    person = _obj(raw, "petitioner")
+    return Petitioner(
+        name=_opt_text(person, "name"),
+        address=_opt_text(person, "address"),
+        contact=checked_contact(_opt_text(person, "contact")),
+        anonymous=_bool(person, "anonymous"),
+        id_number=checked_id_number(
+            _opt_text(person, "id_number"), now.astimezone(BEIJING).date()
+        ),
+    )
+
+
 def case_file(raw: Any, now: datetime, bounds: TimeBounds = WIDEST_TIMES) -> CaseFile:
     """The case file of a registration; `received_at` defaults to `now`."""
     data = _obj(raw, "请求体 / body")
-    person = _obj(data.get("petitioner", {}), "petitioner")
     return CaseFile(
         title=_text(data, "title"),
         channel=_enum(Channel, data, "channel"),
         category=_enum(Category, data, "category"),
-        petitioner=Petitioner(
-            name=_opt_text(person, "name"),
-            address=_opt_text(person, "address"),
-            contact=_opt_text(person, "contact"),
-            anonymous=_bool(person, "anonymous"),
-        ),
+        petitioner=petitioner(data.get("petitioner", {}), now),
         request=_text(data, "request"),
         facts=_text(data, "facts", required=False),
         reasons=_text(data, "reasons", required=False),

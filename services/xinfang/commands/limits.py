@@ -48,6 +48,8 @@ SHORT_TEXT_CHARS = 500
 TITLE_CHARS = 200
 REQUEST_CHARS = 10_000
 LONG_TEXT_CHARS = 50_000
+REASON_CHARS = 200
+MIN_REASON_CHARS = 4
 
 FIELD_CHARS: dict[str, int] = {
     # identifiers
@@ -58,6 +60,8 @@ FIELD_CHARS: dict[str, int] = {
     "repeat_of": ID_CHARS,
     "supervision_id": ID_CHARS,
     "obligation": ID_CHARS,
+    # 公民身份号码: 18 characters; up to ID_CHARS so a wrong length is refused with its reason
+    "id_number": ID_CHARS,
     # short texts
     "title": TITLE_CHARS,
     "backdate_reason": SHORT_TEXT_CHARS,
@@ -66,6 +70,7 @@ FIELD_CHARS: dict[str, int] = {
     "approved_by": NAME_CHARS,
     "address": SHORT_TEXT_CHARS,
     "accused": SHORT_TEXT_CHARS,
+    "reason": REASON_CHARS,  # why a person views personal data in full (decision 030)
     # long texts
     "request": REQUEST_CHARS,
     "facts": LONG_TEXT_CHARS,

@@ -26,12 +26,17 @@ Json = Any  # a decoded JSON request body (validated by the parser)
 Parser = Callable[[Json, TimeBounds], C]
 Decider = Callable[[Context, Case, C], list[Event]]
 
-# (type, description) per request field; "!" before the type marks a required field.
+# (type, description) per request field; "!" before the type marks a required field; type
+# "body-id" is the acting body, filled in from the signed-in person.
 Fields = dict[str, tuple[str, str]]
 
-# The acting body is the signed-in person's (api/auth.py, decision 025), never a request
-# field; the parsers still read `actor`, which the API fills in from the principal.
-ACTOR: Fields = {}
+# The acting body is the signed-in person's (api/auth.py, decision 025); the parsers read
+# `actor`, which the API fills in from the principal. A client may still name it (scripts,
+# the demo): documented as optional, since an unknown field is refused (issue 15), and refused
+# (403) when it names another body.
+ACTOR: Fields = {
+    "actor": ("body-id", "办理机关（可省略，须为登录人员所属机关）/ acting body (optional)")
+}
 NOTICE: Fields = {
     "notice": (
         "object",

@@ -63,6 +63,8 @@ def route_of(method: str, path: str) -> str:
             return "register" if method == "POST" else "list_cases"
         if len(parts) == 3:
             return "get_case"
+        if parts[3] == "personal-data":
+            return "reveal_personal"
         return "timeline" if parts[3] == "timeline" and method == "GET" else parts[3]
     if parts == ["api", "me"]:
         return "me"

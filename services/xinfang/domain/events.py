@@ -47,8 +47,9 @@ class Petitioner:
 
     name: str | None
     address: str | None
-    contact: str | None
+    contact: str | None  # a phone number normalised (13912345678, 0476-8123456) or other text
     anonymous: bool = False
+    id_number: str | None = None  # 公民身份号码, GB 11643, normalised (upper-case X)
 
 
 @dataclass(frozen=True)

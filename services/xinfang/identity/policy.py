@@ -42,6 +42,9 @@ ROUTES: dict[str, frozenset[Role]] = {
     "timeline": READERS,
     "documents": frozenset({R, H, A, S}),  # the statutory documents (decision 033)
     "document": frozenset({R, H, A, S}),
+    # personal data in full, with a reason (decision 030): the handling body's handlers and
+    # the holding/routing petition office's registrars (api/personal_routes.py checks the body)
+    "reveal_personal": frozenset({H, R}),
     # petition office: register, route, divert, take a transfer back (Arts. 17–23)
     "register": frozenset({R}),
     "transfer": frozenset({R}),

@@ -13,7 +13,11 @@ JSON parser, SHA-256 and Ed25519 can check it:
 - signed: `signature` (hex) is the node key's Ed25519 signature (chain/keys.py) of
   `xinfang-trail/v1` + newline + the JSON of every field except `signature`; `key_id` names the
   key. A changed entry fails its signature; a removed one leaves a gap in `seq` and breaks the
-  successor's `prev_hash`.
+  successor's `prev_hash`;
+- `reason` (decision 030): the reason a person stated for an act that needs one (viewing
+  personal data in full). The key is present only on entries that carry a reason, so entries
+  written before it existed keep their exact bytes, hashes and signatures; on those that carry
+  one it is signed like every other field (removing or changing it breaks the signature).
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ class TrailAct:
     - `sign_in`: "ok" / "failed" for a sign-in attempt, else "".
     - `source`: the client's address (X-Forwarded-For only from trusted proxies);
       `agent`: the User-Agent, at most 120 characters.
+    - `reason`: the reason the person stated (viewing personal data in full), or "".
     """
 
     at_ms: int
@@ -68,6 +73,7 @@ class TrailAct:
     sign_in: str
     source: str
     agent: str
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +100,13 @@ class TrailEntry:
     agent: str
     key_id: str
     signature: str
+    reason: str = ""  # only entries with a reason carry the key (module docstring)
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["roles"] = list(self.roles)
+        if not self.reason:
+            del out["reason"]  # the bytes of an entry without one, as before decision 030
         return out
 
     def to_bytes(self) -> bytes:
@@ -111,6 +120,7 @@ class TrailEntry:
 
 
 _FIELDS = {f.name: f for f in fields(TrailEntry)}
+_OPTIONAL = {"reason"}  # present only when not empty
 _INTS = {"v", "seq", "at_ms", "status"}
 
 
@@ -140,7 +150,7 @@ def decode(data: bytes) -> TrailEntry:
         raw = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise TrailFormatError(f"not JSON: {exc}") from None
-    if not isinstance(raw, dict) or set(raw) != set(_FIELDS):
+    if not isinstance(raw, dict) or not set(_FIELDS) - _OPTIONAL <= set(raw) <= set(_FIELDS):
         got = sorted(raw) if isinstance(raw, dict) else type(raw).__name__
         raise TrailFormatError(f"fields {got} are not a trail entry's")
     for name, value in raw.items():
@@ -152,6 +162,8 @@ def decode(data: bytes) -> TrailEntry:
             ok = isinstance(value, str)
         if not ok:
             raise TrailFormatError(f"field {name} has the wrong type")
+    if raw.get("reason") == "":
+        raise TrailFormatError("field reason is present but empty")  # bytes not canonical
     raw["roles"] = tuple(raw["roles"])
     return TrailEntry(**raw)
 

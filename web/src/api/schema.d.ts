@@ -490,6 +490,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cases/{case_id}/personal-data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 查看完整个人信息（须说明理由，记入审计）/ personal data in full, with a reason
+         * @description 查看完整个人信息，须说明理由；每次查看记入操作审计记录 / view the petitioner's personal
+         *         data in full, giving a reason; each view is recorded in the operator trail (decision 030).
+         *         A missing, blank or short reason is refused with 422 XF-REASON-REQUIRED.
+         */
+        post: operations["revealPersonalData"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/stats": {
         parameters: {
             query?: never;
@@ -574,6 +596,11 @@ export interface components {
          */
         AcceptRequest: {
             /**
+             * Actor
+             * @description 办理机关（可省略：即登录人员所属机关；写明其他机关则拒绝 403）/ acting body: optional, the signed-in person's body; another body is refused (403)
+             */
+            actor?: string | null;
+            /**
              * Notice
              * @description 送达（省略即现在以电子方式送达并签收）；false 表示暂不送达 / service of the notice (omitted: served now, electronically, signed); false: not served yet
              */
@@ -590,6 +617,11 @@ export interface components {
          * @description 督办反馈 / answer a supervision (R16).
          */
         AnswerRequest: {
+            /**
+             * Actor
+             * @description 办理机关（可省略：即登录人员所属机关；写明其他机关则拒绝 403）/ acting body: optional, the signed-in person's body; another body is refused (403)
+             */
+            actor?: string | null;
             /**
              * Supervision Id
              * @description 督办编号 / supervision id
@@ -612,6 +644,11 @@ export interface components {
          * @description 交办 / assign with a report deadline (R1, R6, R17).
          */
         AssignRequest: {
+            /**
+             * Actor
+             * @description 办理机关（可省略：即登录人员所属机关；写明其他机关则拒绝 403）/ acting body: optional, the signed-in person's body; another body is refused (403)
+             */
+            actor?: string | null;
             /**
              * To Body
              * @description 接收机关 / receiving body
@@ -686,6 +723,13 @@ export interface components {
          * @description 事项状态 / the case as this node knows it (times in UTC, ISO 8601).
          */
         CaseView: {
+            petitioner: components["schemas"]["PetitionerShown"];
+            /**
+             * Personal Masked
+             * @description 信访人信息已掩码；完整信息须经 POST /api/cases/{case_id}/personal-data 说明理由查看 / personal data masked; in full only through POST /api/cases/{case_id}/personal-data
+             * @constant
+             */
+            personal_masked: true;
             /** Case Id */
             case_id: string;
             /** Query Code */
@@ -803,6 +847,11 @@ export interface components {
          * @description 终结 / close (Arts. 33–36).
          */
         CloseRequest: {
+            /**
+             * Actor
+             * @description 办理机关（可省略：即登录人员所属机关；写明其他机关则拒绝 403）/ acting body: optional, the signed-in person's body; another body is refused (403)
+             */
+            actor?: string | null;
             /** @description 终结理由 / reason */
             reason: components["schemas"]["CloseReason"];
             /**
@@ -816,6 +865,11 @@ export interface components {
          * @description 办结报告 / completion report (R6).
          */
         CompletionRequest: {
+            /**
+             * Actor
+             * @description 办理机关（可省略：即登录人员所属机关；写明其他机关则拒绝 403）/ acting body: optional, the signed-in person's body; another body is refused (403)
+             */
+            actor?: string | null;
             /**
              * Summary
              * @description 办理结果 / result
@@ -833,6 +887,11 @@ export interface components {
          * @description 诉访分离 / divert to another procedure (Art. 22, R17).
          */
         DivertRequest: {
+            /**
+             * Actor
+             * @description 办理机关（可省略：即登录人员所属机关；写明其他机关则拒绝 403）/ acting body: optional, the signed-in person's body; another body is refused (403)
+             */
+            actor?: string | null;
             /** @description 途径 / route */
             route: components["schemas"]["DiversionRoute"];
             /**
@@ -920,6 +979,11 @@ export interface components {
          * @description 满意度评价 / record the evaluation (Art. 21).
          */
         EvaluateRequest: {
+            /**
+             * Actor
+             * @description 办理机关（可省略：即登录人员所属机关；写明其他机关则拒绝 403）/ acting body: optional, the signed-in person's body; another body is refused (403)
+             */
+            actor?: string | null;
             /** @description 对办理机关 / of the handling body */
             handling_rating: components["schemas"]["Rating"];
             /** @description 对信访部门 / of the petition office */
@@ -944,6 +1008,11 @@ export interface components {
          * @description 延长办理期限 / extend handling (R5).
          */
         ExtendRequest: {
+            /**
+             * Actor
+             * @description 办理机关（可省略：即登录人员所属机关；写明其他机关则拒绝 403）/ acting body: optional, the signed-in person's body; another body is refused (403)
+             */
+            actor?: string | null;
             /**
              * Days
              * @description 延长天数（合计不超过 30）/ days (30 in all at most)
@@ -1014,6 +1083,13 @@ export interface components {
         ListedCase: {
             /** Case Id */
             case_id: string;
+            petitioner: components["schemas"]["PetitionerShown"];
+            /**
+             * Personal Masked
+             * @description 信访人信息已掩码；完整信息须经 POST /api/cases/{case_id}/personal-data 说明理由查看 / personal data masked; in full only through POST /api/cases/{case_id}/personal-data
+             * @constant
+             */
+            personal_masked: true;
             /** Status */
             status: string;
             /**
@@ -1125,6 +1201,11 @@ export interface components {
          */
         ObjectRequest: {
             /**
+             * Actor
+             * @description 办理机关（可省略：即登录人员所属机关；写明其他机关则拒绝 403）/ acting body: optional, the signed-in person's body; another body is refused (403)
+             */
+            actor?: string | null;
+            /**
              * Reasons
              * @description 理由 / reasons
              */
@@ -1147,6 +1228,11 @@ export interface components {
          * @description 出具处理意见 / issue the handling opinion (R5).
          */
         OpinionRequest: {
+            /**
+             * Actor
+             * @description 办理机关（可省略：即登录人员所属机关；写明其他机关则拒绝 403）/ acting body: optional, the signed-in person's body; another body is refused (403)
+             */
+            actor?: string | null;
             /** @description 处理结果 / outcome */
             outcome: components["schemas"]["Outcome"];
             /**
@@ -1189,7 +1275,7 @@ export interface components {
             address?: string | null;
             /**
              * Contact
-             * @description 联系方式 / contact
+             * @description 联系方式：写成电话号码时须为有效的手机号或带区号的固定电话，按规范形式保存；不得填写公民身份号码 / contact: written as a phone number it must be a valid mobile or landline number, stored normalised; never an identity number
              * @example 13700000000
              */
             contact?: string | null;
@@ -1199,6 +1285,43 @@ export interface components {
              * @default false
              */
             anonymous: boolean;
+            /**
+             * Id Number
+             * @description 公民身份号码（GB 11643：18 位，校验码、行政区划代码与出生日期须有效；末位 x 按 X 保存） / citizen identity number (GB 11643: 18 characters, valid check character, division code and birth date; stored with an upper-case X)
+             * @example 11010519491231002X
+             */
+            id_number?: string | null;
+        };
+        /**
+         * PetitionerShown
+         * @description 信访人：列表与详情中为掩码（张*、139****5678、150404********1234，地址保留行政区划部分），
+         *     未填写的为 null / the petitioner: masked in lists and views, null where not given.
+         */
+        PetitionerShown: {
+            /**
+             * Name
+             * @example 张*
+             */
+            name: string | null;
+            /**
+             * Address
+             * @example 赤峰市松山区****
+             */
+            address: string | null;
+            /**
+             * Contact
+             * @example 139****5678
+             */
+            contact: string | null;
+            /**
+             * Id Number
+             * @example 150404********1234
+             */
+            id_number: string | null;
+            /** Anonymous */
+            anonymous: boolean;
+        } & {
+            [key: string]: unknown;
         };
         /** RateModel */
         RateModel: {
@@ -1232,6 +1355,11 @@ export interface components {
          * @description 出具复核意见（终结）/ decide the re-review, final (R10, R11).
          */
         ReReviewDecision: {
+            /**
+             * Actor
+             * @description 办理机关（可省略：即登录人员所属机关；写明其他机关则拒绝 403）/ acting body: optional, the signed-in person's body; another body is refused (403)
+             */
+            actor?: string | null;
             /** @description 复核结论 / result */
             result: components["schemas"]["ReviewResult"];
             /**
@@ -1277,6 +1405,11 @@ export interface components {
          *     }
          */
         RegisterRequest: {
+            /**
+             * Actor
+             * @description 办理机关（可省略：即登录人员所属机关；写明其他机关则拒绝 403）/ acting body: optional, the signed-in person's body; another body is refused (403)
+             */
+            actor?: string | null;
             /**
              * Title
              * @description 事项标题 / title
@@ -1381,6 +1514,11 @@ export interface components {
          */
         RejectRequest: {
             /**
+             * Actor
+             * @description 办理机关（可省略：即登录人员所属机关；写明其他机关则拒绝 403）/ acting body: optional, the signed-in person's body; another body is refused (403)
+             */
+            actor?: string | null;
+            /**
              * Reasons
              * @description 理由 / reasons
              */
@@ -1397,16 +1535,59 @@ export interface components {
          */
         ReturnRequest: {
             /**
+             * Actor
+             * @description 办理机关（可省略：即登录人员所属机关；写明其他机关则拒绝 403）/ acting body: optional, the signed-in person's body; another body is refused (403)
+             */
+            actor?: string | null;
+            /**
              * Note
              * @description 说明 / note
              */
             note?: string | null;
         };
         /**
+         * RevealRequest
+         * @description 查看完整个人信息，须说明理由；每次查看记入操作审计记录 / view the petitioner's personal
+         *     data in full, giving a reason; each view is recorded in the operator trail (decision 030).
+         *     A missing, blank or short reason is refused with 422 XF-REASON-REQUIRED.
+         */
+        RevealRequest: {
+            /**
+             * Reason
+             * @description 理由（4–200 字）/ why (4–200 characters)
+             * @example 核实信访人身份以便电话回访
+             */
+            reason: string | null;
+        };
+        /**
+         * Revealed
+         * @description 完整个人信息（已记入操作审计记录）/ the petitioner in full (recorded in the trail).
+         */
+        Revealed: {
+            /** Case Id */
+            case_id: string;
+            /** @description 完整信息 / in full, not masked */
+            petitioner: components["schemas"]["PetitionerShown"];
+            /** Reason */
+            reason: string;
+            /**
+             * Viewed At
+             * Format: date-time
+             */
+            viewed_at: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * ReviewDecision
          * @description 出具复查意见 / decide the review (R8).
          */
         ReviewDecision: {
+            /**
+             * Actor
+             * @description 办理机关（可省略：即登录人员所属机关；写明其他机关则拒绝 403）/ acting body: optional, the signed-in person's body; another body is refused (403)
+             */
+            actor?: string | null;
             /** @description 复核结论 / result */
             result: components["schemas"]["ReviewResult"];
             /**
@@ -1431,6 +1612,11 @@ export interface components {
          * @description 受理复查或复核请求 / receive a review or re-review request (R7, R9, R11).
          */
         ReviewRequest: {
+            /**
+             * Actor
+             * @description 办理机关（可省略：即登录人员所属机关；写明其他机关则拒绝 403）/ acting body: optional, the signed-in person's body; another body is refused (403)
+             */
+            actor?: string | null;
             /**
              * Reasons
              * @description 请求理由 / reasons
@@ -1459,6 +1645,11 @@ export interface components {
          * @description 记录送达（仅出具文书的机关）/ record service of a document (R7, R9).
          */
         ServeRequest: {
+            /**
+             * Actor
+             * @description 办理机关（可省略：即登录人员所属机关；写明其他机关则拒绝 403）/ acting body: optional, the signed-in person's body; another body is refused (403)
+             */
+            actor?: string | null;
             /** @description 文书种类 / kind of document */
             kind: components["schemas"]["NoticeKind"];
             /**
@@ -1571,6 +1762,11 @@ export interface components {
          */
         SuperviseRequest: {
             /**
+             * Actor
+             * @description 办理机关（可省略：即登录人员所属机关；写明其他机关则拒绝 403）/ acting body: optional, the signed-in person's body; another body is refused (403)
+             */
+            actor?: string | null;
+            /**
              * To Body
              * @description 被督办单位 / supervised body
              */
@@ -1649,6 +1845,11 @@ export interface components {
          * @description 转送 / transfer (R1, R17).
          */
         TransferRequest: {
+            /**
+             * Actor
+             * @description 办理机关（可省略：即登录人员所属机关；写明其他机关则拒绝 403）/ acting body: optional, the signed-in person's body; another body is refused (403)
+             */
+            actor?: string | null;
             /**
              * To Body
              * @description 接收机关 / receiving body
@@ -4213,6 +4414,114 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Checkpointed"];
+                };
+            };
+            /** @description 不是合法的 JSON 或嵌套过深 / invalid JSON, nested too deeply */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 没有该事项 / no such case */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 违反规则，或同一幂等键的请求曾中断 / refused by a rule; interrupted key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 请求体超过 1048576 字节 / body over 1048576 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 输入错误、字段过长、超出范围 / bad input, too long, out of range */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 内部错误 / internal error (XF-INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 缺少该年节假日安排 / the year's holiday schedule is missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    revealPersonalData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 事项编号 / case id */
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RevealRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description 完整信息 / in full */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Revealed"];
                 };
             };
             /** @description 不是合法的 JSON 或嵌套过深 / invalid JSON, nested too deeply */
