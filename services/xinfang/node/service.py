@@ -46,6 +46,7 @@ from ..domain.rules import RuleSet
 from ..domain.topology import Topology
 from ..identity.accounts import AccountBook, AccountPolicy
 from ..identity.trail import OperatorTrail
+from ..privacy.case_sealer import CaseSealer, SealRefused, without_wrap
 from ..store.protocols import Store, UnitOfWork
 from ..store.records import CaseRow, Headers, KeyRecord, StoredEvent
 from ..topics import TopicNames
@@ -146,6 +147,7 @@ class NodeService:
         future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
         backdate_tolerance: timedelta = DEFAULT_BACKDATE_TOLERANCE,
         gap_alarm_s: float = GAP_ALARM_S,
+        sealer: CaseSealer | None = None,
     ) -> None:
         topology.division(division)  # fail fast on a division that is not in the topology
         self._calendar_source = calendar_source
@@ -169,6 +171,9 @@ class NodeService:
         self.chain = chain  # audit chain (decision 006), record signatures (021, 022)
         self.gap_alarm_s = gap_alarm_s
         self.folds = FoldCache()
+        # Personal fields sealed with the case keys (decision 028); None: written in clear
+        # (in-process test wiring only: a running node always has one, bootstrap.py).
+        self.sealer = sealer
         # Group-commit figures for /health: inbox transactions and the records they applied.
         self.inbox_transactions = 0
         self.inbox_records = 0
@@ -180,6 +185,23 @@ class NodeService:
         with self.store.transaction() as tx:
             yield tx
         self.folds.put_all(tx.folded)
+        if self.sealer is not None:
+            self.sealer.committed(tx)
+
+    def _encode(self, tx: UnitOfWork, event: Event) -> bytes:
+        """The record's bytes: its personal fields sealed with the case key (decision 028)."""
+        return self.codec.encode(self.sealer.seal(tx, event) if self.sealer else event)
+
+    def _decode(self, tx: UnitOfWork, data: bytes) -> Event:
+        """A stored record as the domain sees it: sealed fields opened with the case key."""
+        event = self.codec.decode(data).event
+        return self.sealer.unseal(tx, event) if self.sealer else event
+
+    def _wrap(self, tx: UnitOfWork, headers: Headers, case_id: str, division: str) -> Headers:
+        """Headers of an inbox copy to `division`: the case key wrapped for it (decision 028)."""
+        if self.sealer is None:
+            return headers
+        return [*without_wrap(headers), *self.sealer.wrap_for(tx, case_id, division)]
 
     # -- commands -------------------------------------------------------------------
     def context(self) -> Context:
@@ -257,7 +279,7 @@ class NodeService:
         for event in events:
             seq, prev_hash = head.next_link()
             event = event.positioned(seq, prev_hash, case.last_event_id if case else "")
-            data = self.codec.encode(event)
+            data = self._encode(tx, event)
             head = Head(seq, record_hash(data))
             tx.log.append(event, data, head.hash)
             before, case = case, evolve(case, event)
@@ -266,7 +288,8 @@ class NodeService:
             headers = self.chain.authored(tx, seq, data, self._headers(event), to)
             tx.log.enqueue(self.topics.log(self.division), event.case_id, data, headers)
             for division in to:
-                tx.log.enqueue(self.topics.inbox(division), event.case_id, data, headers)
+                copy = self._wrap(tx, headers, event.case_id, division)
+                tx.log.enqueue(self.topics.inbox(division), event.case_id, data, copy)
             self._publish_status(tx, before, case, event)
         if case is not None:
             self._save(tx, case)
@@ -358,6 +381,12 @@ class NodeService:
                 tx, data, headers, "conflicting-duplicate", event.header.event_id, origin
             )
             return DeliveryOutcome.DEAD_LETTERED
+        if self.sealer is not None:
+            try:  # its personal fields opened, with the key held or the one its wrap carries
+                event = self.sealer.accept(tx, event, headers)
+            except SealRefused as refused:
+                self._dead_letter_in(tx, data, headers, refused.reason, refused.detail, origin)
+                return DeliveryOutcome.DEAD_LETTERED
         receipt = self._place(tx, event, data, headers, origin)
         if receipt is not DeliveryOutcome.DEAD_LETTERED:  # a refusal leaves no inbox entry
             h = event.header
@@ -384,7 +413,7 @@ class NodeService:
     def _drain_chain(self, tx: UnitOfWork, source: str) -> None:
         """Apply, in order, the records of `source` that waited for the gap just filled."""
         while (record := self.chain.next_parked(tx, source)) is not None:
-            event = self.codec.decode(record.payload).event
+            event = self._decode(tx, record.payload)
             receipt = self._place(tx, event, record.payload, record.headers, record.origin)
             digest = record_hash(record.payload)
             if receipt is not DeliveryOutcome.DEAD_LETTERED:
@@ -414,7 +443,8 @@ class NodeService:
         self._publish_status(tx, before, case, event)
         upward = forward_upward(event, self.division, self.topology)
         if upward is not None:
-            tx.log.enqueue(self.topics.inbox(upward), event.case_id, data, headers)
+            copy = self._wrap(tx, headers, event.case_id, upward)  # re-wrapped for the next
+            tx.log.enqueue(self.topics.inbox(upward), event.case_id, data, copy)
         self._react(tx, case, event)
         return DeliveryOutcome.APPLIED
 
@@ -425,7 +455,7 @@ class NodeService:
         while progressed:
             progressed = False
             for event_id, data, headers in tx.inbox.parked_for(case_id):
-                event = self.codec.decode(data).event
+                event = self._decode(tx, data)
                 tx.inbox.unpark(event_id)
                 receipt = self._apply(tx, event, data, headers)
                 if receipt is not DeliveryOutcome.PARKED:  # applied, or refused (decision 023)
@@ -559,7 +589,7 @@ class NodeService:
         cached = self.folds.get(case_id)
         if cached is not None and cached.version == version:
             return cached
-        case = fold([self.codec.decode(p).event for p in tx.cases.payloads(case_id)])
+        case = fold([self._decode(tx, p) for p in tx.cases.payloads(case_id)])
         if case is not None:
             # Deadlines counted provisionally follow the schedule installed since (§11).
             case = restate(case, self.rules, self.calendar)
@@ -577,7 +607,8 @@ class NodeService:
         rows = self.store.cases.history(case_id)
         if not rows:
             raise CaseNotFound(case_id, case=case_id)
-        return [(row, self.codec.decode(row.payload).event) for row in rows]
+        with self.store.transaction() as tx:
+            return [(row, self._decode(tx, row.payload)) for row in rows]
 
     def stats(self) -> dict[str, int]:
         """Row counts of the node database for /health (store.protocols.Store.stats)."""
