@@ -210,18 +210,17 @@ def sealer_for(settings: NodeSettings, chain: ChainKeeper, clock: Clock) -> Case
         raise SettingsError(str(err)) from err
     if created:
         log.info("generated encryption key %s for node %s", own.key_id, division)
-    signer = chain.signer
-    if signer is not None:
-        published = PublishedEncryptionKeys(folder, chain.ring)
-        if published.public(division) != own.public_raw:
-            try:
-                publish(division, own, signer, folder)
-                log.info("published encryption key %s in %s", own.key_id, folder)
-            except OSError as exc:
-                log.warning("加密公钥无法发布 / cannot publish encryption key in %s: %s",
-                            folder, exc)  # fmt: skip
-    else:
-        published = PublishedEncryptionKeys(folder, chain.ring)
+    published = PublishedEncryptionKeys(folder, chain.ring)
+    if published.public(division) != own.public_raw:
+        if settings.publish_key and chain.signer is not None:  # development / compose
+            publish(division, own, chain.signer, folder)
+            log.info("published encryption key %s in %s", own.key_id, folder)
+        else:
+            log.warning(
+                "节点 %s 的加密公钥（%s）未发布在 %s，上级和下级无法向它发送个人信息密钥 / the "
+                "encryption key %s of node %s is not published in %s: no case key reaches it",
+                division, own.key_id, folder, own.key_id, division, folder,
+            )  # fmt: skip
     return CaseSealer(division, FieldCipher(data_keys), own, published.public, clock)
 
 
@@ -276,6 +275,7 @@ def node_parts(settings: NodeSettings) -> NodeParts:
         future_tolerance=timedelta(seconds=settings.future_tolerance_s),
         backdate_tolerance=timedelta(seconds=settings.backdate_tolerance_s),
         gap_alarm_s=settings.chain_gap_alarm_s, sealer=sealer,
+        retention=timedelta(days=settings.retention_days),
     )  # fmt: skip
     if service.trail is not None:  # whose X-Forwarded-For the operator trail believes
         service.trail.trusted_proxies = settings.trusted_proxies

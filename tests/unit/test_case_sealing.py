@@ -135,3 +135,49 @@ def test_a_forwarded_copy_is_rewrapped_for_the_next_recipient(
     reg = county.register("150404.xfj", dataclasses.replace(sample_file(bus), place="150404"))
     bus.settle()
     assert bus.nodes["150000"].case(reg.case_id).file.petitioner.name == "张三"
+
+
+def test_after_retention_the_key_is_shredded_views_say_erased_and_the_logs_verify(
+    topology: Topology, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from xinfang.domain.events import PersonalDataErased
+    from xinfang.privacy.sealing import ERASED
+    from xinfang.store.tables import case_keys
+
+    from .audit_world import CITY, COUNTY, PROVINCE, World
+    from .test_audit_chain import audit
+
+    w = World(topology, tmp_path)
+    case_id = w.handled_case()
+    bus = w.bus
+    for node in bus.nodes.values():
+        node.retention = timedelta(days=30)
+    bus.clock.advance(days=120)  # the review window lapses: the case is closed
+    bus.sweep()
+    assert all(bus.nodes[d].case(case_id).closed for d in (CITY, COUNTY, PROVINCE))
+    for node in bus.nodes.values():
+        assert node.case(case_id).file.petitioner.name == "张三"  # not yet: 30 days after
+    bus.clock.advance(days=31)
+    bus.sweep()
+    for division in (CITY, COUNTY, PROVINCE):
+        node = bus.nodes[division]
+        file = node.case(case_id).file
+        assert (file.petitioner.name, file.petitioner.contact, file.facts) == (ERASED,) * 3
+        erasures = [e for _, e in node.history(case_id) if isinstance(e, PersonalDataErased)]
+        assert [(e.header.source, e.retention_days) for e in erasures] == [(division, 30)]
+        with node.store.engine.connect() as conn:
+            rows = conn.execute(case_keys.select()).all()
+        assert [(r.case_id, r.sealed_key, r.erased_at is not None) for r in rows] == [
+            (case_id, None, True)
+        ]
+    def types(topic: str) -> list[bytes]:
+        return [v for _, h in bus.delivered.get(topic, []) for k, v in h if k == "ce_type"]
+
+    erased_type = b"xinfang.events.PersonalDataErased"
+    for division in (CITY, COUNTY, PROVINCE):  # each node's erasure is in its own log only
+        assert types(bus.topics.log(division)).count(erased_type) == 1
+        assert erased_type not in types(bus.topics.inbox(division))
+    w.checkpoint_all()
+    assert audit(w).violations == []

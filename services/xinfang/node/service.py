@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -35,7 +35,14 @@ from ..domain.commands import RegisterPetition
 from ..domain.context import Context
 from ..domain.deciders import authorise_inbound, decide_missed, decide_register
 from ..domain.errors import CaseNotFound, DependencyMissing, DomainError
-from ..domain.events import CaseClosed, CaseFile, ChainCheckpointed, Event, EventHeader
+from ..domain.events import (
+    CaseClosed,
+    CaseFile,
+    ChainCheckpointed,
+    Event,
+    EventHeader,
+    PersonalDataErased,
+)
 from ..domain.hierarchy import ReviewHierarchy
 from ..domain.matter import matter_key
 from ..domain.obligations import lapsed, next_check, overdue, react
@@ -57,6 +64,8 @@ log = logging.getLogger(__name__)
 C = TypeVar("C")
 
 GAP_ALARM_S = 300.0  # default of XINFANG_CHAIN_GAP_ALARM_S: a chain gap open longer is an alarm
+RETENTION = timedelta(days=1826)  # default of XINFANG_RETENTION_DAYS: 5 years after the end
+ERASURE_EVERY = timedelta(hours=1)  # how often the sweep looks for expired personal data
 _QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
 
 
@@ -148,6 +157,7 @@ class NodeService:
         backdate_tolerance: timedelta = DEFAULT_BACKDATE_TOLERANCE,
         gap_alarm_s: float = GAP_ALARM_S,
         sealer: CaseSealer | None = None,
+        retention: timedelta = RETENTION,
     ) -> None:
         topology.division(division)  # fail fast on a division that is not in the topology
         self._calendar_source = calendar_source
@@ -174,6 +184,8 @@ class NodeService:
         # Personal fields sealed with the case keys (decision 028); None: written in clear
         # (in-process test wiring only: a running node always has one, bootstrap.py).
         self.sealer = sealer
+        self.retention = retention  # XINFANG_RETENTION_DAYS after a case ended (decision 028)
+        self._erasure_checked = datetime.min.replace(tzinfo=UTC)
         # Group-commit figures for /health: inbox transactions and the records they applied.
         self.inbox_transactions = 0
         self.inbox_records = 0
@@ -285,6 +297,8 @@ class NodeService:
             before, case = case, evolve(case, event)
             tx.cases.append(event, data)
             to = recipients(event, case, self.division, self.topology)
+            if isinstance(event, PersonalDataErased):
+                to = ()  # each node erases its own keys: its own log only (decision 028)
             headers = self.chain.authored(tx, seq, data, self._headers(event), to)
             tx.log.enqueue(self.topics.log(self.division), event.case_id, data, headers)
             for division in to:
@@ -574,9 +588,51 @@ class NodeService:
                     recorded += len(events)
                 else:  # e.g. a row from before the index: remember when to look again
                     self._save(tx, case)
+        recorded += self.erase_expired()
         if recorded:
             self._notify()
         return recorded
+
+    def erase_expired(self) -> int:
+        """Crypto-shredding (issue 15 item 5, decision 028): for each ended case whose
+        retention period (`retention` after its closing event) has passed, record
+        `PersonalDataErased` in this node's log and delete the case's data key in the same
+        transaction. The records' bytes never change, so the chains still verify; their
+        personal fields read `sealing.ERASED` here from now on. Returns how many were erased."""
+        sealer = self.sealer
+        now = self.context().now
+        if sealer is None or now - self._erasure_checked < ERASURE_EVERY:
+            return 0  # looked at most hourly: retention is counted in days
+        self._erasure_checked = now
+        erased = 0
+        with self.store.transaction() as tx:
+            held = tx.case_keys.closed_unerased()
+        for case_id in held:
+            with self._unit() as tx:
+                case = self._load(tx, case_id)
+                ended = self._ended_at(tx, case_id) if case is not None and case.closed else None
+                if case is None or ended is None or ended + self.retention > now:
+                    continue
+                ctx = self.context()
+                event = PersonalDataErased(
+                    header=ctx.header(case_id, self.chain.actor),
+                    retention_days=self.retention.days,
+                    ended_at=ended,
+                )
+                self._commit(tx, case, [event])
+                sealer.erase(tx, case_id)
+                tx.folded.pop(case_id, None)  # the clear fold must not be cached
+            erased += 1
+        return erased
+
+    def _ended_at(self, tx: UnitOfWork, case_id: str) -> datetime | None:
+        """When the case's closing event happened (None: not ended)."""
+        closing = [
+            event.header.occurred_at
+            for event in (self.codec.decode(p).event for p in tx.cases.payloads(case_id))
+            if isinstance(event, CaseClosed)
+        ]
+        return closing[-1] if closing else None
 
     # -- reads ------------------------------------------------------------------------
     def _load(self, tx: UnitOfWork, case_id: str) -> Case | None:

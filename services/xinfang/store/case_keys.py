@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select, update
 
 from .sql import utc
-from .tables import case_keys
+from .tables import case_keys, cases
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,12 @@ class SqlCaseKeys:
         self.pending.pop(case_id, None)
         self.erased.add(case_id)
 
-    def unerased(self) -> list[str]:
-        """Case ids whose key is still held, in order."""
-        stmt = select(case_keys.c.case_id).where(case_keys.c.erased_at.is_(None))
-        return [str(r) for r in self.conn.execute(stmt.order_by(case_keys.c.case_id)).scalars()]
+    def closed_unerased(self) -> list[str]:
+        """Ids of the closed cases whose key is still held, in order (retention candidates)."""
+        stmt = (
+            select(case_keys.c.case_id)
+            .join(cases, cases.c.case_id == case_keys.c.case_id)
+            .where(case_keys.c.erased_at.is_(None), cases.c.status == "CLOSED")
+            .order_by(case_keys.c.case_id)
+        )
+        return [str(r) for r in self.conn.execute(stmt).scalars()]
