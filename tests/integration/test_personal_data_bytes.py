@@ -100,6 +100,12 @@ def _opened_file(node: NodeProcess, case_id: str) -> CaseFile:
     raise AssertionError(f"{division} holds no file of {case_id}")
 
 
+def _holds(node: NodeProcess, case_id: str) -> bool:
+    with sqlite3.connect(node.data_dir / f"node-{node.division}.sqlite3") as conn:
+        found = conn.execute("SELECT 1 FROM case_events WHERE case_id = ?", (case_id,))
+        return found.fetchone() is not None
+
+
 def _settled(nodes: list[NodeProcess]) -> bool:
     return all(n.client.get("/health")["outbox_pending"] == 0 for n in nodes)
 
@@ -116,10 +122,12 @@ def test_no_personal_data_in_clear_in_any_store_or_topic(
         city.client.post("/api/cases", {"actor": CITY_OFFICE, **ACCUSATION})["case_id"]
     )
     wait_for(lambda: _settled(nodes), "所有发件箱已发送", 60)
+    # the province holds the accusation (its staff view may not show it: not theirs to handle)
+    wait_for(lambda: _holds(province, accusation), "省级收到举报", 60)
 
     # the entitled nodes read the clear values, with their own keys (the view masks them)
     for node, case_id, petition in (
-        (city, accusation, ACCUSATION),
+        (city, accusation, ACCUSATION), (province, accusation, ACCUSATION),
         (county, complaint, PETITION), (province, complaint, PETITION),
     ):  # fmt: skip
         file = _opened_file(node, case_id)
