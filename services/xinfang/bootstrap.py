@@ -197,15 +197,16 @@ def keeper_for(settings: NodeSettings, topology: Topology) -> ChainKeeper:
 def sealer_for(settings: NodeSettings, chain: ChainKeeper, clock: Clock) -> CaseSealer:
     """The node's sealer (decision 028): its at-rest keys (XINFANG_DATA_KEYS(_FILE), else
     `<data dir>/node-<division>.datakeys.json`, created 0600), its X25519 key
-    (`<data dir>/node-<division>.x25519`, created 0600) published signed beside its signing key
-    when the keys folder has none for it, and the other divisions' published keys."""
+    (`node-<division>.x25519` beside its signing key file, created 0600; `xinfang keys
+    generate` makes both) published signed with XINFANG_PUBLISH_KEY, and the other divisions'
+    published keys."""
     division = settings.division
     folder = settings.public_keys_dir or published_keys_dir(settings.topology_path)
     try:
         data_keys = load_data_keys(
             os.environ, settings.data_dir / f"node-{division}.datakeys.json"
         )
-        own, created = load_or_create_recipient_key(settings.data_dir / f"node-{division}.x25519")
+        own, created = load_or_create_recipient_key(settings.key_path.with_suffix(".x25519"))
     except (KeyFileError, DataKeysInvalid) as err:
         raise SettingsError(str(err)) from err
     if created:
