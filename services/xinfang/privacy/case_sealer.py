@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Final, TypeVar
 
+from ..domain.errors import WireError
 from ..domain.events import Event
 from ..store.protocols import UnitOfWork
 from ..store.records import Headers
@@ -42,9 +43,13 @@ MISSING: Final = _Missing()
 CaseKey = bytes | None | _Missing  # the key; None: erased; MISSING: never held
 
 
-class SealRefused(Exception):
+class SealRefused(WireError):
     """An inbound record whose sealed fields this node cannot open: `reason` is the dead
     letter's reason code."""
+
+    code = "XF-SEALED-UNREADABLE"
+    zh = "记录中的个人信息无法解密（无可用的数据密钥）"
+    en = "The record's personal fields cannot be opened (no usable data key)"
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
