@@ -10,6 +10,7 @@ gets values and small ports. Nothing is built at import time.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -45,6 +46,14 @@ from .node.inbox import InboxConsumer
 from .node.published_keys import PublishedKeys
 from .node.relay import OutboxRelay
 from .node.service import NodeService
+from .privacy.case_sealer import CaseSealer
+from .privacy.fields import FieldCipher
+from .privacy.keyfile import DataKeysInvalid, load_data_keys
+from .privacy.node_keys import (
+    PublishedEncryptionKeys,
+    load_or_create_recipient_key,
+    publish,
+)
 from .rules_file import HolidayFolder, load_review_hierarchy, load_ruleset
 from .settings import NodeSettings, SettingsError
 from .store.protocols import Store
@@ -93,6 +102,7 @@ def service_for(
     auto_supervise: bool = True,
     future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
     backdate_tolerance: timedelta = DEFAULT_BACKDATE_TOLERANCE,
+    sealer: CaseSealer | None = None,
 ) -> NodeService:
     """A NodeService for `division` with defaults for what is not given: the installed
     schemas, topic names without prefix, the rules of `rules_dir` (a `calendar` given is fixed:
@@ -118,6 +128,7 @@ def service_for(
         auto_supervise=auto_supervise,
         future_tolerance=future_tolerance,
         backdate_tolerance=backdate_tolerance,
+        sealer=sealer,
     )
 
 
@@ -183,6 +194,37 @@ def keeper_for(settings: NodeSettings, topology: Topology) -> ChainKeeper:
     return ChainKeeper(settings.division, topology, signer=key, keyring=keyring, published=live)
 
 
+def sealer_for(settings: NodeSettings, chain: ChainKeeper, clock: Clock) -> CaseSealer:
+    """The node's sealer (decision 028): its at-rest keys (XINFANG_DATA_KEYS(_FILE), else
+    `<data dir>/node-<division>.datakeys.json`, created 0600), its X25519 key
+    (`node-<division>.x25519` beside its signing key file, created 0600; `xinfang keys
+    generate` makes both) published signed with XINFANG_PUBLISH_KEY, and the other divisions'
+    published keys."""
+    division = settings.division
+    folder = settings.public_keys_dir or published_keys_dir(settings.topology_path)
+    try:
+        data_keys = load_data_keys(
+            os.environ, settings.data_dir / f"node-{division}.datakeys.json"
+        )
+        own, created = load_or_create_recipient_key(settings.key_path.with_suffix(".x25519"))
+    except (KeyFileError, DataKeysInvalid) as err:
+        raise SettingsError(str(err)) from err
+    if created:
+        log.info("generated encryption key %s for node %s", own.key_id, division)
+    published = PublishedEncryptionKeys(folder, chain.ring)
+    if published.public(division) != own.public_raw:
+        if settings.publish_key and chain.signer is not None:  # development / compose
+            publish(division, own, chain.signer, folder)
+            log.info("published encryption key %s in %s", own.key_id, folder)
+        else:
+            log.warning(
+                "节点 %s 的加密公钥（%s）未发布在 %s，上级和下级无法向它发送个人信息密钥 / the "
+                "encryption key %s of node %s is not published in %s: no case key reaches it",
+                division, own.key_id, folder, own.key_id, division, folder,
+            )  # fmt: skip
+    return CaseSealer(division, FieldCipher(data_keys), own, published.public, clock)
+
+
 def authenticators(
     settings: NodeSettings, topology: Topology, built_in: Sequence[Authenticator] = ()
 ) -> list[Authenticator]:
@@ -223,6 +265,7 @@ def node_parts(settings: NodeSettings) -> NodeParts:
     topics = TopicNames(settings.topic_prefix)
     clock = FileClock(settings.clock_file) if settings.clock_file else system_clock
     chain = keeper_for(settings, topology)  # signing key, published keys (decision 006)
+    sealer = sealer_for(settings, chain, clock)  # case keys, personal fields sealed (028)
     codec = EventCodec(SchemaCatalogue(settings.schema_dir))
     data = rule_data(division.code, topology, settings.rules_dir)
     service = NodeService(
@@ -232,7 +275,8 @@ def node_parts(settings: NodeSettings) -> NodeParts:
         calendar_source=data.calendar_source, calendar_signature=data.calendar_signature,
         future_tolerance=timedelta(seconds=settings.future_tolerance_s),
         backdate_tolerance=timedelta(seconds=settings.backdate_tolerance_s),
-        gap_alarm_s=settings.chain_gap_alarm_s,
+        gap_alarm_s=settings.chain_gap_alarm_s, sealer=sealer,
+        retention=timedelta(days=settings.retention_days),
     )  # fmt: skip
     if service.trail is not None:  # whose X-Forwarded-For the operator trail believes
         service.trail.trusted_proxies = settings.trusted_proxies

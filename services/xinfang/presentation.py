@@ -26,6 +26,7 @@ from .domain.events import (
     HandlingOpinionIssued,
     NoticeServed,
     Petitioner,
+    PersonalDataErased,
     PetitionRegistered,
     ReReviewDecided,
     ReReviewRequested,
@@ -92,6 +93,8 @@ def labels(cls: type[AnyEvent]) -> tuple[str, str]:
         return "督办反馈", "supervision answered"
     if issubclass(cls, SatisfactionEvaluated):
         return "满意度评价", "evaluated"
+    if issubclass(cls, PersonalDataErased):
+        return "个人信息删除", "personal data erased"
     if issubclass(cls, ChainCheckpointed):
         return "日志检查点", "log checkpoint"
     if issubclass(cls, CheckpointCountersigned):
@@ -173,6 +176,8 @@ def _summary(event: AnyEvent, topology: Topology) -> str:
         return (
             f"办理机关 {zh(event.handling_rating)}，信访部门 {zh(event.office_rating)}"
         )
+    if isinstance(event, PersonalDataErased):
+        return f"保存期限（{event.retention_days} 日）届满，删除本节点的个人信息密钥"
     if isinstance(event, ChainCheckpointed):
         return f"签署日志检查点，至第 {event.head_seq} 条"
     if isinstance(event, CheckpointCountersigned):

@@ -78,6 +78,8 @@ class NodeSettings:
     relay_stuck_after_s: float = 300.0
     # /health alarms when a direct source's chain gap stays open longer than this (decision 022)
     chain_gap_alarm_s: float = 300.0
+    # personal data kept this many days after a case ended, then its key erased (decision 028)
+    retention_days: float = 1826.0
     # a topic still unknown after this long is one that stays unknown: its records are set aside
     relay_unknown_topic_s: float = 120.0
     # the producer's largest record (bytes); larger ones are set aside as record-too-large
@@ -164,6 +166,7 @@ class NodeSettings:
         backdate_tolerance = seconds("backdate_tolerance_s", "XINFANG_BACKDATE_TOLERANCE", "3600")
         stuck_after = seconds("relay_stuck_after_s", "XINFANG_RELAY_STUCK_AFTER", "300")
         gap_alarm = seconds("chain_gap_alarm_s", "XINFANG_CHAIN_GAP_ALARM_S", "300")
+        retention = seconds("retention_days", "XINFANG_RETENTION_DAYS", "1826")  # days
         unknown_topic = seconds("relay_unknown_topic_s", "XINFANG_RELAY_UNKNOWN_TOPIC_AFTER", "120")
         max_record_text = get("relay_max_record_bytes", "XINFANG_MAX_RECORD_BYTES") or "1048576"
         if not max_record_text.isdigit() or int(max_record_text) == 0:
@@ -218,6 +221,7 @@ class NodeSettings:
             backdate_tolerance_s=backdate_tolerance,
             relay_stuck_after_s=stuck_after,
             chain_gap_alarm_s=gap_alarm,
+            retention_days=retention,
             relay_unknown_topic_s=unknown_topic,
             relay_max_record_bytes=int(max_record_text),
             fault_crash_before_publish=crash_publish,

@@ -27,6 +27,7 @@ from xinfang.domain.events import (
     HandlingExtended,
     HandlingOpinionIssued,
     NoticeServed,
+    PersonalDataErased,
     Petitioner,
     PetitionRegistered,
     ReReviewDecided,
@@ -173,6 +174,7 @@ SAMPLES: list[Event] = [
         office_rating=Rating.DISSATISFIED,
         comment="c",
     ),
+    PersonalDataErased(header=header(), retention_days=1826, ended_at=T),
     ChainCheckpointed(
         header=EventHeader("e-2", "_chain", "150404", "150404.xfj", T, 8, "cd" * 32),
         head_seq=7,

@@ -357,12 +357,21 @@ def _cloudevents_schema() -> dict[str, Any]:
         },
         "content-type": {"type": "string", "const": CONTENT_TYPE},
     }
+    wrap = {  # optional: inbox copies only (decision 028)
+        "xinfang_dk": {
+            "type": "string",
+            "pattern": "^xw1\\.",
+            "description": "仅收件箱副本：本事项的数据密钥，按收件节点发布的 X25519 公钥封装 / "
+            "inbox copies only: the case's data key wrapped for the recipient's published "
+            "X25519 key; personal fields in the value are `xfs1.` ciphertext",
+        }
+    }
     return {
         "type": "object",
         "description": "CloudEvents 1.0 Kafka 协议绑定，二进制模式 / Kafka protocol binding, "
         "binary content mode",
         "required": list(props),
-        "properties": props,
+        "properties": {**props, **wrap},
     }
 
 

@@ -16,6 +16,10 @@ from ..codec.wire import EventCodec
 from ..domain.clock import ManualClock
 from ..domain.topology import Topology
 from ..node.checkpoints import ChainKeeper
+from ..privacy.case_sealer import CaseSealer
+from ..privacy.envelope import RecipientKey
+from ..privacy.fields import FieldCipher
+from ..privacy.keyfile import DataKeys
 from ..store.records import Headers
 from ..store.unit_of_work import NodeStore
 from ..topics import TopicNames
@@ -29,6 +33,7 @@ class InProcessBus:
         tmp: Path,
         database_url: Callable[[str], str] | None = None,  # division -> URL; default SQLite
         rules_dir: Path | None = None,  # default deploy/rules
+        sealed: bool = True,  # personal fields sealed with case keys, wrapped (decision 028)
     ) -> None:
         self.topics = TopicNames("t.")
         self.clock = ManualClock()
@@ -37,6 +42,16 @@ class InProcessBus:
         # every node signs; each publishes its key to the others (decision 021)
         self.keys = {d: NodeKey.generate() for d in divisions}
         self.keyring = Keyring({d: k.public_raw for d, k in self.keys.items()})
+        self.enc_keys = {d: RecipientKey.generate() for d in divisions}
+        self.data_keys = {d: DataKeys.generate() for d in divisions}
+
+        def sealer(d: str) -> CaseSealer | None:
+            if not sealed:
+                return None
+            public = {e: k.public_raw for e, k in self.enc_keys.items()}
+            cipher = FieldCipher(self.data_keys[d])
+            return CaseSealer(d, cipher, self.enc_keys[d], public.get, self.clock)
+
         self.nodes = {
             d: service_for(
                 d,
@@ -47,6 +62,7 @@ class InProcessBus:
                 clock=self.clock,
                 rules_dir=rules_dir,
                 chain=ChainKeeper(d, topology, signer=self.keys[d], keyring=self.keyring),
+                sealer=sealer(d),
             )
             for d in divisions
         }

@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from ..chain.keys import ensure_published
 from ..client import ApiError, NodeClient
+from ..privacy.node_keys import load_or_create_recipient_key, publish, published_path
 from . import secured
 from .broker import free_port
 from .staff import Staff, StaffClient, process_staff
@@ -80,7 +81,13 @@ class NodeProcess:
     def publish_key(self) -> None:
         """As an operator with `xinfang keys generate` would: the node's private key in its data
         folder and its public key in `keys_dir`, where the other nodes and auditors read it."""
-        ensure_published(self.division, self.data_dir / f"node-{self.division}.key", self.keys_dir)
+        key = ensure_published(
+            self.division, self.data_dir / f"node-{self.division}.key", self.keys_dir
+        )
+        # and its X25519 key for wrapped case keys, signed by that key (decision 028)
+        enc, _ = load_or_create_recipient_key(self.data_dir / f"node-{self.division}.x25519")
+        if not published_path(self.keys_dir, self.division).exists():
+            publish(self.division, enc, key, self.keys_dir)
 
     @property
     def log_path(self) -> Path:

@@ -29,6 +29,7 @@ from .events import (
     HandlingExtended,
     HandlingOpinionIssued,
     NoticeServed,
+    PersonalDataErased,
     PetitionRegistered,
     ReReviewDecided,
     ReReviewRequested,
@@ -412,6 +413,8 @@ def _transition(case: Case | None, event: CaseEvent) -> Case:
             event.handling_body, event.handling_rating, event.office, event.office_rating
         )
         return replace(case, evaluations=(*case.evaluations, evaluation))
+    if isinstance(event, PersonalDataErased):
+        return case  # the fields read ERASED from now on; the case itself does not change
     assert_never(event)  # mypy names a case event type without a branch
 
 

@@ -337,6 +337,17 @@ class SatisfactionEvaluated(Event):
     comment: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class PersonalDataErased(Event):
+    """个人信息删除 (个人信息保护法 Art. 47): the retention period after the case ended passed;
+    this node deleted the case's data key, so the personal fields of its records can no longer
+    be opened here (crypto-shredding, decision 028). Recorded in the node's own log only."""
+
+    TYPE: ClassVar[str] = "PersonalDataErased"
+    retention_days: int  # the period that passed since the case ended
+    ended_at: datetime  # when the case ended (its closing event)
+
+
 # -- the audit chain (docs/decisions/006): not case events --------------------------------------
 CHAIN_CASE_ID = "_chain"  # case id (and record key) of chain events; no case ever has it
 
@@ -397,6 +408,7 @@ CaseEvent: TypeAlias = (
     | SupervisionIssued
     | SupervisionAnswered
     | SatisfactionEvaluated
+    | PersonalDataErased
 )
 AnyEvent: TypeAlias = CaseEvent | ChainEvent
 

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -35,7 +35,14 @@ from ..domain.commands import RegisterPetition
 from ..domain.context import Context
 from ..domain.deciders import authorise_inbound, decide_missed, decide_register
 from ..domain.errors import CaseNotFound, DependencyMissing, DomainError
-from ..domain.events import CaseClosed, CaseFile, ChainCheckpointed, Event, EventHeader
+from ..domain.events import (
+    CaseClosed,
+    CaseFile,
+    ChainCheckpointed,
+    Event,
+    EventHeader,
+    PersonalDataErased,
+)
 from ..domain.hierarchy import ReviewHierarchy
 from ..domain.matter import matter_key
 from ..domain.obligations import lapsed, next_check, overdue, react
@@ -47,6 +54,7 @@ from ..domain.topology import Topology
 from ..identity.accounts import AccountBook, AccountPolicy
 from ..identity.trail import OperatorTrail
 from ..store.chain_status import chain_status
+from ..privacy.case_sealer import CaseSealer, SealRefused, without_wrap
 from ..store.protocols import Store, UnitOfWork
 from ..store.records import CaseRow, Headers, KeyRecord, StoredEvent
 from ..topics import TopicNames
@@ -57,6 +65,8 @@ log = logging.getLogger(__name__)
 C = TypeVar("C")
 
 GAP_ALARM_S = 300.0  # default of XINFANG_CHAIN_GAP_ALARM_S: a chain gap open longer is an alarm
+RETENTION = timedelta(days=1826)  # default of XINFANG_RETENTION_DAYS: 5 years after the end
+ERASURE_EVERY = timedelta(hours=1)  # how often the sweep looks for expired personal data
 _QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
 
 
@@ -147,6 +157,8 @@ class NodeService:
         future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
         backdate_tolerance: timedelta = DEFAULT_BACKDATE_TOLERANCE,
         gap_alarm_s: float = GAP_ALARM_S,
+        sealer: CaseSealer | None = None,
+        retention: timedelta = RETENTION,
     ) -> None:
         topology.division(division)  # fail fast on a division that is not in the topology
         self._calendar_source = calendar_source
@@ -170,6 +182,11 @@ class NodeService:
         self.chain = chain  # audit chain (decision 006), record signatures (021, 022)
         self.gap_alarm_s = gap_alarm_s
         self.folds = FoldCache()
+        # Personal fields sealed with the case keys (decision 028); None: written in clear
+        # (in-process test wiring only: a running node always has one, bootstrap.py).
+        self.sealer = sealer
+        self.retention = retention  # XINFANG_RETENTION_DAYS after a case ended (decision 028)
+        self._erasure_checked = datetime.min.replace(tzinfo=UTC)
         # Group-commit figures for /health: inbox transactions and the records they applied.
         self.inbox_transactions = 0
         self.inbox_records = 0
@@ -181,6 +198,23 @@ class NodeService:
         with self.store.transaction() as tx:
             yield tx
         self.folds.put_all(tx.folded)
+        if self.sealer is not None:
+            self.sealer.committed(tx)
+
+    def _encode(self, tx: UnitOfWork, event: Event) -> bytes:
+        """The record's bytes: its personal fields sealed with the case key (decision 028)."""
+        return self.codec.encode(self.sealer.seal(tx, event) if self.sealer else event)
+
+    def _decode(self, tx: UnitOfWork, data: bytes) -> Event:
+        """A stored record as the domain sees it: sealed fields opened with the case key."""
+        event = self.codec.decode(data).event
+        return self.sealer.unseal(tx, event) if self.sealer else event
+
+    def _wrap(self, tx: UnitOfWork, headers: Headers, case_id: str, division: str) -> Headers:
+        """Headers of an inbox copy to `division`: the case key wrapped for it (decision 028)."""
+        if self.sealer is None:
+            return headers
+        return [*without_wrap(headers), *self.sealer.wrap_for(tx, case_id, division)]
 
     # -- commands -------------------------------------------------------------------
     def context(self) -> Context:
@@ -258,16 +292,19 @@ class NodeService:
         for event in events:
             seq, prev_hash = head.next_link()
             event = event.positioned(seq, prev_hash, case.last_event_id if case else "")
-            data = self.codec.encode(event)
+            data = self._encode(tx, event)
             head = Head(seq, record_hash(data))
             tx.log.append(event, data, head.hash)
             before, case = case, evolve(case, event)
             tx.cases.append(event, data)
             to = recipients(event, case, self.division, self.topology)
+            if isinstance(event, PersonalDataErased):
+                to = ()  # each node erases its own keys: its own log only (decision 028)
             headers = self.chain.authored(tx, seq, data, self._headers(event), to)
             tx.log.enqueue(self.topics.log(self.division), event.case_id, data, headers)
             for division in to:
-                tx.log.enqueue(self.topics.inbox(division), event.case_id, data, headers)
+                copy = self._wrap(tx, headers, event.case_id, division)
+                tx.log.enqueue(self.topics.inbox(division), event.case_id, data, copy)
             self._publish_status(tx, before, case, event)
         if case is not None:
             self._save(tx, case)
@@ -359,6 +396,12 @@ class NodeService:
                 tx, data, headers, "conflicting-duplicate", event.header.event_id, origin
             )
             return DeliveryOutcome.DEAD_LETTERED
+        if self.sealer is not None:
+            try:  # its personal fields opened, with the key held or the one its wrap carries
+                event = self.sealer.accept(tx, event, headers)
+            except SealRefused as refused:
+                self._dead_letter_in(tx, data, headers, refused.reason, refused.detail, origin)
+                return DeliveryOutcome.DEAD_LETTERED
         receipt = self._place(tx, event, data, headers, origin)
         if receipt is not DeliveryOutcome.DEAD_LETTERED:  # a refusal leaves no inbox entry
             h = event.header
@@ -385,7 +428,7 @@ class NodeService:
     def _drain_chain(self, tx: UnitOfWork, source: str) -> None:
         """Apply, in order, the records of `source` that waited for the gap just filled."""
         while (record := self.chain.next_parked(tx, source)) is not None:
-            event = self.codec.decode(record.payload).event
+            event = self._decode(tx, record.payload)
             receipt = self._place(tx, event, record.payload, record.headers, record.origin)
             digest = record_hash(record.payload)
             if receipt is not DeliveryOutcome.DEAD_LETTERED:
@@ -415,7 +458,8 @@ class NodeService:
         self._publish_status(tx, before, case, event)
         upward = forward_upward(event, self.division, self.topology)
         if upward is not None:
-            tx.log.enqueue(self.topics.inbox(upward), event.case_id, data, headers)
+            copy = self._wrap(tx, headers, event.case_id, upward)  # re-wrapped for the next
+            tx.log.enqueue(self.topics.inbox(upward), event.case_id, data, copy)
         self._react(tx, case, event)
         return DeliveryOutcome.APPLIED
 
@@ -426,7 +470,7 @@ class NodeService:
         while progressed:
             progressed = False
             for event_id, data, headers in tx.inbox.parked_for(case_id):
-                event = self.codec.decode(data).event
+                event = self._decode(tx, data)
                 tx.inbox.unpark(event_id)
                 receipt = self._apply(tx, event, data, headers)
                 if receipt is not DeliveryOutcome.PARKED:  # applied, or refused (decision 023)
@@ -545,9 +589,51 @@ class NodeService:
                     recorded += len(events)
                 else:  # e.g. a row from before the index: remember when to look again
                     self._save(tx, case)
+        recorded += self.erase_expired()
         if recorded:
             self._notify()
         return recorded
+
+    def erase_expired(self) -> int:
+        """Crypto-shredding (issue 15 item 5, decision 028): for each ended case whose
+        retention period (`retention` after its closing event) has passed, record
+        `PersonalDataErased` in this node's log and delete the case's data key in the same
+        transaction. The records' bytes never change, so the chains still verify; their
+        personal fields read `sealing.ERASED` here from now on. Returns how many were erased."""
+        sealer = self.sealer
+        now = self.context().now
+        if sealer is None or now - self._erasure_checked < ERASURE_EVERY:
+            return 0  # looked at most hourly: retention is counted in days
+        self._erasure_checked = now
+        erased = 0
+        with self.store.transaction() as tx:
+            held = tx.case_keys.closed_unerased()
+        for case_id in held:
+            with self._unit() as tx:
+                case = self._load(tx, case_id)
+                ended = self._ended_at(tx, case_id) if case is not None and case.closed else None
+                if case is None or ended is None or ended + self.retention > now:
+                    continue
+                ctx = self.context()
+                event = PersonalDataErased(
+                    header=ctx.header(case_id, self.chain.actor),
+                    retention_days=self.retention.days,
+                    ended_at=ended,
+                )
+                self._commit(tx, case, [event])
+                sealer.erase(tx, case_id)
+                tx.folded.pop(case_id, None)  # the clear fold must not be cached
+            erased += 1
+        return erased
+
+    def _ended_at(self, tx: UnitOfWork, case_id: str) -> datetime | None:
+        """When the case's closing event happened (None: not ended)."""
+        closing = [
+            event.header.occurred_at
+            for event in (self.codec.decode(p).event for p in tx.cases.payloads(case_id))
+            if isinstance(event, CaseClosed)
+        ]
+        return closing[-1] if closing else None
 
     # -- reads ------------------------------------------------------------------------
     def _load(self, tx: UnitOfWork, case_id: str) -> Case | None:
@@ -560,7 +646,7 @@ class NodeService:
         cached = self.folds.get(case_id)
         if cached is not None and cached.version == version:
             return cached
-        case = fold([self.codec.decode(p).event for p in tx.cases.payloads(case_id)])
+        case = fold([self._decode(tx, p) for p in tx.cases.payloads(case_id)])
         if case is not None:
             # Deadlines counted provisionally follow the schedule installed since (§11).
             case = restate(case, self.rules, self.calendar)
@@ -578,7 +664,8 @@ class NodeService:
         rows = self.store.cases.history(case_id)
         if not rows:
             raise CaseNotFound(case_id, case=case_id)
-        return [(row, self.codec.decode(row.payload).event) for row in rows]
+        with self.store.transaction() as tx:
+            return [(row, self._decode(tx, row.payload)) for row in rows]
 
     def stats(self) -> dict[str, int]:
         """Row counts of the node database for /health (store.protocols.Store.stats)."""

@@ -78,6 +78,7 @@ def _held(public_dir: Path, division: str) -> KeySet:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from ..privacy.node_keys import load_or_create_recipient_key, publish
     from ..topology_file import load_topology
 
     topology = load_topology(_topology_path(args))
@@ -101,6 +102,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         key = NodeKey.generate()
         write_private_key(key, private)
         path = write_key_set(single_key_set(division, key.public_raw, since=now), public_dir)
+        # its X25519 key for wrapped case keys beside it, published signed (decision 028)
+        enc, _ = load_or_create_recipient_key(private_dir / f"node-{division}.x25519")
+        publish(division, enc, key, public_dir)
         print(f"{division} {topology.division(division).name}: {key.key_id}  {path}  {private}")
     print(
         _say(

@@ -24,6 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..domain.case import Case
 from ..domain.events import Event
+from .case_keys import SqlCaseKeys
 from .records import (
     CaseRow,
     ChainGap,
@@ -168,6 +169,9 @@ class UnitOfWork(Protocol):
 
     @property
     def inbox(self) -> Inbox: ...
+
+    @property
+    def case_keys(self) -> SqlCaseKeys: ...
 
 
 @runtime_checkable

@@ -179,3 +179,15 @@ operator_trail = Table(
     Column("hash", String(64), nullable=False),
 )
 from . import account_tables as _account_tables  # noqa: E402, F401  (same metadata; decision 025)
+
+# Per-case data keys (issue 15 item 4, decision 028): the key that seals the case's personal
+# fields on the topics, itself sealed under the node's at-rest key (privacy/fields.py, AAD
+# "case_keys.sealed_key|<case id>"). Crypto-shredding sets `sealed_key` NULL and `erased_at`.
+case_keys = Table(
+    "case_keys",
+    metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("sealed_key", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=True),
+)

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, func, select
 from ..domain.case import Case
 from ..topics import TRAIL_SUFFIX
 from .case_events import SqlCaseEvents, SqlCaseReads
+from .case_keys import SqlCaseKeys
 from .database import make_engine
 from .idempotency import SqlIdempotencyKeys
 from .inbox import SqlInbox
@@ -38,6 +39,7 @@ class SqlUnitOfWork:
         self.cases = SqlCaseEvents(conn, self.flush)
         self.log = SqlNodeLog(conn)
         self.inbox = SqlInbox(conn)
+        self.case_keys = SqlCaseKeys(conn)  # per-case data keys (decision 028)
 
     def flush(self) -> None:
         """Write the pending appends: summaries, case events, inbox, chain heads, outbox."""

@@ -43,6 +43,7 @@ from ..events import (
     HandlingExtended,
     HandlingOpinionIssued,
     NoticeServed,
+    PersonalDataErased,
     PetitionRegistered,
     ReReviewDecided,
     ReReviewRequested,
@@ -168,5 +169,9 @@ def _legal_act(ctx: Context, case: Case | None, event: CaseEvent) -> None:
         rated = may_evaluate(ctx, case, actor)
         _same("handling_body", event.handling_body, rated[0])
         _same("office", event.office, rated[1])
+    elif isinstance(event, PersonalDataErased):
+        raise InvalidInput(  # each node erases its own keys; none is told to by another
+            "个人信息删除只记入本节点日志 / an erasure is recorded in its own node's log only"
+        )
     else:
         assert_never(event)  # mypy names a case event type the check does not know

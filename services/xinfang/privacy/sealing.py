@@ -1,0 +1,134 @@
+"""Personal fields sealed inside events with the case's data key (issue 15 item 4, decision 028).
+
+A sealed field stays an Avro string (the schemas do not change):
+
+    "xfs1." + base64url(nonce (12) + AES-256-GCM(case key, UTF-8 text) + tag (16))
+    associated data = b"xinfang-seal/1|" + case id + b"|" + field path (e.g. "file.facts")
+
+so a sealed value copied into another case or another field does not open. Sealed: every text
+field of the petitioner (name, address, contact, and any added later such as id_number) and
+the content of the case file (title, request, facts, reasons, accused) — on every case, not
+only accusations: a complaint's facts name people too. Structural fields (channel, category,
+place, accused_body, dates) stay clear: routing and auditors need them.
+
+Pure functions over `domain.events` dataclasses; the node's `case_sealer.CaseSealer` supplies
+the keys. `seal_event`/`open_event` are what the benchmark times.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import secrets
+from typing import Any, TypeVar
+
+from ..domain.events import CaseFile, Event, Petitioner
+from .suites import DecryptionFailed, suite
+
+MARK = "xfs1."
+ERASED = "已删除 / erased"  # what a view shows for a field whose case key was shredded
+KEY_BYTES = 32
+_AES = suite("aes-256-gcm")
+_FILE_TEXT = ("title", "request", "facts", "reasons", "accused")
+E = TypeVar("E", bound=Event)
+
+
+def new_case_key() -> bytes:
+    """A fresh 256-bit case data key."""
+    return secrets.token_bytes(KEY_BYTES)
+
+
+def _aad(case_id: str, path: str) -> bytes:
+    return b"xinfang-seal/1|" + case_id.encode() + b"|" + path.encode()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def is_sealed(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(MARK)
+
+
+def seal_text(key: bytes, case_id: str, path: str, text: str) -> str:
+    """`text` sealed for field `path` of `case_id`; "" stays "" (nothing to hide)."""
+    if not text or is_sealed(text):
+        return text
+    return MARK + _b64(_AES.seal(key, text.encode(), _aad(case_id, path)))
+
+
+def open_text(key: bytes | None, case_id: str, path: str, stored: str) -> str:
+    """The clear text of a sealed field (text that is not sealed is returned as it is).
+    `key` None: the key was erased, the field reads `ERASED`. DecryptionFailed if altered,
+    sealed with another key, or moved from another case or field."""
+    if not is_sealed(stored):
+        return stored
+    if key is None:
+        return ERASED
+    body = stored[len(MARK):]
+    try:
+        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        return _AES.open(key, raw, _aad(case_id, path)).decode()
+    except (ValueError, UnicodeDecodeError) as exc:
+        if isinstance(exc, DecryptionFailed):
+            raise
+        raise DecryptionFailed(f"sealed field {path} unreadable: {exc}") from exc
+
+
+_Fn = Any  # (path, value) -> value
+
+
+def _petitioner(p: Petitioner, fn: _Fn) -> Petitioner:
+    changes = {
+        f.name: fn(f"file.petitioner.{f.name}", getattr(p, f.name))
+        for f in dataclasses.fields(p)
+        if isinstance(getattr(p, f.name), str)
+    }
+    return dataclasses.replace(p, **changes)
+
+
+def _file(file: CaseFile, fn: _Fn) -> CaseFile:
+    changes: dict[str, Any] = {
+        name: fn(f"file.{name}", getattr(file, name))
+        for name in _FILE_TEXT
+        if isinstance(getattr(file, name), str)
+    }
+    return dataclasses.replace(file, petitioner=_petitioner(file.petitioner, fn), **changes)
+
+
+def _map(event: E, fn: _Fn) -> E:
+    file = getattr(event, "file", None)
+    if not isinstance(file, CaseFile):
+        return event
+    return dataclasses.replace(event, file=_file(file, fn))  # type: ignore[call-arg]
+
+
+def carries_personal_data(event: Event) -> bool:
+    """True for the events that hold a case file (registration, transfer, assignment)."""
+    return isinstance(getattr(event, "file", None), CaseFile)
+
+
+def sealed_paths(event: Event) -> list[str]:
+    """The paths of the fields of `event` that are sealed (as decoded from the wire)."""
+    found: list[str] = []
+
+    def note(path: str, value: str) -> str:
+        if is_sealed(value):
+            found.append(path)
+        return value
+
+    _map(event, note)
+    return found
+
+
+def seal_event(event: E, key: bytes) -> E:
+    """`event` with its personal fields sealed under the case key `key`."""
+    case_id = event.case_id
+    return _map(event, lambda path, value: seal_text(key, case_id, path, value))
+
+
+def open_event(event: E, key: bytes | None) -> E:
+    """`event` with its sealed fields opened (`key` None: erased, they read `ERASED`).
+    DecryptionFailed if a field does not open with `key`."""
+    case_id = event.case_id
+    return _map(event, lambda path, value: open_text(key, case_id, path, value))
