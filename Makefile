@@ -4,11 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help venv web demo test chaos cluster-chaos test-unit test-backends test-contract test-integration lint typecheck kafka-fetch kafka-start kafka-stop kafka-status keycloak-fetch keycloak-start keycloak-stop keycloak-status clean
+.PHONY: help venv web demo test test-long chaos cluster-chaos test-unit test-backends test-contract test-integration lint typecheck kafka-fetch kafka-start kafka-stop kafka-status keycloak-fetch keycloak-start keycloak-stop keycloak-status clean
 
 help:
 	@echo "make demo   — 演示：启动 Kafka 与三级节点，流转一个事项 / run the three-level demo"
-	@echo "make test   — 运行全部测试 / run the whole test suite (starts its own broker)"
+	@echo "make test   — 运行测试（长时测试除外）/ run the tests but the long ones (starts its own broker)"
+	@echo "make test-long — 长时测试：三代理集群故障 / the long tests (3-broker cluster chaos smoke)"
 	@echo "make lint   — ruff + mypy --strict"
 	@echo "make web    — 构建信访工作台（web/ → services/xinfang/web_dist/）/ build the staff console"
 	@echo "make chaos  — 故障注入：1000 个事项 / fault injection with 1,000 cases (docs/reliability.md)"
@@ -41,8 +42,14 @@ keycloak-fetch:
 demo: $(STAMP) kafka-fetch web
 	$(BIN)/xinfang demo --output demo-output
 
+# The unit tests on both cores (pytest-xdist), then the rest in order: one broker, one Keycloak
 test: $(STAMP) kafka-fetch keycloak-fetch web
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 tests/unit
+	$(BIN)/python -m pytest tests/backends tests/integration
+
+# What `make test` leaves out for time (marker `long`): the 3-broker cluster chaos smoke
+test-long: $(STAMP) kafka-fetch keycloak-fetch web
+	$(BIN)/python -m pytest -m long
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
