@@ -10,7 +10,8 @@ gets values and small ports. Nothing is built at import time.
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Sequence
+import os
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -47,6 +48,7 @@ from .node.relay import OutboxRelay
 from .node.service import NodeService
 from .rules_file import HolidayFolder, load_review_hierarchy, load_ruleset
 from .settings import NodeSettings, SettingsError
+from .store.protection import key_ring_for
 from .store.protocols import Store
 from .store.unit_of_work import NodeStore
 from .topics import TopicNames
@@ -183,6 +185,26 @@ def keeper_for(settings: NodeSettings, topology: Topology) -> ChainKeeper:
     return ChainKeeper(settings.division, topology, signer=key, keyring=keyring, published=live)
 
 
+def open_store(settings: NodeSettings, env: Mapping[str, str] | None = None) -> NodeStore:
+    """The node's store with its data keys (XINFANG_DATA_KEYS, _FILE, else
+    `settings.data_keys_path`, created 0600 on first start; never in the database). A key file
+    missing for a database holding ciphertext, or lacking a key a stored value needs, is
+    DataKeysInvalid (XF-DATA-KEYS, a configuration error: exit 2) naming the file, not a crash."""
+    env = os.environ if env is None else env
+    return NodeStore(
+        settings.database_url, lambda engine: key_ring_for(engine, env, settings.data_keys_path)
+    )
+
+
+def rekey_matters(service: NodeService, store: NodeStore) -> None:
+    """Matter keys stored unkeyed (before issue 15 item 3) re-derived from the cases' events
+    under the node's index key, once, at start-up."""
+    stale = store.cases.ids_to_rekey()
+    if stale:
+        done = service.resave(stale)
+        log.info("重新计算了 %d 个事项的匹配索引 / re-keyed %d matter indexes", done, done)
+
+
 def authenticators(
     settings: NodeSettings, topology: Topology, built_in: Sequence[Authenticator] = ()
 ) -> list[Authenticator]:
@@ -219,7 +241,7 @@ def node_parts(settings: NodeSettings) -> NodeParts:
     division = topology.division(settings.division)
     if not settings.db_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = NodeStore(settings.database_url)
+    store = open_store(settings)
     topics = TopicNames(settings.topic_prefix)
     clock = FileClock(settings.clock_file) if settings.clock_file else system_clock
     chain = keeper_for(settings, topology)  # signing key, published keys (decision 006)
@@ -237,6 +259,7 @@ def node_parts(settings: NodeSettings) -> NodeParts:
     if service.trail is not None:  # whose X-Forwarded-For the operator trail believes
         service.trail.trusted_proxies = settings.trusted_proxies
     service.warn_calendar()  # a year without its holiday schedule: logged now, and at sweeps
+    rekey_matters(service, store)
     schemas = SchemaLearner(settings.bootstrap_servers, topics, codec.decoder)
     relay = OutboxRelay(
         store,

@@ -37,7 +37,7 @@ from ..domain.deciders import authorise_inbound, decide_missed, decide_register
 from ..domain.errors import CaseNotFound, DependencyMissing, DomainError
 from ..domain.events import CaseClosed, CaseFile, ChainCheckpointed, Event, EventHeader
 from ..domain.hierarchy import ReviewHierarchy
-from ..domain.matter import matter_key
+from ..domain.matter import matter_parts
 from ..domain.obligations import lapsed, next_check, overdue, react
 from ..domain.restate import changed_fields, restate
 from ..domain.routing import complete_stream_expected, forward_upward, recipients, sender_refusal
@@ -228,7 +228,7 @@ class NodeService:
 
     def _related(self, tx: UnitOfWork, file: CaseFile) -> list[Case]:
         """Cases this node knows about the same matter from the same petitioner (R11, R12)."""
-        key = matter_key(file)
+        key = self._matter_key(tx, file)
         if key is None:
             return []
         related = []
@@ -273,8 +273,27 @@ class NodeService:
         return case
 
     def _save(self, tx: UnitOfWork, case: Case) -> None:
-        tx.cases.save(case, matter_key(case.file), next_check(self.context(), case))
+        tx.cases.save(case, self._matter_key(tx, case.file), next_check(self.context(), case))
         tx.folded[case.case_id] = case
+
+    @staticmethod
+    def _matter_key(tx: UnitOfWork, file: CaseFile) -> str | None:
+        """The keyed matter index (R11/R12) the store keeps; None: nothing to match."""
+        parts = matter_parts(file)
+        return None if parts is None else tx.cases.matter_index(parts)
+
+    def resave(self, case_ids: Sequence[str], batch: int = 200) -> int:
+        """Fold and save these cases again (their summaries re-derived from their events: e.g.
+        matter keys re-keyed under the index key, issue 15 item 3). Returns how many."""
+        done = 0
+        for start in range(0, len(case_ids), batch):
+            with self._unit() as tx:
+                for case_id in case_ids[start : start + batch]:
+                    case = self._load(tx, case_id)
+                    if case is not None:
+                        self._save(tx, case)
+                        done += 1
+        return done
 
     def _headers(self, event: Event) -> Headers:
         schema = self.codec.catalogue.get(event.type)
