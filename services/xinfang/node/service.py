@@ -632,7 +632,8 @@ class NodeService:
     def account_book(self, policy: AccountPolicy | None = None) -> AccountBook:
         """The node's built-in accounts, on its database and clock (decision 025)."""
         engine = self.store.engine  # type: ignore[attr-defined]  # NodeStore's SQL engine
-        return AccountBook(engine, self.division, self.topology, self.clock, policy)
+        columns = self.store.columns  # type: ignore[attr-defined]  # its sealed TOTP secrets
+        return AccountBook(engine, self.division, self.topology, self.clock, policy, columns)
 
     # -- the HTTP API's idempotency keys and on-demand checkpoints ------------------------
     def reserve_key(self, key: str, fingerprint: str) -> KeyRecord | None:
