@@ -27,7 +27,7 @@ from .chain.keys import (
 from .codec.schemas import SchemaCatalogue
 from .codec.wire import EventCodec
 from .contract.catalogue import SchemaLearner
-from .contract.public_status import PublicStatusFeed
+from .contract.public_status import PublicStatusFeed, load_feed_key
 from .domain.acts import DEFAULT_BACKDATE_TOLERANCE, DEFAULT_FUTURE_TOLERANCE
 from .domain.calendar import HolidayCalendar
 from .domain.clock import Clock, system_clock
@@ -196,6 +196,13 @@ def open_store(settings: NodeSettings, env: Mapping[str, str] | None = None) -> 
     )
 
 
+def public_feed(settings: NodeSettings, topology: Topology, codec: EventCodec) -> PublicStatusFeed:
+    """The public status feed under the deployment's feed key (XINFANG_FEED_KEY, _FILE, else
+    `<data dir>/public-feed.key`; contract/public_status.py)."""
+    key = load_feed_key(os.environ, settings.data_dir / "public-feed.key")
+    return PublicStatusFeed(topology, codec.catalogue.schema_dir, key)
+
+
 def rekey_matters(service: NodeService, store: NodeStore) -> None:
     """Matter keys stored unkeyed (before issue 15 item 3) re-derived from the cases' events
     under the node's index key, once, at start-up."""
@@ -250,7 +257,7 @@ def node_parts(settings: NodeSettings) -> NodeParts:
     service = NodeService(
         division.code, topology, store, codec, topics,
         rules=data.rules, calendar=data.calendar, hierarchy=data.hierarchy,
-        chain=chain, public=PublicStatusFeed(topology, codec.catalogue.schema_dir), clock=clock,
+        chain=chain, public=public_feed(settings, topology, codec), clock=clock,
         calendar_source=data.calendar_source, calendar_signature=data.calendar_signature,
         future_tolerance=timedelta(seconds=settings.future_tolerance_s),
         backdate_tolerance=timedelta(seconds=settings.backdate_tolerance_s),

@@ -77,6 +77,14 @@ class NodeProcess:
         given = self.extra_env.get("XINFANG_PUBLIC_KEYS")
         return Path(given) if given else self.data_dir.parent / "keys"
 
+    @property
+    def feed_key_file(self) -> Path:
+        """The public feed's key (contract/public_status.py), shared by the nodes of one run
+        (and the petitioner app of a test): XINFANG_FEED_KEY_FILE if given, else beside the
+        nodes' data folders."""
+        given = self.extra_env.get("XINFANG_FEED_KEY_FILE")
+        return Path(given) if given else self.data_dir.parent / "public-feed.key"
+
     def publish_key(self) -> None:
         """As an operator with `xinfang keys generate` would: the node's private key in its data
         folder and its public key in `keys_dir`, where the other nodes and auditors read it."""
@@ -118,6 +126,7 @@ class NodeProcess:
                 **os.environ,
                 **secured.node_env(self.division),
                 "XINFANG_PUBLIC_KEYS": str(self.keys_dir),
+                "XINFANG_FEED_KEY_FILE": str(self.feed_key_file),  # one for the run's nodes
                 **self.extra_env,
                 "PYTHONUNBUFFERED": "1",
             },
