@@ -148,3 +148,26 @@ def test_a_missing_key_file_for_a_database_holding_ciphertext_is_a_clear_error(
     key_file.chmod(0o600)
     with pytest.raises(DataKeysInvalid, match="k1"):
         NodeStore(f"sqlite:///{tmp_path / '150400.db'}")
+
+
+def test_an_idempotent_registrations_recorded_answer_is_sealed(
+    topology: Topology, tmp_path: Path
+) -> None:
+    bus = FakeBus(topology, ["150400"], tmp_path)
+    http = Http(bus)
+    staff = http.apis["150400"]
+
+    def register() -> tuple[int, object]:
+        def send(headers: dict[str, str]) -> tuple[int, object]:
+            headers = {**headers, "Idempotency-Key": "reg-1"}
+            return staff.api.dispatch("POST", "/api/cases", petition(), headers=headers)
+
+        return staff.staff.act_as(send, "POST", "/api/cases", petition(), None)
+
+    first, again = register(), register()
+    assert first[0] == 201 and again == first  # the same answer, the query code included
+    answer = first[1]
+    assert isinstance(answer, dict)
+    [(stored,)] = _raw(tmp_path / "150400.db", "SELECT response FROM idempotency_keys")
+    assert answer["query_code"] not in str(stored) and '"xf1": "xf1.k1.' in str(stored)
+    bus.close()

@@ -74,7 +74,7 @@ class NodeStore:
         self.columns = ColumnCipher(self.keys)
         self.cases = SqlCaseReads(self.engine, self.columns)
         self.outbox = SqlOutbox(self.engine)
-        self.idempotency = SqlIdempotencyKeys(self.engine)
+        self.idempotency = SqlIdempotencyKeys(self.engine, self.columns)
         self.trail = SqlOperatorTrail(self.engine)
 
     @contextmanager
