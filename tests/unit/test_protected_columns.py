@@ -10,6 +10,9 @@ import base64
 import hashlib
 import json
 import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -148,6 +151,27 @@ def test_a_missing_key_file_for_a_database_holding_ciphertext_is_a_clear_error(
     key_file.chmod(0o600)
     with pytest.raises(DataKeysInvalid, match="k1"):
         NodeStore(f"sqlite:///{tmp_path / '150400.db'}")
+
+
+def test_a_node_started_without_its_key_file_stops_with_a_clear_error(tmp_path: Path) -> None:
+    store = NodeStore(f"sqlite:///{tmp_path / 'node-150400.sqlite3'}")  # the node's file names
+    with store.engine.begin() as conn:
+        sealed = store.columns.seal("accounts", "totp_secret", "p1", "JBSWY3DPEHPK3PXP")
+        conn.execute(accounts.insert().values(
+            person="p1", name="甲", body="150400.xfj", roles=[], password_hash="x",
+            totp_secret=sealed, failed=0, disabled=False, created_at=datetime.now(UTC),
+        ))  # fmt: skip
+    store.close()
+    (tmp_path / "node-150400.datakeys.json").unlink()
+    run = subprocess.run(
+        [sys.executable, "-m", "xinfang", "node", "run", "--division", "150400",
+         "--data-dir", str(tmp_path), "--bootstrap-servers", "127.0.0.1:1"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert "XF-DATA-KEYS" in run.stderr and "密钥文件不存在" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not (tmp_path / "node-150400.datakeys.json").exists()  # no new key made
 
 
 def test_an_idempotent_registrations_recorded_answer_is_sealed(
