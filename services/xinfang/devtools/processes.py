@@ -57,7 +57,11 @@ class NodeProcess:
 
             clock = FileClock(self.clock_file) if self.clock_file else system_clock
             topology = load_topology(self.topology)
-            self._staff = process_staff(self.url, self.database_url, self.division, topology, clock)
+            keys = self.extra_env.get("XINFANG_DATA_KEYS_FILE")  # else the node's default file
+            self._staff = process_staff(
+                self.url, self.database_url, self.division, topology, clock,
+                Path(keys) if keys else self.data_dir / f"node-{self.division}.datakeys.json",
+            )  # fmt: skip
         return self._staff
 
     @property
