@@ -29,7 +29,9 @@ from xinfang.devtools.secured import use_broker
 from .common import REPO, load_average, machine, say, working_directory
 from .report import render, rewrite
 
-STEPS = ("hop", "throughput", "audit", "audit_module", "signing", "tls_cost", "scale")
+STEPS = (
+    "hop", "throughput", "audit", "audit_module", "signing", "encryption", "tls_cost", "scale",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ def run_all(
 ) -> dict[str, Any]:
     """Run the chosen measurements; a failing one is recorded as {"error": ...}."""
     from .audit import run_audit
+    from .encryption import run_encryption
     from .hop import run_hop
     from .scale import run_scale
     from .signing import run_signing
@@ -99,6 +102,11 @@ def run_all(
             "测量记录签名与验签的开销",
             "measuring record signing and verification cost",
             lambda: run_signing(min(sizes.audit_records, 2000)),
+        ),
+        "encryption": (
+            "测量个人信息加密的开销（字段加密、整条事件封装）与原始编解码",
+            "measuring personal-data encryption (per field, per event) beside raw encode/decode",
+            lambda: run_encryption(min(sizes.audit_records, 500)),
         ),
         "tls_cost": (
             "测量 TLS/SASL 开销：原始基线在明文与加密 Kafka 上",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -27,7 +27,7 @@ from .chain.keys import (
 from .codec.schemas import SchemaCatalogue
 from .codec.wire import EventCodec
 from .contract.catalogue import SchemaLearner
-from .contract.public_status import PublicStatusFeed
+from .contract.public_status import PublicStatusFeed, load_feed_key
 from .domain.acts import DEFAULT_BACKDATE_TOLERANCE, DEFAULT_FUTURE_TOLERANCE
 from .domain.calendar import HolidayCalendar
 from .domain.clock import Clock, system_clock
@@ -47,8 +47,6 @@ from .node.published_keys import PublishedKeys
 from .node.relay import OutboxRelay
 from .node.service import NodeService
 from .privacy.case_sealer import CaseSealer
-from .privacy.fields import FieldCipher
-from .privacy.keyfile import DataKeysInvalid, load_data_keys
 from .privacy.node_keys import (
     PublishedEncryptionKeys,
     load_or_create_recipient_key,
@@ -56,6 +54,7 @@ from .privacy.node_keys import (
 )
 from .rules_file import HolidayFolder, load_review_hierarchy, load_ruleset
 from .settings import NodeSettings, SettingsError
+from .store.protection import key_ring_for
 from .store.protocols import Store
 from .store.unit_of_work import NodeStore
 from .topics import TopicNames
@@ -194,20 +193,18 @@ def keeper_for(settings: NodeSettings, topology: Topology) -> ChainKeeper:
     return ChainKeeper(settings.division, topology, signer=key, keyring=keyring, published=live)
 
 
-def sealer_for(settings: NodeSettings, chain: ChainKeeper, clock: Clock) -> CaseSealer:
-    """The node's sealer (decision 028): its at-rest keys (XINFANG_DATA_KEYS(_FILE), else
-    `<data dir>/node-<division>.datakeys.json`, created 0600), its X25519 key
-    (`node-<division>.x25519` beside its signing key file, created 0600; `xinfang keys
-    generate` makes both) published signed with XINFANG_PUBLISH_KEY, and the other divisions'
-    published keys."""
+def sealer_for(
+    settings: NodeSettings, chain: ChainKeeper, clock: Clock, store: NodeStore
+) -> CaseSealer:
+    """The node's sealer (decision 028): its at-rest keys (the store's key ring, one loader:
+    `open_store`), its X25519 key (`node-<division>.x25519` beside its signing key file,
+    created 0600; `xinfang keys generate` makes both) published signed with
+    XINFANG_PUBLISH_KEY, and the other divisions' published keys."""
     division = settings.division
     folder = settings.public_keys_dir or published_keys_dir(settings.topology_path)
     try:
-        data_keys = load_data_keys(
-            os.environ, settings.data_dir / f"node-{division}.datakeys.json"
-        )
         own, created = load_or_create_recipient_key(settings.key_path.with_suffix(".x25519"))
-    except (KeyFileError, DataKeysInvalid) as err:
+    except KeyFileError as err:
         raise SettingsError(str(err)) from err
     if created:
         log.info("generated encryption key %s for node %s", own.key_id, division)
@@ -222,7 +219,34 @@ def sealer_for(settings: NodeSettings, chain: ChainKeeper, clock: Clock) -> Case
                 "encryption key %s of node %s is not published in %s: no case key reaches it",
                 division, own.key_id, folder, own.key_id, division, folder,
             )  # fmt: skip
-    return CaseSealer(division, FieldCipher(data_keys), own, published.public, clock)
+    return CaseSealer(division, store.columns, own, published.public, clock)
+
+
+def open_store(settings: NodeSettings, env: Mapping[str, str] | None = None) -> NodeStore:
+    """The node's store with its data keys (XINFANG_DATA_KEYS, _FILE, else
+    `settings.data_keys_path`, created 0600 on first start; never in the database). A key file
+    missing for a database holding ciphertext, or lacking a key a stored value needs, is
+    DataKeysInvalid (XF-DATA-KEYS, a configuration error: exit 2) naming the file, not a crash."""
+    env = os.environ if env is None else env
+    return NodeStore(
+        settings.database_url, lambda engine: key_ring_for(engine, env, settings.data_keys_path)
+    )
+
+
+def public_feed(settings: NodeSettings, topology: Topology, codec: EventCodec) -> PublicStatusFeed:
+    """The public status feed under the deployment's feed key (XINFANG_FEED_KEY, _FILE, else
+    `<data dir>/public-feed.key`; contract/public_status.py)."""
+    key = load_feed_key(os.environ, settings.data_dir / "public-feed.key")
+    return PublicStatusFeed(topology, codec.catalogue.schema_dir, key)
+
+
+def rekey_matters(service: NodeService, store: NodeStore) -> None:
+    """Matter keys stored unkeyed (before issue 15 item 3) re-derived from the cases' events
+    under the node's index key, once, at start-up."""
+    stale = store.cases.ids_to_rekey()
+    if stale:
+        done = service.resave(stale)
+        log.info("重新计算了 %d 个事项的匹配索引 / re-keyed %d matter indexes", done, done)
 
 
 def authenticators(
@@ -261,17 +285,17 @@ def node_parts(settings: NodeSettings) -> NodeParts:
     division = topology.division(settings.division)
     if not settings.db_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = NodeStore(settings.database_url)
+    store = open_store(settings)
     topics = TopicNames(settings.topic_prefix)
     clock = FileClock(settings.clock_file) if settings.clock_file else system_clock
     chain = keeper_for(settings, topology)  # signing key, published keys (decision 006)
-    sealer = sealer_for(settings, chain, clock)  # case keys, personal fields sealed (028)
+    sealer = sealer_for(settings, chain, clock, store)  # case keys, personal fields sealed (028)
     codec = EventCodec(SchemaCatalogue(settings.schema_dir))
     data = rule_data(division.code, topology, settings.rules_dir)
     service = NodeService(
         division.code, topology, store, codec, topics,
         rules=data.rules, calendar=data.calendar, hierarchy=data.hierarchy,
-        chain=chain, public=PublicStatusFeed(topology, codec.catalogue.schema_dir), clock=clock,
+        chain=chain, public=public_feed(settings, topology, codec), clock=clock,
         calendar_source=data.calendar_source, calendar_signature=data.calendar_signature,
         future_tolerance=timedelta(seconds=settings.future_tolerance_s),
         backdate_tolerance=timedelta(seconds=settings.backdate_tolerance_s),
@@ -281,6 +305,7 @@ def node_parts(settings: NodeSettings) -> NodeParts:
     if service.trail is not None:  # whose X-Forwarded-For the operator trail believes
         service.trail.trusted_proxies = settings.trusted_proxies
     service.warn_calendar()  # a year without its holiday schedule: logged now, and at sweeps
+    rekey_matters(service, store)
     schemas = SchemaLearner(settings.bootstrap_servers, topics, codec.decoder)
     relay = OutboxRelay(
         store,

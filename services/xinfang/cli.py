@@ -312,6 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .ops.keys import add_keys_commands
 
     add_keys_commands(sub)  # `xinfang keys generate|rotate|revoke|show` (decision 021)
+    from .ops.datakeys import add_data_keys_commands
+
+    add_data_keys_commands(sub)  # `xinfang data-keys status|rotate|sweep|retire` (issue 15)
 
     cal = sub.add_parser("calendar", help="节假日日历 / holiday calendar")
     cal.add_argument("--json", action="store_true", help="输出 JSON / print JSON")

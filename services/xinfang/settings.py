@@ -115,6 +115,11 @@ class NodeSettings:
         return self.key_file or self.data_dir / f"node-{self.division}.key"
 
     @property
+    def data_keys_path(self) -> Path:
+        """The data-key file when XINFANG_DATA_KEYS(_FILE) is not set (privacy/keyfile.py)."""
+        return self.data_dir / f"node-{self.division}.datakeys.json"
+
+    @property
     def database_url(self) -> str:
         if self.db_url:
             return self.db_url

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 
 from xinfang.codec.wire import EventCodec
 from xinfang.domain.events import CaseFile, EventHeader, Petitioner, PetitionRegistered
-from xinfang.domain.matter import matter_key
+from xinfang.domain.matter import matter_parts
 from xinfang.domain.vocabulary import Category, Channel
 from xinfang.store.database import alembic_config, make_engine
 from xinfang.store.tables import case_events, cases
@@ -28,6 +28,14 @@ def file(name: str, contact: str | None, request: str) -> CaseFile:
         petitioner=Petitioner(name, "松山区某村", contact), request=request, facts="",
         reasons="", place="150404", received_at=T0,
     )  # fmt: skip
+
+
+def matter_key(f: CaseFile) -> str:
+    """The unkeyed key 0006 stores (re-keyed under the node's index key at start-up since
+    issue 15 item 3: SqlCaseReads.ids_to_rekey)."""
+    parts = matter_parts(f)
+    assert parts is not None
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
 def old_key(f: CaseFile) -> str:
@@ -80,5 +88,6 @@ def test_0006_recomputes_stored_keys_so_an_old_case_is_found_again(
     try:
         with store.transaction() as tx:
             assert tx.cases.ids_with_matter_key(str(matter_key(plain))) == ["150400-2026-000001"]
+        assert store.cases.ids_to_rekey() == ["150400-2026-000001"]  # bootstrap re-keys it
     finally:
         store.close()

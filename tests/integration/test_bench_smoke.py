@@ -78,6 +78,12 @@ def test_every_benchmark_produces_well_formed_results(
         assert module["records"] >= 20 and module["chain_ok"] is True
         assert _positive(module["ratio_replay"]) and _positive(module["ratio_cpu"])
 
+    enc = results["encryption"]  # issue 15: field encryption and sealed events beside raw
+    assert "error" not in enc, enc
+    assert set(enc["fields"]) == {"aes-256-gcm", "sm4-gcm"}
+    assert all(_positive(c["both_us"]) for c in enc["fields"].values())
+    assert _positive(enc["encode_us"]) and _positive(enc["sealed_encode_us"])
+
     scale = results["scale"]
     assert scale["nodes"] == 3 and scale["cases"] == 1 and scale["agree"] is True
     assert scale["deliveries"] == 3  # county gets the transfer, province registration + transfer

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import base64
 import importlib.util
 import json
 import os
@@ -36,7 +37,7 @@ import pytest
 
 from xinfang.codec.wire import EventCodec
 from xinfang.contract.catalogue import writer_schemas
-from xinfang.contract.public_status import PUBLIC_FIELDS, PublicStatusFeed
+from xinfang.contract.public_status import PUBLIC_FIELDS, FeedKey, PublicStatusFeed
 from xinfang.devtools.broker import Broker
 from xinfang.devtools.processes import NodeProcess
 from xinfang.devtools.scenario import (
@@ -114,6 +115,8 @@ class Demo:
     cases: dict[str, str]
     records: dict[str, list[Any]] = field(default_factory=dict)  # topic -> ConsumerRecords
     private_texts: list[str] = field(default_factory=list)
+    feed_key: FeedKey | None = None  # what the petitioner app holds (issue 15 item 4)
+    query_codes: dict[str, str] = field(default_factory=dict)  # case id -> its query code
 
     def node_topics(self, *kinds: str) -> list[str]:
         return [getattr(self.topics, kind)(d) for d in DIVISIONS for kind in kinds]
@@ -189,6 +192,14 @@ def demo(kafka: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[De
         demo = Demo(kafka.bootstrap_servers, topics, cases)
         wanted = [*demo.node_topics("log", "inbox"), topics.public_status()]
         demo.records = _read_all(kafka.bootstrap_servers, wanted)
+        demo.feed_key = FeedKey(base64.b64decode(nodes[CITY].feed_key_file.read_text()))
+        for node in nodes.values():  # each case's query code, as its petitioner's receipt has it
+            store = NodeStore(node.database_url)
+            try:
+                rows = store.cases.list_cases()
+                demo.query_codes |= {r["case_id"]: r["query_code"] for r in rows}
+            finally:
+                store.close()
         demo.private_texts = [
             *(v for k, v in ACCUSATION.items() if k in {"title", "request", "facts", "reasons"}),
             ACCUSATION["accused"],
@@ -250,7 +261,7 @@ def test_every_record_on_log_and_inbox_topics_is_self_describing(demo: Demo) -> 
         headers = _headers(record)
         assert set(CE_HEADERS) <= set(headers)
         assert headers["ce_type"] == b"xinfang.public.CaseStatus"
-        assert headers["ce_subject"].decode() == datum["case_id"] == record.key.decode()
+        assert headers["ce_subject"].decode() == datum["feed_id"] == record.key.decode()
         assert headers["ce_source"].decode() == datum["division"]
         assert headers["ce_dataschema"].decode().endswith(record.value[2:10].hex())
         checked += 1
@@ -413,17 +424,29 @@ def test_public_status_feed_follows_cases_without_personal_or_accused_content(
     demo: Demo,
 ) -> None:
     feed = PublicStatusFeed(load_topology())
-    latest: dict[str, dict[str, Any]] = {}
+    by_feed_id: dict[str, dict[str, Any]] = {}
+    clear = [*demo.query_codes, *demo.query_codes.values()]  # case ids and query codes
+    assert len(clear) >= 8  # the four cases of the scenario
     for record in demo.records[demo.topics.public_status()]:
-        raw = bytes(record.value) + b"".join(bytes(v) for _, v in record.headers)
-        for text in demo.private_texts:
+        raw = bytes(record.key) + bytes(record.value)
+        raw += b"".join(bytes(v) for _, v in record.headers)
+        for text in [*demo.private_texts, *clear]:
             assert text.encode() not in raw, text
         datum = feed.decode(record.value)
         assert set(datum) == set(PUBLIC_FIELDS)
-        current = latest.get(datum["case_id"])
+        assert (datum["case_id"], datum["query_code"]) == ("", "")
+        current = by_feed_id.get(datum["feed_id"])
         if current is None or datum["updated_at"] >= current["updated_at"]:
-            latest[datum["case_id"]] = datum
-    assert set(demo.cases.values()) <= set(latest)
+            by_feed_id[datum["feed_id"]] = datum
+    # the petitioner app: the feed key, and the case number and query code of a receipt
+    key = demo.feed_key
+    assert key is not None
+    latest = {}
+    for case_id in demo.cases.values():
+        datum = by_feed_id[key.feed_id(case_id)]
+        assert key.matches(datum, case_id, demo.query_codes[case_id])
+        assert not key.matches(datum, case_id, "ABCDEFGH")  # a wrong code shows nothing
+        latest[case_id] = datum
     review = latest[demo.cases["review"]]
     assert (review["status"], review["final"], review["closed_reason"]) == (
         "CLOSED",

@@ -183,9 +183,18 @@ def test_public_feed_follows_the_case_and_carries_nothing_personal(
             assert secret.encode() not in value, secret
             assert secret not in json.dumps(datum, default=str, ensure_ascii=False), secret
 
-    by_case: dict[str, list[dict[str, Any]]] = {}
+    # no case id and no query code (issue 15 item 4): an opaque feed id and a keyed hash
+    codes = {c: bus.nodes["150400"].case(c).query_code for c in (accusation, appeal)}
+    for value, datum in records:
+        assert (datum["case_id"], datum["query_code"]) == ("", "")
+        for case_id, code in codes.items():
+            assert case_id.encode() not in value and code.encode() not in value
+    by_feed: dict[str, list[dict[str, Any]]] = {}
     for _, datum in records:
-        by_case.setdefault(datum["case_id"], []).append(datum)
+        by_feed.setdefault(datum["feed_id"], []).append(datum)
+    by_case = {c: by_feed[feed.key.feed_id(c)] for c in (accusation, appeal)}
+    assert all(feed.key.matches(by_case[c][-1], c, code) for c, code in codes.items())
+    assert not feed.key.matches(by_case[appeal][-1], accusation, codes[appeal])
     assert [(d["status"], d["holder"]) for d in by_case[accusation]] == [
         ("REGISTERED", "150400.xfj"),
         ("DIVERTED", "150400.jw"),
@@ -198,9 +207,11 @@ def test_public_feed_follows_the_case_and_carries_nothing_personal(
         ("OPINION_ISSUED", "150404"),
     ]
     accepted = by_case[appeal][2]
-    assert accepted["handling_due"] is not None and accepted["query_code"]
+    assert accepted["handling_due"] is not None and accepted["query_hash"]
     # Published once per change, by the node holding the case only (never by 150000).
-    events = {e.header.event_id: e for _, e in bus.nodes["150000"].history(appeal)}
+    events = {
+        feed.key.event_ref(e.header.event_id): e for _, e in bus.nodes["150000"].history(appeal)
+    }
     for datum in by_case[appeal]:
         assert events[datum["event_id"]].header.occurred_at == datum["updated_at"]
 

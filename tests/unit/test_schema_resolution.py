@@ -208,7 +208,7 @@ def test_the_public_status_reader_reads_an_older_case_status(tmp_path: Path) -> 
     datum.update(
         case_id="150400-2026-000009", query_code="q", division="150404", holder="150404.zj",
         holder_name="松山区住建局", status="ACCEPTED", status_zh="已受理", final=False,
-        updated_at=T, event_id="e-9",
+        updated_at=T, event_id="e-9", feed_id="f-9", query_hash="h-9",
     )  # fmt: skip
     read = new_feed.decode(old_feed.encode(datum))
     assert read["case_id"] == "150400-2026-000009" and read["channel_hint"] is None
@@ -227,7 +227,8 @@ def release_status_v2(target: Path) -> Path:
     raw = json.loads(path.read_text(encoding="utf-8"))
     raw["fields"].append({"name": "channel_hint", "type": ["null", "string"], "default": None})
     path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
-    assert [p.name for p in snapshot(target)] == ["v2.avsc"]
+    released_before = len(list((target / "history" / "CaseStatus").glob("v*.avsc")))
+    assert [p.name for p in snapshot(target)] == [f"v{released_before + 1}.avsc"]
     return target
 
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xinfang.domain.events import CaseFile, Petitioner
-from xinfang.domain.matter import matter_key, normalise_contact, same_matter
+from xinfang.domain.matter import matter_parts, normalise_contact, same_matter
 from xinfang.domain.topology import Topology
 from xinfang.domain.vocabulary import Category, Channel
 
@@ -185,8 +185,8 @@ def test_contacts_and_keys_normalise_as_documented() -> None:
     assert normalise_contact("+86 (137) 0000-0000") == CONTACT
     assert normalise_contact("００８６１３７００００００００") == CONTACT
     assert normalise_contact("Li.Si@Example.com ") == normalise_contact("li.si@example.com")
-    assert matter_key(_file("  ", CONTACT)) is None  # no name to match
-    assert matter_key(_file("李四", None)) == matter_key(_file("李 四", CONTACT))
+    assert matter_parts(_file("  ", CONTACT)) is None  # no name to match
+    assert matter_parts(_file("李四", None)) == matter_parts(_file("李 四", CONTACT))
     assert same_matter(_file("李四", CONTACT), _file("李四", None))
     assert not same_matter(_file("李四", CONTACT), _file("李四", "13911112222"))
     assert not same_matter(_file("李四", CONTACT), _file("李四", CONTACT, "请求公开文件"))

@@ -268,13 +268,18 @@ def build(topology: Topology, schema_dir: Path | None = None) -> dict[str, Any]:
             "address": names.public_status(),
             "title": "公开状态 / public status feed",
             "description": _describe(
-                "供信访人查询应用使用的办理状态：事项编号、查询码、承办区划与机关、状态、期限；"
-                "不含任何个人信息和反映内容。由承办该事项的节点在状态变化时发布，"
-                "同一键以 updated_at 最新者为准。键 = 信访事项编号。",
-                "Case status for petitioner-facing apps: case number, query code, division and "
-                "body that holds it, status, deadlines; no personal data and nothing of what was "
-                "petitioned or accused. Published by the node holding the case whenever that "
-                "changes; per key keep the record with the latest updated_at. Key = case id.",
+                "供信访人查询应用使用的办理状态：不透明公开编号 feed_id、查询码的带密钥散列 "
+                "query_hash、承办区划与机关、状态、期限；不含事项编号、查询码、任何个人信息和反映"
+                "内容。应用持有公开状态密钥，由事项编号和查询码算出 feed_id 与 query_hash 进行匹配"
+                "（docs/integrators.md）。由承办该事项的节点在状态变化时发布，同一键以 updated_at "
+                "最新者为准。键 = feed_id。",
+                "Case status for petitioner-facing apps: an opaque feed_id, a keyed hash of the "
+                "query code (query_hash), division and body that holds it, status, deadlines; no "
+                "case number, no query code, no personal data and nothing of what was petitioned "
+                "or accused. An app holding the feed key computes feed_id and query_hash from the "
+                "case number and query code to match (docs/integrators.md). Published by the node "
+                "holding the case whenever that changes; per key keep the record with the latest "
+                "updated_at. Key = feed_id.",
                 status_cfg,
             ),
             "messages": {"CaseStatus": {"$ref": "#/components/messages/CaseStatus"}},

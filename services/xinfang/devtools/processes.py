@@ -58,7 +58,11 @@ class NodeProcess:
 
             clock = FileClock(self.clock_file) if self.clock_file else system_clock
             topology = load_topology(self.topology)
-            self._staff = process_staff(self.url, self.database_url, self.division, topology, clock)
+            keys = self.extra_env.get("XINFANG_DATA_KEYS_FILE")  # else the node's default file
+            self._staff = process_staff(
+                self.url, self.database_url, self.division, topology, clock,
+                Path(keys) if keys else self.data_dir / f"node-{self.division}.datakeys.json",
+            )  # fmt: skip
         return self._staff
 
     @property
@@ -77,6 +81,14 @@ class NodeProcess:
         given, else `keys/` beside the nodes' data folders (never the shared topology folder)."""
         given = self.extra_env.get("XINFANG_PUBLIC_KEYS")
         return Path(given) if given else self.data_dir.parent / "keys"
+
+    @property
+    def feed_key_file(self) -> Path:
+        """The public feed's key (contract/public_status.py), shared by the nodes of one run
+        (and the petitioner app of a test): XINFANG_FEED_KEY_FILE if given, else beside the
+        nodes' data folders."""
+        given = self.extra_env.get("XINFANG_FEED_KEY_FILE")
+        return Path(given) if given else self.data_dir.parent / "public-feed.key"
 
     def publish_key(self) -> None:
         """As an operator with `xinfang keys generate` would: the node's private key in its data
@@ -125,6 +137,7 @@ class NodeProcess:
                 **os.environ,
                 **secured.node_env(self.division),
                 "XINFANG_PUBLIC_KEYS": str(self.keys_dir),
+                "XINFANG_FEED_KEY_FILE": str(self.feed_key_file),  # one for the run's nodes
                 **self.extra_env,
                 "PYTHONUNBUFFERED": "1",
             },

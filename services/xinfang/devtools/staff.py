@@ -14,10 +14,12 @@ Two ways to reach a node: in-process (`NodeApi.dispatch`, `InProcessStaff`) or o
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from ..client import ApiError, NodeClient
@@ -230,12 +232,17 @@ class StaffClient(NodeClient):
 
 def process_staff(
     base_url: str, database_url: str, division: str, topology: Topology,
-    clock: Callable[[], datetime],
+    clock: Callable[[], datetime], data_keys: Path | None = None,
 ) -> Staff:  # fmt: skip
-    """Staff of a node process: accounts written to its database, sign-in over HTTP."""
+    """Staff of a node process: accounts written to its database (TOTP secrets sealed with the
+    node's data keys: `data_keys`, its default key file), sign-in over HTTP."""
+    from ..privacy.columns import ColumnCipher
     from ..store.database import make_engine
+    from ..store.protection import default_key_ring, key_ring_for
 
-    book = AccountBook(make_engine(database_url), division, topology, clock)
+    engine = make_engine(database_url)
+    ring = key_ring_for(engine, os.environ, data_keys) if data_keys else default_key_ring(engine)
+    book = AccountBook(engine, division, topology, clock, None, ColumnCipher(ring))
     client = NodeClient(base_url)
 
     def sign_in(body: dict[str, str]) -> tuple[int, Json]:

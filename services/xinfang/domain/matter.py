@@ -6,15 +6,16 @@ forms (NFKC: full-width digits and letters), case, whitespace, punctuation and s
 zero-width and other invisible characters, separators and the +86 prefix of phone numbers;
 and a missing contact does not make a new matter.
 
-`matter_key` is what a node stores and indexes per case (cases.matter_key; migration 0005
-recomputes keys stored before this normalisation). It leaves the contact out, so that a
-petition without a contact finds the earlier one; `same_matter` then tells apart two
-petitioners of the same name whose contacts are both known and differ.
+`matter_parts` is what identifies a matter here; the node stores and indexes a keyed hash of
+it (cases.matter_key: HMAC-SHA256 under the node's index key, privacy/columns.py, issue 15
+item 3), never the parts or an unkeyed hash that a dictionary of names would open. The parts
+leave the contact out, so that a petition without a contact finds the earlier one;
+`same_matter` then tells apart two petitioners of the same name whose contacts are both known
+and differ.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 
@@ -58,9 +59,9 @@ def normalise_contact(contact: str | None) -> str:
     return normalise(visible)
 
 
-def matter_key(file: CaseFile) -> str | None:
-    """The stored key of a named petitioner's matter: SHA-256 (32 hex digits) of the
-    normalised name, the place (division code) and the normalised request.
+def matter_parts(file: CaseFile) -> tuple[str, str, str] | None:
+    """What identifies a named petitioner's matter: the normalised name, the place (division
+    code) and the normalised request.
 
     None for anonymous petitions (there is nobody to match) and when the name or the
     request is empty once normalised.
@@ -69,15 +70,14 @@ def matter_key(file: CaseFile) -> str | None:
     name, request = normalise(p.name), normalise(file.request)
     if p.anonymous or not name or not request:
         return None
-    parts = [name, file.place.strip(), request]
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+    return (name, file.place.strip(), request)
 
 
 def same_matter(earlier: CaseFile, later: CaseFile) -> bool:
-    """True if `later` raises the matter of `earlier` again: the same key, and contacts
+    """True if `later` raises the matter of `earlier` again: the same parts, and contacts
     that do not differ (a missing contact on either side matches any)."""
-    key = matter_key(later)
-    if key is None or key != matter_key(earlier):
+    parts = matter_parts(later)
+    if parts is None or parts != matter_parts(earlier):
         return False
     a = normalise_contact(earlier.petitioner.contact)
     b = normalise_contact(later.petitioner.contact)

@@ -23,7 +23,9 @@ from sqlalchemy import Engine, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.topology import BodyKind, Topology
+from ..privacy.columns import ColumnCipher
 from ..store.account_tables import accounts as table
+from ..store.protection import default_key_ring
 from . import passwords, totp
 from .errors import AccountInvalid, AccountLocked, AuthenticationFailed, TotpNotEnrolled
 from .principal import ADMIN_ROLES, AuthMethod, Principal, Role
@@ -100,10 +102,13 @@ class AccountBook:
         topology: Topology,
         clock: Callable[[], datetime],
         policy: AccountPolicy | None = None,
+        columns: ColumnCipher | None = None,
     ) -> None:
         self.engine, self.division, self.topology = engine, division, topology
         self.clock = clock
         self.policy = policy or AccountPolicy()
+        # TOTP secrets are stored sealed (issue 15 item 3): the node's keys, else the default
+        self.columns = columns or ColumnCipher(default_key_ring(engine))
 
     # -- administration (`xinfang accounts`, devtools/staff.py) -------------------------
     def check_grant(self, body: str, roles: frozenset[Role]) -> None:
@@ -181,7 +186,8 @@ class AccountBook:
         """A new TOTP secret for `person` (the old one stops working): (secret, otpauth URI)."""
         self.get(person)
         secret = totp.new_secret()
-        self._set(person, totp_secret=secret, totp_last_step=None)
+        sealed = self.columns.seal("accounts", "totp_secret", person, secret)
+        self._set(person, totp_secret=sealed, totp_last_step=None)
         return secret, totp.provisioning_uri(secret, person, self.division)
 
     def lock(self, person: str) -> None:
@@ -216,7 +222,8 @@ class AccountBook:
             raise AccountLocked(until, person=person)
         if row.totp_secret is None:
             raise TotpNotEnrolled(person=person)
-        step = totp.accepted_step(row.totp_secret, code, now, row.totp_last_step)
+        secret = self.columns.open("accounts", "totp_secret", person, row.totp_secret)
+        step = totp.accepted_step(secret, code, now, row.totp_last_step)
         if not password_ok or step is None:
             self._fail(person, row.failed + 1, now)
             raise AuthenticationFailed(

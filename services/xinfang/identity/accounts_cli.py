@@ -65,7 +65,9 @@ def _password() -> str:
 
 def _book(args: argparse.Namespace) -> AccountBook:
     from ..domain.clock import system_clock
+    from ..privacy.columns import ColumnCipher
     from ..store.database import make_engine
+    from ..store.protection import key_ring_for
     from ..topology_file import load_topology
 
     settings = NodeSettings.from_env(
@@ -76,7 +78,9 @@ def _book(args: argparse.Namespace) -> AccountBook:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     topology = load_topology(settings.topology_path)
     engine = make_engine(settings.database_url)
-    return AccountBook(engine, settings.division, topology, system_clock)
+    # the node's data keys (TOTP secrets are sealed with them, issue 15 item 3)
+    ring = key_ring_for(engine, os.environ, settings.data_keys_path)
+    return AccountBook(engine, settings.division, topology, system_clock, None, ColumnCipher(ring))
 
 
 def cmd_accounts(args: argparse.Namespace) -> int:

@@ -27,6 +27,8 @@ from ..node.relay import OutboxRelay
 from ..node.service import NodeService
 from ..provisioning import provisioned_topics
 from ..settings import NodeSettings
+from ..store.reseal import remaining, reseal
+from ..store.unit_of_work import NodeStore
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +118,8 @@ def build_node(settings: NodeSettings) -> Node:
         app.add_future(_run_inbox(inbox))
         app.add_future(_run_relay(relay))
         app.add_future(_watch_deadlines(service, settings.sweep_interval_s))
+        if isinstance(service.store, NodeStore):  # re-encryption after a key rotation
+            app.add_future(reseal_in_background(service.store, settings.sweep_interval_s))
         app.add_future(checkpoint_periodically(service, settings.checkpoint_interval_s))
         app.add_future(serve_http(api.app, settings.http_host, settings.http_port))
 
@@ -144,6 +148,19 @@ async def _watch_deadlines(service: NodeService, interval_s: float) -> None:
             service.sweep_deadlines()
         except Exception:  # keep watching; the next sweep retries
             log.exception("deadline sweep failed")
+
+
+async def reseal_in_background(store: NodeStore, interval_s: float) -> None:
+    """The re-encryption sweep (store/reseal.py) at start and whenever the key ring changed
+    (`xinfang data-keys rotate --no-sweep`), in a worker thread; progress is logged."""
+    while True:
+        try:
+            current = store.keys.current().current
+            if any(remaining(store.engine, current).values()):
+                await asyncio.to_thread(reseal, store.engine, store.columns)
+        except Exception:  # e.g. a value that no longer opens: logged, retried next time
+            log.exception("re-encryption sweep failed")
+        await asyncio.sleep(interval_s)
 
 
 def run_node(settings: NodeSettings) -> None:

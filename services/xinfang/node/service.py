@@ -44,7 +44,7 @@ from ..domain.events import (
     PersonalDataErased,
 )
 from ..domain.hierarchy import ReviewHierarchy
-from ..domain.matter import matter_key
+from ..domain.matter import matter_parts
 from ..domain.obligations import lapsed, next_check, overdue, react
 from ..domain.restate import changed_fields, restate
 from ..domain.routing import complete_stream_expected, forward_upward, recipients, sender_refusal
@@ -263,7 +263,7 @@ class NodeService:
 
     def _related(self, tx: UnitOfWork, file: CaseFile) -> list[Case]:
         """Cases this node knows about the same matter from the same petitioner (R11, R12)."""
-        key = matter_key(file)
+        key = self._matter_key(tx, file)
         if key is None:
             return []
         related = []
@@ -311,8 +311,27 @@ class NodeService:
         return case
 
     def _save(self, tx: UnitOfWork, case: Case) -> None:
-        tx.cases.save(case, matter_key(case.file), next_check(self.context(), case))
+        tx.cases.save(case, self._matter_key(tx, case.file), next_check(self.context(), case))
         tx.folded[case.case_id] = case
+
+    @staticmethod
+    def _matter_key(tx: UnitOfWork, file: CaseFile) -> str | None:
+        """The keyed matter index (R11/R12) the store keeps; None: nothing to match."""
+        parts = matter_parts(file)
+        return None if parts is None else tx.cases.matter_index(parts)
+
+    def resave(self, case_ids: Sequence[str], batch: int = 200) -> int:
+        """Fold and save these cases again (their summaries re-derived from their events: e.g.
+        matter keys re-keyed under the index key, issue 15 item 3). Returns how many."""
+        done = 0
+        for start in range(0, len(case_ids), batch):
+            with self._unit() as tx:
+                for case_id in case_ids[start : start + batch]:
+                    case = self._load(tx, case_id)
+                    if case is not None:
+                        self._save(tx, case)
+                        done += 1
+        return done
 
     def _headers(self, event: Event) -> Headers:
         schema = self.codec.catalogue.get(event.type)
@@ -706,7 +725,8 @@ class NodeService:
     def account_book(self, policy: AccountPolicy | None = None) -> AccountBook:
         """The node's built-in accounts, on its database and clock (decision 025)."""
         engine = self.store.engine  # type: ignore[attr-defined]  # NodeStore's SQL engine
-        return AccountBook(engine, self.division, self.topology, self.clock, policy)
+        columns = self.store.columns  # type: ignore[attr-defined]  # its sealed TOTP secrets
+        return AccountBook(engine, self.division, self.topology, self.clock, policy, columns)
 
     # -- the HTTP API's idempotency keys and on-demand checkpoints ------------------------
     def reserve_key(self, key: str, fingerprint: str) -> KeyRecord | None:

@@ -25,6 +25,7 @@ from ..domain.errors import WireError
 from ..domain.events import Event
 from ..store.protocols import UnitOfWork
 from ..store.records import Headers
+from .columns import ColumnCipher, place
 from .envelope import RecipientKey, unwrap_key, wrap_key
 from .fields import FieldCipher
 from .sealing import carries_personal_data, new_case_key, open_event, seal_event, sealed_paths
@@ -63,7 +64,7 @@ def wrap_context(case_id: str) -> bytes:
 
 
 def _at_rest_aad(case_id: str) -> bytes:
-    return b"case_keys.sealed_key|" + case_id.encode()
+    return place("case_keys", "sealed_key", case_id)  # privacy/registry.py lists the column
 
 
 class CaseSealer:
@@ -73,17 +74,23 @@ class CaseSealer:
     def __init__(
         self,
         division: str,
-        cipher: FieldCipher,
+        cipher: FieldCipher | ColumnCipher,
         own: RecipientKey,
         published: Callable[[str], bytes | None],
         clock: Callable[[], datetime],
     ) -> None:
         self.division = division
-        self.cipher = cipher
+        self._cipher = cipher  # a ColumnCipher follows key rotation (privacy/keyfile.DataKeyRing)
         self.own = own
         self.published = published
         self.clock = clock
         self._keys: dict[str, bytes | None] = {}  # committed keys (None: erased)
+
+    @property
+    def cipher(self) -> FieldCipher:
+        """The at-rest cipher under the node's current data keys."""
+        c = self._cipher
+        return c.field_cipher() if isinstance(c, ColumnCipher) else c
 
     # -- keys ------------------------------------------------------------------------------
     def key(self, tx: UnitOfWork, case_id: str) -> CaseKey:

@@ -31,7 +31,8 @@ class FieldCipher:
         self.keys = keys
 
     def seal(self, plaintext: str, aad: bytes) -> str:
-        sealed = self.keys.suite.seal(self.keys.current_key, plaintext.encode(), aad)
+        keys = self.keys
+        sealed = keys.suite_of(keys.current).seal(keys.current_key, plaintext.encode(), aad)
         return f"{PREFIX}{self.keys.current}.{_b64(sealed)}"
 
     def open(self, stored: str, aad: bytes) -> str:
@@ -41,11 +42,17 @@ class FieldCipher:
         try:
             key_id, body = stored[len(PREFIX):].split(".", 1)
             key = self.keys.keys[key_id]
-            return self.keys.suite.open(key, _unb64(body), aad).decode()
+            return self.keys.suite_of(key_id).open(key, _unb64(body), aad).decode()
         except (KeyError, ValueError, UnicodeDecodeError) as exc:
             if isinstance(exc, DecryptionFailed):
                 raise
             raise DecryptionFailed(f"unreadable field: {exc}") from exc
+
+    def key_of(self, stored: str) -> str | None:
+        """The id of the key `stored` is sealed under; None for clear text."""
+        if not stored.startswith(PREFIX):
+            return None
+        return stored[len(PREFIX):].split(".", 1)[0]
 
     def needs_rotation(self, stored: str) -> bool:
         """True for clear text or a field under a key other than the current one."""

@@ -19,7 +19,7 @@ accounts = Table(
     Column("body", String(64), nullable=False),
     Column("roles", JSON, nullable=False),  # list of identity.principal.Role values
     Column("password_hash", Text, nullable=False),  # argon2id (PHC string)
-    Column("totp_secret", String(64), nullable=True),  # base32; NULL until enrolled
+    Column("totp_secret", Text, nullable=True),  # sealed base32 (privacy/registry.py); NULL: none
     Column("totp_last_step", BigInteger, nullable=True),  # last accepted step: no replay
     Column("failed", Integer, nullable=False, default=0),  # failures since the last success
     Column("locked_until", DateTime(timezone=True), nullable=True),  # lock-out after failures

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 
 from ..domain.case import Case
 from ..domain.events import Event
+from ..privacy.columns import ColumnCipher
 from .records import CaseRow, StoredEvent
 from .sql import now, upsert, utc
 from .tables import case_events, cases, counters
@@ -30,10 +31,14 @@ _CASE_VERSIONS = select(cases.c.case_id, cases.c.version).where(
 
 class SqlCaseEvents:
     """`protocols.CaseEvents` on one connection. Summaries and case events are kept until
-    `flush()` (one executemany per table, F1); the reads here see them."""
+    `flush()` (one executemany per table, F1); the reads here see them. The title and the
+    query code are stored sealed (privacy/columns.py), the matter key as a keyed hash."""
 
-    def __init__(self, conn: Connection, flush_all: Callable[[], None]) -> None:
+    def __init__(
+        self, conn: Connection, flush_all: Callable[[], None], columns: ColumnCipher
+    ) -> None:
         self.conn = conn
+        self.columns = columns
         self._flush_all = flush_all  # reads that query write the unit's pending rows first
         self._cases: dict[str, dict[str, Any]] = {}
         self._events: list[dict[str, Any]] = []
@@ -108,6 +113,11 @@ class SqlCaseEvents:
         ).first()
         return found is not None
 
+    def matter_index(self, parts: Sequence[str]) -> str:
+        """The stored matter key of `parts` (domain.matter.matter_parts): HMAC-SHA256 under
+        the node's index key, hex."""
+        return self.columns.matter_index(parts)
+
     def ids_with_matter_key(self, key: str) -> list[str]:
         self._flush_all()
         rows = self.conn.execute(
@@ -118,11 +128,12 @@ class SqlCaseEvents:
     def save(
         self, case: Case, matter_key: str | None = None, next_check: datetime | None = None
     ) -> None:
-        self._cases[case.case_id] = {
-            "case_id": case.case_id,
+        seal, case_id = self.columns.seal, case.case_id
+        self._cases[case_id] = {
+            "case_id": case_id,
             "matter_key": matter_key,
-            "query_code": case.query_code,
-            "title": case.file.title,
+            "query_code": seal("cases", "query_code", case_id, case.query_code),
+            "title": seal("cases", "title", case_id, case.file.title),
             "category": case.file.category.value,
             "status": case.status.value,
             "origin": case.origin,
@@ -137,8 +148,9 @@ class SqlCaseEvents:
 class SqlCaseReads:
     """`protocols.CaseReads`: each call in its own short transaction."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, columns: ColumnCipher) -> None:
         self.engine = engine
+        self.columns = columns
 
     def open_ids(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -160,16 +172,32 @@ class SqlCaseReads:
             return [str(r.case_id) for r in rows]
 
     def list_cases(self) -> list[CaseRow]:
+        """Every summary, the sealed columns opened (DecryptionFailed if one does not open)."""
+        open_ = self.columns.open
         with self.engine.connect() as conn:
             rows = conn.execute(select(cases).order_by(cases.c.case_id))
             return [
                 {
                     **r._mapping,
+                    "title": open_("cases", "title", r.case_id, r.title),
+                    "query_code": open_("cases", "query_code", r.case_id, r.query_code),
                     "updated_at": utc(r.updated_at),
                     "next_check_at": utc(r.next_check_at) if r.next_check_at else None,
                 }
                 for r in rows
             ]
+
+    def ids_to_rekey(self) -> list[str]:
+        """Cases whose matter key is not a keyed index (64 hex digits): stored before issue 15
+        item 3 (migration 0006's unkeyed 32-digit keys); re-saved at start-up."""
+        column = cases.c.matter_key
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(cases.c.case_id)
+                .where(column.is_not(None), func.length(column) != 64)
+                .order_by(cases.c.case_id)
+            )
+            return [str(r.case_id) for r in rows]
 
     def history(self, case_id: str) -> list[StoredEvent]:
         with self.engine.connect() as conn:

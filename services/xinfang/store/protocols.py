@@ -17,7 +17,7 @@ are runtime-checkable so the contract tests can show each implementation has eve
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -67,6 +67,11 @@ class CaseEvents(Protocol):
 
     def has_event_from(self, source: str, seq: int) -> bool:
         """Whether a case event with this source and source sequence number is recorded."""
+        ...
+
+    def matter_index(self, parts: Sequence[str]) -> str:
+        """The matter key to store and look up for `parts` (domain.matter.matter_parts): a
+        keyed hash under the node's index key, never the parts themselves (issue 15 item 3)."""
         ...
 
     def ids_with_matter_key(self, key: str) -> list[str]:

@@ -50,8 +50,8 @@ cases = Table(
     "cases",
     metadata,
     Column("case_id", String(64), primary_key=True),
-    Column("query_code", String(32), nullable=False),
-    Column("title", Text, nullable=False),
+    Column("query_code", Text, nullable=False),  # sealed (privacy/registry.py; 0011)
+    Column("title", Text, nullable=False),  # sealed (privacy/registry.py)
     Column("category", String(32), nullable=False),
     Column("status", String(32), nullable=False, index=True),
     Column("origin", String(16), nullable=False),
@@ -59,7 +59,8 @@ cases = Table(
     Column("outcome", String(32), nullable=True),
     Column("version", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    # same petitioner + same request (R11/R12); null for anonymous petitions
+    # same petitioner + same request (R11/R12): HMAC under the node's index key
+    # (privacy/columns.py), never clear text; null for anonymous petitions
     Column("matter_key", String(64), nullable=True, index=True),
     # when this node's deadline watcher must next look at the case; null: nothing to watch
     # (or a row from before migration 0004, looked at once and then filled in)

@@ -4,13 +4,15 @@ decision (or one inbox batch) changes commits in one database transaction
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
 from ..domain.case import Case
+from ..privacy.columns import ColumnCipher
+from ..privacy.keyfile import DataKeyRing, DataKeys
 from ..topics import TRAIL_SUFFIX
 from .case_events import SqlCaseEvents, SqlCaseReads
 from .case_keys import SqlCaseKeys
@@ -18,6 +20,7 @@ from .database import make_engine
 from .idempotency import SqlIdempotencyKeys
 from .inbox import SqlInbox
 from .log_outbox import SqlNodeLog, SqlOutbox
+from .protection import default_key_ring
 from .records import ChainGap
 from .sql import utc
 from .tables import case_events, cases, chain_parked, inbox, log_events, outbox, parked
@@ -33,10 +36,10 @@ class SqlUnitOfWork:
     COMMIT. A batch of inbound records then costs a handful of statements instead of ~8 per
     record (F1). A role's read that queries such a table flushes the whole unit first."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, columns: ColumnCipher) -> None:
         self.conn = conn
         self.folded: dict[str, Case] = {}
-        self.cases = SqlCaseEvents(conn, self.flush)
+        self.cases = SqlCaseEvents(conn, self.flush, columns)
         self.log = SqlNodeLog(conn)
         self.inbox = SqlInbox(conn)
         self.case_keys = SqlCaseKeys(conn)  # per-case data keys (decision 028)
@@ -49,20 +52,37 @@ class SqlUnitOfWork:
 
 
 class NodeStore:
-    """`protocols.Store` over SQLAlchemy (SQLite or PostgreSQL, by URL)."""
+    """`protocols.Store` over SQLAlchemy (SQLite or PostgreSQL, by URL).
 
-    def __init__(self, url: str) -> None:
+    `keys` seal the protected columns (privacy/registry.py): the node's ring from bootstrap
+    (or a function of the engine returning it); without it `protection.default_key_ring`."""
+
+    def __init__(
+        self,
+        url: str,
+        keys: DataKeyRing | DataKeys | Callable[[Engine], DataKeyRing] | None = None,
+    ) -> None:
         self.url = url
         self.engine: Engine = make_engine(url)
-        self.cases = SqlCaseReads(self.engine)
+        try:
+            if keys is None:
+                keys = default_key_ring(self.engine)
+            elif callable(keys):
+                keys = keys(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
+        self.keys = keys if isinstance(keys, DataKeyRing) else DataKeyRing(keys)
+        self.columns = ColumnCipher(self.keys)
+        self.cases = SqlCaseReads(self.engine, self.columns)
         self.outbox = SqlOutbox(self.engine)
-        self.idempotency = SqlIdempotencyKeys(self.engine)
+        self.idempotency = SqlIdempotencyKeys(self.engine, self.columns)
         self.trail = SqlOperatorTrail(self.engine)
 
     @contextmanager
     def transaction(self) -> Iterator[SqlUnitOfWork]:
         with self.engine.begin() as conn:
-            uow = SqlUnitOfWork(conn)
+            uow = SqlUnitOfWork(conn, self.columns)
             yield uow
             uow.flush()
 

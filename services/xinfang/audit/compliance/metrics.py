@@ -25,7 +25,7 @@ from ...domain.events import (
     SupervisionIssued,
     TransferObjected,
 )
-from ...domain.matter import matter_key, same_matter
+from ...domain.matter import matter_parts, same_matter
 from ...domain.notices import notice_owed
 from ...domain.topology import Topology
 from ...domain.vocabulary import NoticeKind, Rating
@@ -124,7 +124,7 @@ def division_metrics(
 
 def _registrations(cases: list[CaseReport], of: Tally) -> None:
     """Registered petitions and 重复信访率, in registration order across all cases."""
-    seen_matters: dict[str, list[CaseFile]] = {}  # key -> files registered before
+    seen_matters: dict[tuple[str, ...], list[CaseFile]] = {}  # parts -> files registered before
     registrations = sorted(
         (
             (item.event.header.occurred_at, item.event)
@@ -138,7 +138,7 @@ def _registrations(cases: list[CaseReport], of: Tally) -> None:
         assert isinstance(registered, PetitionRegistered)
         m = of(registered.header.source)
         m.registered += 1
-        key = matter_key(registered.file)
+        key = matter_parts(registered.file)
         earlier = seen_matters.get(key, []) if key is not None else []
         repeated = bool(registered.file.repeat_of) or any(
             same_matter(e, registered.file) for e in earlier

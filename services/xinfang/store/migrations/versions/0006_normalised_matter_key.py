@@ -8,12 +8,15 @@ Keys stored before this revision hashed the name, contact and request as typed, 
 matter with a trailing 。, a zero-width space or no contact did not find its earlier case.
 Each named case's key is recomputed from the file of its first stored event (the
 registration, transfer or assignment that brought the case to this node), with
-`xinfang.domain.matter.matter_key`; a payload the codec cannot read keeps its key.
+SHA-256 of `xinfang.domain.matter.matter_parts` (re-keyed under the node's index key at
+start-up since issue 15); a payload the codec cannot read keeps its key.
 Anonymous cases (key null) stay null. Downgrading leaves the new keys: the old code reads
 them as keys like any other.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import sqlalchemy as sa
 from alembic import op
@@ -27,7 +30,13 @@ depends_on: str | None = None
 def upgrade() -> None:
     from xinfang.codec.wire import DecodeError, EventCodec
     from xinfang.domain.events import CaseFile
-    from xinfang.domain.matter import matter_key
+    from xinfang.domain.matter import matter_parts
+
+    def matter_key(file: CaseFile) -> str | None:  # the unkeyed key of its time; re-keyed at
+        parts = matter_parts(file)  # start-up under the node's index key (issue 15 item 3)
+        if parts is None:
+            return None
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
 
     conn = op.get_bind()
     cases = sa.table("cases", sa.column("case_id", sa.String), sa.column("matter_key", sa.String))

@@ -1,0 +1,170 @@
+"""Personal data under encryption (issue 15, decision 032): what field encryption at rest and
+sealing a whole event's personal fields cost, beside the raw encode/decode.
+
+In memory, CPU time of this process, best of five:
+
+- per field, for AES-256-GCM and SM4-GCM (`privacy/columns.ColumnCipher`, the at-rest format
+  `xf1.` with associated data naming table, column and row): seal, open, and both — on the
+  fields a node protects (a name, a phone number, an identity number, an address, a title and a
+  500-character statement of facts);
+- per event, on the registrations of the slice (`events.LogWriter`): the raw Avro encode and
+  decode of the record (`codec.wire.EventCodec`), and beside it the same with every personal
+  field of decision 028 (petitioner name, address, contact; title, request, facts, reasons,
+  accused) sealed under a per-case key before encoding and opened after decoding.
+
+    python -m bench.encryption --events 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from xinfang.codec.wire import EventCodec
+from xinfang.domain.events import CaseFile, Event, PetitionRegistered
+from xinfang.privacy.columns import ColumnCipher
+from xinfang.privacy.fields import FieldCipher
+from xinfang.privacy.keyfile import DataKeys
+from xinfang.topology_file import load_topology
+
+from .events import LogWriter
+
+DIVISION = "150404"
+FIELDS = {
+    "name": "张三",
+    "phone": "13912345678",
+    "id_number": "150404198001011234",
+    "address": "内蒙古自治区赤峰市松山区某镇某村三组",
+    "title": "征地补偿款未足额发放",
+    "facts": "二〇二五年征地后补偿款仅发放六成，多次反映无果。" * 20,  # 500 characters
+}
+SUITES = ("aes-256-gcm", "sm4-gcm")
+
+
+@dataclass
+class EncryptionResult:
+    fields: dict[str, dict[str, float]]  # suite -> seal_us / open_us / both_us (mean per field)
+    field_bytes: dict[str, int]  # field -> UTF-8 bytes of the clear text
+    events: int
+    encode_us: float  # raw: encode one event (µs CPU)
+    decode_us: float
+    sealed_encode_us: float  # personal fields sealed, then encoded
+    sealed_decode_us: float  # decoded, then opened
+    raw_bytes: float  # mean record size
+    sealed_bytes: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _best_us(work: Callable[[], None], count: int, rounds: int = 5) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        began = time.process_time()
+        work()
+        best = min(best, time.process_time() - began)
+    return best / count * 1e6
+
+
+def _field_costs(suite: str, repeat: int = 200) -> dict[str, float]:
+    cipher = ColumnCipher(DataKeys.generate(suite))
+    items = list(FIELDS.items()) * repeat
+    sealed = [(n, cipher.seal("cases", n, "150404-2026-000001", v)) for n, v in items]
+
+    def seal_all() -> None:
+        for name, value in items:
+            cipher.seal("cases", name, "150404-2026-000001", value)
+
+    def open_all() -> None:
+        for name, value in sealed:
+            cipher.open("cases", name, "150404-2026-000001", value)
+
+    seal_us, open_us = _best_us(seal_all, len(items)), _best_us(open_all, len(items))
+    return {"seal_us": seal_us, "open_us": open_us, "both_us": seal_us + open_us}
+
+
+def _sealed_file(file: CaseFile, seal: Callable[[str, str], str]) -> CaseFile:
+    p = file.petitioner
+
+    def opt(name: str, value: str | None) -> str | None:
+        return None if value is None else seal(name, value)
+
+    return replace(
+        file,
+        title=seal("title", file.title), request=seal("request", file.request),
+        facts=seal("facts", file.facts), reasons=seal("reasons", file.reasons),
+        accused=opt("accused", file.accused),
+        petitioner=replace(p, name=opt("name", p.name), address=opt("address", p.address),
+                           contact=opt("contact", p.contact)),
+    )  # fmt: skip
+
+
+def run_encryption(events: int = 500) -> EncryptionResult:
+    writer = LogWriter(DIVISION, load_topology())
+    codec = EventCodec()
+    registered: list[PetitionRegistered] = []
+    while len(registered) < events:
+        for record in writer.register_and_transfer():
+            if not record.topic.endswith(".log"):
+                continue  # inbox copies and the status feed
+            event = codec.decode(record.value).event
+            if isinstance(event, PetitionRegistered):
+                registered.append(event)
+    registered = registered[:events]
+    case_key = FieldCipher(DataKeys.generate())  # the case's data key (decision 028)
+
+    def seal_event(event: PetitionRegistered) -> PetitionRegistered:
+        aad = event.case_id.encode()
+        return replace(event, file=_sealed_file(event.file, lambda _n, v: case_key.seal(v, aad)))
+
+    def open_event(event: Event) -> PetitionRegistered:
+        assert isinstance(event, PetitionRegistered)
+        aad = event.case_id.encode()
+        return replace(event, file=_sealed_file(event.file, lambda _n, v: case_key.open(v, aad)))
+
+    raw = [codec.encode(e) for e in registered]
+    sealed = [codec.encode(seal_event(e)) for e in registered]
+    assert open_event(codec.decode(sealed[0]).event).file == registered[0].file  # round trip
+
+    def encode_raw() -> None:
+        for e in registered:
+            codec.encode(e)
+
+    def decode_raw() -> None:
+        for data in raw:
+            codec.decode(data)
+
+    def encode_sealed() -> None:
+        for e in registered:
+            codec.encode(seal_event(e))
+
+    def decode_sealed() -> None:
+        for data in sealed:
+            open_event(codec.decode(data).event)
+
+    n = len(registered)
+    return EncryptionResult(
+        fields={s: _field_costs(s) for s in SUITES},
+        field_bytes={k: len(v.encode()) for k, v in FIELDS.items()},
+        events=n,
+        encode_us=_best_us(encode_raw, n),
+        decode_us=_best_us(decode_raw, n),
+        sealed_encode_us=_best_us(encode_sealed, n),
+        sealed_decode_us=_best_us(decode_sealed, n),
+        raw_bytes=sum(map(len, raw)) / n,
+        sealed_bytes=sum(map(len, sealed)) / n,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=500)
+    print(json.dumps(run_encryption(parser.parse_args().events).as_dict(), indent=2))
+
+
+if __name__ == "__main__":
+    main()
