@@ -39,6 +39,7 @@ from .identity.principal import Authenticator
 from .identity.sessions import SessionBook
 from .kafka_acls import inbox_group
 from .node.calendar_source import CalendarSource
+from .node.case_sealer import CaseSealer
 from .node.checkpoints import ChainKeeper
 from .node.clock_file import FileClock
 from .node.faults import CrashPoints
@@ -46,7 +47,6 @@ from .node.inbox import InboxConsumer
 from .node.published_keys import PublishedKeys
 from .node.relay import OutboxRelay
 from .node.service import NodeService
-from .privacy.case_sealer import CaseSealer
 from .privacy.node_keys import (
     PublishedEncryptionKeys,
     load_or_create_recipient_key,

@@ -29,7 +29,7 @@ from xinfang.domain.clock import system_clock
 from xinfang.domain.events import CaseFile
 from xinfang.kafka_io import read_to_end
 from xinfang.kafka_security import aiokafka_security
-from xinfang.privacy.case_sealer import CaseSealer
+from xinfang.node.case_sealer import CaseSealer
 from xinfang.privacy.fields import FieldCipher
 from xinfang.privacy.keyfile import load_data_keys
 from xinfang.privacy.node_keys import load_or_create_recipient_key

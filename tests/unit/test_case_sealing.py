@@ -12,7 +12,7 @@ from xinfang.domain.commands import TransferCase
 from xinfang.domain.deciders import decide_transfer
 from xinfang.domain.events import PetitionRegistered
 from xinfang.domain.topology import Topology
-from xinfang.privacy.case_sealer import WRAP_HEADER, without_wrap
+from xinfang.node.case_sealer import WRAP_HEADER, without_wrap
 from xinfang.privacy.sealing import (
     MARK,
     new_case_key,

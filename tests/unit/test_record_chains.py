@@ -31,7 +31,7 @@ from xinfang.domain.commands import AcceptCase, IssueOpinion, TransferCase
 from xinfang.domain.deciders import decide_accept, decide_opinion, decide_transfer
 from xinfang.domain.topology import Topology
 from xinfang.domain.vocabulary import Outcome
-from xinfang.privacy.case_sealer import without_wrap
+from xinfang.node.case_sealer import without_wrap
 from xinfang.store.records import Headers, OutboxRow
 
 from .fakes import FakeBus

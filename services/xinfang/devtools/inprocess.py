@@ -15,11 +15,9 @@ from ..chain.keys import Keyring, NodeKey
 from ..codec.wire import EventCodec
 from ..domain.clock import ManualClock
 from ..domain.topology import Topology
+from ..node.case_sealer import CaseSealer
 from ..node.checkpoints import ChainKeeper
-from ..privacy.case_sealer import CaseSealer
 from ..privacy.envelope import RecipientKey
-from ..privacy.fields import FieldCipher
-from ..privacy.keyfile import DataKeys
 from ..store.records import Headers
 from ..store.unit_of_work import NodeStore
 from ..topics import TopicNames
@@ -43,20 +41,22 @@ class InProcessBus:
         self.keys = {d: NodeKey.generate() for d in divisions}
         self.keyring = Keyring({d: k.public_raw for d, k in self.keys.items()})
         self.enc_keys = {d: RecipientKey.generate() for d in divisions}
-        self.data_keys = {d: DataKeys.generate() for d in divisions}
+
+        # one key ring per node for its columns and its case keys (bootstrap.sealer_for)
+        # (the store's default: the key file beside a SQLite file, as `xinfang data-keys` finds it)
+        stores = {d: NodeStore(url(d)) for d in divisions}
 
         def sealer(d: str) -> CaseSealer | None:
             if not sealed:
                 return None
             public = {e: k.public_raw for e, k in self.enc_keys.items()}
-            cipher = FieldCipher(self.data_keys[d])
-            return CaseSealer(d, cipher, self.enc_keys[d], public.get, self.clock)
+            return CaseSealer(d, stores[d].columns, self.enc_keys[d], public.get, self.clock)
 
         self.nodes = {
             d: service_for(
                 d,
                 topology,
-                NodeStore(url(d)),
+                stores[d],
                 codec=codec,
                 topics=self.topics,
                 clock=self.clock,

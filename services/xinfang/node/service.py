@@ -53,12 +53,12 @@ from ..domain.rules import RuleSet
 from ..domain.topology import Topology
 from ..identity.accounts import AccountBook, AccountPolicy
 from ..identity.trail import OperatorTrail
-from ..privacy.case_sealer import CaseSealer, SealRefused, without_wrap
 from ..store.chain_status import chain_status
 from ..store.protocols import Store, UnitOfWork
 from ..store.records import CaseRow, Headers, KeyRecord, StoredEvent
 from ..topics import TopicNames
 from .calendar_source import CalendarSource
+from .case_sealer import CaseSealer, SealRefused, without_wrap
 from .checkpoints import ChainKeeper
 
 log = logging.getLogger(__name__)

@@ -23,13 +23,19 @@ from typing import Final, TypeVar
 
 from ..domain.errors import WireError
 from ..domain.events import Event
+from ..privacy.columns import ColumnCipher, place
+from ..privacy.envelope import RecipientKey, unwrap_key, wrap_key
+from ..privacy.fields import FieldCipher
+from ..privacy.sealing import (
+    carries_personal_data,
+    new_case_key,
+    open_event,
+    seal_event,
+    sealed_paths,
+)
+from ..privacy.suites import DecryptionFailed
 from ..store.protocols import UnitOfWork
 from ..store.records import Headers
-from .columns import ColumnCipher, place
-from .envelope import RecipientKey, unwrap_key, wrap_key
-from .fields import FieldCipher
-from .sealing import carries_personal_data, new_case_key, open_event, seal_event, sealed_paths
-from .suites import DecryptionFailed
 
 log = logging.getLogger(__name__)
 WRAP_HEADER: Final = "xinfang_dk"
