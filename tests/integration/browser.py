@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from xinfang.api.console import DIST
 
@@ -68,3 +68,45 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), animations="disabled")  # transitions finished
     return path
+
+
+DOCUMENT_WAIT_MS = 30_000  # bounded waits on conditions, generous for a loaded 2-core machine
+
+
+def open_document(page: Page, kind: str, elements: tuple[str, ...], shot: str | None) -> None:
+    """From the case page's 文书 menu, open `kind` (a new tab with the A4 HTML at
+    /api/cases/{id}/documents/{kind}?format=html), check each of `elements` is printed, write
+    its full-page screenshot into docs/console/`shot`.png, close the tab."""
+    item = page.get_by_test_id(f"doc-{kind}")
+    if not item.is_visible():  # the menu is not open yet
+        page.get_by_test_id("documents-menu").click()
+    expect(item).to_be_visible(timeout=DOCUMENT_WAIT_MS)
+    with page.context.expect_page(timeout=DOCUMENT_WAIT_MS) as opened:
+        item.locator("span").first.click()
+    document = opened.value
+    document.wait_for_load_state()
+    assert document.url.endswith(f"/documents/{kind}?format=html"), document.url
+    body = document.locator("body")
+    for element in elements:
+        expect(body).to_contain_text(element)
+    if shot:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        document.set_viewport_size({"width": 900, "height": 1300})
+        document.screenshot(path=str(SCREENSHOTS / f"{shot}.png"), full_page=True)
+    document.close()
+
+
+def download_pdf(page: Page, kind: str, title_zh: str, case_id: str, into: Path) -> Path:
+    """Download `kind`'s PDF from the 文书 menu; checks its file name (「受理告知书-<case>.pdf」,
+    RFC 5987) and that it is a PDF. Returns where it was saved."""
+    link = page.get_by_test_id(f"doc-pdf-{kind}")
+    if not link.is_visible():  # the menu is not open yet
+        page.get_by_test_id("documents-menu").click()
+    with page.expect_download(timeout=DOCUMENT_WAIT_MS) as downloading:
+        link.click()
+    download = downloading.value
+    assert download.suggested_filename == f"{title_zh}-{case_id}.pdf"
+    saved = into / download.suggested_filename
+    download.save_as(saved)
+    assert saved.read_bytes().startswith(b"%PDF-")
+    return saved

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, expect
 from xinfang.devtools.processes import NodeProcess
 from xinfang.identity.principal import Role
 
-from .browser import SCREENSHOTS, VIEWPORT, ConsoleErrors, screenshot
+from .browser import VIEWPORT, ConsoleErrors, download_pdf, open_document, screenshot
 from .browser import browser as browser  # the fixture
 from .conftest import NodeFactory
 from .test_console_browser import WAIT_MS, account, sign_in
@@ -65,27 +65,9 @@ def test_handler_opens_the_acceptance_notice_and_downloads_its_pdf(
     expect(page.get_by_test_id("doc-transfer")).to_contain_text("信访事项转送函")
     screenshot(page, "documents-menu")
 
-    with context.expect_page(timeout=WAIT_MS) as opened:
-        item.locator("span").first.click()
-    document = opened.value
-    document.wait_for_load_state()
-    assert document.url == f"{node.url}/api/cases/{case_id}/documents/acceptance?format=html"
-    body = document.locator("body")
-    for element in ("受理告知书", "赵六", "请求为老旧小区加装电梯", "松山区住房和城乡建设局",
-                    "60日", "第二十三条", "（盖章）"):  # fmt: skip
-        expect(body).to_contain_text(element)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    document.set_viewport_size({"width": 900, "height": 1300})
-    document.screenshot(path=str(SCREENSHOTS / "documents-acceptance.png"), full_page=True)
-    document.close()
-
-    page.get_by_test_id("documents-menu").click()
-    with page.expect_download(timeout=WAIT_MS) as downloading:
-        page.get_by_test_id("doc-pdf-acceptance").click()
-    download = downloading.value
-    assert download.suggested_filename == f"受理告知书-{case_id}.pdf"  # RFC 5987 name
-    saved = tmp_path / download.suggested_filename
-    download.save_as(saved)
-    assert saved.read_bytes().startswith(b"%PDF-")
+    open_document(page, "acceptance", ("受理告知书", "赵六", "请求为老旧小区加装电梯",
+                                       "松山区住房和城乡建设局", "60日", "第二十三条", "（盖章）"),
+                  "documents-acceptance")  # fmt: skip
+    download_pdf(page, "acceptance", "受理告知书", case_id, tmp_path)
     assert errors.errors == []
     context.close()

@@ -176,6 +176,24 @@ def test_a_reader_of_another_body_gets_the_masked_copy(cases: tuple[Nodes, str, 
     assert PERSON["contact"] not in html and "139****5678" in html
 
 
+def test_the_masked_copy_masks_as_the_case_view_does(cases: tuple[Nodes, str, str, str]) -> None:
+    """One set of masks (domain/personal/masking.py, decision 030): a printed copy for a reader
+    outside the issuing body shows the petitioner exactly as the API's case view does."""
+    nodes, full, _, _ = cases
+    view = nodes.get(CITY, f"/api/cases/{full}", OFFICE, Role.SUPERVISOR).json()
+    shown = view["petitioner"]
+    assert view["personal_masked"] and shown["address"] != PERSON["address"]
+    answer = nodes.get(
+        CITY, f"/api/cases/{full}/documents/handling-opinion", OFFICE, Role.SUPERVISOR
+    )
+    html = answer.content.decode()
+    assert answer.status == 200 and "个人信息已遮蔽" in html
+    for field in ("name", "address", "contact"):
+        assert shown[field] in html, (field, shown[field])
+        assert PERSON[field] not in html
+    assert "赤峰市松山区****" not in html  # the old local mask kept more of the address
+
+
 def test_refusals_404_403_409_422_401(cases: tuple[Nodes, str, str, str]) -> None:
     nodes, full, _, bare = cases
     doc = f"/api/cases/{full}/documents/acceptance"

@@ -30,12 +30,12 @@ from ..domain.events import (
     SupervisionIssued,
 )
 from ..domain.hierarchy import ReviewHierarchy
+from ..domain.personal.masking import mask_address, mask_contact, mask_name
 from ..domain.rules import REGULATIONS, RuleSet
 from ..domain.topology import Topology
 from ..domain.vocabulary import ReviewResult, zh
 from .errors import DocumentNotAvailable
 from .kinds import DocumentKind
-from .masking import masked_address, masked_contact, masked_name
 from .numbering import document_number
 
 # The act each kind rests on (the latest event of that type in the case).
@@ -168,7 +168,7 @@ def compose(
     petitioner = file.petitioner
     full = reader_body == issuer_id
     name = petitioner.name if petitioner.name and not petitioner.anonymous else None
-    shown_name = (name if full else masked_name(name)) if name else "匿名信访人"
+    shown_name = (name if full else mask_name(name)) if name else "匿名信访人"
     addressee = names.body(extra["to_body_id"]) if kind in TO_BODIES else shown_name
     return Paper(
         kind=kind,
@@ -180,8 +180,8 @@ def compose(
         addressee=addressee,
         to_petitioner=kind not in TO_BODIES,
         petitioner_name=shown_name,
-        petitioner_address=_shown(petitioner.address, full, masked_address),
-        petitioner_contact=_shown(petitioner.contact, full, masked_contact),
+        petitioner_address=_shown(petitioner.address, full, mask_address),
+        petitioner_contact=_shown(petitioner.contact, full, mask_contact),
         personal_masked=not full,
         title=file.title,
         channel=zh(file.channel),
