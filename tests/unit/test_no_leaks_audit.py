@@ -12,10 +12,13 @@ from xinfang.audit.compliance import ComplianceAuditor, Located
 from xinfang.audit.report import html_report, text_summary
 from xinfang.audit.report.document import dumps
 from xinfang.audit.run import AuditOutcome
+from xinfang.audit.trail_cli import table
 from xinfang.audit.verify import Auditor
+from xinfang.chain.keys import NodeKey
 from xinfang.domain.commands import TransferCase
 from xinfang.domain.deciders import decide_transfer
 from xinfang.domain.topology import Topology
+from xinfang.identity.trail_record import TrailAct, place, signature_valid
 
 from .audit_world import CITY, COUNTY, PROVINCE, World
 from .test_slice_in_memory import sample_file
@@ -64,3 +67,20 @@ def test_the_audit_report_shows_sealed_fields_as_sealed_never_their_text(
         assert [s for s in CLEAR if s in shown] == []
     assert f"{late.case_id} 〔已加密 / sealed〕" in page  # the overdue row and the case heading
     assert "渠道登记「〔已加密 / sealed〕」" in page and "〔已加密 / sealed〕" in document
+
+
+def test_xinfang_audit_trail_masks_a_number_in_a_reason_signed_before_redaction() -> None:
+    """Entries written before the trail masked reasons keep their signed bytes; the 审计管理员's
+    table (`xinfang audit trail`) still shows the number masked."""
+    act = TrailAct(
+        at_ms=1_767_000_000_000, person="registrar.150400.xfj", roles=("registrar",),
+        body="150400.xfj", method="account", action="revealPersonalData",
+        http="POST /api/cases/150400-2026-000001/personal-data", case_id="150400-2026-000001",
+        status=200, code="", sign_in="", source="127.0.0.1", agent="",
+        reason="核实 150404198003122035 的身份",
+    )  # fmt: skip
+    key = NodeKey.generate()
+    entry = place(act, CITY, 1, "0" * 64, key)
+    assert signature_valid(entry, key.public_raw)  # an old entry, valid as it is
+    shown = table([entry], {})
+    assert "核实 150404********2035 的身份" in shown and "150404198003122035" not in shown
