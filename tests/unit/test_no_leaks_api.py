@@ -58,6 +58,8 @@ def test_numbers_written_into_a_reveal_reason_are_masked_on_the_trail(nodes: Nod
         ("账号 6222 0201 2345", "账号 ********2345"),
         ("全角１３９１２３４５６７８", "全角１３９****５６７８"),
         ("2026 年 3 月回访，卷宗第 12 页", "2026 年 3 月回访，卷宗第 12 页"),  # short numbers stay
+        ("复核 150400-2026-000001，2026-01-05 来访", "复核 150400-2026-000001，2026-01-05 来访"),
+        ("139-1234-5678", "139****5678"),
     ],
 )
 def test_redact_masks_identity_and_phone_numbers_however_written(text: str, masked: str) -> None:

@@ -19,9 +19,13 @@ from ..domain.personal.masking import mask_id_number, mask_phone
 # numbers ("139 1234 5678", "0476-8123456"), ending in a digit or an identity number's X.
 _NUMBER = re.compile(r"\d(?:[ \-\u3000]?\d){6,}(?:[ \-\u3000]?[Xx])?")
 _SEPARATORS = re.compile(r"[ \-\u3000]")
+# Written with hyphens in these shapes, a run is a case number or a date, not a person's number.
+_KEEP = re.compile(r"\d{6}-\d{4}-\d{6}|\d{4}-\d{1,2}-\d{1,2}")
 
 
 def _masked(match: re.Match[str]) -> str:
+    if _KEEP.fullmatch(match.group(0)):
+        return match.group(0)
     digits = _SEPARATORS.sub("", match.group(0))
     if len(digits) == 18:
         return mask_id_number(digits)
@@ -32,5 +36,6 @@ def _masked(match: re.Match[str]) -> str:
 
 def redact(text: str) -> str:
     """`text` with identity numbers (150404********2035), 11-digit numbers (139****5678) and
-    other runs of 7 or more digits (****5678) masked; everything else as written."""
+    other runs of 7 or more digits (****5678) masked; case numbers (150400-2026-000001), dates
+    (2026-01-05) and everything else as written."""
     return _NUMBER.sub(_masked, text)
