@@ -25,6 +25,7 @@ from typing import Any
 from ..identity.principal import Principal
 from ..identity.trail import OperatorTrail
 from ..identity.trail_record import TrailAct
+from ..identity.trail_redact import redact
 from .gate import App, Message, Receive, Scope, Send, send_json
 
 log = logging.getLogger(__name__)
@@ -133,8 +134,9 @@ def describe(
         sign_in=sign_in,
         source=source_address(scope, proxies),
         agent=_text(_header(scope, b"user-agent"), AGENT_CHARS),
-        # the reason stated for viewing personal data in full (api/personal_routes.py, 030)
-        reason=_text(str(state.get("reason") or ""), REASON_CHARS),
+        # the reason stated for viewing personal data in full (api/personal_routes.py, 030),
+        # any identity or phone number written into it masked (identity/trail_redact.py)
+        reason=redact(_text(str(state.get("reason") or ""), REASON_CHARS)),
     )
 
 

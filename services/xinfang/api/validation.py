@@ -84,8 +84,8 @@ def refusal(errors: Sequence[Mapping[str, Any]]) -> InvalidInput:
     if kind == "xf_time":
         return InvalidInput(f"{field} 须为 ISO 8601 时间 / must be an ISO 8601 time", field=field)
     if kind == "enum" and "expected" in ctx:
-        return InvalidInput(
-            f"{field} 取值无效 / invalid value {value!r}; allowed: {ctx['expected']}", field=field
+        return InvalidInput(  # the value is not echoed: a client may put anything there
+            f"{field} 取值无效，可选 / invalid value; allowed: {ctx['expected']}", field=field
         )
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return InvalidInput(f"{field} 须为 JSON 对象 / must be a JSON object", field=field)

@@ -24,6 +24,7 @@ from ..chain.keys import KeyBook, published_keys_dir
 from ..chain.signing import millis
 from ..domain.calendar import BEIJING
 from ..identity.trail_record import TrailEntry, TrailFormatError, decode, signature_valid
+from ..identity.trail_redact import redact
 from ..topics import TopicNames
 from .records import LogRecord
 from .replay import KafkaSource, Progress, TimeRange
@@ -102,8 +103,9 @@ def _row(entry: TrailEntry, problem: str | None) -> list[str]:
     return [
         at.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3], entry.person or "—",
         ",".join(entry.roles) or "—", entry.body or "—", entry.action or entry.http,
-        entry.case_id or "—", outcome, entry.reason or "—", entry.source or "—", problem or "✓",
-    ]  # fmt: skip
+        entry.case_id or "—", outcome, redact(entry.reason) or "—", entry.source or "—",
+        problem or "✓",
+    ]  # fmt: skip  (a reason signed before trail_redact existed is masked when shown)
 
 
 def table(entries: list[TrailEntry], problems: dict[int, str]) -> str:

@@ -142,8 +142,8 @@ def _enum(enum: type[E], data: dict[str, Any], key: str, default: E | None = Non
         return enum(str(value))
     except ValueError:
         allowed = ", ".join(m.value for m in enum)
-        raise InvalidInput(
-            f"{key} 取值无效 / invalid value {value!r}; allowed: {allowed}", field=key
+        raise InvalidInput(  # the value is not echoed: a client may put anything there
+            f"{key} 取值无效，可选 / invalid value; allowed: {allowed}", field=key
         ) from None
 
 

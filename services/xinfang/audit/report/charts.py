@@ -7,9 +7,9 @@ from typing import Any
 
 from ...domain.calendar import BEIJING
 from ...domain.topology import Topology
-from ...presentation import LABELS, summary_zh
+from ...presentation import LABELS
 from ..compliance import CaseReport, DivisionMetrics
-from .common import LEVELS, SUPERVISION_ZH, e, local, name_of
+from .common import LEVELS, SUPERVISION_ZH, e, local, name_of, summary_of
 
 
 def bar_chart(title_zh: str, title_en: str, rows: list[tuple[str, Any]]) -> str:
@@ -130,7 +130,7 @@ def timeline_svg(report: CaseReport, topology: Topology) -> str:
         color = "#b42318" if ev.type in ("DeadlineMissed", "SupervisionIssued") else "#8b1a1a"
         out.append(
             f"<circle cx='{x}' cy='{y}' r='6' fill='{color}'><title>{e(label_zh)} / "
-            f"{e(label_en)}\n{e(local(ev.header.occurred_at))}\n{e(summary_zh(ev, topology))}"
+            f"{e(label_en)}\n{e(local(ev.header.occurred_at))}\n{e(summary_of(ev, topology))}"
             f"\n{e(item.node)} seq {item.seq}</title></circle>"
             f"<text x='{x}' y='{y - 11}' font-size='11' text-anchor='middle'>{e(label_zh)}</text>"
             f"<text x='{x}' y='{y + 19}' font-size='10' fill='#52606d' text-anchor='middle'>"

@@ -4,12 +4,16 @@ division and body names, HTML escaping."""
 from __future__ import annotations
 
 import html
+import re
 from datetime import datetime
 
 from ...domain.calendar import BEIJING
+from ...domain.events import CaseFile, Event
 from ...domain.topology import Topology
 from ...domain.vocabulary import SupervisionLevel
 from ...domain.vocabulary import zh as vocab_zh
+from ...presentation import summary_zh
+from ...privacy.sealing import MARK, is_sealed
 from ..compliance import DueStatus
 
 LEVELS = {"province": 0, "city": 1, "county": 2}
@@ -47,3 +51,20 @@ def name_of(topology: Topology, code: str) -> str:
 
 def e(text: object) -> str:
     return html.escape(str(text), quote=True)
+
+
+SEALED = "〔已加密 / sealed〕"
+_SEALED_TEXT = re.compile(re.escape(MARK) + r"[A-Za-z0-9_-]+")
+
+
+def title_of(file: CaseFile | None) -> str:
+    """A case's title as an auditor may see it: the sealed text of a title (decision 028: the
+    auditor holds no case key) shows as 〔已加密 / sealed〕, not as ciphertext."""
+    if file is None:
+        return ""
+    return SEALED if is_sealed(file.title) else file.title
+
+
+def summary_of(event: Event, topology: Topology) -> str:
+    """presentation.summary_zh of `event`, each sealed field in it shown as 〔已加密 / sealed〕."""
+    return _SEALED_TEXT.sub(SEALED, summary_zh(event, topology))

@@ -8,10 +8,10 @@ from typing import Any
 
 from ...domain.topology import Topology
 from ...domain.vocabulary import zh as vocab_zh
-from ...presentation import LABELS, summary_zh
+from ...presentation import LABELS
 from ..compliance import CaseReport, Located, ObligationRecord
 from ..run import AuditOutcome
-from .common import STATUS_ZH, local, name_of
+from .common import STATUS_ZH, local, name_of, summary_of, title_of
 
 
 def timeline_json(item: Located, topology: Topology) -> dict[str, Any]:
@@ -28,7 +28,7 @@ def timeline_json(item: Located, topology: Topology) -> dict[str, Any]:
         "division_name": name_of(topology, e.header.source),
         "actor": e.header.actor,
         "actor_name": name_of(topology, e.header.actor),
-        "summary_zh": summary_zh(e, topology),
+        "summary_zh": summary_of(e, topology),
         "log": {"node": item.node, "seq": item.seq, "topic": item.topic, "offset": item.offset},
     }
 
@@ -56,7 +56,7 @@ def case_json(report: CaseReport, topology: Topology, now: datetime) -> dict[str
     file = report.file
     return {
         "case_id": report.case_id,
-        "title": file.title if file else None,
+        "title": title_of(file) if file else None,
         "category": file.category.value if file else None,
         "status": case.status.value if case else None,
         "status_zh": vocab_zh(case.status) if case else None,

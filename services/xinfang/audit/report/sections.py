@@ -5,10 +5,21 @@ from __future__ import annotations
 
 from ...domain.topology import Topology
 from ...domain.vocabulary import zh as vocab_zh
-from ...presentation import LABELS, summary_zh
+from ...presentation import LABELS
 from ..compliance import ComplianceReport, DivisionMetrics
 from .charts import bar_chart, supervision_chart, timeline_svg
-from .common import LEVEL_ZH, LEVELS, STATUS_ZH, SUPERVISION_ZH, e, local, name_of, pct
+from .common import (
+    LEVEL_ZH,
+    LEVELS,
+    STATUS_ZH,
+    SUPERVISION_ZH,
+    e,
+    local,
+    name_of,
+    pct,
+    summary_of,
+    title_of,
+)
 
 
 def metrics_html(report: ComplianceReport) -> str:
@@ -54,7 +65,7 @@ def overdue_html(report: ComplianceReport, topology: Topology) -> str:
     rows = []
     for c in report.cases:
         for o in c.overdue:
-            title = c.file.title if c.file else ""
+            title = title_of(c.file)
             rows.append(
                 f"<tr><td><a href='#case-{e(c.case_id)}'>{e(c.case_id)}</a><br>{e(title)}</td>"
                 f"<td>{e(o.rule_id)}</td><td>{e(name_of(topology, o.body))}</td><td>{e(o.zh)}</td>"
@@ -104,7 +115,7 @@ def cases_html(report: ComplianceReport, topology: Topology) -> str:
             f"<tr><td>{e(local(i.event.header.occurred_at))}</td>"
             f"<td>{e(i.event.header.source)} {e(name_of(topology, i.event.header.source))}</td>"
             f"<td>{e(LABELS.get(i.event.type, (i.event.type,))[0])}</td>"
-            f"<td>{e(summary_zh(i.event, topology))}</td>"
+            f"<td>{e(summary_of(i.event, topology))}</td>"
             f"<td><code>{e(i.topic)}@{i.offset}</code> seq {i.seq}</td></tr>"
             for i in c.timeline
         )
@@ -119,7 +130,7 @@ def cases_html(report: ComplianceReport, topology: Topology) -> str:
         error = f"<p class='bad'>{e(c.error)}</p>" if c.error else ""
         blocks.append(
             f"<details id='case-{e(c.case_id)}'{' open' if c.overdue else ''}>"
-            f"<summary>{e(c.case_id)} {e(file.title if file else '')} — {e(status)}{flags}"
+            f"<summary>{e(c.case_id)} {e(title_of(file))} — {e(status)}{flags}"
             f"</summary>{error}<div class='scroll'>{timeline_svg(c, topology)}</div>"
             "<table><tr><th>时间（北京）</th><th>节点</th><th>环节</th><th>摘要</th>"
             f"<th>日志位置</th></tr>{rows}</table>"

@@ -89,7 +89,8 @@ def parse_id_number(raw: str, today: date) -> IdNumber:
         birth = None
     if birth is None or not EARLIEST_BIRTH <= birth <= today:
         raise InvalidIdNumber(
-            f"出生日期 {value[6:14]} 无效 / birth date {value[6:14]} is not valid",
+            # not echoed: the birth date is the part every mask hides (150404********1234)
+            "出生日期无效 / the birth date is not valid",
             field="id_number",
             reason="birth-date",
         )
