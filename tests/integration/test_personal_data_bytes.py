@@ -118,9 +118,11 @@ def test_no_personal_data_in_clear_in_any_store_or_topic(
     for node in nodes:
         node.wait_ready()
     complaint = run_slice(city.client, county.client, province.client)
-    accusation = str(
-        city.client.post("/api/cases", {"actor": CITY_OFFICE, **ACCUSATION})["case_id"]
-    )
+    registered = city.client.post("/api/cases", {"actor": CITY_OFFICE, **ACCUSATION})
+    accusation = str(registered["case_id"])
+    # the query code (the petitioner's lookup credential) is sealed too
+    code = str(registered["query_code"]).encode()
+    assert len(code) >= 6
     wait_for(lambda: _settled(nodes), "所有发件箱已发送", 60)
     # the province holds the accusation (its staff view may not show it: not theirs to handle)
     wait_for(lambda: _holds(province, accusation), "省级收到举报", 60)
@@ -151,6 +153,7 @@ def test_no_personal_data_in_clear_in_any_store_or_topic(
         raw = path.read_bytes()
         scanned_bytes += len(raw)
         assert _found(raw) == [], path
+        assert code not in raw, path
 
     # every topic of the run, all partitions, from the beginning: values, keys, headers
     records = asyncio.run(_every_topic(city.bootstrap_servers, topic_prefix))
@@ -160,9 +163,10 @@ def test_no_personal_data_in_clear_in_any_store_or_topic(
     for r in records:
         blob = (r.value or b"") + (r.key or b"") + b"".join(k.encode() + v for k, v in r.headers)
         assert _found(blob) == [], (r.topic, r.offset)
+        assert code not in blob, (r.topic, r.offset)
     wrapped = [r for r in records if any(k == "xinfang_dk" for k, _ in r.headers)]
     assert wrapped and all(".inbox" in r.topic for r in wrapped)
     print(
         f"\nraw-bytes scan: {len(files)} SQLite files, {scanned_bytes} bytes; "
-        f"{len(records)} records on {len(topics)} topics; {len(NEEDLES)} needles; 0 found"
+        f"{len(records)} records on {len(topics)} topics; {len(NEEDLES) + 1} needles; 0 found"
     )

@@ -7,8 +7,9 @@ A sealed field stays an Avro string (the schemas do not change):
 
 so a sealed value copied into another case or another field does not open. Sealed: every text
 field of the petitioner (name, address, contact, and any added later such as id_number) and
-the content of the case file (title, request, facts, reasons, accused) — on every case, not
-only accusations: a complaint's facts name people too. Structural fields (channel, category,
+the content of the case file (title, request, facts, reasons, accused) and the query code
+(the petitioner's lookup credential) — on every case, not only accusations: a complaint's facts
+name people too. Structural fields (channel, category,
 place, accused_body, dates) stay clear: routing and auditors need them.
 
 Pure functions over `domain.events` dataclasses; the node's `case_sealer.CaseSealer` supplies
@@ -100,7 +101,11 @@ def _map(event: E, fn: _Fn) -> E:
     file = getattr(event, "file", None)
     if not isinstance(file, CaseFile):
         return event
-    return dataclasses.replace(event, file=_file(file, fn))  # type: ignore[call-arg]
+    changes: dict[str, Any] = {"file": _file(file, fn)}
+    code = getattr(event, "query_code", None)
+    if isinstance(code, str):  # the petitioner's lookup credential travels with the file
+        changes["query_code"] = fn("query_code", code)
+    return dataclasses.replace(event, **changes)
 
 
 def carries_personal_data(event: Event) -> bool:
