@@ -7,8 +7,11 @@
 // Every state-changing request then sends `X-CSRF-Token` (csrfHeaders below). The bearer
 // `token` of the answer is for the CLI and scripts: the page keeps only the cookie. If the
 // contract moves, only this file changes.
+// A person signed in at the OIDC provider (api/oidc.ts, decision 035) has no cookie: every
+// request carries `Authorization: Bearer` (authHeaders below) instead.
 import { reactive } from "vue";
 import { ApiRefusal, readJson } from "./errors";
+import { accessToken, dropToken } from "./oidc";
 
 export interface Person {
   person: string;
@@ -46,6 +49,12 @@ export function csrfHeaders(): Record<string, string> {
   return token ? { [CSRF_HEADER]: token } : {};
 }
 
+/** The bearer header of an OIDC sign-in, when there is one (no cookie is then involved). */
+export function authHeaders(): Record<string, string> {
+  const token = accessToken();
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
 /** Sign in with password and TOTP; throws ApiRefusal (401 wrong, 429 throttled, …). */
 export async function signIn(person: string, password: string, totp: string): Promise<Person> {
   const response = await fetch(SESSION_PATH, {
@@ -69,15 +78,18 @@ export async function signIn(person: string, password: string, totp: string): Pr
 /** The signed-in person, or null (not signed in, or the session ended). Without the CSRF
  *  cookie there is no session to ask about: no request (and no 401 in the browser's console). */
 export async function whoAmI(): Promise<Person | null> {
-  if (!session.me && !cookie(CSRF_COOKIE)) {
+  const bearer = authHeaders();
+  if (!session.me && !cookie(CSRF_COOKIE) && !bearer.Authorization) {
     session.checked = true;
     return null;
   }
-  const response = await fetch(ME_PATH, { credentials: "same-origin" });
+  const response = await fetch(ME_PATH, { credentials: "same-origin", headers: bearer });
   const body = await readJson(response);
   session.checked = true;
   if (!response.ok) {
     session.me = null;
+    // a token the node refuses (expired: 401; another division, no role: 403) is dropped
+    if (bearer.Authorization) dropToken();
     if (response.status === 401 || response.status === 404) return null;
     throw ApiRefusal.from(response.status, body);
   }
@@ -85,7 +97,15 @@ export async function whoAmI(): Promise<Person | null> {
   return session.me;
 }
 
+/** Sign out: the node's session, or (OIDC) the token here and the provider's session (the
+ *  browser goes to its end-session endpoint, which comes back to /login). */
 export async function signOut(): Promise<void> {
+  if (authHeaders().Authorization) {
+    const endSession = dropToken();
+    session.me = null;
+    if (endSession) window.location.assign(endSession);
+    return;
+  }
   await fetch(SESSION_PATH, {
     method: "DELETE",
     credentials: "same-origin",
