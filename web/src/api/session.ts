@@ -102,8 +102,10 @@ export async function whoAmI(): Promise<Person | null> {
 export async function signOut(): Promise<void> {
   if (authHeaders().Authorization) {
     const endSession = dropToken();
-    session.me = null;
+    // leaving for the provider: keep the shell as it is (clearing `me` would re-mount the
+    // current page without a token, and its requests would answer 401) until the page unloads
     if (endSession) window.location.assign(endSession);
+    else session.me = null;
     return;
   }
   await fetch(SESSION_PATH, {
