@@ -3,11 +3,13 @@ console which provider and client to sign in with, and the realm's console redir
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from xinfang.api.handlers import NodeApi
+from xinfang.cli import main
 from xinfang.identity.keycloak_realm import CLIENT_ID, public_client, realm
 from xinfang.identity.oidc import OidcAuthenticator, OidcSettings
 from xinfang.identity.policy import PUBLIC
@@ -64,3 +66,11 @@ def test_the_realm_lets_each_console_use_the_public_client() -> None:
 def test_a_console_url_with_a_path_or_no_scheme_is_refused(url: str) -> None:
     with pytest.raises(ValueError, match="scheme://host"):
         public_client("xinfang-api", [url])
+
+
+def test_the_realm_command_takes_console_urls(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keycloak", "realm", "--console-url", "https://xf.example.cn"]) == 0
+    client = json.loads(capsys.readouterr().out)["clients"][0]
+    assert "https://xf.example.cn/login/callback" in client["redirectUris"]
+    assert main(["keycloak", "realm", "--console-url", "https://xf.example.cn/x"]) == 2
+    assert "scheme://host" in capsys.readouterr().err  # a clear refusal, no traceback

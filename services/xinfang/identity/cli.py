@@ -42,12 +42,16 @@ def cmd_realm(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-    rep = realm(
-        load_topology(args.topology),
-        audience=args.audience,
-        test_password=password,
-        console_urls=args.console_url or (),
-    )
+    try:
+        rep = realm(
+            load_topology(args.topology),
+            audience=args.audience,
+            test_password=password,
+            console_urls=args.console_url or (),
+        )
+    except ValueError as err:  # a console URL with a path, or no scheme
+        print(err, file=sys.stderr)
+        return 2
     json.dump(rep, sys.stdout, ensure_ascii=False, indent=1)
     print()
     return 0
