@@ -124,6 +124,23 @@ def test_a_registrar_signs_in_at_keycloak_and_works_with_a_bearer_token(
     assert page.evaluate("sessionStorage.getItem('xf_oidc_pending')") is None  # one use
     screenshot(page, "workbench-oidc")
 
+    # the token expires: the next call is refused (401) and the person signs in again, one
+    # click while Keycloak's session lasts, back on the page they were on
+    page.evaluate(
+        "(() => { const t = JSON.parse(sessionStorage.getItem('xf_oidc_token'));"
+        " t.expires_at = 0; sessionStorage.setItem('xf_oidc_token', JSON.stringify(t)); })()"
+    )
+    with page.expect_response(lambda r: r.url.startswith(listing)) as expired:
+        page.get_by_test_id("refresh").click()
+    assert expired.value.status == 401
+    assert "authorization" not in expired.value.request.headers  # an expired token is not sent
+    errors.expected.add(expired.value.url)
+    expect(page.get_by_test_id("oidc")).to_be_visible(timeout=WAIT_MS)
+    assert parse_qs(urlsplit(page.url).query)["next"] == ["/workbench"]
+    page.get_by_test_id("oidc").click()  # no password asked: straight back
+    expect(page.get_by_test_id("who")).to_contain_text("赤峰市信访局", timeout=WAIT_MS)
+    assert page.url == f"{node.url}/workbench"
+
     # sign-out: the token is gone here, the provider's session ends and sends the browser back
     ended = f"{keycloak.issuer}/protocol/openid-connect/logout"
     with page.expect_response(lambda r: r.url.startswith(ended), timeout=WAIT_MS) as logout:

@@ -3,7 +3,7 @@
 // an OIDC sign-in they carry `Authorization: Bearer` instead (api/oidc.ts, decision 035).
 import { ApiRefusal, readJson } from "./errors";
 import type { components, operations, paths } from "./schema";
-import { authHeaders, csrfHeaders } from "./session";
+import { authHeaders, csrfHeaders, signInAgain } from "./session";
 
 type Schemas = components["schemas"];
 export type CaseRow = Schemas["ListedCase"];
@@ -117,6 +117,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     body: write ? JSON.stringify(body ?? {}) : undefined,
   });
   const payload = await readJson(response);
+  if (response.status === 401) signInAgain(); // an OIDC token expired (decision 035)
   if (!response.ok) throw ApiRefusal.from(response.status, payload);
   return payload as T;
 }

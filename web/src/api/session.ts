@@ -55,6 +55,16 @@ export function authHeaders(): Record<string, string> {
   return token ? { Authorization: `Bearer ${token}` } : {};
 }
 
+/** The node answered 401 to a person signed in at the OIDC provider: the token expired (or was
+ *  refused). Sign in again: to /login, coming back to this page afterwards. */
+export function signInAgain(): void {
+  if (session.me?.method !== "oidc") return;
+  dropToken();
+  session.me = null;
+  const next = window.location.pathname + window.location.search;
+  window.location.assign(`/login?next=${encodeURIComponent(next)}`);
+}
+
 /** Sign in with password and TOTP; throws ApiRefusal (401 wrong, 429 throttled, …). */
 export async function signIn(person: string, password: string, totp: string): Promise<Person> {
   const response = await fetch(SESSION_PATH, {
