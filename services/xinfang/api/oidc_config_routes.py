@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from ..domain.errors import XinfangError
+from ..domain.errors import ConfigurationError
 from ..identity.oidc import OidcAuthenticator
 from . import models as m
 
@@ -25,8 +25,9 @@ SCOPE = "openid profile"
 `profile` for the display name. Roles and the body come with the client's own mappers."""
 
 
-class OidcNotConfigured(XinfangError):
-    """This node trusts no OIDC provider (XINFANG_OIDC_ISSUER unset). HTTP 404."""
+class OidcNotConfigured(ConfigurationError):
+    """This node trusts no OIDC provider (XINFANG_OIDC_ISSUER unset). The route answers 404
+    itself: nothing is wrong, there is just no such sign-in here."""
 
     code = "XF-OIDC-NOT-CONFIGURED"
     zh = "本节点未配置统一身份认证"
