@@ -7,6 +7,7 @@ const zh = {
   login: {
     title: "信访工作台登录", person: "账号", password: "密码", totp: "动态口令（6 位）", submit: "登录",
     oidc: "统一身份认证登录", hint: "请输入账号、密码与身份验证器中的动态口令。",
+    or: "或", oidcPending: "正在完成登录…", back: "返回登录页",
     required: "请填写此项",
   },
   wb: {
@@ -85,6 +86,7 @@ const en: typeof zh = {
   login: {
     title: "Sign in to the workbench", person: "Account", password: "Password", totp: "One-time code (6 digits)", submit: "Sign in",
     oidc: "Sign in with the identity provider", hint: "Enter your account, password and the code of your authenticator app.",
+    or: "or", oidcPending: "Completing the sign-in…", back: "Back to sign-in",
     required: "Required",
   },
   wb: {

@@ -7,6 +7,8 @@ export const router = createRouter({
   routes: [
     { path: "/", redirect: "/workbench" },
     { path: "/login", name: "login", component: () => import("./pages/LoginPage.vue"), meta: { public: true } },
+    // the OIDC provider's redirect back (decision 035): before the catch-all below
+    { path: "/login/callback", name: "oidc-callback", component: () => import("./pages/OidcCallback.vue"), meta: { public: true } },
     { path: "/workbench", name: "workbench", component: () => import("./pages/WorkbenchPage.vue") },
     { path: "/cases/:id", name: "case", component: () => import("./pages/CasePage.vue"), props: true },
     { path: "/intake", name: "intake", component: () => import("./pages/IntakePage.vue") },

@@ -30,6 +30,7 @@ from .console import mount_console
 from .document_routes import add_document_routes
 from .errors import http_status
 from .gate import BODY_KEY, Gate
+from .oidc_config_routes import add_oidc_config_route
 from .personal_routes import add_personal_routes
 from .session_routes import add_session_routes
 from .stats_routes import add_stats_routes
@@ -269,6 +270,7 @@ def build_app(api: NodeApi | None = None) -> FastAPI:
     add_trail_route(app)  # GET /api/audit/trail, audit administrators only (decision 027)
     add_stats_routes(app)  # GET /api/stats, /api/stats.xlsx: 统计 (decision 034)
     add_audit_status_route(app)  # GET /api/audit/status: 审计 (decision 034)
+    add_oidc_config_route(app)  # GET /api/session/oidc: the console's OIDC sign-in (035)
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi(request: Request) -> JSONResponse:

@@ -42,7 +42,16 @@ def cmd_realm(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-    rep = realm(load_topology(args.topology), audience=args.audience, test_password=password)
+    try:
+        rep = realm(
+            load_topology(args.topology),
+            audience=args.audience,
+            test_password=password,
+            console_urls=args.console_url or (),
+        )
+    except ValueError as err:  # a console URL with a path, or no scheme
+        print(err, file=sys.stderr)
+        return 2
     json.dump(rep, sys.stdout, ensure_ascii=False, indent=1)
     print()
     return 0
@@ -85,6 +94,12 @@ def add_identity_commands(sub: Any) -> None:
         "--audience",
         default=DEFAULT_AUDIENCE,
         help=f"访问令牌的 aud / `aud` of access tokens (XINFANG_OIDC_AUDIENCE; {DEFAULT_AUDIENCE})",
+    )
+    rl.add_argument(
+        "--console-url",
+        action="append",
+        metavar="URL",
+        help="节点控制台地址，可多次 / a node console's base URL, repeatable (decision 035)",
     )
     rl.add_argument(
         "--test-users",

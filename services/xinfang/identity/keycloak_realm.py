@@ -9,7 +9,10 @@
   of exactly one body group;
 - the public client `xinfang` for browsers and the CLI: authorization code with PKCE (S256
   required, RFC 7636), the device authorization grant (RFC 8628), no password grant, loopback
-  redirect URIs for native apps (RFC 8252 §7.3);
+  redirect URIs for native apps (RFC 8252 §7.3), and for each node's staff console
+  (`console_urls`, decision 035) `<url>/login/callback` as a redirect URI, `<url>` as a web
+  origin (the browser exchanges the code at the token endpoint, a CORS request) and
+  `<url>/login` after sign-out;
 - access tokens carry `aud` = the node API's audience (an audience mapper), `xinfang_body`
   (the body group's attribute), `groups` (group names) and `realm_access.roles` (realm roles);
 - with `test_password`: one user per role at 赤峰市 (150400) and 松山区 (150404), and clients
@@ -20,7 +23,9 @@ Nothing here talks to Keycloak; deploy/keycloak/keycloak.sh imports the file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..domain.topology import Body, BodyKind, Topology
 from .principal import ADMIN_ROLES, Role
@@ -70,9 +75,12 @@ def realm(
     audience: str = DEFAULT_AUDIENCE,
     test_password: str | None = None,
     access_token_lifespan_s: int = 300,
+    console_urls: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The realm representation (JSON-ready dict). `audience` becomes the `aud` of access
-    tokens; `test_password` adds the test users and test clients (never in production)."""
+    tokens; `test_password` adds the test users and test clients (never in production);
+    `console_urls` are the nodes' console base URLs (`https://xf.example.cn`, no path) whose
+    sign-in page may use the public client."""
     rep: dict[str, Any] = {
         "realm": REALM,
         "displayName": "信访事项跨层级流转系统 / xinfang",
@@ -91,7 +99,7 @@ def realm(
             ]
         },
         "groups": [_division_group(topology, code) for code in _codes(topology)],
-        "clients": [_public_client(audience)],
+        "clients": [public_client(audience, console_urls)],
         "users": [],
     }
     if test_password is not None:
@@ -166,7 +174,21 @@ def _claim_mappers(audience: str) -> list[dict[str, Any]]:
     ]
 
 
-def _public_client(audience: str) -> dict[str, Any]:
+def console_base(url: str) -> str:
+    """`url` as a console base URL: scheme://host[:port] without a trailing slash. Raises
+    ValueError for anything else (a path or query would make a wrong redirect URI)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/") \
+            or parts.query or parts.fragment:  # fmt: skip
+        raise ValueError(f"控制台地址须为 scheme://host[:port] / console URL: {url!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def public_client(audience: str, console_urls: Sequence[str] = ()) -> dict[str, Any]:
+    """The public client `xinfang` (browsers, consoles and the CLI); `console_urls` as in
+    `realm`. Also what a test PUTs to a running Keycloak to add its node's console."""
+    bases = [console_base(url) for url in console_urls]
+    logout = "##".join(["+", *(f"{b}/login" for b in bases)])  # Keycloak's list separator
     return {
         "clientId": CLIENT_ID,
         "name": "xinfang 浏览器与命令行 / browsers and the xinfang CLI",
@@ -179,12 +201,18 @@ def _public_client(audience: str) -> dict[str, Any]:
         "consentRequired": False,
         "frontchannelLogout": True,
         # native apps: any port on the loopback address (RFC 8252 §7.3)
-        "redirectUris": ["http://127.0.0.1/*", "http://localhost/*"],
-        "webOrigins": ["+"],
+        "redirectUris": [
+            "http://127.0.0.1/*",
+            "http://localhost/*",
+            *(f"{b}/login/callback" for b in bases),
+        ],
+        # "+": the origins of the redirect URIs; the consoles' explicitly (a loopback redirect
+        # URI matches any port, its derived origin has none)
+        "webOrigins": ["+", *bases],
         "attributes": {
             "pkce.code.challenge.method": "S256",
             "oauth2.device.authorization.grant.enabled": "true",
-            "post.logout.redirect.uris": "+",
+            "post.logout.redirect.uris": logout,
         },
         "protocolMappers": _claim_mappers(audience),
     }

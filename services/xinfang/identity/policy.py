@@ -28,9 +28,10 @@ READERS = frozenset({R, H, A, S, AU})  # business roles read cases (need-to-know
 EVERYONE = frozenset(Role)
 
 # console, console_asset: the staff console's app shell and assets (decision 029), no data
-PUBLIC = frozenset({"health", "openapi", "sign_in", "console", "console_asset"})
+# oidc_config: the issuer and public client the console signs in with (decision 035)
+PUBLIC = frozenset({"health", "openapi", "sign_in", "oidc_config", "console", "console_asset"})
 """Answered without sign-in: /health (status only; details need system-admin), the OpenAPI
-document, and POST /api/session."""
+document, POST /api/session and GET /api/session/oidc."""
 
 ROUTES: dict[str, frozenset[Role]] = {
     # sign-in

@@ -1,8 +1,9 @@
 // The node's API, typed from docs/openapi.json (src/api/schema.d.ts, `npm run api`).
-// Requests go to the same origin with the session cookie; writes carry the CSRF header.
+// Requests go to the same origin with the session cookie; writes carry the CSRF header. After
+// an OIDC sign-in they carry `Authorization: Bearer` instead (api/oidc.ts, decision 035).
 import { ApiRefusal, readJson } from "./errors";
 import type { components, operations, paths } from "./schema";
-import { csrfHeaders } from "./session";
+import { authHeaders, csrfHeaders, signInAgain } from "./session";
 
 type Schemas = components["schemas"];
 export type CaseRow = Schemas["ListedCase"];
@@ -104,7 +105,7 @@ export function enumOf(doc: NodeDocument, schema: string, field: string): string
 /** The case commands (POST /api/cases/{id}/<command>) and their bodies. */
 type CommandPath = Extract<keyof paths, `/api/cases/{case_id}/${string}`>;
 export type Command = CommandPath extends `/api/cases/{case_id}/${infer C}`
-  ? Exclude<C, "timeline">
+  ? Exclude<C, "timeline" | "personal-data"> // reads, not acts
   : never;
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -112,10 +113,11 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   const response = await fetch(path, {
     method,
     credentials: "same-origin",
-    headers: write ? { "Content-Type": "application/json", ...csrfHeaders() } : {},
+    headers: write ? { "Content-Type": "application/json", ...csrfHeaders(), ...authHeaders() } : authHeaders(),
     body: write ? JSON.stringify(body ?? {}) : undefined,
   });
   const payload = await readJson(response);
+  if (response.status === 401) signInAgain(); // an OIDC token expired (decision 035)
   if (!response.ok) throw ApiRefusal.from(response.status, payload);
   return payload as T;
 }

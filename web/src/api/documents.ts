@@ -3,6 +3,7 @@
 // `html` opens the A4 document, its `pdf` downloads it. Typed by hand: the routes join
 // docs/openapi.json when the lead regenerates it.
 import { ApiRefusal, readJson } from "./errors";
+import { authHeaders } from "./session";
 
 export interface DocumentEntry {
   kind: string;
@@ -23,6 +24,7 @@ export interface DocumentList {
 export async function listDocuments(caseId: string): Promise<DocumentEntry[]> {
   const response = await fetch(`/api/cases/${encodeURIComponent(caseId)}/documents`, {
     credentials: "same-origin",
+    headers: authHeaders(), // an OIDC sign-in's bearer token (decision 035)
   });
   const payload = await readJson(response);
   if (!response.ok) throw ApiRefusal.from(response.status, payload);

@@ -546,6 +546,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/session/oidc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 统一身份认证登录的设置 / the OIDC provider the console signs in with */
+        get: operations["oidcConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/session": {
         parameters: {
             query?: never;
@@ -1223,6 +1240,29 @@ export interface components {
          * @enum {string}
          */
         Obligation: "ROUTE" | "ACCEPTANCE_NOTICE" | "OBJECTION" | "HANDLING" | "ASSIGNMENT_REPORT" | "REVIEW_REQUEST_WINDOW" | "REVIEW_DECISION" | "RE_REVIEW_REQUEST_WINDOW" | "RE_REVIEW_DECISION" | "SUPERVISION_ANSWER" | "REVIEW_TAKE_UP" | "RE_REVIEW_TAKE_UP";
+        /**
+         * OidcConfig
+         * @description The provider the console signs in with: authorization code + PKCE (S256) against the
+         *     authorization endpoint of `issuer`'s discovery document, as the public client
+         *     `client_id`, asking for `scope`; the access token then goes to this node as Bearer.
+         */
+        OidcConfig: {
+            /**
+             * Issuer
+             * @example https://idp.example.cn/realms/xinfang
+             */
+            issuer: string;
+            /**
+             * Client Id
+             * @example xinfang
+             */
+            client_id: string;
+            /**
+             * Scope
+             * @example openid profile
+             */
+            scope: string;
+        };
         /**
          * OpinionRequest
          * @description 出具处理意见 / issue the handling opinion (R5).
@@ -4688,6 +4728,35 @@ export interface operations {
             };
             /** @description 非审计人员 / not an auditor (XF-FORBIDDEN) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oidcConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 已配置 / configured */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OidcConfig"];
+                };
+            };
+            /** @description 未配置 / none (XF-OIDC-NOT-CONFIGURED) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -7,8 +7,11 @@
 // Every state-changing request then sends `X-CSRF-Token` (csrfHeaders below). The bearer
 // `token` of the answer is for the CLI and scripts: the page keeps only the cookie. If the
 // contract moves, only this file changes.
+// A person signed in at the OIDC provider (api/oidc.ts, decision 035) has no cookie: every
+// request carries `Authorization: Bearer` (authHeaders below) instead.
 import { reactive } from "vue";
 import { ApiRefusal, readJson } from "./errors";
+import { accessToken, dropToken } from "./oidc";
 
 export interface Person {
   person: string;
@@ -46,6 +49,22 @@ export function csrfHeaders(): Record<string, string> {
   return token ? { [CSRF_HEADER]: token } : {};
 }
 
+/** The bearer header of an OIDC sign-in, when there is one (no cookie is then involved). */
+export function authHeaders(): Record<string, string> {
+  const token = accessToken();
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+/** The node answered 401 to a person signed in at the OIDC provider: the token expired (or was
+ *  refused). Sign in again: to /login, coming back to this page afterwards. */
+export function signInAgain(): void {
+  if (session.me?.method !== "oidc") return;
+  dropToken();
+  session.me = null;
+  const next = window.location.pathname + window.location.search;
+  window.location.assign(`/login?next=${encodeURIComponent(next)}`);
+}
+
 /** Sign in with password and TOTP; throws ApiRefusal (401 wrong, 429 throttled, …). */
 export async function signIn(person: string, password: string, totp: string): Promise<Person> {
   const response = await fetch(SESSION_PATH, {
@@ -69,15 +88,18 @@ export async function signIn(person: string, password: string, totp: string): Pr
 /** The signed-in person, or null (not signed in, or the session ended). Without the CSRF
  *  cookie there is no session to ask about: no request (and no 401 in the browser's console). */
 export async function whoAmI(): Promise<Person | null> {
-  if (!session.me && !cookie(CSRF_COOKIE)) {
+  const bearer = authHeaders();
+  if (!session.me && !cookie(CSRF_COOKIE) && !bearer.Authorization) {
     session.checked = true;
     return null;
   }
-  const response = await fetch(ME_PATH, { credentials: "same-origin" });
+  const response = await fetch(ME_PATH, { credentials: "same-origin", headers: bearer });
   const body = await readJson(response);
   session.checked = true;
   if (!response.ok) {
     session.me = null;
+    // a token the node refuses (expired: 401; another division, no role: 403) is dropped
+    if (bearer.Authorization) dropToken();
     if (response.status === 401 || response.status === 404) return null;
     throw ApiRefusal.from(response.status, body);
   }
@@ -85,7 +107,17 @@ export async function whoAmI(): Promise<Person | null> {
   return session.me;
 }
 
+/** Sign out: the node's session, or (OIDC) the token here and the provider's session (the
+ *  browser goes to its end-session endpoint, which comes back to /login). */
 export async function signOut(): Promise<void> {
+  if (authHeaders().Authorization) {
+    const endSession = dropToken();
+    // leaving for the provider: keep the shell as it is (clearing `me` would re-mount the
+    // current page without a token, and its requests would answer 401) until the page unloads
+    if (endSession) window.location.assign(endSession);
+    else session.me = null;
+    return;
+  }
   await fetch(SESSION_PATH, {
     method: "DELETE",
     credentials: "same-origin",
