@@ -8,6 +8,7 @@ Chinese, no workbench."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -87,7 +88,7 @@ def city(keycloak: Keycloak, start_node: NodeFactory) -> tuple[NodeProcess, str]
 
 
 def test_a_registrar_signs_in_at_keycloak_and_works_with_a_bearer_token(
-    city: tuple[NodeProcess, str], keycloak: Keycloak, browser: Browser
+    city: tuple[NodeProcess, str], keycloak: Keycloak, browser: Browser, tmp_path: Path
 ) -> None:
     node, case_id = city
     context, page, errors = new_page(browser)
@@ -123,6 +124,22 @@ def test_a_registrar_signs_in_at_keycloak_and_works_with_a_bearer_token(
     assert (me.status_code, me.json()["body"], me.json()["method"]) == (200, f"{CITY}.xfj", "oidc")
     assert page.evaluate("sessionStorage.getItem('xf_oidc_pending')") is None  # one use
     screenshot(page, "workbench-oidc")
+
+    # a download the browser would follow without the token (统计 → Excel) goes with it
+    page.goto(f"{node.url}/stats")
+    xlsx = f"{node.url}/api/stats.xlsx"
+    with (
+        page.expect_download(timeout=WAIT_MS) as download,
+        page.expect_response(lambda r: r.url.startswith(xlsx), timeout=WAIT_MS) as fetched,
+    ):
+        page.get_by_test_id("stats-xlsx").click()
+    assert fetched.value.status == 200
+    assert fetched.value.request.headers["authorization"].startswith("Bearer ey")
+    saved = tmp_path / "stats.xlsx"
+    download.value.save_as(saved)
+    assert saved.read_bytes()[:2] == b"PK"  # an .xlsx is a zip
+    page.goto(f"{node.url}/workbench")
+    expect(page.get_by_test_id("who")).to_contain_text("赤峰市信访局", timeout=WAIT_MS)
 
     # the token expires: the next call is refused (401) and the person signs in again, one
     # click while Keycloak's session lasts, back on the page they were on
