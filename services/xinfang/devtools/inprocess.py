@@ -18,8 +18,6 @@ from ..domain.topology import Topology
 from ..node.checkpoints import ChainKeeper
 from ..privacy.case_sealer import CaseSealer
 from ..privacy.envelope import RecipientKey
-from ..privacy.fields import FieldCipher
-from ..privacy.keyfile import DataKeys
 from ..store.records import Headers
 from ..store.unit_of_work import NodeStore
 from ..topics import TopicNames
@@ -43,20 +41,20 @@ class InProcessBus:
         self.keys = {d: NodeKey.generate() for d in divisions}
         self.keyring = Keyring({d: k.public_raw for d, k in self.keys.items()})
         self.enc_keys = {d: RecipientKey.generate() for d in divisions}
-        self.data_keys = {d: DataKeys.generate() for d in divisions}
+        stores = {d: NodeStore(url(d)) for d in divisions}
 
         def sealer(d: str) -> CaseSealer | None:
             if not sealed:
                 return None
             public = {e: k.public_raw for e, k in self.enc_keys.items()}
-            cipher = FieldCipher(self.data_keys[d])
-            return CaseSealer(d, cipher, self.enc_keys[d], public.get, self.clock)
+            # the store's own key ring, as bootstrap.sealer_for: a rotation moves the case keys
+            return CaseSealer(d, stores[d].columns, self.enc_keys[d], public.get, self.clock)
 
         self.nodes = {
             d: service_for(
                 d,
                 topology,
-                NodeStore(url(d)),
+                stores[d],
                 codec=codec,
                 topics=self.topics,
                 clock=self.clock,
