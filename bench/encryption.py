@@ -8,9 +8,10 @@ In memory, CPU time of this process, best of five:
   fields a node protects (a name, a phone number, an identity number, an address, a title and a
   500-character statement of facts);
 - per event, on the registrations of the slice (`events.LogWriter`): the raw Avro encode and
-  decode of the record (`codec.wire.EventCodec`), and beside it the same with every personal
-  field of decision 028 (petitioner name, address, contact; title, request, facts, reasons,
-  accused) sealed under a per-case key before encoding and opened after decoding.
+  decode of the record (`codec.wire.EventCodec`), and beside it, in the same run, the node's
+  real sealing (`privacy/sealing.seal_event` before encoding, `open_event` after decoding,
+  each case under its own `new_case_key()`, AES-256-GCM): every text field of the petitioner
+  and the file's title, request, facts, reasons and accused (decision 028).
 
     python -m bench.encryption --events 500
 """
@@ -21,14 +22,14 @@ import argparse
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from xinfang.codec.wire import EventCodec
-from xinfang.domain.events import CaseFile, Event, PetitionRegistered
+from xinfang.domain.events import PetitionRegistered
 from xinfang.privacy.columns import ColumnCipher
-from xinfang.privacy.fields import FieldCipher
 from xinfang.privacy.keyfile import DataKeys
+from xinfang.privacy.sealing import new_case_key, open_event, seal_event, sealed_paths
 from xinfang.topology_file import load_topology
 
 from .events import LogWriter
@@ -52,8 +53,9 @@ class EncryptionResult:
     events: int
     encode_us: float  # raw: encode one event (µs CPU)
     decode_us: float
-    sealed_encode_us: float  # personal fields sealed, then encoded
-    sealed_decode_us: float  # decoded, then opened
+    sealed_encode_us: float  # personal fields sealed (privacy/sealing.seal_event), then encoded
+    sealed_decode_us: float  # decoded, then opened (open_event)
+    sealed_fields: int  # fields sealed per event (mean)
     raw_bytes: float  # mean record size
     sealed_bytes: float
 
@@ -87,22 +89,6 @@ def _field_costs(suite: str, repeat: int = 200) -> dict[str, float]:
     return {"seal_us": seal_us, "open_us": open_us, "both_us": seal_us + open_us}
 
 
-def _sealed_file(file: CaseFile, seal: Callable[[str, str], str]) -> CaseFile:
-    p = file.petitioner
-
-    def opt(name: str, value: str | None) -> str | None:
-        return None if value is None else seal(name, value)
-
-    return replace(
-        file,
-        title=seal("title", file.title), request=seal("request", file.request),
-        facts=seal("facts", file.facts), reasons=seal("reasons", file.reasons),
-        accused=opt("accused", file.accused),
-        petitioner=replace(p, name=opt("name", p.name), address=opt("address", p.address),
-                           contact=opt("contact", p.contact)),
-    )  # fmt: skip
-
-
 def run_encryption(events: int = 500) -> EncryptionResult:
     writer = LogWriter(DIVISION, load_topology())
     codec = EventCodec()
@@ -115,20 +101,15 @@ def run_encryption(events: int = 500) -> EncryptionResult:
             if isinstance(event, PetitionRegistered):
                 registered.append(event)
     registered = registered[:events]
-    case_key = FieldCipher(DataKeys.generate())  # the case's data key (decision 028)
-
-    def seal_event(event: PetitionRegistered) -> PetitionRegistered:
-        aad = event.case_id.encode()
-        return replace(event, file=_sealed_file(event.file, lambda _n, v: case_key.seal(v, aad)))
-
-    def open_event(event: Event) -> PetitionRegistered:
-        assert isinstance(event, PetitionRegistered)
-        aad = event.case_id.encode()
-        return replace(event, file=_sealed_file(event.file, lambda _n, v: case_key.open(v, aad)))
+    keys = {e.case_id: new_case_key() for e in registered}  # each case its own key (decision 028)
 
     raw = [codec.encode(e) for e in registered]
-    sealed = [codec.encode(seal_event(e)) for e in registered]
-    assert open_event(codec.decode(sealed[0]).event).file == registered[0].file  # round trip
+    sealed = [codec.encode(seal_event(e, keys[e.case_id])) for e in registered]
+    opened = [open_event(codec.decode(data).event, keys[e.case_id])
+              for data, e in zip(sealed, registered, strict=True)]  # fmt: skip
+    if opened != registered:  # the round trip must give the events back before timing it
+        raise RuntimeError("sealing round trip changed an event")
+    paths = [len(sealed_paths(codec.decode(data).event)) for data in sealed]
 
     def encode_raw() -> None:
         for e in registered:
@@ -140,11 +121,11 @@ def run_encryption(events: int = 500) -> EncryptionResult:
 
     def encode_sealed() -> None:
         for e in registered:
-            codec.encode(seal_event(e))
+            codec.encode(seal_event(e, keys[e.case_id]))
 
     def decode_sealed() -> None:
-        for data in sealed:
-            open_event(codec.decode(data).event)
+        for data, e in zip(sealed, registered, strict=True):
+            open_event(codec.decode(data).event, keys[e.case_id])
 
     n = len(registered)
     return EncryptionResult(
@@ -155,6 +136,7 @@ def run_encryption(events: int = 500) -> EncryptionResult:
         decode_us=_best_us(decode_raw, n),
         sealed_encode_us=_best_us(encode_sealed, n),
         sealed_decode_us=_best_us(decode_sealed, n),
+        sealed_fields=round(sum(paths) / n),
         raw_bytes=sum(map(len, raw)) / n,
         sealed_bytes=sum(map(len, sealed)) / n,
     )

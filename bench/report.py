@@ -211,8 +211,9 @@ def encryption_section(g: dict[str, Any] | None) -> list[str]:
         f"In memory, CPU time, best of five (`bench/encryption.py`). Per field: the `xf1.` "
         f"at-rest format with associated data, on six fields ({sizes}), mean per field. Per "
         f"event: {g['events']:,} registrations of the slice, the raw Avro encode and decode "
-        "beside the same with every personal field of decision 028 sealed before encoding and "
-        "opened after decoding (AES-256-GCM under a per-case key).",
+        "beside, in the same run, the node's real sealing (`privacy/sealing.seal_event` before "
+        "encoding, `open_event` after decoding; AES-256-GCM, each case under its own "
+        f"`new_case_key()`; {g.get('sealed_fields', '?')} personal fields sealed per event).",
         "",
         "| per field | seal µs | open µs | both µs |",
         "| --- | ---: | ---: | ---: |",

@@ -44,6 +44,7 @@ from .domain.events import (
 from .domain.personal.masking import mask_petitioner
 from .domain.topology import Topology
 from .domain.vocabulary import zh
+from .privacy.sealing import ERASED
 
 
 def labels(cls: type[AnyEvent]) -> tuple[str, str]:
@@ -255,10 +256,11 @@ def petitioner_masked(petitioner: Petitioner) -> dict[str, Any]:
     `{"petitioner": {name, address, contact, id_number, anonymous} masked,
     "personal_masked": True}`. The full values only through the reveal route, with a reason."""
     p = petitioner
-    return {
-        "petitioner": mask_petitioner(p.name, p.address, p.contact, p.id_number, p.anonymous),
-        "personal_masked": True,
-    }
+    shown = mask_petitioner(p.name, p.address, p.contact, p.id_number, p.anonymous)
+    for name in ("name", "address", "contact", "id_number"):
+        if getattr(p, name) == ERASED:  # crypto-shredded (decision 028): say so, not "已***"
+            shown[name] = ERASED
+    return {"petitioner": shown, "personal_masked": True}
 
 
 def petitioner_in_full(petitioner: Petitioner) -> dict[str, Any]:

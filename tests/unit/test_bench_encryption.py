@@ -19,7 +19,10 @@ def test_the_encryption_bench_measures_both_suites_beside_the_raw_codec() -> Non
     assert all(v > 0 and not math.isnan(v) for v in timings)
     assert result["events"] == 3
     assert result["sealed_bytes"] > result["raw_bytes"]  # ciphertext, nonces and tags
+    # the node's own sealing (privacy/sealing.py): petitioner and file texts, counted on the wire
+    assert result["sealed_fields"] >= 6
     section = "\n".join(encryption_section(result))
     assert "| sm4-gcm |" in section and "| aes-256-gcm |" in section
     assert "| raw |" in section and "| personal fields sealed |" in section
+    assert "privacy/sealing.seal_event" in section
     assert "FAILED" in "\n".join(encryption_section({"error": "boom"}))
