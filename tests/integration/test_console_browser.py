@@ -141,7 +141,7 @@ def test_console_signs_in_lists_the_cases_and_opens_one(
 
     # 事项详情: the record, the deadline with its rule, the timeline with division and body
     expect(page.get_by_test_id("case-title")).to_contain_text("拖欠农民工工资", timeout=WAIT_MS)
-    assert page.url == f"{node.url}/cases/{overdue}"
+    expect(page).to_have_url(f"{node.url}/cases/{overdue}", timeout=WAIT_MS)
     expect(page.get_by_test_id("record")).to_contain_text("已登记")
     expect(page.get_by_test_id("deadlines")).to_contain_text("R1")
     expect(page.get_by_test_id("deadlines")).to_contain_text("条例第二十二条")
