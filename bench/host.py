@@ -77,6 +77,7 @@ async def serve(args: argparse.Namespace) -> None:
                     data_dir=args.data_dir / division,
                     http_port=int(port),
                     public_keys_dir=keys_dir,
+                    publish_key=True,  # its X25519 key too: the others wrap case keys for it
                 )
             )
         )

@@ -39,6 +39,7 @@ async def profile(bootstrap: str, cases: int, workdir: Path, out: Path) -> None:
             data_dir=workdir / CITY,
             http_port=free_port(),
             public_keys_dir=workdir / "keys",
+            publish_key=True,  # its X25519 key too: the others wrap case keys for it
         )
     )
     await node.provision()
