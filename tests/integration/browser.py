@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect, sync_playwright
 
 from xinfang.api.console import DIST
 
@@ -73,14 +73,25 @@ def screenshot(page: Page, name: str) -> Path:
 DOCUMENT_WAIT_MS = 30_000  # bounded waits on conditions, generous for a loaded 2-core machine
 
 
+def menu_entry(page: Page, test_id: str) -> Locator:
+    """The 文书 menu's entry `test_id`, the menu opened if need be. A menu closing after the
+    last choice still shows its entries for a moment: wait (bounded) until it has closed or
+    has stayed open, then open it if closed."""
+    entry = page.get_by_test_id(test_id)
+    try:
+        expect(entry).to_be_hidden(timeout=2_000)
+    except AssertionError:
+        return entry  # open, and it stays open
+    page.get_by_test_id("documents-menu").click()
+    expect(entry).to_be_visible(timeout=DOCUMENT_WAIT_MS)
+    return entry
+
+
 def open_document(page: Page, kind: str, elements: tuple[str, ...], shot: str | None) -> None:
     """From the case page's 文书 menu, open `kind` (a new tab with the A4 HTML at
     /api/cases/{id}/documents/{kind}?format=html), check each of `elements` is printed, write
     its full-page screenshot into docs/console/`shot`.png, close the tab."""
-    item = page.get_by_test_id(f"doc-{kind}")
-    if not item.is_visible():  # the menu is not open yet
-        page.get_by_test_id("documents-menu").click()
-    expect(item).to_be_visible(timeout=DOCUMENT_WAIT_MS)
+    item = menu_entry(page, f"doc-{kind}")
     with page.context.expect_page(timeout=DOCUMENT_WAIT_MS) as opened:
         item.locator("span").first.click()
     document = opened.value
@@ -99,9 +110,7 @@ def open_document(page: Page, kind: str, elements: tuple[str, ...], shot: str | 
 def download_pdf(page: Page, kind: str, title_zh: str, case_id: str, into: Path) -> Path:
     """Download `kind`'s PDF from the 文书 menu; checks its file name (「受理告知书-<case>.pdf」,
     RFC 5987) and that it is a PDF. Returns where it was saved."""
-    link = page.get_by_test_id(f"doc-pdf-{kind}")
-    if not link.is_visible():  # the menu is not open yet
-        page.get_by_test_id("documents-menu").click()
+    link = menu_entry(page, f"doc-pdf-{kind}")
     with page.expect_download(timeout=DOCUMENT_WAIT_MS) as downloading:
         link.click()
     download = downloading.value
