@@ -1,7 +1,8 @@
-"""Issue 16 item 2 (登记, R11/R12 before submitting): `POST /api/cases/matches` through
+"""Issue 16 item 2 (登记): `POST /api/cases/matches` (R11/R12 before submitting) and
+`GET /api/topology/bodies` (a place's bodies as suggested competent bodies) through
 NodeApi.dispatch (the ASGI app) as signed-in staff — the same matter found despite trivial
-variation, another matter not, a concluded-by-复核 case marked final, handlers refused (403),
-bad bodies 422, and nothing recorded."""
+variation, another matter not; a place's bodies by name; handlers refused (403), bad input
+422, and asking records nothing."""
 
 from __future__ import annotations
 
@@ -93,3 +94,29 @@ def test_bad_bodies_are_422(city: Any, body: Any, code: str | None) -> None:
     assert status == 422, answer
     assert answer["code"].startswith("XF-") and (code is None or answer["code"] == code)
     assert answer["message_zh"] and answer["message_en"]
+
+
+def bodies(api: InProcessStaff, division: str, role: Role = Role.REGISTRAR) -> tuple[int, Any]:
+    headers = api.staff.headers(OFFICE, role)
+    path = f"/api/topology/bodies?division={division}"
+    return api.api.dispatch("GET", path, None, headers=headers)
+
+
+def test_a_place_suggests_its_bodies(city: Any) -> None:
+    api, _, _ = city
+    status, answer = bodies(api, "150404")
+    assert status == 200, answer
+    assert (answer["division"], answer["name"]) == ("150404", "松山区")
+    ids = [b["id"] for b in answer["bodies"]]
+    assert "150404.zj" in ids and all(i.startswith("150404.") for i in ids)
+    assert answer["bodies"][-1]["kind"] == "petition_office"  # routes; the others handle
+    named = {b["id"]: b["name"] for b in answer["bodies"]}
+    assert named["150404.zj"] == "松山区住房和城乡建设局"
+
+
+def test_bodies_of_a_place_not_registered_here_or_by_a_handler_are_refused(city: Any) -> None:
+    api, _, _ = city
+    status, answer = bodies(api, "150100")  # another city: not a place of this node
+    assert status == 422 and answer["code"] == "XF-INVALID-INPUT" and answer["message_en"]
+    status, answer = bodies(api, "150404", Role.HANDLER)
+    assert status == 403 and answer["code"] == "XF-FORBIDDEN"
