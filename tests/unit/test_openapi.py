@@ -64,8 +64,9 @@ def test_every_operation_is_named_typed_and_documents_its_errors() -> None:
                 ref = body.get("$ref") or body["anyOf"][0]["$ref"]
                 assert schemas[ref.rsplit("/", 1)[1]]["properties"], (method, path)
     # /openapi.json is not listed; sign-in, sign-out and /api/me are (decision 025)
-    # and 统计 and 审计 (decision 034), revealPersonalData (decision 030), oidcConfig (035)
-    assert len(ids) == len(set(ids)) == 9 + 3 + 2 + 1 + len(COMMANDS) - 1
+    # and 统计 and 审计 (decision 034), revealPersonalData (decision 030), oidcConfig (035),
+    # caseMatches and placeBodies (issue 16 item 2)
+    assert len(ids) == len(set(ids)) == 9 + 3 + 2 + 1 + 2 + len(COMMANDS) - 1
     register = schemas["RegisterRequest"]["properties"]
     assert register["received_at"]["anyOf"][0] == {"type": "string", "format": "date-time"}
     assert "北京时间" in register["received_at"]["description"]

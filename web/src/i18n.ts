@@ -49,6 +49,11 @@ const zh = {
     submit: "登记", registered: "已登记：", nameOrAnonymous: "请填写姓名，或标记为匿名",
     badContact: "请填写 11 位手机号、带区号的固定电话或电子邮箱", tooManyReps: "走访代表人数不超过 {n} 人（R14）",
     accusedNeeded: "检举控告须填写被反映人/单位（R17）",
+    idNumber: "公民身份号码", badIdNumber: "公民身份号码无效：{why}",
+    idWhy: { length: "应为 18 位", characters: "前 17 位应为数字，末位为数字或 X", "check-digit": "校验码不符",
+      division: "地址码不是有效的行政区划代码", "birth-date": "出生日期无效" },
+    duplicate: "可能重复", dupFinal: "已复核终结，同一事实和理由不再受理（R11）",
+    dupInProgress: "正在办理中（R12）", dupConcluded: "已办结", suggested: "建议的有权处理机关",
   },
   ops: { title: "节点状态", refresh: "刷新", key: "项目", value: "值" },
   sv: {
@@ -128,6 +133,11 @@ const en: typeof zh = {
     submit: "Register", registered: "Registered:", nameOrAnonymous: "Give the name, or mark it anonymous",
     badContact: "An 11-digit mobile number, a landline with area code, or an e-mail address", tooManyReps: "At most {n} representatives of a visit (R14)",
     accusedNeeded: "An accusation names the accused person or unit (R17)",
+    idNumber: "Citizen ID number", badIdNumber: "Not a valid citizen ID number: {why}",
+    idWhy: { length: "must be 18 characters", characters: "17 digits then a digit or X", "check-digit": "the check character does not match",
+      division: "not a division code", "birth-date": "the birth date is not valid" },
+    duplicate: "Possible duplicate", dupFinal: "concluded by re-review: not accepted again (R11)",
+    dupInProgress: "in progress (R12)", dupConcluded: "concluded", suggested: "Suggested competent bodies",
   },
   ops: { title: "Node status", refresh: "Refresh", key: "Item", value: "Value" },
   sv: {

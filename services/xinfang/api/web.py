@@ -30,10 +30,12 @@ from .console import mount_console
 from .document_routes import add_document_routes
 from .errors import http_status
 from .gate import BODY_KEY, Gate
+from .match_routes import add_match_route
 from .oidc_config_routes import add_oidc_config_route
 from .personal_routes import add_personal_routes
 from .session_routes import add_session_routes
 from .stats_routes import add_stats_routes
+from .topology_routes import add_topology_route
 from .trail import TrailRecorder
 from .trail_routes import add_trail_route
 from .validation import refusal
@@ -267,6 +269,8 @@ def build_app(api: NodeApi | None = None) -> FastAPI:
 
     add_document_routes(app, READ_ERRORS)  # the statutory documents (decision 033)
     add_personal_routes(app, WRITE_ERRORS)  # POST …/personal-data, with a reason (030)
+    add_match_route(app, WRITE_ERRORS)  # POST /api/cases/matches: R11/R12 before 登记
+    add_topology_route(app, READ_ERRORS)  # GET /api/topology/bodies: a place's bodies
     add_trail_route(app)  # GET /api/audit/trail, audit administrators only (decision 027)
     add_stats_routes(app)  # GET /api/stats, /api/stats.xlsx: 统计 (decision 034)
     add_audit_status_route(app)  # GET /api/audit/status: 审计 (decision 034)

@@ -48,6 +48,8 @@ ROUTES: dict[str, frozenset[Role]] = {
     "reveal_personal": frozenset({H, R}),
     # petition office: register, route, divert, take a transfer back (Arts. 17–23)
     "register": frozenset({R}),
+    "case_matches": frozenset({R}),  # the same matter before 登记 (api/match_routes.py)
+    "topology_bodies": frozenset({R}),  # a place's bodies, suggested at 登记 (topology_routes)
     "transfer": frozenset({R}),
     "assign": frozenset({R}),
     "divert": frozenset({R}),

@@ -44,7 +44,7 @@ from ..domain.events import (
     PersonalDataErased,
 )
 from ..domain.hierarchy import ReviewHierarchy
-from ..domain.matter import matter_parts
+from ..domain.matter import matter_parts, same_matter
 from ..domain.obligations import lapsed, next_check, overdue, react
 from ..domain.restate import changed_fields, restate
 from ..domain.routing import complete_stream_expected, forward_upward, recipients, sender_refusal
@@ -260,6 +260,13 @@ class NodeService:
             self._commit(tx, case, events)
         self._notify()
         return events
+
+    def same_matter_cases(self, file: CaseFile) -> list[Case]:
+        """The cases `decide_register` would weigh for R11/R12 if `file` were registered now:
+        found by the keyed matter index, then `same_matter` (contacts that do not differ).
+        Records nothing; the caller applies need-to-know (api/match_routes.py)."""
+        with self._unit() as tx:
+            return [c for c in self._related(tx, file) if same_matter(c.file, file)]
 
     def _related(self, tx: UnitOfWork, file: CaseFile) -> list[Case]:
         """Cases this node knows about the same matter from the same petitioner (R11, R12)."""

@@ -136,6 +136,11 @@ export const api = {
    *  fields (api/openapi.py `for_node`). */
   openapi: () => call<NodeDocument>("GET", "/openapi.json"),
   register: (body: RegisterRequest) => call<Schemas["Registered"]>("POST", "/api/cases", body),
+  /** The same matter already known here (R11/R12), asked before 登记 (api/match_routes.py). */
+  matches: (body: Schemas["MatchRequest"]) => call<Schemas["Matches"]>("POST", "/api/cases/matches", body),
+  /** A place's bodies, suggested as competent at 登记 (api/topology_routes.py). */
+  placeBodies: (division: string) =>
+    call<Schemas["PlaceBodies"]>("GET", `/api/topology/bodies${queryString({ division })}`),
   /** One page of the cases this person may see, filtered and sorted in the server. */
   listCases: (query: ListQuery = {}) => call<CasePage>("GET", `/api/cases${queryString(query)}`),
   stats: (from: string, to: string) => call<Stats>("GET", `/api/stats${queryString({ from, to })}`),

@@ -512,6 +512,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cases/matches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 登记前查重（同一信访事项）/ the same matter already known, before 登记
+         * @description 登记前查重：同一信访人、同一问题属地、同一诉求 / before 登记: the same petitioner,
+         *         place and request (R11/R12, DOMAIN.md §11: trivial variation still matches).
+         */
+        post: operations["caseMatches"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/topology/bodies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 问题属地的机关（建议的有权处理机关）/ a place's bodies, suggested as competent */
+        get: operations["placeBodies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/stats": {
         parameters: {
             query?: never;
@@ -1156,6 +1194,66 @@ export interface components {
             since_checkpoint: number;
         };
         /**
+         * Match
+         * @description A case of the same matter: `final` (复核终结, R11: not accepted again) or
+         *     `in_progress` (R12: a superior does not accept it again); else concluded.
+         */
+        Match: {
+            /**
+             * Case Id
+             * @example 150400-2026-000001
+             */
+            case_id: string;
+            /**
+             * Status
+             * @example ACCEPTED
+             */
+            status: string;
+            /** Final */
+            final: boolean;
+            /** In Progress */
+            in_progress: boolean;
+        };
+        /**
+         * MatchPetitioner
+         * @description 信访人（仅用于比对）/ the petitioner, only to match.
+         */
+        MatchPetitioner: {
+            /**
+             * Name
+             * @description 姓名 / name
+             */
+            name?: string | null;
+            /**
+             * Contact
+             * @description 联系方式 / contact
+             */
+            contact?: string | null;
+        };
+        /**
+         * MatchRequest
+         * @description 登记前查重：同一信访人、同一问题属地、同一诉求 / before 登记: the same petitioner,
+         *     place and request (R11/R12, DOMAIN.md §11: trivial variation still matches).
+         */
+        MatchRequest: {
+            petitioner: components["schemas"]["MatchPetitioner"];
+            /**
+             * Place
+             * @description 问题属地（行政区划代码）/ place (division code)
+             */
+            place: string;
+            /**
+             * Request
+             * @description 诉求 / request
+             */
+            request: string;
+        };
+        /** Matches */
+        Matches: {
+            /** Matches */
+            matches: components["schemas"]["Match"][];
+        };
+        /**
          * Me
          * @description 登录人员 / the signed-in person.
          */
@@ -1362,6 +1460,24 @@ export interface components {
             anonymous: boolean;
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * PlaceBodies
+         * @description The place's bodies, its petition office last (it routes; the others handle).
+         */
+        PlaceBodies: {
+            /**
+             * Division
+             * @example 150404
+             */
+            division: string;
+            /**
+             * Name
+             * @example 松山区
+             */
+            name: string;
+            /** Bodies */
+            bodies: components["schemas"]["SuggestedBody"][];
         };
         /** RateModel */
         RateModel: {
@@ -1795,6 +1911,24 @@ export interface components {
             rates: components["schemas"]["RateName"][];
             /** Divisions */
             divisions: components["schemas"]["DivisionStats"][];
+        };
+        /** SuggestedBody */
+        SuggestedBody: {
+            /**
+             * Id
+             * @example 150404.zj
+             */
+            id: string;
+            /**
+             * Name
+             * @example 松山区住房和城乡建设局
+             */
+            name: string;
+            /**
+             * Kind
+             * @example department
+             */
+            kind: string;
         };
         /**
          * SuperviseRequest
@@ -4638,6 +4772,170 @@ export interface operations {
             };
             /** @description 缺少该年节假日安排 / the year's holiday schedule is missing */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    caseMatches: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MatchRequest"];
+            };
+        };
+        responses: {
+            /** @description 同一事项 / same matter */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Matches"];
+                };
+            };
+            /** @description 不是合法的 JSON 或嵌套过深 / invalid JSON, nested too deeply */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色或机关无权执行，或跨站请求 / not permitted for this person's roles or body (XF-FORBIDDEN), or a cross-site request (XF-CSRF) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 没有该事项 / no such case */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 违反规则，或同一幂等键的请求曾中断 / refused by a rule; interrupted key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 请求体超过 1048576 字节 / body over 1048576 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 输入错误、字段过长、超出范围 / bad input, too long, out of range */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 内部错误 / internal error (XF-INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 缺少该年节假日安排 / the year's holiday schedule is missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    placeBodies: {
+        parameters: {
+            query: {
+                /** @description 行政区划代码 / division */
+                division: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 机关 / bodies */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaceBodies"];
+                };
+            };
+            /** @description 未登录或凭据无效 / not signed in (XF-AUTH-REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 角色不允许 / not permitted for this person's roles (XF-FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 没有该事项，或不在本人知悉范围 / no such case, or not this person's to see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 内部错误 / internal error (XF-INTERNAL) */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
