@@ -5,7 +5,8 @@ Public (identity/policy.py PUBLIC): the login page asks before anyone is signed 
 from the node's authenticator chain (bootstrap's, XINFANG_OIDC_ISSUER / _CLIENT_ID), not from
 the environment again, so it says exactly what the node will accept. No network: the browser
 reads the provider's endpoints from its discovery document itself. A node without an issuer
-answers 404 XF-OIDC-NOT-CONFIGURED, and the page shows only the built-in sign-in.
+answers 200 `{"configured": false}` (nothing is wrong, and a 404 would be an error in every
+browser console), and the page shows only the built-in sign-in.
 """
 
 from __future__ import annotations
@@ -16,22 +17,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from ..domain.errors import ConfigurationError
 from ..identity.oidc import OidcAuthenticator
-from . import models as m
 
 SCOPE = "openid profile"
 """`openid` for the ID token (its `id_token_hint` ends the provider's session on sign-out);
 `profile` for the display name. Roles and the body come with the client's own mappers."""
-
-
-class OidcNotConfigured(ConfigurationError):
-    """This node trusts no OIDC provider (XINFANG_OIDC_ISSUER unset). The route answers 404
-    itself: nothing is wrong, there is just no such sign-in here."""
-
-    code = "XF-OIDC-NOT-CONFIGURED"
-    zh = "本节点未配置统一身份认证"
-    en = "This node has no OIDC provider configured"
 
 
 class OidcConfig(BaseModel):
@@ -39,9 +29,10 @@ class OidcConfig(BaseModel):
     authorization endpoint of `issuer`'s discovery document, as the public client
     `client_id`, asking for `scope`; the access token then goes to this node as Bearer."""
 
-    issuer: str = Field(examples=["https://idp.example.cn/realms/xinfang"])
-    client_id: str = Field(examples=["xinfang"])
-    scope: str = Field(examples=[SCOPE])
+    configured: bool = Field(description="本节点是否配置了统一身份认证 / has a provider")
+    issuer: str | None = Field(default=None, examples=["https://idp.example.cn/realms/xinfang"])
+    client_id: str | None = Field(default=None, examples=["xinfang"])
+    scope: str | None = Field(default=None, examples=[SCOPE])
 
 
 def oidc_config(authenticators: list[Any]) -> OidcConfig | None:
@@ -49,7 +40,9 @@ def oidc_config(authenticators: list[Any]) -> OidcConfig | None:
     for authenticator in authenticators:
         if isinstance(authenticator, OidcAuthenticator):
             settings = authenticator.settings
-            return OidcConfig(issuer=settings.issuer, client_id=settings.client_id, scope=SCOPE)
+            return OidcConfig(
+                configured=True, issuer=settings.issuer, client_id=settings.client_id, scope=SCOPE
+            )
     return None
 
 
@@ -63,13 +56,12 @@ def add_oidc_config_route(app: FastAPI) -> None:
         tags=["session"],
         summary="统一身份认证登录的设置 / the OIDC provider the console signs in with",
         responses={
-            200: {"model": OidcConfig, "description": "已配置 / configured"},
-            404: {"model": m.Error, "description": "未配置 / none (XF-OIDC-NOT-CONFIGURED)"},
+            200: {"model": OidcConfig, "description": "设置，或未配置 / the settings, or none"},
         },
     )
     async def oidc_config_route(request: Request) -> JSONResponse:
         api = request.app.state.api
         found = oidc_config(api.auth.authenticators) if api is not None else None
         if found is None:
-            return JSONResponse(OidcNotConfigured().to_dict(), status_code=404)
+            return JSONResponse({"configured": False})
         return JSONResponse(found.model_dump())

@@ -1,6 +1,6 @@
 // 统一身份认证登录 (issue 16 item 2, decisions 026 and 035): the authorization code flow with
 // PKCE (RFC 7636, S256) as the node's public client, in the browser.
-//   GET /api/session/oidc → {issuer, client_id, scope}, or 404 when the node has no provider
+//   GET /api/session/oidc → {configured, issuer, client_id, scope}; configured false: none
 //   the provider's discovery document (OIDC Discovery §4) → authorization/token/end-session
 //   endpoints; its `issuer` must be the one the node named (§4.3)
 //   /login/callback?code&state → the code exchanged at the token endpoint (CORS; the realm
@@ -69,11 +69,13 @@ function redirectUri(): string {
   return `${window.location.origin}${CALLBACK_PATH}`;
 }
 
-/** The node's provider, or null when it has none (404) or cannot be asked. */
+/** The node's provider, or null when it has none or cannot be asked. */
 export async function oidcConfig(): Promise<OidcConfig | null> {
   try {
     const response = await fetch("/api/session/oidc", { credentials: "same-origin" });
-    return response.ok ? ((await response.json()) as OidcConfig) : null;
+    if (!response.ok) return null;
+    const found = (await response.json()) as OidcConfig & { configured: boolean };
+    return found.configured ? found : null;
   } catch {
     return null;
   }

@@ -1346,20 +1346,25 @@ export interface components {
          */
         OidcConfig: {
             /**
+             * Configured
+             * @description 本节点是否配置了统一身份认证 / has a provider
+             */
+            configured: boolean;
+            /**
              * Issuer
              * @example https://idp.example.cn/realms/xinfang
              */
-            issuer: string;
+            issuer?: string | null;
             /**
              * Client Id
              * @example xinfang
              */
-            client_id: string;
+            client_id?: string | null;
             /**
              * Scope
              * @example openid profile
              */
-            scope: string;
+            scope?: string | null;
         };
         /**
          * OpinionRequest
@@ -5044,22 +5049,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description 已配置 / configured */
+            /** @description 设置，或未配置 / the settings, or none */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OidcConfig"];
-                };
-            };
-            /** @description 未配置 / none (XF-OIDC-NOT-CONFIGURED) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
