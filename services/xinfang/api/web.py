@@ -270,7 +270,9 @@ def build_app(api: NodeApi | None = None) -> FastAPI:
     add_document_routes(app, READ_ERRORS)  # the statutory documents (decision 033)
     add_personal_routes(app, WRITE_ERRORS)  # POST …/personal-data, with a reason (030)
     add_match_route(app, WRITE_ERRORS)  # POST /api/cases/matches: R11/R12 before 登记
-    add_topology_route(app, READ_ERRORS)  # GET /api/topology/bodies: a place's bodies
+    add_topology_route(  # GET /api/topology/bodies: a place's bodies
+        app, {**READ_ERRORS, 422: _error("不是本级或下一级行政区划 / not this division or a child")}
+    )
     add_trail_route(app)  # GET /api/audit/trail, audit administrators only (decision 027)
     add_stats_routes(app)  # GET /api/stats, /api/stats.xlsx: 统计 (decision 034)
     add_audit_status_route(app)  # GET /api/audit/status: 审计 (decision 034)

@@ -4939,6 +4939,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description 不是本级或下一级行政区划 / not this division or a child */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description 内部错误 / internal error (XF-INTERNAL) */
             500: {
                 headers: {
