@@ -11,6 +11,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,15 +36,29 @@ TOPIC_LIMIT = 8192  # bytes a record batch may have on the log topic while "brok
 
 
 async def _set_topic_config(bootstrap: str, topic: str, configs: dict[str, str]) -> None:
-    """Replace the topic's configuration (AlterConfigs sets the whole set) and read it back."""
+    """Replace the topic's configuration (AlterConfigs sets the whole set), then wait until
+    the broker describes it so: the change goes through the KRaft metadata log, and a describe
+    sent at once may still answer the old values (seen in CI)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **aiokafka_security())
     await admin.start()
     try:
-        await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs)])
-        [response] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
-        [resource] = response.resources
-        now = {str(entry[0]): str(entry[1]) for entry in resource[4]}
-        assert all(now[k] == v for k, v in configs.items()), now
+        altered = await admin.alter_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, topic, configs)]
+        )
+        assert [r[0] for resp in altered for r in resp.resources] == [0], altered
+        now: dict[str, str] = {}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            [response] = await admin.describe_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, topic)]
+            )
+            [resource] = response.resources
+            now = {str(entry[0]): str(entry[1]) for entry in resource[4]}
+            if all(now.get(k) == v for k, v in configs.items()):
+                return
+            await asyncio.sleep(0.2)
+        differing = {k: (now.get(k), v) for k, v in configs.items() if now.get(k) != v}
+        raise AssertionError(f"topic config not applied within 30 s: {differing}")
     finally:
         await admin.close()
 
