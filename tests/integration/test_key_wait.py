@@ -22,6 +22,7 @@ from xinfang.devtools.scenario import (
     COUNTY,
     HANDLING_BODY,
     PETITION,
+    PROVINCE,
     case_status,
     wait_for,
 )
@@ -50,6 +51,8 @@ def test_a_copy_waits_for_the_recipients_key_then_arrives_wrapped_and_applies_on
     start_node: NodeFactory, topic_prefix: str, tmp_path: Path
 ) -> None:
     city, county = start_node(CITY), start_node(COUNTY)
+    # the province's keys published as its operator would; its node need not run here
+    NodeProcess(PROVINCE, city.bootstrap_servers, city.data_dir.parent / PROVINCE).publish_key()
     city.wait_ready()
     county.wait_ready()
     key_file = published_path(city.keys_dir, COUNTY)

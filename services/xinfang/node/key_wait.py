@@ -76,15 +76,14 @@ class KeyWait:
         self.topics = topics
         self.batch = batch
         self._division_of = {topics.inbox(d): d for d in divisions}
-        # divisions with held rows; None until read from the store (first use after a start)
-        self._waiting: set[str] | None = None
+        # divisions with held rows (read at start: a restarted node goes on holding/releasing)
+        held = outbox.held_by_topic(KEY_MISSING)
+        self._waiting = {self._division_of[t] for t in held if t in self._division_of}
         self.released = 0  # rows this process released (for logs and tests)
 
     # -- the decision at enqueue (NodeService._record, forwarding) ------------------------------
     def waiting(self) -> set[str]:
-        if self._waiting is None:
-            held = self.outbox.held_by_topic(KEY_MISSING)
-            self._waiting = {self._division_of[t] for t in held if t in self._division_of}
+        """Divisions with held rows (added as rows are held, dropped once all are released)."""
         return self._waiting
 
     def copy_for(
