@@ -44,6 +44,7 @@ from .node.checkpoints import ChainKeeper
 from .node.clock_file import FileClock
 from .node.faults import CrashPoints
 from .node.inbox import InboxConsumer
+from .node.key_wait import KeyWait
 from .node.published_keys import PublishedKeys
 from .node.relay import OutboxRelay
 from .node.service import NodeService
@@ -319,6 +320,10 @@ def node_parts(settings: NodeSettings) -> NodeParts:
         ),  # make chaos only
     )
     service.on_commit.append(relay.wake)
+    # copies to a division whose encryption key is not published yet: held, then sent (038)
+    service.key_wait = relay.key_wait = KeyWait(
+        sealer, store.outbox, store.transaction, topics, [d.code for d in topology.divisions]
+    )
     inbox = InboxConsumer(
         service,
         settings.bootstrap_servers,

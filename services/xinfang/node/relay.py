@@ -10,6 +10,10 @@ topic) is set aside with its reason instead of being retried for ever, and the r
 out (docs/decisions/012-relay-sets-aside-refused-records.md). Later events of the same case are
 not held back: receivers park them until the set-aside one is re-sent (`xinfang outbox resend`),
 and /health says so (`status: degraded`, `relay.set_aside`).
+
+An inbox copy whose recipient's encryption key is not known is written set aside
+(`recipient-key-missing`, node/key_wait.py): the relay releases it, wrapped, before each batch
+once the key is published (docs/decisions/038-copies-wait-for-the-recipients-key.md).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from ..kafka_security import aiokafka_security
 from ..store.protocols import Store
 from ..store.records import OutboxRow
 from .faults import CrashPoints
+from .key_wait import KEY_MISSING, KeyWait, key_alarms
 from .publish_errors import UNKNOWN_TOPIC_GRACE_S, is_unknown_topic, never_succeeds
 from .retry import BROKER_TROUBLE, Backoff, stop_quietly
 
@@ -78,6 +83,7 @@ class OutboxRelay:
         unknown_topic_grace_s: float = UNKNOWN_TOPIC_GRACE_S,
         producer_settings: dict[str, object] | None = None,
         crash_points: CrashPoints | None = None,
+        key_wait: KeyWait | None = None,
     ) -> None:
         self.store = store
         self.bootstrap_servers = bootstrap_servers
@@ -95,6 +101,7 @@ class OutboxRelay:
         self.last_error = ""
         self._unknown_since: dict[int, float] = {}  # row id -> first "unknown topic" (monotonic)
         self.crash_points = crash_points or CrashPoints()  # inert unless a drill sets them
+        self.key_wait = key_wait  # inbox copies held for a recipient's key (decision 038)
 
     def wake(self) -> None:
         """Called after a commit that may have added outbox rows (thread-unsafe by design:
@@ -121,9 +128,15 @@ class OutboxRelay:
         row refused for good is set aside, after one more try alone when the broker refused
         its whole batch (a batch the broker finds too large may hold only small records).
         """
+        held = 0
+        if self.key_wait is not None:
+            self.key_wait.release()  # before reading the queue: released rows go first
         rows = self.store.outbox.pending(self.batch_size)
+        if self.key_wait is not None:
+            ready = self.key_wait.prepare(rows)
+            held, rows = len(rows) - len(ready), ready
         if not rows:
-            return 0
+            return held
         self.crash_points.at_before_publish()
         outcomes = await self._send(rows)
         self.crash_points.at_before_mark()
@@ -164,7 +177,7 @@ class OutboxRelay:
             self._set_aside(row, reason, exc)
         if refused:
             await self._reset_producer()
-        handled = len(sent) + len(refused)
+        handled = len(sent) + len(refused) + held
         if transient is not None and handled == 0:
             raise transient
         return handled
@@ -230,11 +243,20 @@ class OutboxRelay:
         set_aside = sum(backlog.set_aside.values())
         stuck = oldest_s > self.stuck_after_s
         alarms = []
-        if set_aside:
-            reasons = ", ".join(f"{r} ×{n}" for r, n in sorted(backlog.set_aside.items()))
+        # Held for a recipient's key: their own alarm, naming the division (decision 038).
+        refused = {r: n for r, n in backlog.set_aside.items() if r != KEY_MISSING}
+        waiting: dict[str, int] = {}
+        if KEY_MISSING in backlog.set_aside:
+            waiting = (
+                self.key_wait.health() if self.key_wait else {"?": backlog.set_aside[KEY_MISSING]}
+            )
+            alarms += key_alarms(waiting)
+        if refused:
+            n_refused = sum(refused.values())
+            reasons = ", ".join(f"{r} ×{n}" for r, n in sorted(refused.items()))
             alarms.append(
-                f"{set_aside} 条记录被代理搁置（{reasons}），相关事项的后续事件在接收方等待，"
-                f"排除原因后执行 xinfang outbox resend / {set_aside} records set aside by the "
+                f"{n_refused} 条记录被代理搁置（{reasons}），相关事项的后续事件在接收方等待，"
+                f"排除原因后执行 xinfang outbox resend / {n_refused} records set aside by the "
                 f"relay ({reasons}); later events of those cases wait at their receivers until "
                 "re-sent with `xinfang outbox resend`"
             )
@@ -253,6 +275,7 @@ class OutboxRelay:
                 "last_error": self.last_error,
                 "set_aside": set_aside,
                 "set_aside_reasons": backlog.set_aside,
+                "waiting_for_keys": waiting,  # division -> rows held for its key (038)
                 "alarms": alarms,
             },
         }

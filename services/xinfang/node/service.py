@@ -60,6 +60,7 @@ from ..topics import TopicNames
 from .calendar_source import CalendarSource
 from .case_sealer import CaseSealer, SealRefused, without_wrap
 from .checkpoints import ChainKeeper
+from .key_wait import KEY_MISSING, KeyWait
 
 log = logging.getLogger(__name__)
 C = TypeVar("C")
@@ -185,6 +186,9 @@ class NodeService:
         # Personal fields sealed with the case keys (decision 028); None: written in clear
         # (in-process test wiring only: a running node always has one, bootstrap.py).
         self.sealer = sealer
+        # Copies for a division whose key is not known held, not sent unreadable (decision
+        # 038); None: wrapped when possible, else sent without (in-process test wiring).
+        self.key_wait: KeyWait | None = None
         self.retention = retention  # XINFANG_RETENTION_DAYS after a case ended (decision 028)
         self._erasure_checked = datetime.min.replace(tzinfo=UTC)
         # Group-commit figures for /health: inbox transactions and the records they applied.
@@ -210,11 +214,19 @@ class NodeService:
         event = self.codec.decode(data).event
         return self.sealer.unseal(tx, event) if self.sealer else event
 
-    def _wrap(self, tx: UnitOfWork, headers: Headers, case_id: str, division: str) -> Headers:
-        """Headers of an inbox copy to `division`: the case key wrapped for it (decision 028)."""
-        if self.sealer is None:
-            return headers
-        return [*without_wrap(headers), *self.sealer.wrap_for(tx, case_id, division)]
+    def _enqueue_copy(
+        self, tx: UnitOfWork, data: bytes, headers: Headers, case_id: str, division: str
+    ) -> None:
+        """Queue the inbox copy to `division`: the case key wrapped for it (decision 028), or
+        held (set aside) while `division`'s key is not known (key_wait.py, decision 038)."""
+        topic = self.topics.inbox(division)
+        if self.key_wait is not None:
+            copy, held = self.key_wait.copy_for(tx, headers, case_id, division)
+            tx.log.enqueue(topic, case_id, data, copy, KEY_MISSING if held else None)
+            return
+        if self.sealer is not None:
+            headers = [*without_wrap(headers), *self.sealer.wrap_for(tx, case_id, division)]
+        tx.log.enqueue(topic, case_id, data, headers)
 
     # -- commands -------------------------------------------------------------------
     def context(self) -> Context:
@@ -310,8 +322,7 @@ class NodeService:
             headers = self.chain.authored(tx, seq, data, self._headers(event), to)
             tx.log.enqueue(self.topics.log(self.division), event.case_id, data, headers)
             for division in to:
-                copy = self._wrap(tx, headers, event.case_id, division)
-                tx.log.enqueue(self.topics.inbox(division), event.case_id, data, copy)
+                self._enqueue_copy(tx, data, headers, event.case_id, division)
             self._publish_status(tx, before, case, event)
         if case is not None:
             self._save(tx, case)
@@ -484,8 +495,7 @@ class NodeService:
         self._publish_status(tx, before, case, event)
         upward = forward_upward(event, self.division, self.topology)
         if upward is not None:
-            copy = self._wrap(tx, headers, event.case_id, upward)  # re-wrapped for the next
-            tx.log.enqueue(self.topics.inbox(upward), event.case_id, data, copy)
+            self._enqueue_copy(tx, data, headers, event.case_id, upward)  # re-wrapped for it
         self._react(tx, case, event)
         return DeliveryOutcome.APPLIED
 

@@ -7,6 +7,10 @@ the cause (raises the topic's `max.message.bytes` and XINFANG_MAX_RECORD_BYTES, 
 creates the topic) and re-sends them: they go back in the relay's queue, first by their ids,
 and the running node publishes them within a second. A row that is refused again is set aside
 again with the new reason. Exit status 0; 2 for bad settings; 1 when an id is not set aside.
+
+Copies held for a recipient's encryption key (`recipient-key-missing`, node/key_wait.py) are
+listed too; the relay sends them by itself once the key is published, and a re-sent one is
+wrapped as it goes out (or held again while the key is still unknown: decision 038).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ rows, decision 012)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
@@ -83,14 +83,20 @@ class SqlNodeLog:
         row = self.conn.execute(select(log_events.c.type).where(log_events.c.seq == seq)).first()
         return str(row.type) if row else None
 
-    def enqueue(self, topic: str, key: str, value: bytes, headers: Headers) -> None:
+    def enqueue(
+        self, topic: str, key: str, value: bytes, headers: Headers, set_aside: str | None = None
+    ) -> None:
+        at = now()
         self._outbox.append(
             {
                 "topic": topic,
                 "key": key,
                 "value": value,
                 "headers": headers_to_json(headers),
-                "created_at": now(),
+                "created_at": at,
+                # written held (node/key_wait.py): every row names both, for one executemany
+                "set_aside_at": at if set_aside else None,
+                "set_aside_reason": set_aside,
             }
         )
 
@@ -209,6 +215,49 @@ class SqlOutbox:
                     .values(sent_at=now(), set_aside_reason="superseded")
                 )
         return Resent(sorted(requeue), sorted(superseded))
+
+    def held_by_topic(self, reason: str) -> dict[str, int]:
+        """Rows set aside with `reason` and not sent, counted per topic."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(outbox.c.topic, func.count())
+                .where(outbox.c.set_aside_reason == reason, outbox.c.sent_at.is_(None))
+                .group_by(outbox.c.topic)
+            )
+            return {str(topic): int(n) for topic, n in rows}
+
+    def held_rows(self, reason: str, topic: str, limit: int) -> list[OutboxRow]:
+        """The oldest `limit` rows for `topic` set aside with `reason` and not sent."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(outbox)
+                .where(
+                    outbox.c.set_aside_reason == reason,
+                    outbox.c.topic == topic,
+                    outbox.c.sent_at.is_(None),
+                    outbox.c.set_aside_at.is_not(None),
+                )
+                .order_by(outbox.c.id)
+                .limit(limit)
+            )
+            return [
+                OutboxRow(int(r.id), str(r.topic), str(r.key), bytes(r.value),
+                          headers_from_json(r.headers))
+                for r in rows
+            ]  # fmt: skip
+
+    def requeue(self, rows: Sequence[tuple[int, Headers]]) -> None:
+        """Give unsent rows these headers and put them (back) in the relay's queue, in one
+        transaction (node/key_wait.py: held copies, now wrapped)."""
+        if not rows:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == bindparam("b_id"), outbox.c.sent_at.is_(None))
+                .values(set_aside_at=None, set_aside_reason=None),
+                [{"b_id": i, "headers": headers_to_json(h)} for i, h in rows],
+            )
 
     def backlog(self) -> RelayBacklog:
         with self.engine.connect() as conn:

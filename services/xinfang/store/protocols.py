@@ -101,8 +101,11 @@ class NodeLog(Protocol):
         """The event type at position `seq`, or None."""
         ...
 
-    def enqueue(self, topic: str, key: str, value: bytes, headers: Headers) -> None:
-        """Queue a record for the relay (published in enqueue order after commit)."""
+    def enqueue(
+        self, topic: str, key: str, value: bytes, headers: Headers, set_aside: str | None = None
+    ) -> None:
+        """Queue a record for the relay (published in enqueue order after commit); with
+        `set_aside`, written set aside with that reason (held, node/key_wait.py)."""
         ...
 
     def last_sent_to(self, destination: str) -> int:
@@ -215,6 +218,18 @@ class Outbox(Protocol):
         ids: Iterable[int] | None = None,
         latest_per_key: Callable[[str], bool] = ...,
     ) -> Resent: ...
+
+    def held_by_topic(self, reason: str) -> dict[str, int]:
+        """Unsent rows set aside with `reason`, counted per topic."""
+        ...
+
+    def held_rows(self, reason: str, topic: str, limit: int) -> list[OutboxRow]:
+        """The oldest `limit` unsent rows of `topic` set aside with `reason`."""
+        ...
+
+    def requeue(self, rows: Sequence[tuple[int, Headers]]) -> None:
+        """Unsent rows given new headers and put back in the relay's queue, atomically."""
+        ...
 
     def backlog(self) -> RelayBacklog: ...
 
