@@ -162,6 +162,8 @@ def test_the_case_view_shows_the_opinion_that_no_topic_or_store_holds_in_clear(
             assert b"act-needle" not in value, topic
     for path in tmp_path.glob("*.db*"):
         assert b"act-needle" not in path.read_bytes(), path.name
+    # every inbound act opened with the key its node held: nothing was refused
+    assert [t for t in world.bus.delivered if ".deadletter" in t] == []
 
 
 def test_after_retention_the_act_text_reads_erased_and_new_text_is_refused(
@@ -213,3 +215,34 @@ def test_the_auditor_without_keys_sees_that_act_text_is_sealed_not_its_ciphertex
     [opinion] = [e for e in raw if isinstance(e, ev.HandlingOpinionIssued)]
     summary = summary_of(opinion, topology)
     assert SEALED in summary and MARK not in summary and "act-needle" not in summary
+
+
+def test_an_act_on_a_case_whose_file_was_written_clear_is_written_clear_without_a_new_key(
+    topology: Topology, tmp_path: Path
+) -> None:
+    """A case registered before sealing (its file clear on every log, no key anywhere): an act
+    on it is not sealed under a key made now, which the nodes that learn of the case could not
+    tell from a second key; it is written clear, as its file, and applied upwards as before."""
+    from xinfang.store.tables import case_keys
+
+    world = World(topology, tmp_path)
+    http = Http(world.bus)
+    city = world.bus.nodes[CITY]
+    sealers = {d: n.sealer for d, n in world.bus.nodes.items()}
+    for node in world.bus.nodes.values():
+        node.sealer = None  # as a node wrote before decision 028
+    case_id = http.register(CITY, {**PETITION, "actor": "150400.xfj"})
+    for division, node in world.bus.nodes.items():
+        node.sealer = sealers[division]
+    guidance = "请向赤峰市纪委监委反映（act-needle-guidance）"
+    divert = {"actor": "150400.xfj", "route": "DISCIPLINE", "to_body": "150400.jw",
+              "guidance": guidance}  # fmt: skip
+    done = http.command(CITY, case_id, "divert", divert)
+    assert [e["type"] for e in done["events"]][0] == "CaseDiverted"
+    with city.store.engine.connect() as conn:
+        assert conn.execute(case_keys.select()).all() == []  # no key made for an existing case
+    log = world.bus.delivered[world.bus.topics.log(CITY)]
+    assert any(guidance.encode() in value for value, _ in log)  # clear, like the file
+    status, view = http.get(PROVINCE, f"/api/cases/{case_id}/timeline")
+    assert status == 200 and guidance in json.dumps(view, ensure_ascii=False)
+    assert [t for t in world.bus.delivered if ".deadletter" in t] == []
