@@ -238,7 +238,7 @@ def test_an_act_on_a_case_whose_file_was_written_clear_is_written_clear_without_
     divert = {"actor": "150400.xfj", "route": "DISCIPLINE", "to_body": "150400.jw",
               "guidance": guidance}  # fmt: skip
     done = http.command(CITY, case_id, "divert", divert)
-    assert [e["type"] for e in done["events"]][0] == "CaseDiverted"
+    assert done["events"][0]["type"] == "CaseDiverted"
     with city.store.engine.connect() as conn:
         assert conn.execute(case_keys.select()).all() == []  # no key made for an existing case
     log = world.bus.delivered[world.bus.topics.log(CITY)]
