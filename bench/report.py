@@ -228,7 +228,23 @@ def encryption_section(g: dict[str, Any] | None) -> list[str]:
         f"{g['raw_bytes']:.0f} |",
         f"| personal fields sealed | {_n(g['sealed_encode_us'])} | {_n(g['sealed_decode_us'])} "
         f"| {_n(sealed)} ({sealed / raw:.1f}×) | {g['sealed_bytes']:.0f} |",
+        *_act_rows(g.get("act")),
         "",
+    ]
+
+
+def _act_rows(a: dict[str, Any] | None) -> list[str]:
+    """A handling opinion, raw and with its act text sealed (decision 037), if measured."""
+    if not a:
+        return []
+    raw = a["encode_us"] + a["decode_us"]
+    sealed = a["sealed_encode_us"] + a["sealed_decode_us"]
+    return [
+        f"| opinion (HandlingOpinionIssued), raw | {_n(a['encode_us'])} | {_n(a['decode_us'])} "
+        f"| {_n(raw)} | {a['raw_bytes']:.0f} |",
+        f"| opinion, act text sealed ({a['sealed_fields']:.0f} fields) | "
+        f"{_n(a['sealed_encode_us'])} | {_n(a['sealed_decode_us'])} | {_n(sealed)} "
+        f"({sealed / raw:.1f}×) | {a['sealed_bytes']:.0f} |",
     ]
 
 

@@ -199,10 +199,13 @@ def test_clean_logs_verify(run: Run, capsys: pytest.CaptureFixture[str]) -> None
 
 def test_an_altered_byte_is_located(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
     log = run.logs[COUNTY]
-    target = next(i for i, r in enumerate(log) if "经调查属实".encode() in r.value)
+    target = next(
+        i for i, r in enumerate(log)
+        if CODEC.decode(r.value).event.type == "HandlingOpinionIssued"
+    )  # fmt: skip
     value = bytearray(log[target].value)
-    at = value.index("属实".encode())
-    value[at + 2] ^= 0x01  # one byte of 属 → another character
+    at = value.index(b"xfs1.") + 8  # the opinion is sealed (decision 037): one of its characters
+    value[at] = ord("B") if value[at] == ord("A") else ord("A")
     copy = [*log[:target], replace(log[target], value=bytes(value)), *log[target + 1 :]]
     code, payload = verify(run, capsys, "--topic-prefix", tampered(run, copy))
     assert code == 1
@@ -293,7 +296,10 @@ def test_verify_from_an_export(
         schema, metadata = reader.writer_schema, dict(reader.metadata)
         rows = list(reader)
     target = next(i for i, r in enumerate(rows) if r["event_type"] == "HandlingOpinionIssued")
-    rows[target]["value"] = rows[target]["value"].replace("整改".encode(), "搁置".encode())
+    value = rows[target]["value"]
+    at = value.index(b"xfs1.") + 8  # the opinion is sealed (decision 037): one of its characters
+    flipped = b"B" if value[at : at + 1] == b"A" else b"A"
+    rows[target]["value"] = value[:at] + flipped + value[at + 1 :]
     with path.open("wb") as fh:
         writer = Writer(
             fh, fastavro.parse_schema(schema), codec="deflate",

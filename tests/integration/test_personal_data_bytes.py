@@ -1,11 +1,13 @@
 """Issue 15 item 6: no personal data in clear in any node database (with its WAL) nor on any
 topic, after a complaint and an accusation went through three node processes on the real
 broker; the entitled node reads the clear values, the accused unit's node holds nothing of the
-accusation (decision 028)."""
+accusation (decision 028). The free text of acts too (decision 037): the handling opinion, a
+transfer note, a review request's reasons and a not-accepted reason."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -20,13 +22,14 @@ from xinfang.devtools.scenario import (
     CITY,
     CITY_OFFICE,
     COUNTY,
+    HANDLING_BODY,
     PETITION,
     PROVINCE,
     run_slice,
     wait_for,
 )
 from xinfang.domain.clock import system_clock
-from xinfang.domain.events import CaseFile
+from xinfang.domain.events import CaseFile, Event, ReviewRequested
 from xinfang.kafka_io import read_to_end
 from xinfang.kafka_security import aiokafka_security
 from xinfang.node.case_sealer import CaseSealer
@@ -52,6 +55,11 @@ ACCUSATION: dict[str, Any] = {
     "accused": "松山区住建局李科长",
     "accused_body": "150404.zj",
 }
+# act texts (decision 037): run_slice's opinion and transfer note, and the acts below
+OPINION = "经调查情况属实，责令供热企业 7 日内整改，室温达标后回访"
+REVIEW_REASONS = "回访时室温仍只有 14 度，物业经理周某某拒绝入户检测"
+NOT_ACCEPTED = "该事项已由松山区人民法院立案（2026 蒙 0404 民初 88 号），依法不予受理"
+ACT_NEEDLES = [OPINION, "请依法处理并按期答复", REVIEW_REASONS, NOT_ACCEPTED]
 NEEDLES = [
     str(PETITION["petitioner"]["name"]),
     str(PETITION["petitioner"]["contact"]),
@@ -64,6 +72,7 @@ NEEDLES = [
     "收受开发商红包两万元",
     "请求查处收受红包的行为",
     "松山区住建局李科长",
+    *ACT_NEEDLES,
 ]
 
 
@@ -81,8 +90,8 @@ async def _every_topic(bootstrap: str, prefix: str) -> list[Any]:
     return await read_to_end(bootstrap, names)
 
 
-def _opened_file(node: NodeProcess, case_id: str) -> CaseFile:
-    """The case file as `node` reads it: its stored records opened with its own keys."""
+def _opened(node: NodeProcess, case_id: str) -> list[Event]:
+    """The case's events as `node` reads them: its stored records opened with its own keys."""
     division = node.division
     data_keys = load_data_keys({}, node.data_dir / f"node-{division}.datakeys.json")
     own, _ = load_or_create_recipient_key(node.data_dir / f"node-{division}.x25519")
@@ -90,14 +99,45 @@ def _opened_file(node: NodeProcess, case_id: str) -> CaseFile:
     store = NodeStore(node.database_url)
     try:
         with store.transaction() as tx:
-            for payload in tx.cases.payloads(case_id):
-                event = sealer.unseal(tx, EventCodec().decode(payload).event)
-                file = getattr(event, "file", None)
-                if isinstance(file, CaseFile):
-                    return file
+            return [
+                sealer.unseal(tx, EventCodec().decode(payload).event)
+                for payload in tx.cases.payloads(case_id)
+            ]
     finally:
         store.close()
-    raise AssertionError(f"{division} holds no file of {case_id}")
+
+
+def _opened_file(node: NodeProcess, case_id: str) -> CaseFile:
+    """The case file as `node` reads it: its stored records opened with its own keys."""
+    for event in _opened(node, case_id):
+        file = getattr(event, "file", None)
+        if isinstance(file, CaseFile):
+            return file
+    raise AssertionError(f"{node.division} holds no file of {case_id}")
+
+
+def _timeline(node: NodeProcess, case_id: str) -> str:
+    return json.dumps(node.client.get(f"/api/cases/{case_id}/timeline"), ensure_ascii=False)
+
+
+def _acts(city: NodeProcess, county: NodeProcess, complaint: str) -> str:
+    """A review request on the complaint at 赤峰市住建局 and a third petition not accepted by
+    松山区住建局, each with a needle in its text; returns the third case's id."""
+    city.client.post(
+        f"/api/cases/{complaint}/review-request", {"actor": "150400.zj", "reasons": REVIEW_REASONS}
+    )
+    other = {
+        **PETITION, "request": "请求赔偿取暖费损失",
+        "petitioner": {"name": "钱某某", "address": "赤峰市松山区某镇", "contact": "13500000001"},
+    }  # fmt: skip
+    case_id = str(city.client.post("/api/cases", {"actor": CITY_OFFICE, **other})["case_id"])
+    transfer = {"actor": CITY_OFFICE, "to_body": HANDLING_BODY}
+    city.client.post(f"/api/cases/{case_id}/transfer", transfer)
+    wait_for(lambda: _holds(county, case_id), "松山区收到转送", 60)
+    county.client.post(
+        f"/api/cases/{case_id}/reject", {"actor": HANDLING_BODY, "reasons": NOT_ACCEPTED}
+    )
+    return case_id
 
 
 def _holds(node: NodeProcess, case_id: str) -> bool:
@@ -118,6 +158,7 @@ def test_no_personal_data_in_clear_in_any_store_or_topic(
     for node in nodes:
         node.wait_ready()
     complaint = run_slice(city.client, county.client, province.client)
+    declined = _acts(city, county, complaint)
     registered = city.client.post("/api/cases", {"actor": CITY_OFFICE, **ACCUSATION})
     accusation = str(registered["case_id"])
     # the query code (the petitioner's lookup credential) is sealed too
@@ -136,6 +177,16 @@ def test_no_personal_data_in_clear_in_any_store_or_topic(
         assert file.petitioner.name == petition["petitioner"]["name"], node.division
         assert file.facts == petition["facts"], node.division
 
+    # the act texts: in clear in the entitled nodes' views (the timeline shows the opinion and
+    # the not-accepted reason; the review request's reasons as its nodes read the event)
+    wait_for(lambda: NOT_ACCEPTED in _timeline(province, declined), "省级收到不予受理", 60)
+    for node in (county, city, province):
+        assert OPINION in _timeline(node, complaint), node.division
+        assert NOT_ACCEPTED in _timeline(node, declined), node.division
+    for node in (city, province):
+        [review] = [e for e in _opened(node, complaint) if isinstance(e, ReviewRequested)]
+        assert review.reasons == REVIEW_REASONS, node.division
+
     # the accused unit's node: no case, no key
     with pytest.raises(ApiError) as refused:
         county.client.get(f"/api/cases/{accusation}")
@@ -143,7 +194,7 @@ def test_no_personal_data_in_clear_in_any_store_or_topic(
     county_db = county.data_dir / f"node-{COUNTY}.sqlite3"
     with sqlite3.connect(county_db) as conn:
         held = {r[0] for r in conn.execute("SELECT case_id FROM case_keys")}
-    assert held == {complaint}
+    assert held == {complaint, declined}
 
     # every SQLite file, with its WAL and shared memory
     files = sorted(p for p in tmp_path.rglob("*.sqlite3*") if p.is_file())

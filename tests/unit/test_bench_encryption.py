@@ -21,8 +21,13 @@ def test_the_encryption_bench_measures_both_suites_beside_the_raw_codec() -> Non
     assert result["sealed_bytes"] > result["raw_bytes"]  # ciphertext, nonces and tags
     # the node's own sealing (privacy/sealing.py): petitioner and file texts, counted on the wire
     assert result["sealed_fields"] >= 6
+    # an act event beside it: the opinion and its legal basis sealed (decision 037)
+    act = result["act"]
+    assert act["sealed_fields"] == 2 and act["sealed_bytes"] > act["raw_bytes"]
+    assert all(act[k] > 0 for k in ("encode_us", "sealed_encode_us", "sealed_decode_us"))
     section = "\n".join(encryption_section(result))
     assert "| sm4-gcm |" in section and "| aes-256-gcm |" in section
     assert "| raw |" in section and "| personal fields sealed |" in section
     assert "privacy/sealing.seal_event" in section
+    assert "| opinion, act text sealed (2 fields) |" in section
     assert "FAILED" in "\n".join(encryption_section({"error": "boom"}))

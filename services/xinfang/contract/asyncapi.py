@@ -368,7 +368,7 @@ def _cloudevents_schema() -> dict[str, Any]:
             "pattern": "^xw1\\.",
             "description": "仅收件箱副本：本事项的数据密钥，按收件节点发布的 X25519 公钥封装 / "
             "inbox copies only: the case's data key wrapped for the recipient's published "
-            "X25519 key; personal fields in the value are `xfs1.` ciphertext",
+            "X25519 key; personal fields and act texts in the value are `xfs1.` ciphertext",
         }
     }
     return {

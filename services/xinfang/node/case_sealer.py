@@ -4,6 +4,12 @@
 - A case's key is made when the node first writes an event carrying its file (registration),
   or taken from the wrap (`xinfang_dk` header) of the first inbox copy that needs it; either
   way it is stored in `case_keys` sealed under the node's at-rest key (privacy/fields.py).
+- The free text of an act (opinion, reasons, notes, …: sealing.ACT_TEXT) is sealed with the key
+  the node already holds, never with a key made for it (decision 037): a node only acts on a
+  case it has folded, and its fold starts with an event carrying the file, so a node whose file
+  events were sealed holds the key. No key held means the case's file was written in clear
+  (before sealing): its acts are written in clear too, as other nodes could not open a second
+  key. A key erased here (crypto-shredding) refuses new act text (`CaseDataErased`, 409).
 - Inbox copies carry the key wrapped for their recipient's published X25519 key
   (privacy/envelope.py, bound to the case); the log topic and the public feed never do.
 - An inbound record with sealed fields of a case the node holds no key for, and no wrap that
@@ -21,12 +27,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Final, TypeVar
 
-from ..domain.errors import WireError
+from ..domain.errors import DomainError, WireError
 from ..domain.events import Event
 from ..privacy.columns import ColumnCipher, place
 from ..privacy.envelope import RecipientKey, unwrap_key, wrap_key
 from ..privacy.fields import FieldCipher
 from ..privacy.sealing import (
+    ERASED,
+    act_text,
     carries_personal_data,
     new_case_key,
     open_event,
@@ -48,6 +56,18 @@ class _Missing:
 
 MISSING: Final = _Missing()
 CaseKey = bytes | None | _Missing  # the key; None: erased; MISSING: never held
+
+
+class CaseDataErased(DomainError):
+    """An act with free text on a case whose personal data this node has erased (retention,
+    decision 028): the text could be sealed with no key the case's readers hold."""
+
+    code = "XF-CASE-DATA-ERASED"
+    zh = "该事项的个人信息已按保存期限删除，不能再记录含文字内容的办理行为"
+    en = (
+        "The case's personal data was erased after its retention period: acts with text can "
+        "no longer be recorded"
+    )
 
 
 class SealRefused(WireError):
@@ -135,15 +155,21 @@ class CaseSealer:
 
     # -- own events --------------------------------------------------------------------------
     def seal(self, tx: UnitOfWork, event: E) -> E:
-        """`event` as it is written: personal fields sealed with its case's key (made now for
-        a case's first file)."""
-        if not carries_personal_data(event):
+        """`event` as it is written: personal fields and act text sealed with its case's key
+        (made now only for a case's first file). CaseDataErased for act text on a case whose
+        key was erased here."""
+        text = act_text(event)
+        if not carries_personal_data(event) and not text:
             return event
         key = self.key(tx, event.case_id)
         if isinstance(key, _Missing):
+            if not carries_personal_data(event):
+                return event  # the case's file is clear here (written before sealing): so is this
             key = new_case_key()
             self._store(tx, event.case_id, key)
         if key is None:
+            if any(value != ERASED for value in text.values()):
+                raise CaseDataErased(case=event.case_id)
             return event  # erased: the fields already read ERASED
         return seal_event(event, key)
 

@@ -12,6 +12,12 @@ the content of the case file (title, request, facts, reasons, accused) and the q
 name people too. Structural fields (channel, category,
 place, accused_body, dates) stay clear: routing and auditors need them.
 
+The free text of the act events is sealed the same way under path "act.<field>" (`ACT_TEXT`,
+decision 037): opinions, reasons, notes, summaries, guidance, answers, comments, the legal
+basis (free text beside the citation) and every `backdate_reason`. Clear stay the structural
+fields (bodies, divisions, rule ids, obligations, supervision ids, dates, outcomes) and
+`HandlingExtended.approved_by` (the head who approved, in office: the audit checks it, R5).
+
 Pure functions over `domain.events` dataclasses; the node's `case_sealer.CaseSealer` supplies
 the keys. `seal_event`/`open_event` are what the benchmark times.
 """
@@ -28,9 +34,41 @@ from .suites import DecryptionFailed, suite
 
 MARK = "xfs1."
 ERASED = "已删除 / erased"  # what a view shows for a field whose case key was shredded
+SEALED = "〔已加密 / sealed〕"  # what a reader without the key (the auditor) shows instead
 KEY_BYTES = 32
 _AES = suite("aes-256-gcm")
 _FILE_TEXT = ("title", "request", "facts", "reasons", "accused")
+# The free text of each event type, sealed as "act.<field>" (decision 037). A new text field of
+# an event must be listed here or in `CLEAR_TEXT` (tests/unit/test_act_sealing.py checks).
+ACT_TEXT: dict[str, tuple[str, ...]] = {
+    "PetitionRegistered": ("backdate_reason",),
+    "CaseTransferred": ("note",),
+    "CaseAssigned": ("note",),
+    "NoticeServed": ("backdate_reason",),
+    "HandlingOpinionIssued": ("opinion", "legal_basis"),
+    "CaseDiverted": ("guidance",),
+    "UrgentReported": ("summary",),
+    "TransferObjected": ("reasons",),
+    "TransferReturned": ("note",),
+    "CaseNotAccepted": ("reasons",),
+    "HandlingExtended": ("reasons",),
+    "CompletionReported": ("summary",),
+    "ReviewRequested": ("reasons", "backdate_reason"),
+    "ReviewDecided": ("opinion",),
+    "ReReviewRequested": ("reasons", "backdate_reason"),
+    "ReReviewDecided": ("opinion",),
+    "CaseClosed": ("note",),
+    "SupervisionIssued": ("reasons",),
+    "SupervisionAnswered": ("answer",),
+    "SatisfactionEvaluated": ("comment",),
+}
+# Text fields that stay clear: ids, codes and names of bodies and divisions, rule ids,
+# obligations, hashes, key ids; `approved_by` names the approving head in office (R5, audited).
+CLEAR_TEXT = frozenset({
+    "body", "to_body", "to_division", "reviewer", "handling_body", "office", "approved_by",
+    "supervision_id", "obligation", "rule_id", "head_hash", "key_id", "division",
+    "checkpoint_event_id", "checkpoint_hash",
+})  # fmt: skip
 E = TypeVar("E", bound=Event)
 
 
@@ -49,6 +87,11 @@ def _b64(data: bytes) -> str:
 
 def is_sealed(value: object) -> bool:
     return isinstance(value, str) and value.startswith(MARK)
+
+
+def shown(value: str) -> str:
+    """`value` as a reader without the case key shows it: `SEALED` if sealed."""
+    return SEALED if is_sealed(value) else value
 
 
 def seal_text(key: bytes, case_id: str, path: str, text: str) -> str:
@@ -98,19 +141,33 @@ def _file(file: CaseFile, fn: _Fn) -> CaseFile:
 
 
 def _map(event: E, fn: _Fn) -> E:
+    changes: dict[str, Any] = {}
     file = getattr(event, "file", None)
-    if not isinstance(file, CaseFile):
-        return event
-    changes: dict[str, Any] = {"file": _file(file, fn)}
-    code = getattr(event, "query_code", None)
-    if isinstance(code, str):  # the petitioner's lookup credential travels with the file
-        changes["query_code"] = fn("query_code", code)
-    return dataclasses.replace(event, **changes)
+    if isinstance(file, CaseFile):
+        changes["file"] = _file(file, fn)
+        code = getattr(event, "query_code", None)
+        if isinstance(code, str):  # the petitioner's lookup credential travels with the file
+            changes["query_code"] = fn("query_code", code)
+    for name in ACT_TEXT.get(event.TYPE, ()):
+        value = getattr(event, name)
+        if isinstance(value, str):  # None (no backdate_reason) stays None
+            changes[name] = fn(f"act.{name}", value)
+    return dataclasses.replace(event, **changes) if changes else event
 
 
 def carries_personal_data(event: Event) -> bool:
     """True for the events that hold a case file (registration, transfer, assignment)."""
     return isinstance(getattr(event, "file", None), CaseFile)
+
+
+def act_text(event: Event) -> dict[str, str]:
+    """The non-empty free text of `event` that `seal_event` seals: {"act.<field>": text}."""
+    found: dict[str, str] = {}
+    for name in ACT_TEXT.get(event.TYPE, ()):
+        value = getattr(event, name)
+        if isinstance(value, str) and value:
+            found[f"act.{name}"] = value
+    return found
 
 
 def sealed_paths(event: Event) -> list[str]:
@@ -127,7 +184,7 @@ def sealed_paths(event: Event) -> list[str]:
 
 
 def seal_event(event: E, key: bytes) -> E:
-    """`event` with its personal fields sealed under the case key `key`."""
+    """`event` with its personal fields and act text sealed under the case key `key`."""
     case_id = event.case_id
     return _map(event, lambda path, value: seal_text(key, case_id, path, value))
 

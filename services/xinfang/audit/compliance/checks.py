@@ -23,6 +23,7 @@ from ...domain.events import (
 )
 from ...domain.rules import LimitName
 from ...domain.vocabulary import CloseReason
+from ...privacy.sealing import shown
 from .model import ONE_SECOND, CaseReport, ComplianceFinding, Located, finding
 from .rulebook import RuleBook
 
@@ -120,8 +121,9 @@ class RuleChecks:
             )
             window = self.rules.due(src, window_name, served) if served else None
             if window is not None and when > window + ONE_SECOND:
-                why = f"；补录理由：{event.backdate_reason}" if event.backdate_reason else ""
-                why_en = f"; stated reason: {event.backdate_reason}" if why else ""
+                given = shown(event.backdate_reason or "")  # sealed: the auditor has no key
+                why = f"；补录理由：{given}" if given else ""
+                why_en = f"; stated reason: {given}" if why else ""
                 self._finding(
                     rule, "request-after-window", report.case_id, src,
                     f"请求于 {when:%Y-%m-%d} 记录，请求期限至 {window:%Y-%m-%d}"

@@ -13,7 +13,7 @@ from ...domain.topology import Topology
 from ...domain.vocabulary import SupervisionLevel
 from ...domain.vocabulary import zh as vocab_zh
 from ...presentation import summary_zh
-from ...privacy.sealing import MARK, is_sealed
+from ...privacy.sealing import MARK, SEALED, is_sealed
 from ..compliance import DueStatus
 
 LEVELS = {"province": 0, "city": 1, "county": 2}
@@ -53,7 +53,6 @@ def e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-SEALED = "〔已加密 / sealed〕"
 _SEALED_TEXT = re.compile(re.escape(MARK) + r"[A-Za-z0-9_-]+")
 
 
