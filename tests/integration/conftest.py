@@ -16,7 +16,7 @@ import pytest
 
 from xinfang.devtools.broker import Broker, find_or_start_broker
 from xinfang.devtools.keycloak import Keycloak, start_keycloak
-from xinfang.devtools.processes import NodeProcess
+from xinfang.devtools.processes import NodeProcess, stop_all
 
 
 @pytest.fixture(scope="session")
@@ -52,8 +52,7 @@ def start_node(kafka: Broker, topic_prefix: str, tmp_path: Path) -> Iterator[Nod
         return node
 
     yield start
-    for node in started:
-        node.stop()
+    stop_all(started)  # side by side: each waits seconds for its node's graceful shutdown
 
 
 @pytest.fixture(scope="session")

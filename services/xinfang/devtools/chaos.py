@@ -59,7 +59,7 @@ from .chaos_scenario import (
     drive_case,
 )
 from .inprocess import InProcessBus
-from .processes import NodeProcess
+from .processes import NodeProcess, stop_all
 
 INJECTED_REASONS = {"not-single-object-encoding", "unknown-schema-fingerprint", "undecodable-body"}
 
@@ -308,8 +308,7 @@ def run_chaos(
         crash_restarts = supervisor.restarts - log.counts["sigkill"]
         if crash_restarts > 0:
             log.add("crash_point_kill", crash_restarts)
-        for node in nodes.values():
-            node.stop()
+        stop_all(nodes.values())
         codec = EventCodec()
         stores = {d: NodeStore(nodes[d].database_url) for d in DIVISIONS}
         actual = {d: snapshot(stores[d], codec) for d in DIVISIONS}
