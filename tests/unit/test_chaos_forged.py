@@ -52,3 +52,6 @@ def test_settling_waits_the_long_window_only_for_parked_records_not_known_forged
     assert _genuine_parked(nodes, lambda: {digest, record_hash(b"other")}) is False
     assert _genuine_parked(nodes, lambda: {record_hash(b"other")}) is True
     assert _genuine_parked(nodes, None) is True
+    # a database that cannot be read (here: no tables) counts as holding a genuine one
+    unreadable = cast(NodeProcess, SimpleNamespace(database_url=f"sqlite:///{tmp_path / 'x.db'}"))
+    assert _genuine_parked({**nodes, "150404": unreadable}, lambda: {digest}) is True
