@@ -4,12 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help venv web demo test test-long chaos cluster-chaos test-unit test-backends test-contract test-integration lint typecheck kafka-fetch kafka-start kafka-stop kafka-status keycloak-fetch keycloak-start keycloak-stop keycloak-status clean
+.PHONY: help venv web demo test test-long fuzz chaos cluster-chaos test-unit test-backends test-contract test-integration lint typecheck kafka-fetch kafka-start kafka-stop kafka-status keycloak-fetch keycloak-start keycloak-stop keycloak-status clean
 
 help:
 	@echo "make demo   — 演示：启动 Kafka 与三级节点，流转一个事项 / run the three-level demo"
 	@echo "make test   — 运行测试（长时测试除外）/ run the tests but the long ones (starts its own broker)"
 	@echo "make test-long — 长时测试：三代理集群故障 / the long tests (3-broker cluster chaos smoke)"
+	@echo "make fuzz   — 接口模糊测试长版：每个操作 100 个样例 / the API fuzz test, 100 examples per operation"
 	@echo "make lint   — ruff + mypy --strict"
 	@echo "make web    — 构建信访工作台（web/ → services/xinfang/web_dist/）/ build the staff console"
 	@echo "make chaos  — 故障注入：1000 个事项 / fault injection with 1,000 cases (docs/reliability.md)"
@@ -50,6 +51,11 @@ test: $(STAMP) kafka-fetch keycloak-fetch web
 # What `make test` leaves out for time (marker `long`): the 3-broker cluster chaos smoke
 test-long: $(STAMP) kafka-fetch keycloak-fetch web
 	$(BIN)/python -m pytest -m long
+
+# The API fuzz test at length (decision 039): `make test` runs it with a few examples per operation
+FUZZ_EXAMPLES ?= 100
+fuzz: $(STAMP) kafka-fetch
+	XINFANG_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest --timeout=1800 tests/integration/test_api_fuzz.py
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit

@@ -29,7 +29,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from xinfang.devtools.processes import NodeProcess
+from xinfang.devtools.processes import NodeProcess, stop_all
 from xinfang.kafka_security import aiokafka_security
 from xinfang.node.relay import PRODUCER_SETTINGS
 from xinfang.topics import TopicNames
@@ -170,8 +170,7 @@ def run_hop(bootstrap: str, prefix: str, workdir: Path, cases: int, raw_records:
                 say(f"已流转 {i + 1} 件", f"{i + 1} cases through")
         rss = {d: rss_bytes(n.proc.pid) / 2**20 for d, n in nodes.items() if n.proc}
     finally:
-        for node in nodes.values():
-            node.stop()
+        stop_all(nodes.values())
 
     samples: dict[str, list[tuple[float, float, float]]] = {
         f"{CITY}→{COUNTY}": [],

@@ -33,7 +33,7 @@ from xinfang.chain.signing import sign_checkpoint
 from xinfang.cli import main
 from xinfang.codec.wire import EventCodec
 from xinfang.devtools.broker import Broker
-from xinfang.devtools.processes import NodeProcess
+from xinfang.devtools.processes import NodeProcess, stop_all
 from xinfang.devtools.scenario import PETITION, wait_for
 from xinfang.domain.events import CHAIN_CASE_ID, ChainCheckpointed
 from xinfang.kafka_security import aiokafka_security
@@ -150,8 +150,7 @@ def run(kafka: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run
             )
         yield this
     finally:
-        for node in nodes.values():
-            node.stop()
+        stop_all(nodes.values())
 
 
 def _status(client: Any, case_id: str) -> str | None:

@@ -39,7 +39,7 @@ from xinfang.codec.wire import EventCodec
 from xinfang.contract.catalogue import writer_schemas
 from xinfang.contract.public_status import PUBLIC_FIELDS, FeedKey, PublicStatusFeed
 from xinfang.devtools.broker import Broker
-from xinfang.devtools.processes import NodeProcess
+from xinfang.devtools.processes import NodeProcess, stop_all
 from xinfang.devtools.scenario import (
     CITY,
     COUNTY,
@@ -216,8 +216,7 @@ def demo(kafka: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[De
     finally:
         for node in nodes.values():
             node.signal(signal.SIGTERM)  # all at once, then wait for each
-        for node in nodes.values():
-            node.stop()
+        stop_all(nodes.values())
 
 
 def _check_node_topic(demo: Demo, codec: EventCodec, division: str, topic: str) -> int:

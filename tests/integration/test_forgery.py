@@ -39,7 +39,7 @@ from xinfang.client import NodeClient
 from xinfang.codec.wire import EventCodec
 from xinfang.devtools import forge
 from xinfang.devtools.broker import Broker
-from xinfang.devtools.processes import NodeProcess
+from xinfang.devtools.processes import NodeProcess, stop_all
 from xinfang.devtools.scenario import PETITION, case_status, wait_for
 from xinfang.domain.events import CaseAccepted, CaseClosed, EventHeader, HandlingOpinionIssued
 from xinfang.domain.vocabulary import CloseReason, Outcome
@@ -98,8 +98,7 @@ def nodes(kafka: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
             assert proc.wait_ready()["key_id"]
         yield Nodes(kafka.bootstrap_servers, prefix, keys_dir, root, procs)
     finally:
-        for proc in procs.values():
-            proc.stop()
+        stop_all(procs.values())
 
 
 def petition() -> dict[str, Any]:

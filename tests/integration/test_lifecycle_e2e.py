@@ -22,7 +22,7 @@ import pytest
 
 from xinfang.client import ApiError, NodeClient
 from xinfang.devtools.broker import Broker
-from xinfang.devtools.processes import NodeProcess
+from xinfang.devtools.processes import NodeProcess, stop_all
 from xinfang.devtools.scenario import PETITION, wait_for
 from xinfang.node.clock_file import write_offset
 
@@ -94,8 +94,7 @@ def levels(kafka: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             node.wait_ready()
         yield Levels(nodes, clock, prefix)
     finally:
-        for node in nodes.values():
-            node.stop()
+        stop_all(nodes.values())
 
 
 def refused(code: str, call: Any) -> None:

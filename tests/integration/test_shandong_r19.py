@@ -20,7 +20,7 @@ import pytest
 
 from xinfang.client import ApiError, NodeClient
 from xinfang.devtools.broker import Broker
-from xinfang.devtools.processes import NodeProcess
+from xinfang.devtools.processes import NodeProcess, stop_all
 from xinfang.devtools.scenario import PETITION, wait_for
 from xinfang.node.clock_file import write_offset
 
@@ -53,8 +53,7 @@ def nodes(kafka: Broker, tmp_path: Path) -> Iterator[tuple[dict[str, NodeClient]
             process.wait_ready()
         yield {d: p.client for d, p in processes.items()}, clock
     finally:
-        for process in processes.values():
-            process.stop()
+        stop_all(processes.values())
 
 
 def _until(client: NodeClient, path: str, check: Any, what: str) -> Any:

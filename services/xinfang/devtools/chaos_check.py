@@ -12,11 +12,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import create_engine, select
+
 from ..chain.links import record_hash
 from ..chain.verifier import Entry, LogChain, Placed
 from ..codec.wire import EventCodec
 from ..kafka_io import read_topic
 from ..store.protocols import Store
+from ..store.tables import parked
 
 
 @dataclass
@@ -94,6 +97,18 @@ def applied_digests(store: Store) -> set[str]:
         for row in store.cases.list_cases()
         for stored in store.cases.history(str(row["case_id"]))
     }
+
+
+def parked_digests(database_url: str) -> set[str]:
+    """`record_hash` of the records a node keeps parked (waiting for their predecessor), read
+    from its database while it runs (SQLite in WAL mode serves a reader beside the node)."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            payloads = conn.execute(select(parked.c.payload)).scalars()
+            return {record_hash(bytes(p)) for p in payloads}
+    finally:
+        engine.dispose()
 
 
 def forwarded_digests(bootstrap: str, topics: list[str]) -> Counter[str]:
