@@ -41,6 +41,14 @@ def topic_prefix() -> str:
 NodeFactory = Callable[..., NodeProcess]
 
 
+def publish_recipients(node: NodeProcess, *divisions: str) -> None:
+    """The keys of the divisions `node`'s copies go to, published as their operators would
+    (their nodes need not run in the test): else those copies wait for them and the node's
+    /health is degraded (decision 038)."""
+    for division in divisions:
+        NodeProcess(division, node.bootstrap_servers, node.data_dir.parent / division).publish_key()
+
+
 @pytest.fixture
 def start_node(kafka: Broker, topic_prefix: str, tmp_path: Path) -> Iterator[NodeFactory]:
     started: list[NodeProcess] = []

@@ -36,7 +36,7 @@ from xinfang.identity.principal import Role
 
 from .browser import VIEWPORT, ConsoleErrors, download_pdf, open_document, screenshot
 from .browser import browser as browser  # the fixture
-from .conftest import NodeFactory
+from .conftest import NodeFactory, publish_recipients
 
 pytestmark = pytest.mark.integration
 
@@ -92,6 +92,7 @@ def sign_in(page: Page, node: NodeProcess, person: str, secret: str) -> None:
 def city(start_node: NodeFactory) -> tuple[NodeProcess, str, str]:
     """The 赤峰市 node with two petitions registered: (node, fresh case, overdue case)."""
     node = start_node(CITY)
+    publish_recipients(node, PROVINCE, COUNTY)  # their nodes do not run here
     node.wait_ready()
     fresh = register(node, "征地补偿款未足额发放", "李四")
     overdue = register(node, "拖欠农民工工资", "王五", received_days_ago=60)
@@ -470,6 +471,7 @@ def test_console_across_levels_statistics_audit_and_r17(
     expect(page.get_by_test_id("personal-shown")).to_be_visible()
     screenshot(page, "personal-data")
     page.context.close()
+
     # the reason on the operator trail, read by the audit administrator (GET /api/audit/trail)
     def reveals() -> list[tuple[str, int, str]]:
         query = f"/api/audit/trail?case={case_id}&person=han-zj"

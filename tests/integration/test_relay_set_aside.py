@@ -20,7 +20,6 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from xinfang.devtools.broker import Broker
-from xinfang.devtools.processes import NodeProcess
 from xinfang.devtools.scenario import PETITION, wait_for
 from xinfang.kafka_io import read_to_end
 from xinfang.kafka_security import aiokafka_security
@@ -30,7 +29,7 @@ from xinfang.provisioning import LOG_CONFIG
 from xinfang.store.unit_of_work import NodeStore
 from xinfang.topics import TopicNames
 
-from .conftest import NodeFactory
+from .conftest import NodeFactory, publish_recipients
 
 pytestmark = pytest.mark.integration
 TOPIC_LIMIT = 8192  # bytes a record batch may have on the log topic while "broken"
@@ -64,13 +63,6 @@ async def _set_topic_config(bootstrap: str, topic: str, configs: dict[str, str])
         await admin.close()
 
 
-def _publish_recipients(city: NodeProcess, *divisions: str) -> None:
-    """The keys of the divisions the city's copies go to, published as their operators would
-    (their nodes need not run here): else those copies wait for them (decision 038)."""
-    for division in divisions:
-        NodeProcess(division, city.bootstrap_servers, city.data_dir.parent / division).publish_key()
-
-
 def _outbox_cli(data_dir: Path, *args: str) -> Any:
     done = subprocess.run(
         [sys.executable, "-m", "xinfang", "outbox", "--division", "150400",
@@ -95,7 +87,7 @@ def test_an_oversize_record_is_set_aside_later_ones_flow_and_a_resend_publishes_
 ) -> None:
     log_topic = TopicNames(topic_prefix).log("150400")
     city = start_node("150400")
-    _publish_recipients(city, "150000", "150404")
+    publish_recipients(city, "150000", "150404")
     city.wait_ready()
 
     def register(name: str, **extra: str) -> str:
@@ -230,7 +222,7 @@ def test_a_record_over_the_producers_limit_is_set_aside_until_the_limit_is_raise
     publishes them."""
     topics = TopicNames(topic_prefix)
     city = start_node("150400", extra_env={"XINFANG_MAX_RECORD_BYTES": str(TOPIC_LIMIT)})
-    _publish_recipients(city, "150000")
+    publish_recipients(city, "150000")
     city.wait_ready()
 
     def health() -> dict[str, Any]:
